@@ -1,0 +1,2 @@
+// Only what Swift needs to see of libsodium; no logic lives in C.
+#include <sodium.h>

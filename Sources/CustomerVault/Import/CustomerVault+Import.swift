@@ -1,0 +1,216 @@
+import Foundation
+import GRDB
+import VaultCrypto
+
+extension CustomerVault {
+    /// Rows committed per transaction. An interrupted import resumes after the last committed batch.
+    public static let defaultImportBatchSize = 1_000
+
+    /// Imports a CSV file of customers, transactions or interactions.
+    ///
+    /// The file is streamed (memory does not grow with it) and committed in batches. Each batch
+    /// commits its rows, its refused rows and the import's progress in one transaction, so an
+    /// interrupted import resumes exactly where it stopped when the same file is imported again,
+    /// and a file imported completely is not imported twice. A refused row is never half-stored.
+    ///
+    /// Headers: customers use schema field names (`name,email,…`); transactions and interactions
+    /// use `customer_email` plus their schema fields.
+    ///
+    /// - Throws: ``VaultError`` `.invalidInput` for a wrong header (nothing is imported), `.notFound`
+    ///   for a missing file. Bad rows do not throw; they are listed in the report.
+    public func importCSV(_ entity: Entity, from path: String, batchSize: Int = defaultImportBatchSize,
+                          progress: (@Sendable (ImportProgress) -> Void)? = nil) async throws -> ImportReport {
+        guard FileManager.default.fileExists(atPath: path) else { throw VaultError.notFound("no file \(path)") }
+        guard (1...100_000).contains(batchSize) else { throw VaultError.invalidInput("batch size must be between 1 and 100000") }
+        let digest = try Self.fileDigest(path)
+        let totalBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(fileURL: URL(fileURLWithPath: path))
+        } catch {
+            throw VaultError.io("cannot read \(path)")
+        }
+        let columns = try readHeader(reader, entity: entity, file: path)
+
+        let state = try await pool.read { db in try ImportState.fetch(db, digest: digest) }
+        if let state, state.finished {
+            return ImportReport(kind: entity, accepted: state.accepted, rejected: state.rejected, resumedAfterRecord: nil,
+                                alreadyImported: true, rejects: try await importRejects(digest))
+        }
+        var done = state ?? ImportState(recordsDone: 1, accepted: 0, rejected: 0, finished: false)
+        let resumedAfter = state.map(\.recordsDone)
+
+        var endOfFile = false
+        while !endOfFile {
+            var batch: [ImportRow] = []
+            while batch.count < batchSize {
+                do {
+                    guard let record = try reader.next() else { endOfFile = true; break }
+                    if record.recordNumber <= done.recordsDone { continue }
+                    batch.append(parseRow(record, columns: columns, entity: entity))
+                } catch let error as CSVError {
+                    if error.recordNumber <= done.recordsDone && error.kind != .unterminatedQuote { continue }
+                    batch.append(ImportRow(record: error.recordNumber, line: error.line,
+                                           outcome: .rejected(field: "", reason: error.description)))
+                    if error.kind == .unterminatedQuote || error.kind == .ioFailure { endOfFile = true; break }
+                }
+            }
+            done = try await commitBatch(batch, entity: entity, digest: digest, state: done, finished: endOfFile)
+            progress?(ImportProgress(bytesRead: reader.bytesRead, totalBytes: totalBytes, accepted: done.accepted, rejected: done.rejected))
+        }
+        return ImportReport(kind: entity, accepted: done.accepted, rejected: done.rejected, resumedAfterRecord: resumedAfter,
+                            alreadyImported: false, rejects: try await importRejects(digest))
+    }
+
+    /// Checks the header: known columns only, no duplicates, every required field present.
+    private func readHeader(_ reader: CSVReader, entity: Entity, file: String) throws -> [String] {
+        let header: CSVRecord
+        do {
+            guard let first = try reader.next() else { throw VaultError.invalidInput("\(file): the file is empty (expected a header line)") }
+            header = first
+        } catch let error as CSVError {
+            throw VaultError.invalidInput("\(file): header: \(error.description)")
+        }
+        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let reference = entity == .customers ? [] : ["customer_email"]
+        let known = reference + schema.fields(of: entity).map(\.name)
+        for (index, column) in columns.enumerated() {
+            guard known.contains(column) else {
+                throw VaultError.invalidInput("\(file) line \(header.line): unknown column '\(column)' (expected: \(known.joined(separator: ",")))")
+            }
+            guard !columns[..<index].contains(column) else {
+                throw VaultError.invalidInput("\(file) line \(header.line): column '\(column)' appears twice")
+            }
+        }
+        let required = reference + schema.fields(of: entity).filter(\.required).map(\.name)
+        for column in required where !columns.contains(column) {
+            throw VaultError.invalidInput("\(file) line \(header.line): missing required column '\(column)'")
+        }
+        return columns
+    }
+
+    private func parseRow(_ record: CSVRecord, columns: [String], entity: Entity) -> ImportRow {
+        guard record.fields.count == columns.count else {
+            return ImportRow(record: record.recordNumber, line: record.line,
+                             outcome: .rejected(field: "", reason: "has \(record.fields.count) fields, the header has \(columns.count)"))
+        }
+        var values: [String: String] = [:]
+        for (column, value) in zip(columns, record.fields) { values[column] = value }
+        var customerEmail: String?
+        if entity != .customers {
+            guard let email = Normalization.email(values.removeValue(forKey: "customer_email") ?? "") else {
+                return ImportRow(record: record.recordNumber, line: record.line,
+                                 outcome: .rejected(field: "customer_email", reason: "is not a valid e-mail address"))
+            }
+            customerEmail = email
+        }
+        do {
+            let canonical = try validator.validateRecord(values, entity: entity)
+            return ImportRow(record: record.recordNumber, line: record.line, outcome: .valid(canonical, customerEmail: customerEmail))
+        } catch {
+            return ImportRow(record: record.recordNumber, line: record.line, outcome: .rejected(field: error.field, reason: error.reason))
+        }
+    }
+
+    /// Commits one batch: its accepted rows, its rejects and the import's progress, atomically.
+    private func commitBatch(_ batch: [ImportRow], entity: Entity, digest: [UInt8], state: ImportState, finished: Bool) async throws -> ImportState {
+        let fields = personalFieldNames(schema.fields(of: entity).map(\.name), entity: entity)
+        return try await perform(AccessRequest(.importData, fields: fields)) { [codec, validator] db, note in
+            var next = state
+            var ids: [Int64] = []
+            var rejects: [ImportReject] = []
+            for row in batch {
+                switch row.outcome {
+                case .rejected(let field, let reason):
+                    rejects.append(ImportReject(record: row.record, line: row.line, field: field, reason: reason))
+                case .valid(let values, let email):
+                    do {
+                        if entity == .customers {
+                            ids.append(try Self.insertCustomer(values, codec: codec, today: validator.today, db: db))
+                        } else {
+                            guard let email, let customerID = try codec.customerID(forEmail: email, db: db) else {
+                                throw FieldProblem(field: "customer_email", reason: "no customer has this e-mail address")
+                            }
+                            ids.append(try Self.insertHistory(entity, customerID: customerID, values: values, codec: codec,
+                                                              today: validator.today, db: db))
+                        }
+                    } catch let error as VaultError where error.code == .conflict {
+                        rejects.append(ImportReject(record: row.record, line: row.line, field: "email", reason: "a customer with this e-mail already exists"))
+                    } catch let problem as FieldProblem {
+                        rejects.append(ImportReject(record: row.record, line: row.line, field: problem.field, reason: problem.reason))
+                    }
+                }
+                next.recordsDone = max(next.recordsDone, row.record)
+            }
+            next.accepted += ids.count
+            next.rejected += rejects.count
+            next.finished = finished
+            try next.save(db, digest: digest, kind: entity)
+            for reject in rejects {
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO import_rejects (file_digest, record, line, field, reason) VALUES (?, ?, ?, ?, ?)")
+                    .execute(arguments: [Data(digest), reject.record, reject.line, reject.field, reject.reason])
+            }
+            note.target = try AuditTrail.bulkTarget(entity: entity, ids: ids)
+            note.detail = "import batch: \(ids.count) accepted, \(rejects.count) rejected"
+            return next
+        }
+    }
+
+    private func importRejects(_ digest: [UInt8]) async throws -> [ImportReject] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT record, line, field, reason FROM import_rejects WHERE file_digest = ? ORDER BY record",
+                             arguments: [Data(digest)]).map {
+                ImportReject(record: $0["record"], line: $0["line"], field: $0["field"], reason: $0["reason"])
+            }
+        }
+    }
+
+    /// BLAKE2b-256 of a file's bytes: identifies "the same file" for resuming.
+    static func fileDigest(_ path: String) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw VaultError.io("cannot read \(path)") }
+        defer { try? handle.close() }
+        let hasher = try BLAKE2b.Hasher()
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            hasher.update(chunk)
+        }
+        return try hasher.finalize()
+    }
+}
+
+/// A parsed CSV row on its way into a batch.
+private struct ImportRow: Sendable {
+    enum Outcome: Sendable {
+        case valid([String: String], customerEmail: String?)
+        case rejected(field: String, reason: String)
+    }
+
+    var record: Int
+    var line: Int
+    var outcome: Outcome
+}
+
+/// Progress of one file's import as stored in the `imports` table.
+struct ImportState: Sendable {
+    var recordsDone: Int
+    var accepted: Int
+    var rejected: Int
+    var finished: Bool
+
+    static func fetch(_ db: Database, digest: [UInt8]) throws -> ImportState? {
+        try Row.fetchOne(db, sql: "SELECT records_done, accepted, rejected, finished_at FROM imports WHERE file_digest = ?",
+                         arguments: [Data(digest)]).map {
+            ImportState(recordsDone: $0["records_done"], accepted: $0["accepted"], rejected: $0["rejected"],
+                        finished: ($0["finished_at"] as String?) != nil)
+        }
+    }
+
+    func save(_ db: Database, digest: [UInt8], kind: Entity) throws {
+        let now = Timestamps.now()
+        try db.execute(sql: """
+            INSERT INTO imports (file_digest, kind, records_done, accepted, rejected, started_at, updated_at, finished_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (file_digest) DO UPDATE SET records_done = excluded.records_done, accepted = excluded.accepted,
+                rejected = excluded.rejected, updated_at = excluded.updated_at, finished_at = excluded.finished_at
+            """, arguments: [Data(digest), kind.rawValue, recordsDone, accepted, rejected, now, now, finished ? now : nil])
+    }
+}

@@ -1,0 +1,26 @@
+/// What a key is for. Each personal field has its own keys of each purpose, each with versions.
+enum KeyPurpose: String, Sendable, CaseIterable {
+    /// Seals the full value of a personal field.
+    case seal
+    /// Seals the masked view of a field; masked roles hold this key only.
+    case mask
+    /// Keys the blind index of a searchable field.
+    case index
+    /// The vault's Ed25519 root signing seed: signs key grants (key custodians only).
+    case root
+    /// Reserved: the X25519 backup key pair's secret half (backups issue).
+    case backup
+}
+
+/// Names one key: a field (`customers.email`) or `vault` for vault-wide keys, a purpose and a version.
+struct KeyScope: Sendable, Hashable, CustomStringConvertible {
+    static let vaultWide = "vault"
+
+    var field: String
+    var purpose: KeyPurpose
+    var version: UInt32
+
+    var description: String { "\(field)/\(purpose.rawValue)/v\(version)" }
+
+    static func fieldName(_ entity: Entity, _ field: String) -> String { "\(entity.rawValue).\(field)" }
+}

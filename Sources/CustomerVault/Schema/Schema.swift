@@ -1,0 +1,77 @@
+/// The kinds of records the vault stores. Every sealed value is bound to its entity's table name.
+public enum Entity: String, Sendable, CaseIterable, Codable {
+    case customers, transactions, interactions
+}
+
+/// How one field is protected, validated and searched. Loaded from `policies/schema.yaml`.
+public struct FieldSchema: Sendable, Equatable {
+    /// Whether values are personal (sealed before storage) or plain attributes stored in clear.
+    public enum Classification: String, Sendable, Equatable { case personal, plain }
+
+    /// The value type; it decides validation and normalisation.
+    public enum ValueType: Sendable, Equatable {
+        case text, email, phone, date, timestamp, integer, decimal, boolean
+        case enumeration([String])
+    }
+
+    /// How a searchable value is normalised before its blind index is computed.
+    public enum Normalization: String, Sendable, Equatable { case email, phone, name, exact }
+
+    /// Equality search through a keyed blind index.
+    public struct Search: Sendable, Equatable {
+        public var normalization: Normalization
+        /// Index length in bits: truncated for a leakage budget, or 128 for unique fields.
+        public var indexBits: Int
+    }
+
+    /// The masked form offered to roles whose view of the field is `masked`.
+    public enum Mask: Sendable, Equatable {
+        case email, last4, initial
+        case prefix(Int)
+    }
+
+    public var entity: Entity
+    public var name: String
+    public var classification: Classification
+    public var type: ValueType
+    public var required: Bool
+    public var maxLength: Int
+    public var minimum: Double?
+    public var maximum: Double?
+    public var pattern: String?
+    public var unique: Bool
+    public var search: Search?
+    public var mask: Mask?
+
+    public var isPersonal: Bool { classification == .personal }
+}
+
+/// The vault's schema: the fields of each entity in declaration order.
+public struct Schema: Sendable, Equatable {
+    public static let supportedFormat = 1
+    /// Upper bound on a field's `max_length`, whatever the schema says.
+    public static let absoluteMaximumLength = 65_536
+
+    public var expectedRecords: Int
+    /// Country calling code used to write national phone numbers in E.164 (no `+`).
+    public var phoneDefaultCountryCode: String
+    public var fields: [Entity: [FieldSchema]]
+    /// The schema text as stored in the vault; its hash identifies the schema in force.
+    public var source: String
+
+    public func fields(of entity: Entity) -> [FieldSchema] { fields[entity] ?? [] }
+
+    public func field(_ entity: Entity, _ name: String) -> FieldSchema? {
+        fields(of: entity).first { $0.name == name }
+    }
+
+    /// Personal fields of an entity: each has its own data keys.
+    public func personalFields(of entity: Entity) -> [FieldSchema] {
+        fields(of: entity).filter(\.isPersonal)
+    }
+
+    /// Fields with a blind index (customers only).
+    public var searchableFields: [FieldSchema] {
+        fields(of: .customers).filter { $0.search != nil }
+    }
+}

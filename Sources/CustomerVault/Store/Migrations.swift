@@ -1,0 +1,170 @@
+import Foundation
+import GRDB
+
+/// Append-only schema migrations. Never edit a registered migration: add a new one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-core") { db in
+            try db.execute(sql: """
+                CREATE TABLE vault_meta (
+                    name  TEXT PRIMARY KEY,
+                    value BLOB NOT NULL
+                ) WITHOUT ROWID;
+
+                CREATE TABLE principals (
+                    id                 INTEGER PRIMARY KEY,
+                    name               TEXT NOT NULL UNIQUE,
+                    role               TEXT NOT NULL,
+                    attributes         TEXT NOT NULL DEFAULT '{}',
+                    box_public_key     BLOB NOT NULL,
+                    sign_public_key    BLOB NOT NULL,
+                    credential_kind    TEXT NOT NULL,
+                    kdf_salt           BLOB NOT NULL,
+                    kdf_ops            INTEGER,
+                    kdf_mem            INTEGER,
+                    credential_check   BLOB NOT NULL,
+                    wrapped_secrets    BLOB NOT NULL,
+                    credential_version INTEGER NOT NULL DEFAULT 1,
+                    disabled           INTEGER NOT NULL DEFAULT 0,
+                    created_at         TEXT NOT NULL
+                );
+
+                CREATE TABLE data_keys (
+                    id         INTEGER PRIMARY KEY,
+                    field      TEXT NOT NULL,
+                    purpose    TEXT NOT NULL,
+                    version    INTEGER NOT NULL,
+                    public_key BLOB,
+                    created_at TEXT NOT NULL,
+                    retired_at TEXT,
+                    UNIQUE (field, purpose, version)
+                );
+
+                CREATE TABLE key_grants (
+                    principal_id INTEGER NOT NULL REFERENCES principals(id) ON DELETE CASCADE,
+                    key_id       INTEGER NOT NULL REFERENCES data_keys(id) ON DELETE CASCADE,
+                    sealed_key   BLOB NOT NULL,
+                    signature    BLOB NOT NULL,
+                    PRIMARY KEY (principal_id, key_id)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE customers (
+                    id         INTEGER PRIMARY KEY,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    attributes TEXT NOT NULL DEFAULT '{}'
+                );
+
+                CREATE TABLE transactions (
+                    id          INTEGER PRIMARY KEY,
+                    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                    created_at  TEXT NOT NULL,
+                    attributes  TEXT NOT NULL DEFAULT '{}'
+                );
+                CREATE INDEX transactions_by_customer ON transactions(customer_id);
+
+                CREATE TABLE interactions (
+                    id          INTEGER PRIMARY KEY,
+                    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                    created_at  TEXT NOT NULL,
+                    attributes  TEXT NOT NULL DEFAULT '{}'
+                );
+                CREATE INDEX interactions_by_customer ON interactions(customer_id);
+
+                CREATE TABLE behaviour (
+                    customer_id    INTEGER PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE,
+                    browse_count   INTEGER NOT NULL DEFAULT 0,
+                    purchase_count INTEGER NOT NULL DEFAULT 0,
+                    review_count   INTEGER NOT NULL DEFAULT 0,
+                    updated_at     TEXT NOT NULL
+                );
+
+                -- One row per personal value: the full view and, where the schema masks the field,
+                -- the masked view, each sealed under its own key.
+                CREATE TABLE sealed_values (
+                    entity      TEXT NOT NULL,
+                    record_id   INTEGER NOT NULL,
+                    field       TEXT NOT NULL,
+                    key_version INTEGER NOT NULL,
+                    sealed      BLOB NOT NULL,
+                    masked      BLOB,
+                    PRIMARY KEY (entity, record_id, field)
+                ) WITHOUT ROWID;
+                CREATE INDEX sealed_values_by_key ON sealed_values(entity, field, key_version);
+
+                CREATE TABLE blind_indexes (
+                    field       TEXT NOT NULL,
+                    key_version INTEGER NOT NULL,
+                    digest      BLOB NOT NULL,
+                    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                    PRIMARY KEY (field, key_version, digest, customer_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX blind_indexes_by_customer ON blind_indexes(customer_id);
+
+                -- Full-length indexes of unique fields: the primary key refuses duplicates
+                -- without any decryption.
+                CREATE TABLE unique_indexes (
+                    field       TEXT NOT NULL,
+                    key_version INTEGER NOT NULL,
+                    digest      BLOB NOT NULL,
+                    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                    PRIMARY KEY (field, key_version, digest)
+                ) WITHOUT ROWID;
+                CREATE INDEX unique_indexes_by_customer ON unique_indexes(customer_id);
+
+                -- Sealed values have no foreign key (one table serves every entity): triggers
+                -- remove them with their record, including through ON DELETE CASCADE.
+                CREATE TRIGGER customers_drop_sealed AFTER DELETE ON customers BEGIN
+                    DELETE FROM sealed_values WHERE entity = 'customers' AND record_id = OLD.id;
+                END;
+                CREATE TRIGGER transactions_drop_sealed AFTER DELETE ON transactions BEGIN
+                    DELETE FROM sealed_values WHERE entity = 'transactions' AND record_id = OLD.id;
+                END;
+                CREATE TRIGGER interactions_drop_sealed AFTER DELETE ON interactions BEGIN
+                    DELETE FROM sealed_values WHERE entity = 'interactions' AND record_id = OLD.id;
+                END;
+
+                -- Progress of resumable imports, keyed by the BLAKE2b digest of the file.
+                CREATE TABLE imports (
+                    file_digest  BLOB PRIMARY KEY,
+                    kind         TEXT NOT NULL,
+                    records_done INTEGER NOT NULL,
+                    accepted     INTEGER NOT NULL,
+                    rejected     INTEGER NOT NULL,
+                    started_at   TEXT NOT NULL,
+                    updated_at   TEXT NOT NULL,
+                    finished_at  TEXT
+                ) WITHOUT ROWID;
+
+                -- Refused import rows: position and reason only, never the row's content.
+                CREATE TABLE import_rejects (
+                    file_digest BLOB NOT NULL REFERENCES imports(file_digest) ON DELETE CASCADE,
+                    record      INTEGER NOT NULL,
+                    line        INTEGER NOT NULL,
+                    field       TEXT NOT NULL,
+                    reason      TEXT NOT NULL,
+                    PRIMARY KEY (file_digest, record)
+                ) WITHOUT ROWID;
+
+                -- Access log: hash-chained, each entry signed by the acting principal.
+                CREATE TABLE audit_log (
+                    seq        INTEGER PRIMARY KEY,
+                    at         TEXT NOT NULL,
+                    principal  TEXT NOT NULL,
+                    role       TEXT NOT NULL,
+                    action     TEXT NOT NULL,
+                    purpose    TEXT,
+                    target     TEXT NOT NULL,
+                    fields     TEXT NOT NULL,
+                    outcome    TEXT NOT NULL,
+                    detail     TEXT NOT NULL,
+                    prev_hash  BLOB NOT NULL,
+                    hash       BLOB NOT NULL,
+                    signature  BLOB NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

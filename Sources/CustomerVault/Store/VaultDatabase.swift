@@ -1,0 +1,77 @@
+import Foundation
+import GRDB
+
+/// Opens the vault's SQLite file with the settings its promises depend on.
+enum VaultDatabase {
+    /// How long a connection waits for a lock held by another process before failing.
+    static let busyTimeout: TimeInterval = 15
+
+    static func configuration(readOnly: Bool = false) -> Configuration {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.readonly = readOnly
+        config.busyMode = .timeout(busyTimeout)
+        config.label = "cvault"
+        config.prepareDatabase { db in
+            // FULL: a committed transaction survives power loss in WAL mode.
+            // secure_delete: freed pages are zeroed, so deleted envelopes do not linger.
+            // temp_store: sorts and temporary indexes stay in memory, never in temp files.
+            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY")
+        }
+        return config
+    }
+
+    /// Opens an existing vault file.
+    ///
+    /// - Throws: ``VaultError`` `.notFound` when there is no file, `.integrity` when it is not a vault.
+    static func open(path: String) throws -> DatabasePool {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw VaultError.notFound("no vault at \(path) (create one with `cvault init`)")
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration())
+            try pool.read { db in
+                guard try db.tableExists("vault_meta") else { throw VaultError.integrity("\(path) is not a cvault vault") }
+            }
+        } catch let error as VaultError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
+            throw VaultError.integrity("\(path) is not a cvault vault or is corrupt")
+        } catch {
+            throw VaultError.io("cannot open vault \(path): \(VaultDatabase.describe(error))")
+        }
+        try migrate(pool)
+        return pool
+    }
+
+    /// Creates a new, empty vault file; refuses to touch an existing one.
+    static func create(path: String) throws -> DatabasePool {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw VaultError.conflict("\(path) already exists; refusing to overwrite it")
+        }
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration())
+            try migrate(pool)
+            return pool
+        } catch {
+            throw VaultError.io("cannot create vault \(path): \(VaultDatabase.describe(error))")
+        }
+    }
+
+    static func migrate(_ pool: DatabasePool) throws {
+        do {
+            try Migrations.migrator.migrate(pool)
+        } catch {
+            throw VaultError.io("cannot migrate the vault: \(describe(error))")
+        }
+    }
+
+    /// An SQLite error without SQL arguments (GRDB leaves them out by default; keep it that way).
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return "SQLite error \(error.resultCode.rawValue): \(error.message ?? "unknown")"
+        }
+        return String(describing: type(of: error))
+    }
+}

@@ -1,0 +1,16 @@
+/// A customer as the unlocked principal may see it.
+public struct CustomerRecord: Sendable, Equatable, Codable {
+    public var id: Int64
+    /// Field values by schema name: opened personal values and plain attributes (e.g. `region`,
+    /// and the derived `age_band`).
+    public var fields: [String: String]
+    public var createdAt: String
+    public var updatedAt: String
+}
+
+/// A transaction or interaction row of one customer.
+public struct HistoryRecord: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var customerID: Int64
+    public var fields: [String: String]
+}

@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+
+/// Behaviour counters of one customer.
+public struct BehaviourCounters: Sendable, Equatable, Codable {
+    public var browse: Int
+    public var purchase: Int
+    public var review: Int
+
+    public init(browse: Int = 0, purchase: Int = 0, review: Int = 0) {
+        self.browse = browse
+        self.purchase = purchase
+        self.review = review
+    }
+}
+
+extension CustomerVault {
+    // MARK: - Transactions and interactions
+
+    /// Adds a transaction (entity `.transactions`) or interaction (entity `.interactions`) to a customer.
+    ///
+    /// - Throws: ``VaultError`` `.notFound` for an unknown customer, `.invalidInput` naming the field.
+    public func addHistory(_ entity: Entity, customerID: Int64, values: [String: String]) async throws -> Int64 {
+        guard entity != .customers else { throw VaultError.invalidInput("use addCustomer for customers") }
+        let canonical = try validate(values, entity: entity)
+        let action: VaultAction = entity == .transactions ? .transactionWrite : .interactionWrite
+        return try await perform(AccessRequest(action, fields: personalFieldNames(canonical.keys, entity: entity))) { [codec, validator] db, note in
+            let id = try Self.insertHistory(entity, customerID: customerID, values: canonical, codec: codec, today: validator.today, db: db)
+            note.target = "customers:\(customerID),\(entity.rawValue):\(id)"
+            return id
+        }
+    }
+
+    static func insertHistory(_ entity: Entity, customerID: Int64, values: [String: String], codec: RecordCodec, today: String,
+                              db: Database) throws -> Int64 {
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customers WHERE id = ?"), arguments: [customerID]) == true else {
+            throw VaultError.notFound("no customer \(customerID)")
+        }
+        try db.cachedStatement(sql: "INSERT INTO \(entity.rawValue) (customer_id, created_at, attributes) VALUES (?, ?, ?)")
+            .execute(arguments: [customerID, Timestamps.now(), try codec.plainAttributes(values, entity: entity, today: today)])
+        let id = db.lastInsertedRowID
+        try codec.writeSealed(values, entity: entity, recordID: id, db: db)
+        return id
+    }
+
+    /// The transactions or interactions of a customer, oldest first.
+    public func history(_ entity: Entity, customerID: Int64) async throws -> [HistoryRecord] {
+        guard entity != .customers else { throw VaultError.invalidInput("history is kept for transactions and interactions") }
+        let action: VaultAction = entity == .transactions ? .transactionRead : .interactionRead
+        let fields = personalFieldNames(schema.fields(of: entity).map(\.name), entity: entity)
+        return try await perform(AccessRequest(action, fields: fields)) { [codec] db, note in
+            note.target = "customers:\(customerID)"
+            let rows = try Row.fetchAll(db, sql: "SELECT id, attributes FROM \(entity.rawValue) WHERE customer_id = ? ORDER BY id",
+                                        arguments: [customerID])
+            return try rows.map { row in
+                let id: Int64 = row["id"]
+                var fields = try RecordCodec.decodeAttributes(row["attributes"], entity: entity, id: id)
+                fields.merge(try codec.readSealed(entity: entity, recordID: id, db: db)) { _, sealed in sealed }
+                return HistoryRecord(id: id, customerID: customerID, fields: fields)
+            }
+        }
+    }
+
+    // MARK: - Behaviour
+
+    /// Adds to a customer's behaviour counters (counts may not go below zero).
+    public func recordBehaviour(customerID: Int64, adding delta: BehaviourCounters) async throws -> BehaviourCounters {
+        try await perform(AccessRequest(.behaviourWrite)) { db, note in
+            note.target = "customers:\(customerID)"
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM customers WHERE id = ?", arguments: [customerID]) == true else {
+                throw VaultError.notFound("no customer \(customerID)")
+            }
+            try db.execute(sql: """
+                INSERT INTO behaviour (customer_id, browse_count, purchase_count, review_count, updated_at) VALUES (?, 0, 0, 0, ?)
+                ON CONFLICT (customer_id) DO NOTHING
+                """, arguments: [customerID, Timestamps.now()])
+            let current = try Self.loadBehaviour(customerID, db: db)
+            let next = BehaviourCounters(browse: current.browse + delta.browse, purchase: current.purchase + delta.purchase,
+                                         review: current.review + delta.review)
+            guard next.browse >= 0, next.purchase >= 0, next.review >= 0 else {
+                throw VaultError.invalidInput("behaviour counters cannot go below zero")
+            }
+            try db.execute(sql: """
+                UPDATE behaviour SET browse_count = ?, purchase_count = ?, review_count = ?, updated_at = ? WHERE customer_id = ?
+                """, arguments: [next.browse, next.purchase, next.review, Timestamps.now(), customerID])
+            return next
+        }
+    }
+
+    /// A customer's behaviour counters (zero when none were recorded).
+    public func behaviour(customerID: Int64) async throws -> BehaviourCounters {
+        try await perform(AccessRequest(.behaviourRead)) { db, note in
+            note.target = "customers:\(customerID)"
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM customers WHERE id = ?", arguments: [customerID]) == true else {
+                throw VaultError.notFound("no customer \(customerID)")
+            }
+            return try Self.loadBehaviour(customerID, db: db)
+        }
+    }
+
+    static func loadBehaviour(_ customerID: Int64, db: Database) throws -> BehaviourCounters {
+        guard let row = try Row.fetchOne(db, sql: "SELECT browse_count, purchase_count, review_count FROM behaviour WHERE customer_id = ?",
+                                         arguments: [customerID]) else { return BehaviourCounters() }
+        return BehaviourCounters(browse: row["browse_count"], purchase: row["purchase_count"], review: row["review_count"])
+    }
+}

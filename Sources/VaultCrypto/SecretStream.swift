@@ -1,0 +1,191 @@
+import CSodium
+
+/// Encrypts a sequence of chunks as one authenticated stream
+/// (`crypto_secretstream_xchacha20poly1305`), for backups and other large data.
+///
+/// A ``Pusher`` produces a header and one encrypted chunk per ``Pusher/push(_:isFinal:)``; the
+/// last chunk carries the final tag. A ``Puller`` opens them in order. Chunks cannot be modified,
+/// reordered, duplicated or dropped without ``Puller/pull(_:)`` failing, and a stream cut after a
+/// whole chunk is caught by ``Puller/finish()``: call it when the input ends.
+///
+/// Framing (how chunk boundaries are stored) is the caller's job; each encrypted chunk is
+/// ``chunkOverhead`` bytes longer than its plaintext.
+///
+/// ```swift
+/// let pusher = try SecretStream.Pusher(key: key)
+/// var file = pusher.header
+/// file += try pusher.push(part1)
+/// file += try pusher.push(part2, isFinal: true)
+///
+/// let puller = try SecretStream.Puller(key: key, header: header)
+/// for chunk in chunks { let (bytes, _) = try puller.pull(chunk); write(bytes) }
+/// try puller.finish()   // throws if the final chunk never came
+/// ```
+public enum SecretStream {
+    /// Key length in bytes (`crypto_secretstream_xchacha20poly1305_KEYBYTES`).
+    public static let keyLength = 32
+    /// Header length in bytes (`crypto_secretstream_xchacha20poly1305_HEADERBYTES`).
+    public static let headerLength = 24
+    /// Bytes added to each chunk (`crypto_secretstream_xchacha20poly1305_ABYTES`).
+    public static let chunkOverhead = 17
+
+    /// The encrypting side of a stream. Not `Sendable`: one task pushes chunks in order.
+    public final class Pusher {
+        /// The stream header; store it before the first chunk (it is not secret).
+        public let header: [UInt8]
+        private let state: StreamState
+        private var isFinished = false
+
+        /// Starts a new stream under `key`, with a fresh random header.
+        /// - Throws: ``CryptoError/Code/invalidLength`` for a key that is not 32 bytes;
+        ///   ``CryptoError/Code/libraryFailure`` if libsodium fails.
+        public init(key: SecretBytes) throws {
+            try Sodium.initialize()
+            try requireLength(key.count, keyLength, "secretstream key")
+            let state = StreamState()
+            var header = [UInt8](repeating: 0, count: headerLength)
+            let status = withMutableBytes(of: &header) { headerPointer, _ in
+                key.withBytePointer { keyPointer, _ in
+                    crypto_secretstream_xchacha20poly1305_init_push(state.pointer, headerPointer, keyPointer)
+                }
+            }
+            try check(status, "crypto_secretstream_xchacha20poly1305_init_push")
+            self.state = state
+            self.header = header
+        }
+
+        /// Encrypts the next chunk; mark the last one with `isFinal`.
+        /// - Parameters:
+        ///   - chunk: The plaintext of this chunk (may be empty).
+        ///   - isFinal: `true` for the last chunk of the stream.
+        /// - Returns: `chunk.count + chunkOverhead` bytes.
+        /// - Throws: ``CryptoError/Code/invalidParameters`` after the final chunk was pushed;
+        ///   ``CryptoError/Code/libraryFailure`` if libsodium fails.
+        public func push(_ chunk: some Collection<UInt8>, isFinal: Bool = false) throws -> [UInt8] {
+            guard !isFinished else {
+                throw CryptoError.invalidParameters("secretstream: push after the final chunk")
+            }
+            let tag = isFinal
+                ? crypto_secretstream_xchacha20poly1305_tag_final()
+                : crypto_secretstream_xchacha20poly1305_tag_message()
+            return try withBytes(of: chunk) { message, messageLength in
+                var output = [UInt8](repeating: 0, count: messageLength + chunkOverhead)
+                var outputLength: UInt64 = 0
+                let status = withMutableBytes(of: &output) { outputPointer, _ in
+                    crypto_secretstream_xchacha20poly1305_push(
+                        state.pointer, outputPointer, &outputLength,
+                        message, UInt64(messageLength), nil, 0, tag
+                    )
+                }
+                try check(status, "crypto_secretstream_xchacha20poly1305_push")
+                guard outputLength == UInt64(output.count) else {
+                    throw CryptoError.libraryFailure(function: "crypto_secretstream_xchacha20poly1305_push")
+                }
+                if isFinal { isFinished = true }
+                return output
+            }
+        }
+    }
+
+    /// The decrypting side of a stream. Not `Sendable`: one task pulls chunks in order.
+    ///
+    /// After any failure the puller refuses further chunks: the stream is corrupt.
+    public final class Puller {
+        private let state: StreamState
+        private var sawFinal = false
+        private var failed = false
+
+        /// Whether the final chunk has been pulled, that is, the stream is complete.
+        public var isFinished: Bool { sawFinal && !failed }
+
+        /// Starts reading a stream from its header.
+        /// - Throws: ``CryptoError/Code/authenticationFailed`` for a header of the wrong length
+        ///   (a cut file); ``CryptoError/Code/invalidLength`` for a key that is not 32 bytes.
+        public init(key: SecretBytes, header: some Collection<UInt8>) throws {
+            try Sodium.initialize()
+            try requireLength(key.count, keyLength, "secretstream key")
+            let state = StreamState()
+            let status = try withBytes(of: header) { headerPointer, count in
+                guard count == headerLength else { throw CryptoError.authenticationFailed() }
+                return key.withBytePointer { keyPointer, _ in
+                    crypto_secretstream_xchacha20poly1305_init_pull(state.pointer, headerPointer, keyPointer)
+                }
+            }
+            guard status == 0 else { throw CryptoError.authenticationFailed() }
+            self.state = state
+        }
+
+        /// Verifies and decrypts the next chunk.
+        /// - Returns: The plaintext and whether this was the final chunk.
+        /// - Throws: ``CryptoError/Code/authenticationFailed`` when the chunk is modified, out of
+        ///   order, from another stream or key, too short, carries an unexpected tag, or follows
+        ///   the final chunk (trailing data); also for every call after a failure.
+        public func pull(_ chunk: some Collection<UInt8>) throws -> (bytes: [UInt8], isFinal: Bool) {
+            guard !failed, !sawFinal else {
+                failed = true
+                throw CryptoError.authenticationFailed()
+            }
+            do {
+                let (bytes, tag) = try decrypt(chunk)
+                if tag == crypto_secretstream_xchacha20poly1305_tag_final() {
+                    sawFinal = true
+                    return (bytes, true)
+                }
+                guard tag == crypto_secretstream_xchacha20poly1305_tag_message() else {
+                    // Pushers never write PUSH or REKEY tags here; anything else is not our format.
+                    var bytes = bytes
+                    wipe(&bytes)
+                    throw CryptoError.authenticationFailed()
+                }
+                return (bytes, false)
+            } catch {
+                failed = true
+                throw error
+            }
+        }
+
+        /// Confirms the stream ended properly; call it when the input runs out.
+        /// - Throws: ``CryptoError/Code/authenticationFailed`` if the final chunk was never pulled
+        ///   (the stream was truncated) or a chunk failed.
+        public func finish() throws {
+            guard isFinished else { throw CryptoError.authenticationFailed() }
+        }
+
+        private func decrypt(_ chunk: some Collection<UInt8>) throws -> ([UInt8], UInt8) {
+            try withBytes(of: chunk) { input, inputLength in
+                guard inputLength >= chunkOverhead else { throw CryptoError.authenticationFailed() }
+                var output = [UInt8](repeating: 0, count: inputLength - chunkOverhead)
+                var outputLength: UInt64 = 0
+                var tag: UInt8 = 0
+                let status = withMutableBytes(of: &output) { outputPointer, _ in
+                    crypto_secretstream_xchacha20poly1305_pull(
+                        state.pointer, outputPointer, &outputLength, &tag,
+                        input, UInt64(inputLength), nil, 0
+                    )
+                }
+                guard status == 0, outputLength == UInt64(output.count) else {
+                    wipe(&output)
+                    throw CryptoError.authenticationFailed()
+                }
+                return (output, tag)
+            }
+        }
+    }
+}
+
+/// Owns a `crypto_secretstream_xchacha20poly1305_state`, which holds the stream key, and wipes it.
+private final class StreamState {
+    let pointer: UnsafeMutablePointer<crypto_secretstream_xchacha20poly1305_state>
+
+    init() {
+        pointer = .allocate(capacity: 1)
+        UnsafeMutableRawPointer(pointer).initializeMemory(
+            as: UInt8.self, repeating: 0, count: MemoryLayout<crypto_secretstream_xchacha20poly1305_state>.size
+        )
+    }
+
+    deinit {
+        sodium_memzero(pointer, MemoryLayout<crypto_secretstream_xchacha20poly1305_state>.size)
+        pointer.deallocate()
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import CustomerVault
+import Foundation
+
+/// `cvault`: the command-line face of the customer vault. Each command parses, makes one call into
+/// the CustomerVault library, and prints.
+struct CVault: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cvault",
+        abstract: "An encrypted, access-controlled customer vault.",
+        discussion: """
+            Every personal value is sealed with XChaCha20-Poly1305 before it reaches SQLite; search \
+            uses keyed blind indexes; every access is written to a signed, hash-chained log.
+
+            Secrets never go on the command line: the passphrase comes from CVAULT_PASSPHRASE, \
+            --passphrase-file FILE, --key-file FILE, or a prompt that does not echo.
+
+            Environment: CVAULT_VAULT (vault path), CVAULT_PRINCIPAL (principal name), \
+            CVAULT_PASSPHRASE, CVAULT_KEY_FILE.
+
+            Exit codes: 0 ok, 1 other error, 2 usage or bad input, 3 access denied, \
+            4 bad credential, 5 not found, 6 integrity failure (tampered or corrupt data).
+            """,
+        version: "0.1.0",
+        subcommands: [Init.self, CustomerCommand.self, Import.self, Export.self]
+    )
+}
+
+@main
+enum Main {
+    static func main() async {
+        Hardening.apply()
+        do {
+            var command = try CVault.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as VaultError {
+            Output.error(error.message)
+            exit(error.code.exitCode)
+        } catch {
+            let code = CVault.exitCode(for: error)
+            if code == .validationFailure {
+                // ArgumentParser uses EX_USAGE (64); cvault documents 2 for usage errors.
+                Output.error(CVault.fullMessage(for: error))
+                exit(2)
+            }
+            CVault.exit(withError: error)
+        }
+    }
+}
+
+enum Hardening {
+    /// No core dumps: a core file would hold unwrapped keys and personal data.
+    static func apply() {
+        var limit = rlimit(rlim_cur: 0, rlim_max: 0)
+        _ = setrlimit(Int32(RLIMIT_CORE.rawValue), &limit)
+    }
+}

@@ -1,0 +1,171 @@
+import ArgumentParser
+import CustomerVault
+import Foundation
+
+extension CVault {
+    struct CustomerCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "customer",
+            abstract: "Add, read, search, change and delete customers.",
+            subcommands: [Add.self, Get.self, Find.self, Update.self, Delete.self, List.self])
+    }
+}
+
+/// Field options shared by `customer add` and `customer update`.
+struct CustomerFieldOptions: ParsableArguments {
+    @Option(help: "Full name.") var name: String?
+    @Option(help: "E-mail address (unique; stored lower-cased).") var email: String?
+    @Option(help: "Phone number; national numbers use the schema's default country code.") var phone: String?
+    @Option(help: "Postal address.") var address: String?
+    @Option(help: "Age in years (or give --birth-date).") var age: Int?
+    @Option(help: ArgumentHelp("Birth date.", valueName: "YYYY-MM-DD")) var birthDate: String?
+    @Option(help: "Gender.") var gender: String?
+    @Option(help: "Region (a plain attribute, e.g. EU).") var region: String?
+    @Option(name: .customLong("field"), help: ArgumentHelp("Any schema field, repeatable.", valueName: "key=value"))
+    var fields: [String] = []
+
+    func validate() throws {
+        if age != nil && birthDate != nil { throw ValidationError("give --age or --birth-date, not both") }
+    }
+
+    var values: [String: String] {
+        get throws {
+            var values: [String: String] = [:]
+            let named: [(String, String?)] = [("name", name), ("email", email), ("phone", phone), ("address", address),
+                                               ("age", age.map(String.init)), ("birth_date", birthDate), ("gender", gender), ("region", region)]
+            for case let (key, value?) in named { values[key] = value }
+            for pair in fields {
+                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                    throw ValidationError("--field takes key=value (got a value without '=' or without a key)")
+                }
+                let key = String(pair[..<equals])
+                guard values[key] == nil else { throw ValidationError("field \(key) is given twice") }
+                values[key] = String(pair[pair.index(after: equals)...])
+            }
+            return values
+        }
+    }
+}
+
+extension CVault.CustomerCommand {
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a customer and print its id.",
+            discussion: "Example: cvault customer add --name 'Ada Lovelace' --email ada@example.com --phone '020 7946 0123' --region UK")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var input: CustomerFieldOptions
+
+        func run() async throws {
+            let values = try input.values
+            let vault = try await global.openVault()
+            let id = try await vault.addCustomer(values)
+            if global.json { try Output.json(["id": id]) } else { Output.line(String(id)) }
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one customer.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Customer id.") var id: Int64
+
+        func run() async throws {
+            let vault = try await global.openVault()
+            let record = try await vault.customer(id)
+            if global.json { try Output.json(record) } else { Output.customer(record, schema: vault.schema) }
+        }
+    }
+
+    struct Find: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Find customers by e-mail, phone or name (exact match after normalisation).",
+            discussion: """
+                E-mail is compared trimmed and lower-cased, phone in E.164, names case-folded with \
+                whitespace collapsed. Example: cvault customer find --phone '+44 20 7946 0123'
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "E-mail address.") var email: String?
+        @Option(help: "Phone number.") var phone: String?
+        @Option(help: "Full name.") var name: String?
+
+        func validate() throws {
+            guard [email, phone, name].compactMap({ $0 }).count == 1 else {
+                throw ValidationError("give exactly one of --email, --phone or --name")
+            }
+        }
+
+        func run() async throws {
+            let (field, value) = email.map { ("email", $0) } ?? phone.map { ("phone", $0) } ?? ("name", name ?? "")
+            let vault = try await global.openVault()
+            let matches = try await vault.findCustomers(field: field, equalTo: value)
+            if global.json {
+                try Output.json(matches)
+            } else if matches.isEmpty {
+                Output.note("no customer matches")
+            } else {
+                for (index, record) in matches.enumerated() {
+                    if index > 0 { Output.line("") }
+                    Output.customer(record, schema: vault.schema)
+                }
+            }
+            if matches.isEmpty { throw ExitCode(5) }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change or remove fields of a customer.",
+            discussion: "Example: cvault customer update 42 --phone '+33 1 23 45 67 89' --remove gender")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Customer id.") var id: Int64
+        @OptionGroup var input: CustomerFieldOptions
+        @Option(name: .customLong("remove"), help: ArgumentHelp("Clear a field, repeatable.", valueName: "field"))
+        var remove: [String] = []
+
+        func run() async throws {
+            let values = try input.values
+            guard !values.isEmpty || !remove.isEmpty else { throw ValidationError("nothing to update: give field options or --remove") }
+            let vault = try await global.openVault()
+            try await vault.updateCustomer(id, set: values, remove: remove)
+            if global.json { try Output.json(["updated": id]) } else { Output.line("updated customer \(id)") }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a customer with its transactions, interactions and behaviour counters.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Customer id.") var id: Int64
+
+        func run() async throws {
+            let vault = try await global.openVault()
+            try await vault.deleteCustomer(id)
+            if global.json { try Output.json(["deleted": id]) } else { Output.line("deleted customer \(id)") }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List customers in id order.")
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "How many customers to show (1 to 10000).") var limit = 50
+        @Option(help: "Show customers with ids after this one (for paging).") var after: Int64 = 0
+
+        func run() async throws {
+            let vault = try await global.openVault()
+            let records = try await vault.listCustomers(limit: limit, after: after)
+            if global.json {
+                try Output.json(records)
+            } else {
+                for record in records {
+                    let summary = ["name", "email", "phone", "region"].compactMap { record.fields[$0] }.joined(separator: "  ")
+                    Output.line("\(record.id)  \(summary)")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import ArgumentParser
+import CustomerVault
+import Foundation
+
+/// Options every vault command shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Path of the vault file (or CVAULT_VAULT).", valueName: "path"))
+    var vault: String?
+
+    @Option(name: .long, help: ArgumentHelp("Principal to act as (or CVAULT_PRINCIPAL; default: admin).", valueName: "name"))
+    var principal: String?
+
+    @Option(name: .long, help: ArgumentHelp("Read the passphrase from this file (first line).", valueName: "file"))
+    var passphraseFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Unlock with a 32-byte key file instead of a passphrase (or CVAULT_KEY_FILE).", valueName: "file"))
+    var keyFile: String?
+
+    @Flag(name: .long, help: "Print machine-readable JSON.")
+    var json = false
+
+    var vaultPath: String {
+        get throws {
+            guard let path = vault ?? ProcessInfo.processInfo.environment["CVAULT_VAULT"], !path.isEmpty else {
+                throw ValidationError("no vault given: use --vault PATH or set CVAULT_VAULT")
+            }
+            return path
+        }
+    }
+
+    var principalName: String {
+        principal ?? ProcessInfo.processInfo.environment["CVAULT_PRINCIPAL"] ?? "admin"
+    }
+
+    /// Opens the vault as the chosen principal with a credential from the allowed sources.
+    func openVault() async throws -> CustomerVault {
+        let path = try vaultPath
+        // Fail on a missing vault before asking for a passphrase.
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw VaultError(.notFound, "no vault at \(path) (create one with `cvault init`)")
+        }
+        return try await CustomerVault.open(at: path, principal: principalName, credential: try credential(confirm: false))
+    }
+
+    /// The credential, from (in order) --key-file, CVAULT_KEY_FILE, --passphrase-file,
+    /// CVAULT_PASSPHRASE, or a no-echo prompt on the terminal.
+    func credential(confirm: Bool) throws -> Credential {
+        let environment = ProcessInfo.processInfo.environment
+        if let keyFile = keyFile ?? environment["CVAULT_KEY_FILE"] {
+            return try Credential.keyFile(at: keyFile)
+        }
+        if let passphraseFile {
+            return try PassphraseSource.fromFile(passphraseFile)
+        }
+        if let passphrase = environment["CVAULT_PASSPHRASE"] {
+            return try Credential.passphrase(passphrase)
+        }
+        return try PassphraseSource.prompt(confirm: confirm)
+    }
+}

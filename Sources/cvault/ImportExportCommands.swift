@@ -1,0 +1,99 @@
+public import ArgumentParser
+import CustomerVault
+import Foundation
+
+extension Entity: ExpressibleByArgument {}
+extension ExportFormat: ExpressibleByArgument {}
+
+extension CVault {
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import customers, transactions or interactions from a CSV file.",
+            discussion: """
+                Headers: customers name,email[,phone,address,age,birth_date,gender,region,…any schema field]; \
+                transactions customer_email,order_id,order_time,payment_method,amount[,currency]; \
+                interactions customer_email,occurred_at,channel,summary.
+
+                Rows are committed in batches. A bad row is refused with its record number, field and \
+                reason (never its content) and does not stop the import. If an import is interrupted, \
+                run the same command again: it resumes after the last committed batch. Importing a file \
+                that was already imported completely does nothing.
+
+                Exit status: 0 when every row was accepted, 1 when some rows were refused.
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "What the file holds: customers, transactions or interactions.") var kind: Entity
+        @Argument(help: "The CSV file (UTF-8, RFC 4180).") var file: String
+        @Option(help: ArgumentHelp("Write refused rows (record, line, field, reason) to this CSV file.", valueName: "file"))
+        var rejects: String?
+        @Option(help: "Rows per transaction.") var batch = CustomerVault.defaultImportBatchSize
+
+        func run() async throws {
+            let vault = try await global.openVault()
+            let bar = ProgressBar(label: "import \(kind.rawValue)")
+            let report = try await vault.importCSV(kind, from: file, batchSize: batch) { progress in
+                bar.update(done: progress.bytesRead, total: progress.totalBytes, accepted: progress.accepted, rejected: progress.rejected)
+            }
+            bar.finish()
+            if let rejects {
+                var text = "record,line,field,reason\n"
+                for reject in report.rejects {
+                    text += "\(reject.record),\(reject.line),\(reject.field),\"\(reject.reason.replacingOccurrences(of: "\"", with: "\"\""))\"\n"
+                }
+                guard FileManager.default.createFile(atPath: rejects, contents: Data(text.utf8)) else {
+                    throw VaultError(.io, "cannot write rejects file \(rejects)")
+                }
+            }
+            if global.json {
+                try Output.json(report)
+            } else {
+                if report.alreadyImported { Output.note("\(file) was already imported completely; nothing to do") }
+                if let resumed = report.resumedAfterRecord { Output.note("resumed an interrupted import after record \(resumed)") }
+                Output.line("\(kind.rawValue): \(report.accepted) accepted, \(report.rejected) rejected")
+                for reject in report.rejects.prefix(20) {
+                    Output.line("  record \(reject.record) (line \(reject.line))\(reject.field.isEmpty ? "" : " field \(reject.field)"): \(reject.reason)")
+                }
+                if report.rejects.count > 20 {
+                    Output.line("  … \(report.rejects.count - 20) more" + (rejects.map { " in \($0)" } ?? " (use --rejects FILE for all)"))
+                }
+            }
+            if report.rejected > 0 { throw ExitCode(1) }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export customers as CSV or JSON Lines.",
+            discussion: """
+                The output holds personal data in clear: it is written with mode 0600 and the export is \
+                recorded in the access log. Example: cvault export customers --format jsonl --output out.jsonl
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "What to export (customers).") var kind: Entity
+        @Option(help: "csv or jsonl.") var format: ExportFormat = .csv
+        @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var output: String?
+
+        func validate() throws {
+            guard kind == .customers else { throw ValidationError("only customers can be exported for now") }
+        }
+
+        func run() async throws {
+            let vault = try await global.openVault()
+            let handle: FileHandle
+            if let output {
+                let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+                guard fd >= 0 else { throw VaultError(.io, "cannot write \(output): \(String(cString: strerror(errno)))") }
+                handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            } else {
+                handle = FileHandle.standardOutput
+            }
+            let count = try await vault.exportCustomers(format: format) { data in try handle.write(contentsOf: data) }
+            if output != nil {
+                try handle.synchronize()
+                Output.note("exported \(count) customers to \(output ?? "")")
+            }
+        }
+    }
+}

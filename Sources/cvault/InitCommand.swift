@@ -1,0 +1,88 @@
+import ArgumentParser
+import CustomerVault
+import Foundation
+import VaultCrypto
+
+extension CVault {
+    struct Init: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a vault and its first principal, an administrator.",
+            discussion: """
+                The administrator's passphrase comes from CVAULT_PASSPHRASE, --passphrase-file, or a \
+                prompt asked twice. With --key-file-out, a fresh 32-byte key file is written instead \
+                (mode 0600) and the administrator unlocks with --key-file.
+
+                Example:
+                  CVAULT_PASSPHRASE=… cvault init --vault crm.vault
+                  cvault init --vault crm.vault --key-file-out admin.key
+                """)
+
+        @OptionGroup var global: GlobalOptions
+
+        @Option(help: ArgumentHelp("Schema file to use (default: the shipped policies/schema.yaml).", valueName: "file"))
+        var schema: String?
+
+        @Option(help: ArgumentHelp("Write a new random key file for the administrator instead of using a passphrase.", valueName: "file"))
+        var keyFileOut: String?
+
+        @Option(help: "Argon2id cost for the passphrase: interactive, moderate or sensitive.")
+        var kdf: KDFPreset = .interactive
+
+        func run() async throws {
+            let path = try global.vaultPath
+            let schema = try loadSchema()
+            let credential: Credential
+            if let keyFileOut {
+                credential = try KeyFileWriter.create(at: keyFileOut)
+            } else {
+                credential = try global.credential(confirm: true)
+            }
+            let vault = try await CustomerVault.create(at: path, schema: schema, administrator: global.principalName,
+                                                       credential: credential, kdf: kdf.parameters)
+            if global.json {
+                try Output.json(["vault": path, "vault_id": vault.vaultID, "administrator": vault.principal])
+            } else {
+                Output.line("created vault \(path) (id \(vault.vaultID)) with administrator \(vault.principal)")
+            }
+        }
+
+        private func loadSchema() throws -> Schema {
+            guard let schema else { return try Schema.shippedDefault() }
+            guard let data = FileManager.default.contents(atPath: schema) else {
+                throw VaultError(.notFound, "schema file \(schema) does not exist or cannot be read")
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw VaultError(.invalidInput, "schema file \(schema) is not UTF-8 text")
+            }
+            return try Schema.load(yaml: text, fileName: schema)
+        }
+    }
+}
+
+enum KDFPreset: String, ExpressibleByArgument, CaseIterable {
+    case interactive, moderate, sensitive
+
+    var parameters: Argon2id.Parameters {
+        switch self {
+        case .interactive: .interactive
+        case .moderate: .moderate
+        case .sensitive: .sensitive
+        }
+    }
+}
+
+/// Writes fresh key files: 32 random bytes, created exclusively with mode 0600.
+enum KeyFileWriter {
+    static func create(at path: String) throws -> Credential {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else {
+            throw VaultError(errno == EEXIST ? .conflict : .io, "cannot create key file \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var key = SecureRandom.bytes(Credential.keyFileLength)
+        defer { wipe(&key) }
+        let written = key.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == key.count, fsync(fd) == 0 else { throw VaultError(.io, "cannot write key file \(path)") }
+        return .keyFile(SecretBytes(copying: key))
+    }
+}

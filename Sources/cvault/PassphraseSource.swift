@@ -1,0 +1,60 @@
+import CustomerVault
+import Foundation
+import VaultCrypto
+
+/// Reads passphrases from files or from the terminal without echo. Never from arguments.
+enum PassphraseSource {
+    static func fromFile(_ path: String) throws -> Credential {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw VaultError(.notFound, "passphrase file \(path) does not exist")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw VaultError(.io, "cannot read passphrase file \(path)")
+        }
+        guard data.count <= Credential.maximumPassphraseBytes + 2 else {
+            throw VaultError(.invalidInput, "passphrase file \(path) is larger than \(Credential.maximumPassphraseBytes) bytes")
+        }
+        var bytes = [UInt8](data)
+        defer { wipe(&bytes) }
+        return try Credential.passphrase(bytes: bytes, source: "passphrase file \(path)")
+    }
+
+    /// Prompts on /dev/tty with echo off; asks twice when `confirm` is set.
+    static func prompt(confirm: Bool) throws -> Credential {
+        guard isatty(STDIN_FILENO) == 1, let tty = fopen("/dev/tty", "r+") else {
+            throw VaultError(.invalidInput, "no passphrase: set CVAULT_PASSPHRASE, use --passphrase-file or --key-file, or run on a terminal")
+        }
+        defer { fclose(tty) }
+        var first = try read(prompt: "Passphrase: ", tty: tty)
+        defer { wipe(&first) }
+        if confirm {
+            var second = try read(prompt: "Repeat passphrase: ", tty: tty)
+            defer { wipe(&second) }
+            guard constantTimeEquals(first, second) else { throw VaultError(.invalidInput, "the passphrases do not match") }
+        }
+        return try Credential.passphrase(bytes: first, source: "passphrase")
+    }
+
+    private static func read(prompt: String, tty: UnsafeMutablePointer<FILE>) throws -> [UInt8] {
+        fputs(prompt, tty)
+        fflush(tty)
+        let fd = fileno(tty)
+        var saved = termios()
+        tcgetattr(fd, &saved)
+        var silent = saved
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(fd, TCSAFLUSH, &silent)
+        defer {
+            tcsetattr(fd, TCSAFLUSH, &saved)
+            fputs("\n", tty)
+        }
+        var bytes: [UInt8] = []
+        while true {
+            let c = fgetc(tty)
+            if c == EOF || c == 0x0A { break }
+            bytes.append(UInt8(truncatingIfNeeded: c))
+            if bytes.count > Credential.maximumPassphraseBytes { break }
+        }
+        return bytes
+    }
+}

@@ -1,0 +1,116 @@
+import Testing
+import VaultCrypto
+
+@Suite("XChaCha20-Poly1305 behaviour")
+struct AEADTests {
+    let key: SecretBytes
+    let associatedData = Array("customer/42/email".utf8)
+    let plaintext = Array("alice@example.com, +44 20 7946 0000, 1 Example Street".utf8)
+
+    init() throws {
+        key = try SecretBytes(randomCount: XChaCha20Poly1305.keyLength)
+    }
+
+    @Test("seal then open returns the plaintext, for empty and non-contiguous input too")
+    func roundTrip() throws {
+        let sealed = try XChaCha20Poly1305.seal(plaintext, key: key, associatedData: associatedData)
+        #expect(sealed.count == XChaCha20Poly1305.nonceLength + plaintext.count + XChaCha20Poly1305.tagLength)
+        #expect(try XChaCha20Poly1305.open(sealed, key: key, associatedData: associatedData) == plaintext)
+        #expect(bytes(of: try XChaCha20Poly1305.openSecret(sealed, key: key, associatedData: associatedData)) == plaintext)
+
+        // An ArraySlice that does not start at index 0 is read from its own start.
+        let framed = [0xAA, 0xBB] + sealed
+        #expect(try XChaCha20Poly1305.open(framed[2...], key: key, associatedData: associatedData) == plaintext)
+
+        // A collection without contiguous storage goes through the copying path.
+        let lazy = plaintext.lazy.map { $0 }
+        let sealedLazy = try XChaCha20Poly1305.seal(lazy, key: key, associatedData: associatedData)
+        #expect(try XChaCha20Poly1305.open(sealedLazy.lazy.map { $0 }, key: key, associatedData: associatedData) == plaintext)
+
+        let sealedEmpty = try XChaCha20Poly1305.seal([UInt8](), key: key, associatedData: [])
+        #expect(sealedEmpty.count == XChaCha20Poly1305.nonceLength + XChaCha20Poly1305.tagLength)
+        #expect(try XChaCha20Poly1305.open(sealedEmpty, key: key, associatedData: []) == [])
+    }
+
+    @Test("two seals of the same plaintext use different nonces")
+    func randomNonce() throws {
+        let first = try XChaCha20Poly1305.seal(plaintext, key: key, associatedData: associatedData)
+        let second = try XChaCha20Poly1305.seal(plaintext, key: key, associatedData: associatedData)
+        #expect(first.prefix(XChaCha20Poly1305.nonceLength) != second.prefix(XChaCha20Poly1305.nonceLength))
+        #expect(first != second)
+    }
+
+    @Test("every single-bit flip of an envelope is detected")
+    func everyBitFlipDetected() throws {
+        let sealed = try XChaCha20Poly1305.seal(plaintext, key: key, associatedData: associatedData)
+        let cases = everyBitFlip(of: sealed)
+        var detected = 0
+        var detectedSecret = 0
+        for modified in cases {
+            if errorCode({ _ = try XChaCha20Poly1305.open(modified.bytes, key: key, associatedData: associatedData) }) == .authenticationFailed {
+                detected += 1
+            }
+            if errorCode({ _ = try XChaCha20Poly1305.openSecret(modified.bytes, key: key, associatedData: associatedData) }) == .authenticationFailed {
+                detectedSecret += 1
+            }
+        }
+        #expect(cases.count == sealed.count * 8)
+        #expect(detected == cases.count, "\(detected) of \(cases.count) bit flips detected by open")
+        #expect(detectedSecret == cases.count, "\(detectedSecret) of \(cases.count) bit flips detected by openSecret")
+    }
+
+    @Test("every truncation of an envelope is detected, including below nonce + tag")
+    func everyTruncationDetected() throws {
+        let sealed = try XChaCha20Poly1305.seal(plaintext, key: key, associatedData: associatedData)
+        var detected = 0
+        for length in 0..<sealed.count {
+            let cut = Array(sealed.prefix(length))
+            if errorCode({ _ = try XChaCha20Poly1305.open(cut, key: key, associatedData: associatedData) }) == .authenticationFailed,
+               errorCode({ _ = try XChaCha20Poly1305.openSecret(cut, key: key, associatedData: associatedData) }) == .authenticationFailed {
+                detected += 1
+            }
+        }
+        #expect(detected == sealed.count, "\(detected) of \(sealed.count) truncations detected")
+    }
+
+    @Test("a ciphertext moved to another slot (different associated data) does not open")
+    func wrongAssociatedData() throws {
+        let sealed = try XChaCha20Poly1305.seal(plaintext, key: key, associatedData: associatedData)
+        let otherSlots = [
+            Array("customer/43/email".utf8),
+            Array("customer/42/phone".utf8),
+            Array("customer/42/email".utf8.dropLast()),
+            [],
+        ]
+        for slot in otherSlots {
+            #expect(throws: CryptoError.authenticationFailed()) {
+                _ = try XChaCha20Poly1305.open(sealed, key: key, associatedData: slot)
+            }
+        }
+    }
+
+    @Test("a different key does not open, with the same coarse error")
+    func wrongKey() throws {
+        let sealed = try XChaCha20Poly1305.seal(plaintext, key: key, associatedData: associatedData)
+        let other = try SecretBytes(randomCount: XChaCha20Poly1305.keyLength)
+        #expect(throws: CryptoError.authenticationFailed()) {
+            _ = try XChaCha20Poly1305.openSecret(sealed, key: other, associatedData: associatedData)
+        }
+    }
+
+    @Test("wrong key and nonce lengths are rejected as invalidLength")
+    func lengthChecks() throws {
+        for length in [0, 16, 31, 33, 64] {
+            let badKey = SecretBytes(copying: [UInt8](repeating: 1, count: length))
+            #expect(throws: CryptoError.invalidLength(expected: 32, actual: length, what: "key")) {
+                _ = try XChaCha20Poly1305.seal(plaintext, key: badKey, associatedData: [])
+            }
+            #expect(errorCode { _ = try XChaCha20Poly1305.open([UInt8](repeating: 0, count: 64), key: badKey, associatedData: []) } == .invalidLength)
+        }
+        for length in [0, 12, 23, 25] {
+            #expect(throws: CryptoError.invalidLength(expected: 24, actual: length, what: "nonce")) {
+                _ = try XChaCha20Poly1305.seal(plaintext, key: key, associatedData: [], nonce: [UInt8](repeating: 0, count: length))
+            }
+        }
+    }
+}
