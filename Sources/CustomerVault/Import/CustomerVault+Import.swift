@@ -23,6 +23,7 @@ extension CustomerVault {
         guard FileManager.default.fileExists(atPath: path) else { throw VaultError.notFound("no file \(path)") }
         guard (1...100_000).contains(batchSize) else { throw VaultError.invalidInput("batch size must be between 1 and 100000") }
         let digest = try Self.fileDigest(path)
+        try Self.checkStructure(path)
         let totalBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let reader: CSVReader
         do {
@@ -48,7 +49,7 @@ extension CustomerVault {
                     guard let record = try reader.next() else { endOfFile = true; break }
                     if record.recordNumber <= done.recordsDone { continue }
                     batch.append(parseRow(record, columns: columns, entity: entity))
-                } catch let error as CSVError {
+                } catch {
                     if error.recordNumber <= done.recordsDone && error.kind != .unterminatedQuote { continue }
                     batch.append(ImportRow(record: error.recordNumber, line: error.line,
                                            outcome: .rejected(field: "", reason: error.description)))
@@ -161,6 +162,22 @@ extension CustomerVault {
             try Row.fetchAll(db, sql: "SELECT record, line, field, reason FROM import_rejects WHERE file_digest = ? ORDER BY record",
                              arguments: [Data(digest)]).map {
                 ImportReject(record: $0["record"], line: $0["line"], field: $0["field"], reason: $0["reason"])
+            }
+        }
+    }
+
+    /// Refuses, before anything is stored, a file whose quoting breaks the rest of it: an
+    /// unterminated quote would make every following row unreadable.
+    static func checkStructure(_ path: String) throws {
+        let reader: CSVReader
+        do { reader = try CSVReader(fileURL: URL(fileURLWithPath: path)) } catch { throw VaultError.io("cannot read \(path)") }
+        while true {
+            do {
+                guard try reader.next() != nil else { return }
+            } catch {
+                if error.kind == .unterminatedQuote || error.kind == .ioFailure {
+                    throw VaultError.invalidInput("\(path) \(error.description); nothing was imported")
+                }
             }
         }
     }

@@ -1,3 +1,5 @@
+import GRDB
+
 /// What a key is for. Each personal field has its own keys of each purpose, each with versions.
 enum KeyPurpose: String, Sendable, CaseIterable {
     /// Seals the full value of a personal field.
@@ -23,4 +25,15 @@ struct KeyScope: Sendable, Hashable, CustomStringConvertible {
     var description: String { "\(field)/\(purpose.rawValue)/v\(version)" }
 
     static func fieldName(_ entity: Entity, _ field: String) -> String { "\(entity.rawValue).\(field)" }
+}
+
+extension KeyScope {
+    /// Every live key the vault has, granted to anyone.
+    static func fetchExisting(_ db: Database) throws -> Set<KeyScope> {
+        Set(try Row.fetchAll(db, sql: "SELECT field, purpose, version FROM data_keys WHERE retired_at IS NULL").compactMap { row in
+            let version: Int64 = row["version"]
+            guard let purpose = KeyPurpose(rawValue: row["purpose"]), (1...Int64(UInt32.max)).contains(version) else { return nil }
+            return KeyScope(field: row["field"], purpose: purpose, version: UInt32(version))
+        })
+    }
 }

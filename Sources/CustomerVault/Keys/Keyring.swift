@@ -3,11 +3,14 @@ import VaultCrypto
 /// The keys one unlocked principal holds, in memory only. Immutable once built.
 struct Keyring: Sendable {
     private let keys: [KeyScope: SecretBytes]
+    /// Every key the vault has (granted to this principal or not), to tell "not yours" from "forged".
+    let existingScopes: Set<KeyScope>
     /// The newest version of each (field, purpose) this principal holds.
     private let current: [String: UInt32]
 
-    init(keys: [KeyScope: SecretBytes]) {
+    init(keys: [KeyScope: SecretBytes], existingScopes: Set<KeyScope>) {
         self.keys = keys
+        self.existingScopes = existingScopes.union(keys.keys)
         var current: [String: UInt32] = [:]
         for scope in keys.keys {
             let name = Self.slot(scope.field, scope.purpose)

@@ -73,14 +73,16 @@ struct PrincipalRecord: Sendable {
     /// Derives the KEK, tells a wrong credential from a corrupt record, and opens the secrets.
     func unlock(credential: Credential, vaultID: [UInt8]) throws -> PrincipalSecrets {
         let kek = try parameters.deriveKEK(from: credential, principal: name)
+        let associatedData = PrincipalSecrets.associatedData(vaultID: vaultID, principal: name, credentialVersion: credentialVersion)
         guard constantTimeEquals(try CredentialParameters.check(kek: kek), credentialCheck) else {
+            // A right credential with a tampered check value still opens the secrets: call that corruption.
+            if (try? PrincipalSecrets.unwrap(wrappedSecrets, kek: kek, associatedData: associatedData, principal: name)) != nil {
+                throw VaultError.integrity("principal \(name): the stored credential check value is corrupt")
+            }
             throw VaultError(.badCredential, "the passphrase or key file does not unlock principal \(name)")
         }
         guard !disabled else { throw VaultError.accessDenied("principal \(name) is disabled") }
-        let secrets = try PrincipalSecrets.unwrap(
-            wrappedSecrets, kek: kek,
-            associatedData: PrincipalSecrets.associatedData(vaultID: vaultID, principal: name, credentialVersion: credentialVersion),
-            principal: name)
+        let secrets = try PrincipalSecrets.unwrap(wrappedSecrets, kek: kek, associatedData: associatedData, principal: name)
         guard secrets.boxKeyPair.publicKey == boxPublicKey, secrets.signingKeyPair.publicKey == signPublicKey else {
             throw VaultError.integrity("principal \(name): stored public keys do not match its secrets")
         }

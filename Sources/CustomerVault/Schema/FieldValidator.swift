@@ -44,13 +44,14 @@ struct FieldValidator: Sendable {
         let value: String
         switch field.type {
         case .text:
-            let allowsLines = field.maxLength > 1_000
+            // Line breaks and tabs are whitespace (a postal address may span lines); other control
+            // characters have no place in a value. Long free text keeps its lines; short fields fold them.
             if trimmed.unicodeScalars.contains(where: {
-                $0.properties.generalCategory == .control && !(allowsLines && ($0 == "\n" || $0 == "\t" || $0 == "\r"))
+                $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" && $0 != "\r"
             }) {
                 throw refuse("contains control characters")
             }
-            value = allowsLines ? trimmed : trimmed.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+            value = field.maxLength > 1_000 ? trimmed : trimmed.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
         case .email:
             guard let email = Normalization.email(trimmed) else { throw refuse("is not a valid e-mail address") }
             value = email

@@ -57,8 +57,9 @@ struct YAMLReader {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
              .composer(_, let problem, let mark, _):
             return "line \(mark.line): \(problem)"
-        case .duplicatedKeysInMapping:
-            return "a mapping has duplicate keys"
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // Key names are schema vocabulary, not data; still, show only the first few.
+            return "line \(context.mark.line): duplicate key \(duplicates.prefix(3).joined(separator: ", "))"
         default:
             return "not valid YAML"
         }

@@ -77,37 +77,56 @@ extension CustomerVault {
     ///
     /// - Throws: ``VaultError`` `.invalidInput` for a field without search or a malformed value.
     public func findCustomers(field name: String, equalTo value: String) async throws -> [CustomerRecord] {
+        try await findCustomers(field: name, anyOf: [value])[value] ?? []
+    }
+
+    /// Looks up many values of one searchable field in one audited transaction (for
+    /// reconciliation jobs). Returns the matches of each value given.
+    ///
+    /// - Throws: ``VaultError`` `.invalidInput` naming the first malformed value by position.
+    public func findCustomers(field name: String, anyOf values: [String]) async throws -> [String: [CustomerRecord]] {
         guard let field = schema.field(.customers, name), let search = field.search else {
             let searchable = schema.searchableFields.map(\.name).joined(separator: ", ")
             throw VaultError.invalidInput("customers cannot be searched by \(name) (searchable: \(searchable))")
         }
-        guard let form = Normalization.searchForm(value, as: search.normalization, defaultCountryCode: schema.phoneDefaultCountryCode) else {
-            throw VaultError.invalidInput("\(name): the search value is not a valid \(search.normalization.rawValue)")
-        }
-        let fields = personalFieldNames(schema.fields(of: .customers).map(\.name), entity: .customers)
+        guard values.count <= 100_000 else { throw VaultError.invalidInput("at most 100000 values per lookup") }
         let keys = keyring.allVersions(field: KeyScope.fieldName(.customers, name), purpose: .index)
         guard !keys.isEmpty else { throw VaultError.accessDenied("access denied: no search key for customers.\(name)") }
-        let digests = try keys.map { (version: $0.version, digest: try BlindIndex.digest(form, key: $0.key, bits: search.indexBits)) }
-        return try await perform(AccessRequest(.customerSearch, fields: fields)) { [codec, schema] db, note in
+        let country = schema.phoneDefaultCountryCode
+        var queries: [(value: String, form: String, digests: [(version: UInt32, digest: [UInt8])])] = []
+        for (position, value) in values.enumerated() {
+            guard let form = Normalization.searchForm(value, as: search.normalization, defaultCountryCode: country) else {
+                throw VaultError.invalidInput("\(name): search value \(position + 1) is not a valid \(search.normalization.rawValue)")
+            }
+            queries.append((value, form, try keys.map { (version: $0.version, digest: try BlindIndex.digest(form, key: $0.key, bits: search.indexBits)) }))
+        }
+        let fields = personalFieldNames(schema.fields(of: .customers).map(\.name), entity: .customers)
+        let lookups = queries
+        return try await perform(AccessRequest(.customerSearch, fields: fields)) { [codec] db, note in
             let table = field.unique ? "unique_indexes" : "blind_indexes"
-            var candidates = Set<Int64>()
-            for entry in digests {
-                let ids = try Int64.fetchAll(
-                    db.cachedStatement(sql: "SELECT customer_id FROM \(table) WHERE field = ? AND key_version = ? AND digest = ?"),
-                    arguments: [name, entry.version, Data(entry.digest)])
-                candidates.formUnion(ids)
-            }
-            let matches = try candidates.sorted().compactMap { id -> CustomerRecord? in
-                guard let record = try Self.loadCustomer(id, codec: codec, db: db),
-                      let stored = record.fields[name],
-                      Normalization.searchForm(stored, as: search.normalization, defaultCountryCode: schema.phoneDefaultCountryCode) == form else {
-                    return nil
+            let statement = try db.cachedStatement(sql: "SELECT customer_id FROM \(table) WHERE field = ? AND key_version = ? AND digest = ?")
+            var results: [String: [CustomerRecord]] = [:]
+            var loaded: [Int64: CustomerRecord] = [:]
+            var candidateCount = 0
+            for query in lookups {
+                var candidates = Set<Int64>()
+                for entry in query.digests {
+                    candidates.formUnion(try Int64.fetchAll(statement, arguments: [name, entry.version, Data(entry.digest)]))
                 }
-                return record
+                candidateCount += candidates.count
+                results[query.value, default: []] += try candidates.sorted().compactMap { id -> CustomerRecord? in
+                    if loaded[id] == nil { loaded[id] = try Self.loadCustomer(id, codec: codec, db: db) }
+                    guard let record = loaded[id], let stored = record.fields[name],
+                          Normalization.searchForm(stored, as: search.normalization, defaultCountryCode: country) == query.form else {
+                        return nil
+                    }
+                    return record
+                }
             }
-            note.target = try AuditTrail.bulkTarget(entity: .customers, ids: matches.map(\.id))
-            note.detail = "search by \(name): \(candidates.count) candidates, \(matches.count) matches"
-            return matches
+            let matched = Set(results.values.joined().map(\.id)).sorted()
+            note.target = try AuditTrail.bulkTarget(entity: .customers, ids: matched)
+            note.detail = "search by \(name): \(lookups.count) values, \(candidateCount) candidates, \(matched.count) matches"
+            return results
         }
     }
 

@@ -39,7 +39,7 @@ extension CustomerVault {
             name: administrator, role: PolicyDecisionPoint.administratorRole, credential: credential,
             kdf: kdf, secrets: secrets, vaultID: vaultID)
         let grantedKeys = keys
-        let keyring = Keyring(keys: keys)
+        let keyring = Keyring(keys: keys, existingScopes: [])
         let vault = CustomerVault(path: path, pool: pool, principal: administrator, role: PolicyDecisionPoint.administratorRole,
                                   schema: schema, vaultID: vaultID, keyring: keyring, secrets: secrets)
         do {
@@ -86,13 +86,13 @@ extension CustomerVault {
             guard secrets.rootSigningPublicKey == meta.rootSigningPublicKey else {
                 throw VaultError.integrity("the vault's root signing key does not match the one pinned for principal \(principal)")
             }
-            let grants = try await pool.read { db in try record.fetchGrants(db) }
+            let (grants, existing) = try await pool.read { db in (try record.fetchGrants(db), try KeyScope.fetchExisting(db)) }
             var keys: [KeyScope: SecretBytes] = [:]
             for grant in grants {
                 keys[grant.scope] = try grant.open(principal: principal, secrets: secrets, vaultID: meta.vaultID)
             }
             return CustomerVault(path: path, pool: pool, principal: principal, role: record.role, schema: meta.schema,
-                                 vaultID: meta.vaultID, keyring: Keyring(keys: keys), secrets: secrets)
+                                 vaultID: meta.vaultID, keyring: Keyring(keys: keys, existingScopes: existing), secrets: secrets)
         } catch {
             try? pool.close()
             throw vaultError(from: error)

@@ -108,8 +108,16 @@ struct RecordCodec: Sendable {
                 throw VaultError.integrity("\(entity.rawValue) \(recordID) field \(row.field): bad key version")
             }
             let version = UInt32(row.keyVersion)
+            let slot = "\(entity.rawValue) \(recordID) field \(row.field)"
+            guard FieldEnvelope.keyVersion(of: row.sealed) == version else {
+                throw VaultError.integrity("\(slot): sealed value is malformed or its key version was altered")
+            }
             let scope = KeyScope(field: KeyScope.fieldName(entity, row.field), purpose: .seal, version: version)
-            guard let key = keyring.key(scope) else { continue }
+            guard let key = keyring.key(scope) else {
+                // A key that exists but was not granted: the field stays hidden. One that does not exist: tampering.
+                guard keyring.existingScopes.contains(scope) else { throw VaultError.integrity("\(slot): refers to a key that does not exist") }
+                continue
+            }
             values[row.field] = try FieldEnvelope.open(row.sealed, key: key, keyVersion: version, vaultID: vaultID,
                                                        slot: SealedSlot(entity: entity, field: row.field, recordID: recordID, view: .plain))
         }

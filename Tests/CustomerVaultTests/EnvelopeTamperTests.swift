@@ -1,0 +1,129 @@
+import Foundation
+import GRDB
+import Testing
+@testable import CustomerVault
+
+/// An attacker with write access to the file edits sealed values. Every edit must be an integrity
+/// error on read, never a wrong value and never plaintext in the error.
+@Suite("Sealed value tampering")
+struct EnvelopeTamperTests {
+    struct Slot: Hashable, CustomStringConvertible {
+        var entity: String, recordID: Int64, field: String
+        var description: String { "\(entity)/\(recordID)/\(field)" }
+    }
+
+    static func envelope(_ db: Database, _ slot: Slot) throws -> (sealed: [UInt8], version: Int64) {
+        let row = try #require(try Row.fetchOne(
+            db, sql: "SELECT sealed, key_version FROM sealed_values WHERE entity = ? AND record_id = ? AND field = ?",
+            arguments: [slot.entity, slot.recordID, slot.field]))
+        return ([UInt8](row["sealed"] as Data), row["key_version"])
+    }
+
+    static func store(_ db: Database, _ slot: Slot, _ sealed: [UInt8], version: Int64) throws {
+        try db.execute(sql: "UPDATE sealed_values SET sealed = ?, key_version = ? WHERE entity = ? AND record_id = ? AND field = ?",
+                       arguments: [Data(sealed), version, slot.entity, slot.recordID, slot.field])
+    }
+
+    /// Reads the slot's record through the library and returns the error, if any.
+    static func read(_ vault: CustomerVault, _ slot: Slot) async -> VaultError? {
+        await VaultError.caught {
+            if slot.entity == "customers" {
+                _ = try await vault.customer(slot.recordID)
+            } else {
+                let all = try await vault.history(.interactions, customerID: 1) + vault.history(.interactions, customerID: 2)
+                _ = all
+            }
+        }
+    }
+
+    @Test("flipping each byte of an envelope and cutting it at every length is always detected")
+    func flipsAndCuts() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        let canary = "Zoë Ångström-Canary"
+        let id = try await vault.addCustomer(["name": canary, "email": "zoe@example.com"])
+        let path = directory.path("test.vault")
+        let slot = Slot(entity: "customers", recordID: id, field: "name")
+        let (original, version) = try Fixtures.rawWrite(path) { try Self.envelope($0, slot) }
+
+        var detected = 0, tried = 0
+        for offset in original.indices {
+            for mask: UInt8 in [0x01, 0x80, 0xFF] {
+                var flipped = original
+                flipped[offset] ^= mask
+                try Fixtures.rawWrite(path) { try Self.store($0, slot, flipped, version: version) }
+                tried += 1
+                let error = await Self.read(vault, slot)
+                if error?.code == .integrity { detected += 1 } else { Issue.record("offset \(offset) mask \(mask): \(String(describing: error))") }
+                #expect(error?.message.contains(canary) != true)
+            }
+        }
+        for length in 0..<original.count {
+            try Fixtures.rawWrite(path) { try Self.store($0, slot, Array(original.prefix(length)), version: version) }
+            tried += 1
+            let error = await Self.read(vault, slot)
+            if error?.code == .integrity { detected += 1 } else { Issue.record("cut at \(length): \(String(describing: error))") }
+        }
+        // The key-version column disagreeing with the envelope header is tampering too.
+        try Fixtures.rawWrite(path) { try Self.store($0, slot, original, version: version + 1) }
+        tried += 1
+        if await Self.read(vault, slot)?.code == .integrity { detected += 1 }
+        #expect(detected == tried, "\(detected) of \(tried) tamperings detected")
+        #expect(tried == original.count * 4 + 1)
+
+        try Fixtures.rawWrite(path) { try Self.store($0, slot, original, version: version) }
+        #expect(try await vault.customer(id).fields["name"] == canary)
+    }
+
+    @Test("a ciphertext moved to another row, field or table never opens")
+    func moves() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        var ids: [Int64] = []
+        for n in 1...3 { ids.append(try await vault.addCustomer(Fixtures.customer(n))) }
+        for id in ids.prefix(2) {
+            _ = try await vault.addHistory(.interactions, customerID: id,
+                                           values: ["occurred_at": "2025-01-02T03:04:05Z", "channel": "email", "summary": "Called about order \(id)"])
+        }
+        let path = directory.path("test.vault")
+        let slots: [Slot] = try Fixtures.rawWrite(path) { db in
+            try Row.fetchAll(db, sql: "SELECT entity, record_id, field FROM sealed_values").map {
+                Slot(entity: $0["entity"], recordID: $0["record_id"], field: $0["field"])
+            }
+        }
+        // Six personal customer fields in Fixtures.customer, one personal interaction field.
+        #expect(slots.count == 3 * 6 + 2)
+        var moved = 0, detected = 0
+        var kinds: Set<String> = []
+        for source in slots {
+            for target in slots where target != source {
+                let kind = source.entity != target.entity ? "table" : source.field != target.field ? "field" : "row"
+                // Keep the run short: every cross-table and same-field move, a sample of cross-field ones.
+                if kind == "field" && (source.recordID + target.recordID) % 3 != 0 { continue }
+                let (saved, savedVersion) = try Fixtures.rawWrite(path) { try Self.envelope($0, target) }
+                let (sealed, version) = try Fixtures.rawWrite(path) { try Self.envelope($0, source) }
+                try Fixtures.rawWrite(path) { try Self.store($0, target, sealed, version: version) }
+                moved += 1
+                kinds.insert(kind)
+                if await Self.read(vault, target)?.code == .integrity { detected += 1 } else { Issue.record("\(source) → \(target) opened") }
+                try Fixtures.rawWrite(path) { try Self.store($0, target, saved, version: savedVersion) }
+            }
+        }
+        #expect(kinds == ["row", "field", "table"])
+        #expect(detected == moved, "\(detected) of \(moved) moved ciphertexts detected")
+        #expect(try await vault.customer(ids[0]).fields["email"] == "person1@example.com")
+    }
+
+    @Test("a ciphertext from another vault with the same layout never opens")
+    func otherVault() async throws {
+        let first = try TemporaryDirectory(), second = try TemporaryDirectory()
+        let a = try await Fixtures.vault(in: first), b = try await Fixtures.vault(in: second)
+        let idA = try await a.addCustomer(Fixtures.customer(1))
+        let idB = try await b.addCustomer(Fixtures.customer(2))
+        let slot = Slot(entity: "customers", recordID: idA, field: "email")
+        let (sealed, version) = try Fixtures.rawWrite(first.path("test.vault")) { try Self.envelope($0, slot) }
+        try Fixtures.rawWrite(second.path("test.vault")) { try Self.store($0, Slot(entity: "customers", recordID: idB, field: "email"), sealed, version: version) }
+        let error = await VaultError.caught { _ = try await b.customer(idB) }
+        #expect(error?.code == .integrity)
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import GRDB
+import Testing
+import VaultCrypto
+@testable import CustomerVault
+
+/// A fresh directory per test, removed when the test's value goes away.
+final class TemporaryDirectory: @unchecked Sendable {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("cvault-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    @discardableResult
+    func write(_ name: String, _ text: String) throws -> String {
+        let file = path(name)
+        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+        return file
+    }
+}
+
+enum Fixtures {
+    static let passphrase = "correct horse battery staple"
+
+    static func credential() throws -> Credential { try Credential.passphrase(passphrase) }
+
+    static func schema(_ yaml: String = Schema.defaultYAML) throws -> Schema { try Schema.load(yaml: yaml) }
+
+    /// A vault with the shipped schema and an `admin` principal.
+    static func vault(in directory: TemporaryDirectory, schema: Schema? = nil) async throws -> CustomerVault {
+        try await CustomerVault.create(at: directory.path("test.vault"), schema: schema ?? Self.schema(), administrator: "admin",
+                                       credential: credential())
+    }
+
+    /// Raw SQL access to a vault file, bypassing the library (what an attacker with the file has).
+    static func rawDatabase(_ path: String) throws -> DatabaseQueue {
+        try DatabaseQueue(path: path)
+    }
+
+    /// Runs raw SQL against a vault file in a transaction (synchronously, outside any vault).
+    @discardableResult
+    static func rawWrite<T>(_ path: String, _ body: (Database) throws -> T) throws -> T {
+        try DatabaseQueue(path: path).write(body)
+    }
+
+    static func customer(_ n: Int, region: String = "EU") -> [String: String] {
+        ["name": "Person Number\(n)", "email": "person\(n)@example.com", "phone": "+44 20 7946 \(String(format: "%04d", n % 10_000))",
+         "address": "\(n) High Street, London", "age": String(20 + n % 60), "gender": "unspecified", "region": region]
+    }
+}
+
+extension VaultError {
+    /// Runs `body` and returns the VaultError it threw, or nil.
+    static func caught(_ body: () async throws -> Void) async -> VaultError? {
+        do {
+            try await body()
+            return nil
+        } catch let error as VaultError {
+            return error
+        } catch {
+            return VaultError(.io, "unexpected error type \(type(of: error))")
+        }
+    }
+}

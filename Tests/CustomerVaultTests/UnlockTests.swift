@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+import Testing
+import VaultCrypto
+@testable import CustomerVault
+
+@Suite("Unlocking and key grants")
+struct UnlockTests {
+    @Test("the right passphrase unlocks; a wrong one is a bad credential, not corruption")
+    func passphrases() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        let id = try await vault.addCustomer(Fixtures.customer(1))
+        try vault.close()
+
+        let reopened = try await CustomerVault.open(at: directory.path("test.vault"), principal: "admin", credential: Fixtures.credential())
+        #expect(try await reopened.customer(id).fields["email"] == "person1@example.com")
+        try reopened.close()
+
+        for wrong in ["correct horse battery stapler", "Correct horse battery staple", "x"] {
+            let error = await VaultError.caught {
+                _ = try await CustomerVault.open(at: directory.path("test.vault"), principal: "admin", credential: .passphrase(wrong))
+            }
+            #expect(error?.code == .badCredential)
+            #expect(error?.message.contains(wrong) == false)
+        }
+        let keyFileError = await VaultError.caught {
+            _ = try await CustomerVault.open(at: directory.path("test.vault"), principal: "admin", credential: .keyFile(SecretBytes(randomCount: 32)))
+        }
+        #expect(keyFileError?.code == .badCredential)
+    }
+
+    @Test("a key-file principal unlocks with its key file only")
+    func keyFiles() async throws {
+        let directory = try TemporaryDirectory()
+        let key = SecureRandom.bytes(32)
+        try Data(Hex.encode(key).utf8 + [0x0A]).write(to: URL(fileURLWithPath: directory.path("admin.key")))
+        let credential = try Credential.keyFile(at: directory.path("admin.key"))
+        let vault = try await CustomerVault.create(at: directory.path("k.vault"), schema: Fixtures.schema(), administrator: "robot", credential: credential)
+        try vault.close()
+        try Data(key).write(to: URL(fileURLWithPath: directory.path("raw.key")))
+        let reopened = try await CustomerVault.open(at: directory.path("k.vault"), principal: "robot",
+                                                    credential: Credential.keyFile(at: directory.path("raw.key")))
+        try reopened.close()
+        let error = await VaultError.caught {
+            _ = try await CustomerVault.open(at: directory.path("k.vault"), principal: "robot", credential: Fixtures.credential())
+        }
+        #expect(error?.code == .badCredential)
+        try Data("not a key".utf8).write(to: URL(fileURLWithPath: directory.path("bad.key")))
+        #expect(throws: VaultError(.invalidInput, "")) { try Credential.keyFile(at: directory.path("bad.key")) }
+        #expect(throws: VaultError(.notFound, "")) { try Credential.keyFile(at: directory.path("missing.key")) }
+    }
+
+    @Test("malformed passphrase files are refused", arguments: [
+        [UInt8](), [0x0A], [0x61, 0x0A, 0x62], [0xFF, 0xFE], [UInt8](repeating: 0x61, count: 2_000),
+    ])
+    func malformedPassphrases(bytes: [UInt8]) {
+        #expect(throws: VaultError(.invalidInput, "")) { try Credential.passphrase(bytes: bytes, source: "file") }
+    }
+
+    @Test("tampering with a principal's stored secrets is an integrity failure, not a wrong passphrase",
+          arguments: ["wrapped_secrets", "credential_check", "box_public_key"])
+    func tamperedPrincipal(column: String) async throws {
+        let directory = try TemporaryDirectory()
+        try await Fixtures.vault(in: directory).close()
+        try Fixtures.rawWrite(directory.path("test.vault")) { db in
+            let blob = try Data.fetchOne(db, sql: "SELECT \(column) FROM principals WHERE name = 'admin'")!
+            var bytes = [UInt8](blob)
+            bytes[bytes.count / 2] ^= 0x40
+            try db.execute(sql: "UPDATE principals SET \(column) = ? WHERE name = 'admin'", arguments: [Data(bytes)])
+        }
+        let error = await VaultError.caught {
+            _ = try await CustomerVault.open(at: directory.path("test.vault"), principal: "admin", credential: Fixtures.credential())
+        }
+        #expect(error?.code == .integrity)
+    }
+
+    @Test("Argon2id parameters outside the accepted range in the file are refused before any work")
+    func cappedParameters() async throws {
+        let directory = try TemporaryDirectory()
+        try await Fixtures.vault(in: directory).close()
+        for (ops, mem) in [(1, 64 << 20), (2, 1 << 20), (1_000, 64 << 20), (2, 1 << 40)] {
+            try Fixtures.rawWrite(directory.path("test.vault")) { db in
+                try db.execute(sql: "UPDATE principals SET kdf_ops = ?, kdf_mem = ?", arguments: [ops, mem])
+            }
+            let error = await VaultError.caught {
+                _ = try await CustomerVault.open(at: directory.path("test.vault"), principal: "admin", credential: Fixtures.credential())
+            }
+            #expect(error?.code == .integrity, "ops \(ops) mem \(mem)")
+        }
+    }
+
+    @Test("a key planted in the grants table by someone with write access is refused")
+    func plantedKey() async throws {
+        let directory = try TemporaryDirectory()
+        try await Fixtures.vault(in: directory).close()
+        // The attacker knows the admin's public key (it is in the file) and seals a key of their own to it.
+        try Fixtures.rawWrite(directory.path("test.vault")) { db in
+            let publicKey = [UInt8](try Data.fetchOne(db, sql: "SELECT box_public_key FROM principals WHERE name = 'admin'")!)
+            let planted = try SealedBox.seal([UInt8](repeating: 7, count: 32), to: publicKey)
+            try db.execute(sql: """
+                UPDATE key_grants SET sealed_key = ? WHERE key_id = (SELECT id FROM data_keys WHERE field = 'customers.email' AND purpose = 'seal')
+                """, arguments: [Data(planted)])
+        }
+        let error = await VaultError.caught {
+            _ = try await CustomerVault.open(at: directory.path("test.vault"), principal: "admin", credential: Fixtures.credential())
+        }
+        #expect(error?.code == .integrity)
+        #expect(error?.message.contains("signature") == true)
+    }
+
+    @Test("a missing vault, an unknown principal and an existing file are clear errors")
+    func missingThings() async throws {
+        let directory = try TemporaryDirectory()
+        let missing = await VaultError.caught {
+            _ = try await CustomerVault.open(at: directory.path("nope.vault"), principal: "admin", credential: Fixtures.credential())
+        }
+        #expect(missing?.code == .notFound)
+        try await Fixtures.vault(in: directory).close()
+        let unknown = await VaultError.caught {
+            _ = try await CustomerVault.open(at: directory.path("test.vault"), principal: "mallory", credential: Fixtures.credential())
+        }
+        #expect(unknown?.code == .notFound)
+        let exists = await VaultError.caught { _ = try await Fixtures.vault(in: directory) }
+        #expect(exists?.code == .conflict)
+        try directory.write("junk.vault", "this is not a database at all, just text that is long enough")
+        let junk = await VaultError.caught {
+            _ = try await CustomerVault.open(at: directory.path("junk.vault"), principal: "admin", credential: Fixtures.credential())
+        }
+        #expect(junk?.code == .integrity)
+    }
+}
