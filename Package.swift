@@ -63,7 +63,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["CustomerVault", "VaultCrypto"],
+            dependencies: ["CustomerVault", "VaultCrypto", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,0 +1,90 @@
+import Foundation
+import GRDB
+import Testing
+@testable import CustomerVault
+
+@Suite("Blind-index search")
+struct SearchTests {
+    @Test("searches match normalised forms and nothing else")
+    func normalisedSearch() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        let id = try await vault.addCustomer(["name": "Zoë  Ångström", "email": "Zoe.A@Example.com", "phone": "020 7946 0123"])
+        _ = try await vault.addCustomer(["name": "Zoe Angstrom", "email": "zoe.b@example.com", "phone": "020 7946 0124"])
+        for (field, query) in [("email", " ZOE.A@example.COM "), ("phone", "+44 (0)20 7946 0123"), ("phone", "0044 20 7946 0123"),
+                               ("name", "zoë ångström"), ("name", "ZOË\tÅNGSTRÖM")] {
+            let found = try await vault.findCustomers(field: field, equalTo: query)
+            #expect(found.map(\.id) == [id], "\(field) = \(query)")
+        }
+        #expect(try await vault.findCustomers(field: "email", equalTo: "zoe.c@example.com").isEmpty)
+        let error = await VaultError.caught { _ = try await vault.findCustomers(field: "address", equalTo: "x") }
+        #expect(error?.code == .invalidInput)
+    }
+
+    @Test("with an index so short that most values collide, results still contain no false positives")
+    func collisionsAreFiltered() async throws {
+        let directory = try TemporaryDirectory()
+        let yaml = Schema.defaultYAML.replacingOccurrences(of: "normalize: name, index_bits: 16", with: "normalize: name, index_bits: 8")
+        let vault = try await Fixtures.vault(in: directory, schema: try Schema.load(yaml: yaml))
+        var ids: [String: Int64] = [:]
+        for n in 0..<600 {
+            ids["Person \(n)"] = try await vault.addCustomer(["name": "Person \(n)", "email": "p\(n)@example.com"])
+        }
+        // 600 names in 256 buckets: most index values are shared by several customers.
+        let shared = try await vault.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT digest FROM blind_indexes WHERE field = 'name' GROUP BY digest HAVING count(*) > 1)")
+        }
+        #expect((shared ?? 0) > 100)
+        let names = (0..<600).map { "PERSON \($0)" }
+        let results = try await vault.findCustomers(field: "name", anyOf: names)
+        var exact = 0
+        for (query, records) in results where records.map(\.id) == [ids[query.capitalized]] { exact += 1 }
+        #expect(exact == 600, "\(exact) of 600 searches returned exactly the one right customer")
+    }
+
+    @Test("an update moves the customer's index entries; a delete removes them")
+    func indexesFollowChanges() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        let id = try await vault.addCustomer(["name": "Ada Lovelace", "email": "ada@example.com", "phone": "+44 20 7946 0001"])
+        try await vault.updateCustomer(id, set: ["email": "ada.l@example.com", "name": "Ada King"], remove: ["phone"])
+        #expect(try await vault.findCustomers(field: "email", equalTo: "ada@example.com").isEmpty)
+        #expect(try await vault.findCustomers(field: "email", equalTo: "ada.l@example.com").map(\.id) == [id])
+        #expect(try await vault.findCustomers(field: "name", equalTo: "Ada Lovelace").isEmpty)
+        #expect(try await vault.findCustomers(field: "phone", equalTo: "+44 20 7946 0001").isEmpty)
+        #expect(try await vault.customer(id).fields["phone"] == nil)
+        // The old e-mail is free again.
+        _ = try await vault.addCustomer(["name": "Other", "email": "ada@example.com"])
+        try await vault.deleteCustomer(id)
+        #expect(try await vault.findCustomers(field: "email", equalTo: "ada.l@example.com").isEmpty)
+        let leftovers = try await vault.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM blind_indexes WHERE customer_id = ?) + (SELECT count(*) FROM unique_indexes WHERE customer_id = ?) + (SELECT count(*) FROM sealed_values WHERE entity = 'customers' AND record_id = ?)", arguments: [id, id, id])
+        }
+        #expect(leftovers == 0)
+        let missing = await VaultError.caught { try await vault.deleteCustomer(id) }
+        #expect(missing?.code == .notFound)
+    }
+
+    @Test("every access is in the access log, hash-chained and signed; no personal value in it")
+    func accessLogged() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        let id = try await vault.addCustomer(["name": "Canary Logname", "email": "canary.log@example.com"])
+        _ = try await vault.customer(id)
+        _ = try await vault.findCustomers(field: "email", equalTo: "canary.log@example.com")
+        _ = await VaultError.caught { _ = try await vault.customer(999) }
+        let rows = try await vault.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq") }
+        #expect(rows.map { $0["action"] as String } == ["vault.init", "customer.create", "customer.read", "customer.search", "customer.read"])
+        #expect(rows.map { $0["outcome"] as String } == ["allowed", "allowed", "allowed", "allowed", "failed"])
+        var previous = try AuditTrail.genesisHash(vaultID: vault.vaultIDBytes)
+        for row in rows {
+            #expect([UInt8](row["prev_hash"] as Data) == previous)
+            previous = [UInt8](row["hash"] as Data)
+            for column in row.columnNames {
+                if case .string(let text) = (row[column] as DatabaseValue).storage {
+                    #expect(!text.lowercased().contains("canary"), "audit column \(column) holds a personal value")
+                }
+            }
+        }
+    }
+}
