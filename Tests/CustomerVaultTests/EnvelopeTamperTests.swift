@@ -126,4 +126,18 @@ struct EnvelopeTamperTests {
         let error = await VaultError.caught { _ = try await b.customer(idB) }
         #expect(error?.code == .integrity)
     }
+
+    @Test("stored sizes reveal a value's length only to the nearest 16 bytes")
+    func lengthsArePadded() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        let short = try await vault.addCustomer(["name": "Al", "email": "a@example.com"])
+        let long = try await vault.addCustomer(["name": "Bartholomew Ngo", "email": "b@example.com"])
+        let longer = try await vault.addCustomer(["name": "Bartholomew Ngoma", "email": "c@example.com"])
+        let sizes = try Fixtures.rawWrite(directory.path("test.vault")) { db in
+            try [short, long, longer].map { try Self.envelope(db, Slot(entity: "customers", recordID: $0, field: "name")).sealed.count }
+        }
+        #expect(sizes[0] == sizes[1], "2 and 15 bytes share a bucket")
+        #expect(sizes[2] == sizes[1] + 16, "17 bytes takes the next bucket")
+    }
 }

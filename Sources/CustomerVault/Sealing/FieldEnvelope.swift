@@ -18,15 +18,17 @@ struct SealedSlot: Sendable, Hashable {
 /// offset 0   u8    format version (1)
 /// offset 1   u32   key version
 /// offset 5   24 B  XChaCha20-Poly1305 nonce (random)
-/// offset 29  n B   ciphertext
+/// offset 29  n B   ciphertext of the UTF-8 value padded (ISO/IEC 7816-4) to a multiple of 16 bytes
 /// then       16 B  Poly1305 tag
 /// ```
+/// Padding means a stored value shows its length only to the nearest 16 bytes.
 /// Associated data: `"cvault.field.v1"`, vault id, entity, field, record id, key version, view,
 /// format version (see ``ByteWriter`` for the encoding).
 enum FieldEnvelope {
     static let formatVersion: UInt8 = 1
     static let headerLength = 5
     static let minimumLength = headerLength + XChaCha20Poly1305.nonceLength + XChaCha20Poly1305.tagLength
+    static let paddingBlock = 16
 
     static func associatedData(vaultID: [UInt8], slot: SealedSlot, keyVersion: UInt32) -> [UInt8] {
         var writer = ByteWriter(domain: "cvault.field.v1")
@@ -45,6 +47,7 @@ enum FieldEnvelope {
         withUnsafeBytes(of: keyVersion.bigEndian) { header += $0 }
         var plaintext = Array(value.utf8)
         defer { wipe(&plaintext) }
+        try Padding.pad(&plaintext, blockSize: paddingBlock)
         let sealed = try XChaCha20Poly1305.seal(
             plaintext, key: key,
             associatedData: associatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion))
@@ -67,6 +70,7 @@ enum FieldEnvelope {
                 envelope[headerLength...], key: key,
                 associatedData: associatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion))
             defer { wipe(&plaintext) }
+            try Padding.unpad(&plaintext, blockSize: paddingBlock)
             guard let text = String(validating: plaintext, as: UTF8.self) else {
                 throw VaultError.integrity("\(slot.entity.rawValue) \(slot.recordID) field \(slot.field): sealed value is not text")
             }
