@@ -73,7 +73,7 @@ struct SearchTests {
         _ = try await vault.customer(id)
         _ = try await vault.findCustomers(field: "email", equalTo: "canary.log@example.com")
         _ = await VaultError.caught { _ = try await vault.customer(999) }
-        let rows = try await vault.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq") }
+        let rows = try vault.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq") }
         #expect(rows.map { $0["action"] as String } == ["vault.init", "customer.create", "customer.read", "customer.search", "customer.read"])
         #expect(rows.map { $0["outcome"] as String } == ["allowed", "allowed", "allowed", "allowed", "failed"])
         var previous = try AuditTrail.genesisHash(vaultID: vault.vaultIDBytes)

@@ -120,6 +120,7 @@ extension CustomerVault {
             var next = state
             var ids: [Int64] = []
             var rejects: [ImportReject] = []
+            let now = Timestamps.now()
             for row in batch {
                 switch row.outcome {
                 case .rejected(let field, let reason):
@@ -127,13 +128,13 @@ extension CustomerVault {
                 case .valid(let values, let email):
                     do {
                         if entity == .customers {
-                            ids.append(try Self.insertCustomer(values, codec: codec, today: validator.today, db: db))
+                            ids.append(try Self.insertCustomer(values, codec: codec, today: validator.today, now: now, db: db))
                         } else {
                             guard let email, let customerID = try codec.customerID(forEmail: email, db: db) else {
                                 throw FieldProblem(field: "customer_email", reason: "no customer has this e-mail address")
                             }
                             ids.append(try Self.insertHistory(entity, customerID: customerID, values: values, codec: codec,
-                                                              today: validator.today, db: db))
+                                                              today: validator.today, now: now, db: db))
                         }
                     } catch let error as VaultError where error.code == .conflict {
                         rejects.append(ImportReject(record: row.record, line: row.line, field: "email", reason: "a customer with this e-mail already exists"))

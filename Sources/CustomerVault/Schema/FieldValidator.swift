@@ -40,18 +40,16 @@ struct FieldValidator: Sendable {
     /// Returns the canonical stored form of `raw` for `field`, or throws the reason it is refused.
     func canonical(_ raw: String, for field: FieldSchema) throws(FieldProblem) -> String {
         func refuse(_ reason: String) -> FieldProblem { FieldProblem(field: field.name, reason: reason) }
-        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping
+        let trimmed = raw.trimmedWhitespace.canonicallyComposed
         let value: String
         switch field.type {
         case .text:
             // Line breaks and tabs are whitespace (a postal address may span lines); other control
             // characters have no place in a value. Long free text keeps its lines; short fields fold them.
-            if trimmed.unicodeScalars.contains(where: {
-                $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t" && $0 != "\r"
-            }) {
+            if trimmed.unicodeScalars.contains(where: { $0.isControlFast && $0 != "\n" && $0 != "\t" && $0 != "\r" }) {
                 throw refuse("contains control characters")
             }
-            value = field.maxLength > 1_000 ? trimmed : trimmed.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+            value = field.maxLength > 1_000 ? trimmed : trimmed.collapsingWhitespace
         case .email:
             guard let email = Normalization.email(trimmed) else { throw refuse("is not a valid e-mail address") }
             value = email
@@ -124,7 +122,7 @@ struct FieldValidator: Sendable {
             guard let field = schema.field(entity, name) else {
                 throw FieldProblem(field: name, reason: "is not a field of \(entity.rawValue) in the schema")
             }
-            if raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
+            if raw.unicodeScalars.allSatisfy(\.isWhitespaceFast) { continue }
             result[name] = try canonical(raw, for: field)
         }
         if requireAll {

@@ -8,26 +8,37 @@ import Foundation
 public enum Normalization {
     /// Returns the canonical e-mail address, or nil when it is not a plausible address.
     public static func email(_ raw: String) -> String? {
-        let value = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let value = raw.trimmedWhitespace.lowercased()
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, value.utf8.count <= 254 else { return nil }
-        let local = parts[0], domain = parts[1]
-        guard (1...64).contains(local.utf8.count), !local.hasPrefix("."), !local.hasSuffix("."), !local.contains("..") else { return nil }
-        guard !value.unicodeScalars.contains(where: { $0.properties.isWhitespace || $0.properties.generalCategory == .control }),
-              !value.contains(where: { "\"(),:;<>[\\]".contains($0) }) else { return nil }
-        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        let local = parts[0].utf8, domain = parts[1].utf8
+        let dot = UInt8(ascii: "."), hyphen = UInt8(ascii: "-")
+        guard (1...64).contains(local.count), local.first != dot, local.last != dot,
+              !zip(local, local.dropFirst()).contains(where: { $0 == dot && $1 == dot }) else { return nil }
+        let forbidden = Set("\"(),:;<>[\\]".utf8)
+        guard !value.unicodeScalars.contains(where: { $0.isWhitespaceFast || $0.isControlFast }),
+              !value.utf8.contains(where: { forbidden.contains($0) }) else { return nil }
+        let labels = domain.split(separator: dot, omittingEmptySubsequences: false)
         guard labels.count >= 2, labels.allSatisfy({ label in
-            !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
+            !label.isEmpty && label.count <= 63 && label.first != hyphen && label.last != hyphen
+                && Self.isDomainLabel(label)
         }) else { return nil }
         return value
     }
 
+    /// Letters (any script, for internationalised domains), digits and hyphens.
+    private static func isDomainLabel(_ label: Substring.UTF8View.SubSequence) -> Bool {
+        if label.allSatisfy({ $0 < 0x80 }) {
+            return label.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "-") || (0x41...0x5A).contains($0) }
+        }
+        return String(decoding: label, as: UTF8.self).allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
+    }
+
     /// Returns the phone number in E.164, or nil when it is not a phone number.
     public static func phone(_ raw: String, defaultCountryCode: String) -> String? {
-        var text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        var text = raw.trimmedWhitespace
         // "+44 (0)20 7946 0123": the bracketed trunk prefix is dropped in international form.
-        text = text.replacingOccurrences(of: "(0)", with: "")
+        if text.contains("(0)") { text = text.replacingOccurrences(of: "(0)", with: "") }
         var digits = ""
         var international = false
         for (index, character) in text.enumerated() {
@@ -52,9 +63,11 @@ public enum Normalization {
 
     /// Returns the search form of a person's name.
     public static func name(_ raw: String) -> String {
-        let folded = raw.precomposedStringWithCompatibilityMapping
-            .folding(options: [.caseInsensitive], locale: nil)
-        return folded.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        // ASCII needs neither NFKC nor full case folding: lower-casing is the same thing there.
+        let folded = raw.isASCIIOnly
+            ? raw.lowercased()
+            : raw.precomposedStringWithCompatibilityMapping.folding(options: [.caseInsensitive], locale: nil)
+        return folded.collapsingWhitespace
     }
 
     /// Applies the normalisation a searchable field declares.

@@ -34,15 +34,15 @@ extension CustomerVault {
         }
     }
 
-    static func insertCustomer(_ values: [String: String], codec: RecordCodec, today: String, db: Database) throws -> Int64 {
+    static func insertCustomer(_ values: [String: String], codec: RecordCodec, today: String, now: String = Timestamps.now(),
+                               db: Database) throws -> Int64 {
         let digests = try codec.indexDigests(values)
         try codec.checkUnique(digests, except: nil, db: db)
-        let now = Timestamps.now()
         try db.cachedStatement(sql: "INSERT INTO customers (created_at, updated_at, attributes) VALUES (?, ?, ?)")
             .execute(arguments: [now, now, try codec.plainAttributes(values, entity: .customers, today: today)])
         let id = db.lastInsertedRowID
         try codec.writeSealed(values, entity: .customers, recordID: id, db: db)
-        try codec.writeIndexes(digests, customerID: id, db: db)
+        try codec.writeIndexes(digests, customerID: id, replacing: false, db: db)
         return id
     }
 
@@ -167,7 +167,7 @@ extension CustomerVault {
             try db.execute(sql: "UPDATE customers SET updated_at = ?, attributes = ? WHERE id = ?",
                            arguments: [Timestamps.now(), try codec.plainAttributes(merged, entity: .customers, today: validator.today), id])
             try codec.writeSealed(canonical, entity: .customers, recordID: id, db: db)
-            try codec.writeIndexes(digests, customerID: id, db: db)
+            try codec.writeIndexes(digests, customerID: id, replacing: true, db: db)
             for name in remove where schema.field(.customers, name)?.isPersonal == true {
                 try db.execute(sql: "DELETE FROM sealed_values WHERE entity = 'customers' AND record_id = ? AND field = ?", arguments: [id, name])
                 try db.execute(sql: "DELETE FROM blind_indexes WHERE customer_id = ? AND field = ?", arguments: [id, name])

@@ -32,12 +32,12 @@ extension CustomerVault {
     }
 
     static func insertHistory(_ entity: Entity, customerID: Int64, values: [String: String], codec: RecordCodec, today: String,
-                              db: Database) throws -> Int64 {
+                              now: String = Timestamps.now(), db: Database) throws -> Int64 {
         guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customers WHERE id = ?"), arguments: [customerID]) == true else {
             throw VaultError.notFound("no customer \(customerID)")
         }
         try db.cachedStatement(sql: "INSERT INTO \(entity.rawValue) (customer_id, created_at, attributes) VALUES (?, ?, ?)")
-            .execute(arguments: [customerID, Timestamps.now(), try codec.plainAttributes(values, entity: entity, today: today)])
+            .execute(arguments: [customerID, now, try codec.plainAttributes(values, entity: entity, today: today)])
         let id = db.lastInsertedRowID
         try codec.writeSealed(values, entity: entity, recordID: id, db: db)
         return id

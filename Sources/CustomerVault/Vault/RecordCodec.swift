@@ -23,8 +23,7 @@ struct RecordCodec: Sendable {
                 attributes["age_band"] = Timestamps.ageBand(age)
             }
         }
-        let data = try JSONSerialization.data(withJSONObject: attributes, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
+        return FlatJSON.encode(attributes)
     }
 
     /// Seals and stores the personal values of one record, replacing earlier ones of the same fields.
@@ -52,7 +51,9 @@ struct RecordCodec: Sendable {
         }
     }
 
-    /// Index digests of a customer's searchable values under the current index keys.
+    /// Index digests of a customer's validated (canonical) values under the current index keys.
+    ///
+    /// Canonical e-mails and phones already are their search form; names still need folding.
     func indexDigests(_ values: [String: String]) throws -> [(field: FieldSchema, version: UInt32, digest: [UInt8])] {
         try schema.searchableFields.compactMap { field in
             guard let value = values[field.name], let search = field.search else { return nil }
@@ -60,9 +61,7 @@ struct RecordCodec: Sendable {
             guard let (key, version) = keyring.currentKey(field: name, purpose: .index) else {
                 throw VaultError.accessDenied("principal holds no key to index \(name)")
             }
-            guard let form = Normalization.searchForm(value, as: search.normalization, defaultCountryCode: schema.phoneDefaultCountryCode) else {
-                return nil
-            }
+            let form = search.normalization == .name ? Normalization.name(value) : value
             return (field, version, try BlindIndex.digest(form, key: key, bits: search.indexBits))
         }
     }
@@ -79,10 +78,16 @@ struct RecordCodec: Sendable {
         }
     }
 
-    func writeIndexes(_ digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])], customerID: Int64, db: Database) throws {
+    /// Writes index entries; `replacing` first removes the customer's earlier entries of those fields.
+    func writeIndexes(_ digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])], customerID: Int64, replacing: Bool,
+                      db: Database) throws {
         for entry in digests {
-            try db.execute(sql: "DELETE FROM blind_indexes WHERE customer_id = ? AND field = ?", arguments: [customerID, entry.field.name])
-            try db.execute(sql: "DELETE FROM unique_indexes WHERE customer_id = ? AND field = ?", arguments: [customerID, entry.field.name])
+            if replacing {
+                try db.cachedStatement(sql: "DELETE FROM blind_indexes WHERE customer_id = ? AND field = ?")
+                    .execute(arguments: [customerID, entry.field.name])
+                try db.cachedStatement(sql: "DELETE FROM unique_indexes WHERE customer_id = ? AND field = ?")
+                    .execute(arguments: [customerID, entry.field.name])
+            }
             let table = entry.field.unique ? "unique_indexes" : "blind_indexes"
             try db.cachedStatement(sql: "INSERT INTO \(table) (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?)")
                 .execute(arguments: [entry.field.name, entry.version, Data(entry.digest), customerID])

@@ -1,0 +1,82 @@
+import Foundation
+
+// Fast paths for the text handling every imported value goes through. Most CRM values are ASCII;
+// Foundation's Unicode machinery is only needed for the rest.
+extension Unicode.Scalar {
+    var isWhitespaceFast: Bool {
+        value < 0x80 ? (value == 0x20 || (0x09...0x0D).contains(value)) : properties.isWhitespace
+    }
+
+    var isControlFast: Bool { value < 0x20 || (0x7F...0x9F).contains(value) }
+}
+
+extension String {
+    var isASCIIOnly: Bool { utf8.allSatisfy { $0 < 0x80 } }
+
+    /// The string without leading and trailing Unicode whitespace.
+    var trimmedWhitespace: String {
+        let scalars = unicodeScalars
+        var start = scalars.startIndex, end = scalars.endIndex
+        while start < end, scalars[start].isWhitespaceFast { scalars.formIndex(after: &start) }
+        while end > start, scalars[scalars.index(before: end)].isWhitespaceFast { scalars.formIndex(before: &end) }
+        if start == scalars.startIndex && end == scalars.endIndex { return self }
+        return String(scalars[start..<end])
+    }
+
+    /// Unicode NFC (ASCII is already NFC).
+    var canonicallyComposed: String { isASCIIOnly ? self : precomposedStringWithCanonicalMapping }
+
+    /// Runs of whitespace folded into one space; leading and trailing whitespace removed.
+    var collapsingWhitespace: String {
+        var result = String.UnicodeScalarView()
+        var pendingSpace = false
+        var changed = false
+        for scalar in unicodeScalars {
+            if scalar.isWhitespaceFast {
+                if pendingSpace || scalar != " " || result.isEmpty { changed = true }
+                pendingSpace = true
+            } else {
+                if pendingSpace && !result.isEmpty { result.append(" ") }
+                pendingSpace = false
+                result.append(scalar)
+            }
+        }
+        if pendingSpace { changed = true }
+        return changed ? String(result) : self
+    }
+}
+
+/// A minimal JSON object writer for flat string maps (sorted keys), used for plain attributes
+/// on every stored row, where JSONSerialization's generality costs more than the rest of the row.
+enum FlatJSON {
+    static func encode(_ object: [String: String]) -> String {
+        var out = "{"
+        for (index, key) in object.keys.sorted().enumerated() {
+            if index > 0 { out += "," }
+            append(key, to: &out)
+            out += ":"
+            append(object[key] ?? "", to: &out)
+        }
+        return out + "}"
+    }
+
+    private static func append(_ text: String, to out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}
