@@ -1,0 +1,57 @@
+import CustomerVault
+import Foundation
+import GRDB
+import Testing
+
+/// `kill -9` during an import, then the same command again: the import finishes with every valid
+/// row exactly once, nothing half-stored, and an intact database.
+@Suite("Import survives kill -9", .enabled(if: ProcessInfo.processInfo.environment["CVAULT_SKIP_SCALE"] == nil))
+struct ImportCrashTests {
+    @Test("killed at random moments and resumed, an import ends complete and exact")
+    func killAndResume() async throws {
+        let workspace = try Workspace()
+        let data = try ScaleImportTests.generate(10_000, seed: 21, into: workspace, folder: "inputs/data")
+        let csv = data.appendingPathComponent("customers.csv").path
+        let cli = CLI(workspace: workspace)
+        #expect(try cli.run(["init"]).status == 0)
+        let vaultPath = cli.environment["CVAULT_VAULT"]!
+
+        var generator = SystemRandomNumberGenerator()
+        var interrupted = 0
+        for _ in 0..<6 {
+            let pid = try cli.spawn(["import", "customers", csv, "--batch", "200"])
+            usleep(UInt32.random(in: 300_000...1_500_000, using: &generator))
+            var status: Int32 = 0
+            kill(pid, SIGKILL)
+            waitpid(pid, &status, 0)
+            // After every kill the file is a consistent database with whole batches only.
+            let check = try await DatabaseQueue(path: vaultPath).read { db in
+                (try String.fetchOne(db, sql: "PRAGMA integrity_check"),
+                 try Int.fetchOne(db, sql: "SELECT count(*) FROM customers") ?? 0,
+                 try Int.fetchOne(db, sql: "SELECT coalesce(max(accepted), 0) FROM imports") ?? 0,
+                 try Int.fetchOne(db, sql: "SELECT count(*) FROM imports WHERE finished_at IS NOT NULL") ?? 0)
+            }
+            if status & 0x7F == SIGKILL && check.3 == 0 { interrupted += 1 }
+            #expect(check.0 == "ok")
+            #expect(check.1 == check.2, "customers stored (\(check.1)) equal the committed progress (\(check.2))")
+        }
+        #expect(interrupted >= 3, "only \(interrupted) kills landed in an unfinished import")
+        let finish = try cli.run(["import", "customers", csv, "--json"])
+        let report = try JSONDecoder().decode(ImportReport.self, from: Data(finish.stdout.utf8))
+        let expected = try ScaleImportTests.expectedInvalid(data)
+        #expect(report.accepted + report.rejected == 10_000)
+        #expect(report.rejects.map(\.record) == expected)
+
+        let vault = try await CustomerVault.open(at: vaultPath, principal: "admin", credential: .passphrase("cli test passphrase"))
+        #expect(try await vault.customerCount() == 10_000 - expected.count)
+        try vault.close()
+        let leftovers = try await DatabaseQueue(path: vaultPath).read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT (SELECT count(*) FROM sealed_values WHERE entity = 'customers' AND record_id NOT IN (SELECT id FROM customers))
+                     + (SELECT count(*) FROM unique_indexes WHERE customer_id NOT IN (SELECT id FROM customers))
+                     + (SELECT count(*) FROM customers c WHERE NOT EXISTS (SELECT 1 FROM unique_indexes u WHERE u.customer_id = c.id))
+                """)
+        }
+        #expect(leftovers == 0, "no half-stored customer")
+    }
+}
