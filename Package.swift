@@ -48,6 +48,7 @@ let package = Package(
                 "CustomerVault",
                 "VaultCrypto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

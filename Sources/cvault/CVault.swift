@@ -1,6 +1,7 @@
 import ArgumentParser
 import CustomerVault
 import Foundation
+import Logging
 
 /// `cvault`: the command-line face of the customer vault. Each command parses, makes one call into
 /// the CustomerVault library, and prints.
@@ -16,7 +17,8 @@ struct CVault: AsyncParsableCommand {
             --passphrase-file FILE, --key-file FILE, or a prompt that does not echo.
 
             Environment: CVAULT_VAULT (vault path), CVAULT_PRINCIPAL (principal name), \
-            CVAULT_PASSPHRASE, CVAULT_KEY_FILE.
+            CVAULT_PASSPHRASE, CVAULT_KEY_FILE, CVAULT_LOG_LEVEL (trace, debug, info, notice, \
+            warning (default), error, critical; logs go to standard error and never hold values).
 
             Exit codes: 0 ok, 1 other error, 2 usage or bad input, 3 access denied, \
             4 bad credential, 5 not found, 6 integrity failure (tampered or corrupt data).
@@ -30,6 +32,12 @@ struct CVault: AsyncParsableCommand {
 enum Main {
     static func main() async {
         Hardening.apply()
+        let level = ProcessInfo.processInfo.environment["CVAULT_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
         do {
             var command = try CVault.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -22,7 +22,9 @@ struct AtRestCanaryTests {
     @Test("canaries stored through the library and `cvault import`, updated and deleted, appear nowhere at rest or in output")
     func scan() async throws {
         let workspace = try Workspace()
-        let cli = CLI(workspace: workspace)
+        var cli = CLI(workspace: workspace)
+        // The most verbose logs are part of what is scanned.
+        cli.environment["CVAULT_LOG_LEVEL"] = "trace"
         #expect(try cli.run(["init"]).status == 0)
 
         // Two customers through the CLI import (one rejected row carries a canary in a bad field).
@@ -62,8 +64,9 @@ struct AtRestCanaryTests {
         try vault.close()
         try scanFiles(workspace, stage: "after checkpoint")
 
-        // Everything the write commands printed (reads print values by design and are not run here).
+        // Everything the write commands printed, logs included (reads print values by design and are not run here).
         let printed = cli.transcript.all
+        #expect(printed.contains("unlocked"), "trace logs were captured")
         #expect(CanaryScan.occurrences(of: Self.canaries, in: Array(printed.utf8)).isEmpty)
 
         // The values really are in there: the admin reads them back.

@@ -40,6 +40,9 @@ extension CustomerVault {
         }
         var done = state ?? ImportState(recordsDone: 1, accepted: 0, rejected: 0, finished: false)
         let resumedAfter = state.map(\.recordsDone)
+        if let resumedAfter {
+            Self.logger.notice("resuming an interrupted import", metadata: ["kind": "\(entity.rawValue)", "after_record": "\(resumedAfter)"])
+        }
 
         var endOfFile = false
         while !endOfFile {
@@ -57,6 +60,7 @@ extension CustomerVault {
                 }
             }
             done = try await commitBatch(batch, entity: entity, digest: digest, state: done, finished: endOfFile)
+            Self.logger.debug("import batch committed", metadata: ["records_done": "\(done.recordsDone)", "accepted": "\(done.accepted)"])
             progress?(ImportProgress(bytesRead: reader.bytesRead, totalBytes: totalBytes, accepted: done.accepted, rejected: done.rejected))
         }
         return ImportReport(kind: entity, accepted: done.accepted, rejected: done.rejected, resumedAfterRecord: resumedAfter,

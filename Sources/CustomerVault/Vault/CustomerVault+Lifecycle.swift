@@ -91,6 +91,7 @@ extension CustomerVault {
             for grant in grants {
                 keys[grant.scope] = try grant.open(principal: principal, secrets: secrets, vaultID: meta.vaultID)
             }
+            logger.info("unlocked", metadata: ["principal": "\(principal)", "vault": "\(Hex.encode(meta.vaultID))", "keys": "\(keys.count)"])
             return CustomerVault(path: path, pool: pool, principal: principal, role: record.role, schema: meta.schema,
                                  vaultID: meta.vaultID, keyring: Keyring(keys: keys, existingScopes: existing), secrets: secrets)
         } catch {

@@ -32,6 +32,7 @@ public final class CustomerVault: Sendable {
     let audit: AuditTrail
     let decisionPoint = PolicyDecisionPoint()
     let validator: FieldValidator
+    /// The library's logger. Messages carry ids, counts, field names and error codes, never values.
     static let logger = Logger(label: "cvault")
 
     init(path: String, pool: DatabasePool, principal: String, role: String, schema: Schema,
@@ -59,6 +60,7 @@ public final class CustomerVault: Sendable {
     ) async throws -> T {
         let decision = decisionPoint.decide(role: role, request: request)
         guard decision.allowed else {
+            Self.logger.notice("access denied", metadata: ["principal": "\(principal)", "action": "\(request.action.rawValue)", "rule": "\(decision.rule)"])
             try await recordOutcome(request, outcome: .denied, target: "-", detail: decision.rule)
             throw VaultError.accessDenied("access denied: \(decision.rule)")
         }
@@ -71,6 +73,9 @@ public final class CustomerVault: Sendable {
             }
         } catch {
             let vaultError = Self.vaultError(from: error)
+            if vaultError.code == .integrity || vaultError.code == .io {
+                Self.logger.error("\(request.action.rawValue) failed: \(vaultError.message)", metadata: ["principal": "\(principal)"])
+            }
             try? await recordOutcome(request, outcome: .failed, target: "-", detail: vaultError.code.rawValue)
             throw vaultError
         }
