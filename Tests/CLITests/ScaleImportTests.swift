@@ -54,8 +54,11 @@ struct ScaleImportTests {
         #expect(report.rejects.map(\.record) == expected, "every invalid row is reported by its record number")
         #expect(report.accepted == 99_000)
         #expect(try String(contentsOf: URL(fileURLWithPath: rejects), encoding: .utf8).split(separator: "\n").count == 1_001)
-        // Memory must not grow with the file: 10x the rows may cost at most a few MiB more.
-        #expect(run.maxRSSKiB < smallRun.maxRSSKiB + 24 * 1024, "peak RSS \(run.maxRSSKiB) KiB at 100k vs \(smallRun.maxRSSKiB) KiB at 10k")
+        // Memory must not grow with the file. Holding 10x the rows would cost hundreds of MiB; the bound
+        // leaves room for allocator noise (glibc's per-thread arenas vary on a loaded machine: the same
+        // import measured 95-126 MiB across runs here, at 10k and at 100k rows alike).
+        #expect(Double(run.maxRSSKiB) <= 1.5 * Double(smallRun.maxRSSKiB),
+                "peak RSS \(run.maxRSSKiB) KiB at 100k vs \(smallRun.maxRSSKiB) KiB at 10k")
 
         for kind in ["transactions", "interactions"] {
             let history = try cli.run(["import", kind, large.appendingPathComponent("\(kind).csv").path, "--json"])
