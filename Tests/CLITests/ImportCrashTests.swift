@@ -18,12 +18,23 @@ struct ImportCrashTests {
 
         var generator = SystemRandomNumberGenerator()
         var interrupted = 0
+        var committed = 0
         for _ in 0..<6 {
             let pid = try cli.spawn(["import", "customers", csv, "--batch", "200"])
-            usleep(UInt32.random(in: 300_000...1_500_000, using: &generator))
+            // Kill once the committed progress passes a random point, plus a random delay so the kill
+            // lands in different phases (sealing, inserting, committing) whatever the build's speed.
+            let target = committed + Int.random(in: 1...1_500, using: &generator)
             var status: Int32 = 0
-            kill(pid, SIGKILL)
-            waitpid(pid, &status, 0)
+            var exited = false
+            while !exited, try Self.committedRecords(vaultPath) < target {
+                exited = waitpid(pid, &status, WNOHANG) == pid
+                usleep(2_000)
+            }
+            if !exited {
+                usleep(UInt32.random(in: 0...40_000, using: &generator))
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+            }
             // After every kill the file is a consistent database with whole batches only.
             let check = try await DatabaseQueue(path: vaultPath).read { db in
                 (try String.fetchOne(db, sql: "PRAGMA integrity_check"),
@@ -31,9 +42,10 @@ struct ImportCrashTests {
                  try Int.fetchOne(db, sql: "SELECT coalesce(max(accepted), 0) FROM imports") ?? 0,
                  try Int.fetchOne(db, sql: "SELECT count(*) FROM imports WHERE finished_at IS NOT NULL") ?? 0)
             }
-            if status & 0x7F == SIGKILL && check.3 == 0 { interrupted += 1 }
             #expect(check.0 == "ok")
             #expect(check.1 == check.2, "customers stored (\(check.1)) equal the committed progress (\(check.2))")
+            if status & 0x7F == SIGKILL && check.3 == 0 { interrupted += 1 }
+            committed = try Self.committedRecords(vaultPath)
         }
         #expect(interrupted >= 3, "only \(interrupted) kills landed in an unfinished import")
         let finish = try cli.run(["import", "customers", csv, "--json"])
@@ -53,5 +65,13 @@ struct ImportCrashTests {
                 """)
         }
         #expect(leftovers == 0, "no half-stored customer")
+    }
+
+    /// Records the running import has committed so far (0 before its first batch).
+    static func committedRecords(_ vaultPath: String) throws -> Int {
+        guard FileManager.default.fileExists(atPath: vaultPath) else { return 0 }
+        return try DatabaseQueue(path: vaultPath).read { db in
+            try Int.fetchOne(db, sql: "SELECT coalesce(max(records_done), 0) FROM imports") ?? 0
+        }
     }
 }
