@@ -52,6 +52,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Benchmarks only; not a product. Run through Benchmarks/run.
+        .executableTarget(
+            name: "cvault-bench",
+            dependencies: ["CustomerVault", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Benchmarks/Sources/cvault-bench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VaultCryptoTests",
             dependencies: ["VaultCrypto"],

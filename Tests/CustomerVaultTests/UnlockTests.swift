@@ -130,3 +130,21 @@ struct UnlockTests {
         #expect(junk?.code == .integrity)
     }
 }
+
+@Suite("Storage settings")
+struct StorageSettingsTests {
+    @Test("the writer commits with synchronous = FULL and secure_delete on, for new and reopened vaults")
+    func durability() async throws {
+        let directory = try TemporaryDirectory()
+        let created = try await Fixtures.vault(in: directory)
+        for vault in [created, try await CustomerVault.open(at: directory.path("test.vault"), principal: "admin", credential: Fixtures.credential())] {
+            let (synchronous, secureDelete, journal) = try await vault.pool.write { db in
+                (try Int.fetchOne(db, sql: "PRAGMA synchronous"), try Int.fetchOne(db, sql: "PRAGMA secure_delete"),
+                 try String.fetchOne(db, sql: "PRAGMA journal_mode"))
+            }
+            #expect(synchronous == 2, "FULL is 2; GRDB's pool default would be NORMAL (1)")
+            #expect(secureDelete == 1)
+            #expect(journal == "wal")
+        }
+    }
+}

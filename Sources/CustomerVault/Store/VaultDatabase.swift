@@ -6,6 +6,20 @@ enum VaultDatabase {
     /// How long a connection waits for a lock held by another process before failing.
     static let busyTimeout: TimeInterval = 15
 
+    /// Applies the durability settings to the pool's writer connection.
+    ///
+    /// `DatabasePool` switches its writer to `synchronous = NORMAL` after `prepareDatabase` runs
+    /// (GRDB's WAL set-up), which may lose the last commits on power loss. The vault promises
+    /// `FULL`, so it is set again here, after the pool exists, and checked.
+    static func enforceDurability(_ pool: DatabasePool) throws {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            guard try Int.fetchOne(db, sql: "PRAGMA synchronous") == 2 else {
+                throw VaultError.io("SQLite refused synchronous = FULL")
+            }
+        }
+    }
+
     static func configuration(readOnly: Bool = false) -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
@@ -31,6 +45,7 @@ enum VaultDatabase {
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration())
+            try enforceDurability(pool)
             try pool.read { db in
                 guard try db.tableExists("vault_meta") else { throw VaultError.integrity("\(path) is not a cvault vault") }
             }
@@ -52,6 +67,7 @@ enum VaultDatabase {
         }
         do {
             let pool = try DatabasePool(path: path, configuration: configuration())
+            try enforceDurability(pool)
             try migrate(pool)
             return pool
         } catch {

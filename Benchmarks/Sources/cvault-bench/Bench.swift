@@ -1,0 +1,109 @@
+// In-process lookup benchmark: the vault's audited e-mail lookup against plain SQLite doing the
+// same durable work (an indexed select plus a synchronous audit-row insert in one transaction).
+//
+// Usage: cvault-bench lookups --vault PATH --emails FILE [--count N]
+//   PATH is a vault made by `cvault import`; FILE holds one e-mail per line (from the same data).
+//   Needs CVAULT_PASSPHRASE. Prints JSON: median and p95 microseconds per lookup for both sides.
+import CustomerVault
+import Foundation
+import GRDB
+
+struct Options {
+    var vault = ""
+    var emails = ""
+    var count = 2_000
+
+    init(_ arguments: [String]) throws {
+        var iterator = arguments.dropFirst(2).makeIterator()
+        while let flag = iterator.next() {
+            guard let value = iterator.next() else { throw BenchError("\(flag) needs a value") }
+            switch flag {
+            case "--vault": vault = value
+            case "--emails": emails = value
+            case "--count": count = Int(value) ?? count
+            default: throw BenchError("unknown option \(flag)")
+            }
+        }
+        guard !vault.isEmpty, !emails.isEmpty else { throw BenchError("usage: cvault-bench lookups --vault PATH --emails FILE [--count N]") }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+func percentile(_ samples: [Double], _ p: Double) -> Double {
+    let sorted = samples.sorted()
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+}
+
+func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+func microseconds(since start: UInt64) -> Double { Double(now() - start) / 1_000 }
+
+/// The plain-SQLite peer: same e-mails in clear with an index, WAL, synchronous=FULL, and an audit
+/// row inserted in the same transaction as each lookup.
+func plainBaseline(emails: [String], directory: URL) throws -> [Double] {
+    let pool = try DatabasePool(path: directory.appendingPathComponent("plain.sqlite").path)
+    // Same durability as the vault (DatabasePool defaults its writer to NORMAL).
+    try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+    try pool.write { db in
+        try db.execute(sql: """
+            CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT, email TEXT, phone TEXT, address TEXT);
+            CREATE UNIQUE INDEX customers_email ON customers(email);
+            CREATE TABLE audit (seq INTEGER PRIMARY KEY, at TEXT, principal TEXT, action TEXT, target TEXT);
+            """)
+        for (index, email) in emails.enumerated() {
+            try db.execute(sql: "INSERT INTO customers (name, email, phone, address) VALUES (?, ?, ?, ?)",
+                           arguments: ["Name \(index)", email, "+4420000\(index)", "\(index) Street"])
+        }
+    }
+    var samples: [Double] = []
+    for email in emails {
+        let start = now()
+        _ = try pool.write { db -> Row? in
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM customers WHERE email = ?", arguments: [email])
+            try db.execute(sql: "INSERT INTO audit (at, principal, action, target) VALUES (?, 'admin', 'customer.search', ?)",
+                           arguments: [Date().description, row?["id"] as Int64?])
+            return row
+        }
+        samples.append(microseconds(since: start))
+    }
+    return samples
+}
+
+@main
+enum Bench {
+    static func main() async {
+        do {
+            let options = try Options(CommandLine.arguments)
+            let emails = Array(try String(contentsOfFile: options.emails, encoding: .utf8)
+                .split(separator: "\n").map(String.init).prefix(options.count))
+            guard let passphrase = ProcessInfo.processInfo.environment["CVAULT_PASSPHRASE"] else { throw BenchError("set CVAULT_PASSPHRASE") }
+            let vault = try await CustomerVault.open(at: options.vault, principal: "admin", credential: .passphrase(passphrase))
+            var vaultSamples: [Double] = []
+            var misses = 0
+            for email in emails {
+                let start = now()
+                if try await vault.findCustomers(field: "email", equalTo: email).count != 1 { misses += 1 }
+                vaultSamples.append(microseconds(since: start))
+            }
+            try vault.close()
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cvault-bench-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let plainSamples = try plainBaseline(emails: emails, directory: directory)
+            let result: [String: Double] = [
+                "lookups": Double(emails.count), "misses": Double(misses),
+                "vault_median_us": percentile(vaultSamples, 0.5), "vault_p95_us": percentile(vaultSamples, 0.95),
+                "plain_median_us": percentile(plainSamples, 0.5), "plain_p95_us": percentile(plainSamples, 0.95),
+            ]
+            let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } catch {
+            FileHandle.standardError.write(Data("cvault-bench: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+}
