@@ -141,3 +141,25 @@ struct EnvelopeTamperTests {
         #expect(sizes[2] == sizes[1] + 16, "17 bytes takes the next bucket")
     }
 }
+
+@Suite("Record ids")
+struct RecordIDTests {
+    @Test("a deleted record's id is never given to a new record, so its old ciphertexts cannot open there")
+    func idsAreNotReused() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        _ = try await vault.addCustomer(Fixtures.customer(1))
+        let last = try await vault.addCustomer(Fixtures.customer(2))
+        let path = directory.path("test.vault")
+        let slot = EnvelopeTamperTests.Slot(entity: "customers", recordID: last, field: "email")
+        let (old, version) = try Fixtures.rawWrite(path) { try EnvelopeTamperTests.envelope($0, slot) }
+        try await vault.deleteCustomer(last)
+        let next = try await vault.addCustomer(Fixtures.customer(3))
+        #expect(next > last)
+        // An attacker re-inserts the deleted customer's envelope under the id it had: no row exists there,
+        // and under the new customer's id it does not open.
+        try Fixtures.rawWrite(path) { try EnvelopeTamperTests.store($0, EnvelopeTamperTests.Slot(entity: "customers", recordID: next, field: "email"), old, version: version) }
+        let error = await VaultError.caught { _ = try await vault.customer(next) }
+        #expect(error?.code == .integrity)
+    }
+}

@@ -109,12 +109,8 @@ extension CustomerVault {
             }
             customerEmail = email
         }
-        do {
-            let canonical = try validator.validateRecord(values, entity: entity)
-            return ImportRow(record: record.recordNumber, line: record.line, outcome: .valid(canonical, customerEmail: customerEmail))
-        } catch {
-            return ImportRow(record: record.recordNumber, line: record.line, outcome: .rejected(field: error.field, reason: error.reason))
-        }
+        // Validation runs later, in parallel with sealing (see commitBatch).
+        return ImportRow(record: record.recordNumber, line: record.line, outcome: .valid(values, customerEmail: customerEmail))
     }
 
     /// Commits one batch: its accepted rows, its rejects and the import's progress, atomically.
@@ -125,28 +121,43 @@ extension CustomerVault {
             var ids: [Int64] = []
             var rejects: [ImportReject] = []
             let now = Timestamps.now()
-            for row in batch {
-                switch row.outcome {
-                case .rejected(let field, let reason):
+            // Reserve ids under the write lock, then validate, seal and hash every row on all cores;
+            // the writer inserts the prepared rows in file order.
+            let firstID = try RecordCodec.nextRecordID(entity, db: db)
+            let prepared = RecordCodec.concurrently(batch.count) { index -> PreparedRecord? in
+                guard case .valid(let raw, _) = batch[index].outcome else { return nil }
+                let values = try validator.validateRecord(raw, entity: entity)
+                return try codec.prepare(values, entity: entity, recordID: firstID + Int64(index), today: validator.today)
+            }
+            for (row, outcome) in zip(batch, prepared) {
+                defer { next.recordsDone = max(next.recordsDone, row.record) }
+                switch (row.outcome, outcome) {
+                case (.rejected(let field, let reason), _):
                     rejects.append(ImportReject(record: row.record, line: row.line, field: field, reason: reason))
-                case .valid(let values, let email):
+                case (_, .failure(let problem as FieldProblem)):
+                    rejects.append(ImportReject(record: row.record, line: row.line, field: problem.field, reason: problem.reason))
+                case (_, .failure(let error)):
+                    throw error
+                case (.valid(_, let email), .success(let record?)):
                     do {
                         if entity == .customers {
-                            ids.append(try Self.insertCustomer(values, codec: codec, today: validator.today, now: now, db: db))
+                            try codec.checkUnique(record.digests, except: nil, db: db)
+                            try codec.store(record, entity: entity, customerID: nil, now: now, db: db)
                         } else {
                             guard let email, let customerID = try codec.customerID(forEmail: email, db: db) else {
                                 throw FieldProblem(field: "customer_email", reason: "no customer has this e-mail address")
                             }
-                            ids.append(try Self.insertHistory(entity, customerID: customerID, values: values, codec: codec,
-                                                              today: validator.today, now: now, db: db))
+                            try codec.store(record, entity: entity, customerID: customerID, now: now, db: db)
                         }
+                        ids.append(record.id)
                     } catch let error as VaultError where error.code == .conflict {
                         rejects.append(ImportReject(record: row.record, line: row.line, field: "email", reason: "a customer with this e-mail already exists"))
                     } catch let problem as FieldProblem {
                         rejects.append(ImportReject(record: row.record, line: row.line, field: problem.field, reason: problem.reason))
                     }
+                case (.valid, .success(nil)):
+                    throw VaultError.io("record \(row.record) was not prepared")
                 }
-                next.recordsDone = max(next.recordsDone, row.record)
             }
             next.accepted += ids.count
             next.rejected += rejects.count

@@ -49,15 +49,17 @@ enum Migrations {
                     PRIMARY KEY (principal_id, key_id)
                 ) WITHOUT ROWID;
 
+                -- AUTOINCREMENT: a record id is never reused, because it is bound into ciphertexts; a
+                -- reused id would let an old copy's envelope open in a new record's slot.
                 CREATE TABLE customers (
-                    id         INTEGER PRIMARY KEY,
+                    id         INTEGER PRIMARY KEY AUTOINCREMENT,
                     created_at TEXT NOT NULL,
                     updated_at TEXT NOT NULL,
                     attributes TEXT NOT NULL DEFAULT '{}'
                 );
 
                 CREATE TABLE transactions (
-                    id          INTEGER PRIMARY KEY,
+                    id          INTEGER PRIMARY KEY AUTOINCREMENT,
                     customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
                     created_at  TEXT NOT NULL,
                     attributes  TEXT NOT NULL DEFAULT '{}'
@@ -65,7 +67,7 @@ enum Migrations {
                 CREATE INDEX transactions_by_customer ON transactions(customer_id);
 
                 CREATE TABLE interactions (
-                    id          INTEGER PRIMARY KEY,
+                    id          INTEGER PRIMARY KEY AUTOINCREMENT,
                     customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
                     created_at  TEXT NOT NULL,
                     attributes  TEXT NOT NULL DEFAULT '{}'

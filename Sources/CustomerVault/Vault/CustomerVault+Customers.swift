@@ -36,14 +36,10 @@ extension CustomerVault {
 
     static func insertCustomer(_ values: [String: String], codec: RecordCodec, today: String, now: String = Timestamps.now(),
                                db: Database) throws -> Int64 {
-        let digests = try codec.indexDigests(values)
-        try codec.checkUnique(digests, except: nil, db: db)
-        try db.cachedStatement(sql: "INSERT INTO customers (created_at, updated_at, attributes) VALUES (?, ?, ?)")
-            .execute(arguments: [now, now, try codec.plainAttributes(values, entity: .customers, today: today)])
-        let id = db.lastInsertedRowID
-        try codec.writeSealed(values, entity: .customers, recordID: id, db: db)
-        try codec.writeIndexes(digests, customerID: id, replacing: false, db: db)
-        return id
+        let record = try codec.prepare(values, entity: .customers, recordID: try RecordCodec.nextRecordID(.customers, db: db), today: today)
+        try codec.checkUnique(record.digests, except: nil, db: db)
+        try codec.store(record, entity: .customers, customerID: nil, now: now, db: db)
+        return record.id
     }
 
     /// Returns one customer.

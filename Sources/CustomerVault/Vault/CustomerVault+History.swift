@@ -36,11 +36,9 @@ extension CustomerVault {
         guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customers WHERE id = ?"), arguments: [customerID]) == true else {
             throw VaultError.notFound("no customer \(customerID)")
         }
-        try db.cachedStatement(sql: "INSERT INTO \(entity.rawValue) (customer_id, created_at, attributes) VALUES (?, ?, ?)")
-            .execute(arguments: [customerID, now, try codec.plainAttributes(values, entity: entity, today: today)])
-        let id = db.lastInsertedRowID
-        try codec.writeSealed(values, entity: entity, recordID: id, db: db)
-        return id
+        let record = try codec.prepare(values, entity: entity, recordID: try RecordCodec.nextRecordID(entity, db: db), today: today)
+        try codec.store(record, entity: entity, customerID: customerID, now: now, db: db)
+        return record.id
     }
 
     /// The transactions or interactions of a customer, oldest first.

@@ -26,10 +26,11 @@ struct RecordCodec: Sendable {
         return FlatJSON.encode(attributes)
     }
 
-    /// Seals and stores the personal values of one record, replacing earlier ones of the same fields.
-    func writeSealed(_ values: [String: String], entity: Entity, recordID: Int64, db: Database) throws {
-        for field in schema.personalFields(of: entity) {
-            guard let value = values[field.name] else { continue }
+    /// Seals the personal values of one record: the full view and, where the schema masks the
+    /// field, the masked view, each under its own key. Touches no database (safe to run in parallel).
+    func seal(_ values: [String: String], entity: Entity, recordID: Int64) throws -> [SealedField] {
+        try schema.personalFields(of: entity).compactMap { field in
+            guard let value = values[field.name] else { return nil }
             let name = KeyScope.fieldName(entity, field.name)
             guard let (key, version) = keyring.currentKey(field: name, purpose: .seal) else {
                 throw VaultError.accessDenied("principal holds no key to write \(name)")
@@ -44,11 +45,24 @@ struct RecordCodec: Sendable {
                 masked = try FieldEnvelope.seal(Masking.mask(value, as: mask), key: maskKey, keyVersion: version, vaultID: vaultID,
                                                 slot: SealedSlot(entity: entity, field: field.name, recordID: recordID, view: .masked))
             }
-            try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO sealed_values (entity, record_id, field, key_version, sealed, masked)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [entity.rawValue, recordID, field.name, version, Data(sealed), masked.map { Data($0) }])
+            return SealedField(field: field.name, keyVersion: version, sealed: sealed, masked: masked)
         }
+    }
+
+    /// Stores sealed values, replacing earlier ones of the same fields.
+    func writeSealed(_ fields: [SealedField], entity: Entity, recordID: Int64, db: Database) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO sealed_values (entity, record_id, field, key_version, sealed, masked) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        for field in fields {
+            try statement.execute(arguments: [entity.rawValue, recordID, field.field, field.keyVersion, Data(field.sealed),
+                                              field.masked.map { Data($0) }])
+        }
+    }
+
+    /// Seals and stores the personal values of one record, replacing earlier ones of the same fields.
+    func writeSealed(_ values: [String: String], entity: Entity, recordID: Int64, db: Database) throws {
+        try writeSealed(seal(values, entity: entity, recordID: recordID), entity: entity, recordID: recordID, db: db)
     }
 
     /// Index digests of a customer's validated (canonical) values under the current index keys.

@@ -1,0 +1,63 @@
+import Dispatch
+import Foundation
+import GRDB
+
+/// One sealed personal value ready to store.
+struct SealedField: Sendable {
+    var field: String
+    var keyVersion: UInt32
+    var sealed: [UInt8]
+    var masked: [UInt8]?
+}
+
+/// A record whose values are validated, sealed and indexed, waiting only to be inserted.
+///
+/// Preparing is pure computation (no database), so a batch is prepared on all cores while the
+/// writer holds the transaction; the record id, bound into every ciphertext, is reserved first.
+struct PreparedRecord: Sendable {
+    var id: Int64
+    var attributes: String
+    var sealed: [SealedField]
+    var digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])]
+}
+
+extension RecordCodec {
+    func prepare(_ values: [String: String], entity: Entity, recordID: Int64, today: String) throws -> PreparedRecord {
+        PreparedRecord(
+            id: recordID, attributes: try plainAttributes(values, entity: entity, today: today),
+            sealed: try seal(values, entity: entity, recordID: recordID),
+            digests: entity == .customers ? try indexDigests(values) : [])
+    }
+
+    /// Inserts a prepared record (its row, sealed values and index entries) under its reserved id.
+    func store(_ record: PreparedRecord, entity: Entity, customerID: Int64?, now: String, db: Database) throws {
+        if entity == .customers {
+            try db.cachedStatement(sql: "INSERT INTO customers (id, created_at, updated_at, attributes) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [record.id, now, now, record.attributes])
+        } else {
+            try db.cachedStatement(sql: "INSERT INTO \(entity.rawValue) (id, customer_id, created_at, attributes) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [record.id, customerID, now, record.attributes])
+        }
+        try writeSealed(record.sealed, entity: entity, recordID: record.id, db: db)
+        try writeIndexes(record.digests, customerID: record.id, replacing: false, db: db)
+    }
+
+    /// The next id of an entity's table. Reserve only inside a write transaction: the write lock
+    /// keeps other writers out until the ids are used. AUTOINCREMENT never hands out a used id again.
+    static func nextRecordID(_ entity: Entity, db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: """
+            SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
+                       coalesce((SELECT max(id) FROM \(entity.rawValue)), 0)) + 1
+            """, arguments: [entity.rawValue]) ?? 1
+    }
+
+    /// Runs `body` for 0..<count on all cores and returns each outcome in order.
+    static func concurrently<T: Sendable>(_ count: Int, _ body: @Sendable (Int) throws -> T) -> [Result<T, any Error>] {
+        let results = Mutex<[Result<T, any Error>?]>(Array(repeating: nil, count: count))
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            let outcome = Result { try body(index) }
+            results.withLock { $0[index] = outcome }
+        }
+        return results.withLock { $0.map { $0 ?? .failure(VaultError.io("a prepared record went missing")) } }
+    }
+}
