@@ -7,7 +7,7 @@ extension CVault {
         static let configuration = CommandConfiguration(
             commandName: "customer",
             abstract: "Add, read, search, change and delete customers.",
-            subcommands: [Add.self, Get.self, Find.self, Update.self, Delete.self, List.self])
+            subcommands: [Add.self, Get.self, Find.self, Update.self, Delete.self, List.self, History.self, Behaviour.self])
     }
 }
 
@@ -165,6 +165,61 @@ extension CVault.CustomerCommand {
                     let summary = ["name", "email", "phone", "region"].compactMap { record.fields[$0] }.joined(separator: "  ")
                     Output.line("\(record.id)  \(summary)")
                 }
+            }
+        }
+    }
+}
+
+extension CVault.CustomerCommand {
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a customer's transactions or interactions, oldest first.",
+            discussion: "Example: cvault customer history 42 --kind interactions")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Customer id.") var id: Int64
+        @Option(help: "transactions or interactions.") var kind: Entity = .transactions
+
+        func validate() throws {
+            guard kind != .customers else { throw ValidationError("--kind is transactions or interactions") }
+        }
+
+        func run() async throws {
+            let vault = try await global.openVault()
+            let records = try await vault.history(kind, customerID: id)
+            if global.json {
+                try Output.json(records)
+            } else {
+                let names = vault.schema.fields(of: kind).map(\.name)
+                for record in records {
+                    let values = names.compactMap { name in record.fields[name].map { "\(name)=\($0.replacingOccurrences(of: "\n", with: " "))" } }
+                    Output.line("\(record.id)  " + values.joined(separator: "  "))
+                }
+            }
+        }
+    }
+
+    struct Behaviour: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a customer's behaviour counters, or add to them.",
+            discussion: "Example: cvault customer behaviour 42 --browse 3 --purchase 1")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Customer id.") var id: Int64
+        @Option(help: "Add to the browse count.") var browse = 0
+        @Option(help: "Add to the purchase count.") var purchase = 0
+        @Option(help: "Add to the review count.") var review = 0
+
+        func run() async throws {
+            let vault = try await global.openVault()
+            let delta = BehaviourCounters(browse: browse, purchase: purchase, review: review)
+            let counters = delta == BehaviourCounters()
+                ? try await vault.behaviour(customerID: id)
+                : try await vault.recordBehaviour(customerID: id, adding: delta)
+            if global.json {
+                try Output.json(counters)
+            } else {
+                Output.line("browse \(counters.browse)  purchase \(counters.purchase)  review \(counters.review)")
             }
         }
     }

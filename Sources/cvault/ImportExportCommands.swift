@@ -10,7 +10,9 @@ extension CVault {
         static let configuration = CommandConfiguration(
             abstract: "Import customers, transactions or interactions from a CSV file.",
             discussion: """
-                Headers: customers name,email[,phone,address,age,birth_date,gender,region,…any schema field]; \
+                Headers: customers name,email[,phone,address,age,birth_date,gender,region,…any schema field] \
+                (the extra columns of `cvault export customers` — id, age_band, created_at, updated_at — are \
+                accepted and ignored, so an export imports again); \
                 transactions customer_email,order_id,order_time,payment_method,amount[,currency]; \
                 interactions customer_email,occurred_at,channel,summary.
 

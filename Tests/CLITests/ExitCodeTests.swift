@@ -56,6 +56,12 @@ struct ExitCodeTests {
         #expect(try cli.run(["customer", "update", String(id ?? 0), "--field", "gender=female"]).status == 0)
         #expect(try cli.run(["customer", "list"]).stdout.contains("ada@example.com"))
         #expect(try cli.run(["customer", "find", "--email", "nobody@example.com"]).status == 5)
+        #expect(try cli.run(["customer", "behaviour", String(id ?? 0), "--browse", "3", "--purchase", "1"]).stdout
+            .contains("browse 3  purchase 1  review 0"))
+        #expect(try cli.run(["customer", "behaviour", String(id ?? 0), "--browse", "2"]).stdout.contains("browse 5"))
+        #expect(try cli.run(["customer", "behaviour", String(id ?? 0), "--review", "-1"]).status == 2)
+        #expect(try cli.run(["customer", "history", String(id ?? 0), "--kind", "interactions"]).status == 0)
+        #expect(try cli.run(["customer", "behaviour", "999"]).status == 5)
         #expect(try cli.run(["customer", "delete", String(id ?? 0)]).status == 0)
         #expect(try cli.run(["customer", "get", String(id ?? 0)]).status == 5)
     }

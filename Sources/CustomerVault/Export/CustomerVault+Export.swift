@@ -12,7 +12,8 @@ extension CustomerVault {
     /// Each page's access-log entry commits before that page is written out.
     ///
     /// - Parameters:
-    ///   - format: CSV (header of schema field names, importable again) or JSON Lines.
+    ///   - format: CSV (`id`, the schema's field names, `age_band`, `created_at`, `updated_at`;
+    ///     `importCSV` accepts it again and ignores the four non-schema columns) or JSON Lines.
     ///   - output: Receives UTF-8 text, page by page.
     /// - Returns: The number of customers exported.
     public func exportCustomers(format: ExportFormat, pageSize: Int = 1_000, progress: (@Sendable (Int) -> Void)? = nil,

@@ -3,6 +3,9 @@ import GRDB
 import VaultCrypto
 
 extension CustomerVault {
+    /// Columns of a customer export that are not schema fields (ignored on import).
+    static let exportOnlyColumns = ["id", "age_band", "created_at", "updated_at"]
+
     /// Rows committed per transaction. An interrupted import resumes after the last committed batch.
     public static let defaultImportBatchSize = 1_000
 
@@ -76,9 +79,11 @@ extension CustomerVault {
         } catch let error as CSVError {
             throw VaultError.invalidInput("\(file): header: \(error.description)")
         }
-        let columns = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let columns = header.fields.map { $0.trimmedWhitespace.lowercased() }
         let reference = entity == .customers ? [] : ["customer_email"]
-        let known = reference + schema.fields(of: entity).map(\.name)
+        // Columns that `exportCustomers` adds; accepted and ignored so an export imports again.
+        let exportOnly = entity == .customers ? Self.exportOnlyColumns : []
+        let known = reference + schema.fields(of: entity).map(\.name) + exportOnly
         for (index, column) in columns.enumerated() {
             guard known.contains(column) else {
                 throw VaultError.invalidInput("\(file) line \(header.line): unknown column '\(column)' (expected: \(known.joined(separator: ",")))")
@@ -100,7 +105,7 @@ extension CustomerVault {
                              outcome: .rejected(field: "", reason: "has \(record.fields.count) fields, the header has \(columns.count)"))
         }
         var values: [String: String] = [:]
-        for (column, value) in zip(columns, record.fields) { values[column] = value }
+        for (column, value) in zip(columns, record.fields) where !Self.exportOnlyColumns.contains(column) { values[column] = value }
         var customerEmail: String?
         if entity != .customers {
             guard let email = Normalization.email(values.removeValue(forKey: "customer_email") ?? "") else {
