@@ -59,6 +59,12 @@ let package = Package(
             path: "Benchmarks/Sources/cvault-bench",
             swiftSettings: swiftSettings
         ),
+        // Helpers shared by the test targets.
+        .target(
+            name: "VaultTestSupport",
+            path: "Tests/VaultTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VaultCryptoTests",
             dependencies: ["VaultCrypto"],
@@ -66,12 +72,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CustomerVaultTests",
-            dependencies: ["CustomerVault", "VaultCrypto"],
+            dependencies: ["CustomerVault", "VaultCrypto", "VaultTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["CustomerVault", "VaultCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CustomerVault", "VaultCrypto", "VaultTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@_exported import VaultTestSupport
 
 /// Runs the built `cvault` binary as a user would, capturing its output and peak memory.
 struct CLI {
@@ -80,39 +81,12 @@ struct CLI {
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 }
 
-/// A fresh directory per test.
-final class Workspace: @unchecked Sendable {
-    let url: URL
+/// The CLI tests' working directory: a `TemporaryDirectory` (inputs go under `inputs/`).
+typealias Workspace = TemporaryDirectory
 
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("cvault-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    @discardableResult
-    func write(_ name: String, _ text: String) throws -> String {
-        let file = path(name)
-        try FileManager.default.createDirectory(at: URL(fileURLWithPath: file).deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
-        return file
-    }
-
-    /// Every file below the workspace (recursively), except the `inputs` folder.
-    func filesToScan() throws -> [String] {
-        let enumerator = FileManager.default.enumerator(atPath: url.path)
-        var files: [String] = []
-        while let name = enumerator?.nextObject() as? String {
-            if name.hasPrefix("inputs") { continue }
-            var isDirectory: ObjCBool = false
-            let full = path(name)
-            if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue { files.append(full) }
-        }
-        return files
-    }
+extension TemporaryDirectory {
+    /// Every file the vault or the CLI may have written: all files except the test's `inputs`.
+    func filesToScan() throws -> [String] { files(skipping: "inputs") }
 }
 
 /// Counts occurrences of each needle (as UTF-8 and UTF-16LE, in several cases) in a haystack.

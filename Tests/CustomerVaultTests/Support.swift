@@ -2,28 +2,8 @@ import Foundation
 import GRDB
 import Testing
 import VaultCrypto
+@_exported import VaultTestSupport
 @testable import CustomerVault
-
-/// A fresh directory per test, removed when the test's value goes away.
-final class TemporaryDirectory: @unchecked Sendable {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("cvault-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    @discardableResult
-    func write(_ name: String, _ text: String) throws -> String {
-        let file = path(name)
-        try Data(text.utf8).write(to: URL(fileURLWithPath: file))
-        return file
-    }
-}
 
 enum Fixtures {
     static let passphrase = "correct horse battery staple"
