@@ -50,7 +50,7 @@ struct GlobalOptions: ParsableArguments {
             return try Credential.keyFile(at: keyFile)
         }
         if let passphraseFile {
-            return try PassphraseSource.fromFile(passphraseFile)
+            return try Credential.passphrase(fileAt: passphraseFile)
         }
         if let passphrase = environment["CVAULT_PASSPHRASE"] {
             return try Credential.passphrase(passphrase)

@@ -47,14 +47,7 @@ extension CVault {
         }
 
         private func loadSchema() throws -> Schema {
-            guard let schema else { return try Schema.shippedDefault() }
-            guard let data = FileManager.default.contents(atPath: schema) else {
-                throw VaultError(.notFound, "schema file \(schema) does not exist or cannot be read")
-            }
-            guard let text = String(data: data, encoding: .utf8) else {
-                throw VaultError(.invalidInput, "schema file \(schema) is not UTF-8 text")
-            }
-            return try Schema.load(yaml: text, fileName: schema)
+            try schema.map(Schema.load(fileAt:)) ?? Schema.shippedDefault()
         }
     }
 }

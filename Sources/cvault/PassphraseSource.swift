@@ -4,21 +4,6 @@ import VaultCrypto
 
 /// Reads passphrases from files or from the terminal without echo. Never from arguments.
 enum PassphraseSource {
-    static func fromFile(_ path: String) throws -> Credential {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw VaultError(.notFound, "passphrase file \(path) does not exist")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw VaultError(.io, "cannot read passphrase file \(path)")
-        }
-        guard data.count <= Credential.maximumPassphraseBytes + 2 else {
-            throw VaultError(.invalidInput, "passphrase file \(path) is larger than \(Credential.maximumPassphraseBytes) bytes")
-        }
-        var bytes = [UInt8](data)
-        defer { wipe(&bytes) }
-        return try Credential.passphrase(bytes: bytes, source: "passphrase file \(path)")
-    }
-
     /// Prompts on /dev/tty with echo off; asks twice when `confirm` is set.
     static func prompt(confirm: Bool) throws -> Credential {
         guard isatty(STDIN_FILENO) == 1, let tty = fopen("/dev/tty", "r+") else {

@@ -170,21 +170,6 @@ struct KnownAnswerTests {
         #expect(try hasher.finalize() == expected)
     }
 
-    // MARK: crypto_kdf
-
-    /// libsodium 1.0.18 test/default/kdf.c with kdf.exp: master key 00 01 ... 1f, context "KDF test".
-    @Test("crypto_kdf: libsodium kdf vectors", arguments: [
-        (64, UInt64(0), "a0c724404728c8bb95e5433eb6a9716171144d61efb23e74b873fcbeda51d8071b5d70aae12066dfc94ce943f145aa176c055040c3dd73b0a15e36254d450614"),
-        (64, UInt64(1), "02507f144fa9bf19010bf7c70b235b4c2663cc00e074f929602a5e2c10a780757d2a3993d06debc378a90efdac196dd841817b977d67b786804f6d3cd585bab5"),
-        (16, UInt64(16), "a529216624ef9161e4cf117272aafff2"),
-        (32, UInt64(32), "154b291f11196737f8b7f491e4ca11764e0227d34f94295408a869f007aa8618"),
-    ])
-    func kdf(length: Int, id: UInt64, expectedHex: String) throws {
-        let master = SecretBytes(copying: counting(32))
-        let subkey = try SubkeyDerivation.derive(length: length, id: id, context: "KDF test", from: master)
-        #expect(hexString(bytes(of: subkey)) == expectedHex)
-    }
-
     // MARK: Ed25519
 
     /// RFC 8032 section 7.1, TEST 1 (empty message) and TEST 2 (one byte 0x72).

@@ -41,6 +41,15 @@ public enum Credential: Sendable {
         return .passphrase(SecretBytes(copying: bytes[..<end]))
     }
 
+    /// Reads a passphrase file: its first line, UTF-8, at most ``maximumPassphraseBytes``.
+    ///
+    /// - Throws: ``VaultError`` `.notFound` when the file is missing, `.invalidInput` when malformed.
+    public static func passphrase(fileAt path: String) throws -> Credential {
+        var bytes = try readSecretFile(path, what: "passphrase file", limit: maximumPassphraseBytes + 2)
+        defer { wipe(&bytes) }
+        return try passphrase(bytes: bytes, source: "passphrase file \(path)")
+    }
+
     /// Reads a key file: exactly 32 raw bytes, or 64 hexadecimal digits and an optional newline.
     ///
     /// - Throws: ``VaultError`` `.notFound` when the file is missing, `.invalidInput` when malformed.

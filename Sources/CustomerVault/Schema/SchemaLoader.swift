@@ -1,6 +1,20 @@
+import Foundation
 import Yams
 
 extension Schema {
+    /// Reads and validates a schema file.
+    ///
+    /// - Throws: ``VaultError`` `.notFound` for a missing file, `.invalidInput` naming the line of a problem.
+    public static func load(fileAt path: String) throws -> Schema {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw VaultError.notFound("schema file \(path) does not exist or cannot be read")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw VaultError.invalidInput("schema file \(path) is not UTF-8 text")
+        }
+        return try load(yaml: text, fileName: path)
+    }
+
     /// Parses and validates a schema file.
     ///
     /// - Parameters:

@@ -20,10 +20,9 @@ enum VaultDatabase {
         }
     }
 
-    static func configuration(readOnly: Bool = false) -> Configuration {
+    static func configuration() -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
-        config.readonly = readOnly
         config.busyMode = .timeout(busyTimeout)
         config.label = "cvault"
         config.prepareDatabase { db in

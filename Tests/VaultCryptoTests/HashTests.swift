@@ -1,8 +1,8 @@
 import Testing
 import VaultCrypto
 
-@Suite("BLAKE2b and subkey derivation behaviour")
-struct HashAndKDFTests {
+@Suite("BLAKE2b behaviour")
+struct HashTests {
     @Test("streaming in any split equals one-shot, keyed and unkeyed")
     func streamingMatchesOneShot() throws {
         let input = SecureRandom.bytes(1_000)
@@ -51,35 +51,5 @@ struct HashAndKDFTests {
         _ = try other.finalize()
         other.update([4])
         #expect(throws: CryptoError.invalidParameters("")) { _ = try other.finalize() }
-    }
-
-    @Test("subkeys differ by id and context and are deterministic")
-    func subkeys() throws {
-        let master = try SecretBytes(randomCount: 32)
-        let a = try SubkeyDerivation.derive(length: 32, id: 1, context: "blindidx", from: master)
-        #expect(a == (try SubkeyDerivation.derive(length: 32, id: 1, context: "blindidx", from: master)))
-        #expect(a != (try SubkeyDerivation.derive(length: 32, id: 2, context: "blindidx", from: master)))
-        #expect(a != (try SubkeyDerivation.derive(length: 32, id: 1, context: "fieldkey", from: master)))
-        #expect(a != (try SubkeyDerivation.derive(length: 32, id: 1, context: "blindidx", from: try SecretBytes(randomCount: 32))))
-    }
-
-    @Test("KDF contexts must be exactly 8 ASCII bytes", arguments: ["", "short", "blindid", "blindidx!", "blïndid", "ключ1234"])
-    func contextChecks(context: String) throws {
-        let master = try SecretBytes(randomCount: 32)
-        #expect(throws: CryptoError.invalidParameters("")) {
-            _ = try SubkeyDerivation.derive(length: 32, id: 0, context: context, from: master)
-        }
-    }
-
-    @Test("KDF rejects a wrong master length and subkey lengths outside 16...64")
-    func kdfLengths() throws {
-        let master = try SecretBytes(randomCount: 32)
-        for length in [0, 15, 65] {
-            #expect(errorCode { _ = try SubkeyDerivation.derive(length: length, id: 0, context: "KDF test", from: master) } == .invalidLength)
-        }
-        for masterLength in [0, 16, 31, 33, 64] {
-            let badMaster = SecretBytes(copying: [UInt8](repeating: 3, count: masterLength))
-            #expect(errorCode { _ = try SubkeyDerivation.derive(length: 32, id: 0, context: "KDF test", from: badMaster) } == .invalidLength)
-        }
     }
 }
