@@ -6,7 +6,7 @@ Usage:
                                    [--duplicate-rate D] --out DIR
 
 Writes, streaming (memory stays constant however large N is):
-    DIR/customers.csv               name,age,gender,address,phone,email,birth_date,region
+    DIR/customers.csv               name,age,gender,address,phone,email,birth_date,region,marketing_consent
     DIR/transactions.csv            customer_email,order_id,order_time,payment_method,amount,currency
     DIR/interactions.csv            customer_email,occurred_at,channel,summary
     DIR/expected_invalid_rows.txt   "<record number>\t<reason>" for every row broken on purpose
@@ -506,7 +506,7 @@ def main(argv):
     invalid_file = open(os.path.join(args.out, "expected_invalid_rows.txt"), "w", encoding="utf-8", buffering=1 << 16)
     duplicate_file = open(os.path.join(args.out, "expected_duplicate_rows.txt"), "w", encoding="utf-8", buffering=1 << 16)
 
-    customers.writerow(["name", "age", "gender", "address", "phone", "email", "birth_date", "region"])
+    customers.writerow(["name", "age", "gender", "address", "phone", "email", "birth_date", "region", "marketing_consent"])
     transactions.writerow(["customer_email", "order_id", "order_time", "payment_method", "amount", "currency"])
     interactions.writerow(["customer_email", "occurred_at", "channel", "summary"])
 
@@ -544,17 +544,19 @@ def main(argv):
             age = ""
             birth_date = birth.isoformat()
         row = [name, age, gender, address, phone, email, birth_date, region]
+        # About 40% consent to marketing; derived from the counter so the random stream is unchanged.
+        consent = "true" if (counter * 2654435761) % 100 < 40 else "false"
 
         record += 1
         if invalid_selector.take():
             reason = INVALID_REASONS[reason_index % len(INVALID_REASONS)]
             reason_index += 1
-            customers.writerow(break_row(rng, row, reason))
+            customers.writerow(break_row(rng, row, reason) + [consent])
             invalid_file.write("%d\t%s\n" % (record, reason))
             counts["invalid"] += 1
             continue
 
-        customers.writerow(row)
+        customers.writerow(row + [consent])
         counts[kind] += 1
 
         # Transactions: 0–5. Written directly: no field needs quoting (emails of valid rows have

@@ -16,15 +16,20 @@ struct CVault: AsyncParsableCommand {
             Secrets never go on the command line: the passphrase comes from CVAULT_PASSPHRASE, \
             --passphrase-file FILE, --key-file FILE, or a prompt that does not echo.
 
+            Every request passes the vault's access policy (see `cvault policy --help`): a role \
+            sees each personal field in plain, masked or not at all, holds only the keys for that, \
+            and may need --purpose NAME for a grant.
+
             Environment: CVAULT_VAULT (vault path), CVAULT_PRINCIPAL (principal name), \
-            CVAULT_PASSPHRASE, CVAULT_KEY_FILE, CVAULT_LOG_LEVEL (trace, debug, info, notice, \
+            CVAULT_PASSPHRASE, CVAULT_KEY_FILE, CVAULT_PURPOSE, CVAULT_NEW_PASSPHRASE (for principal add/passwd), CVAULT_LOG_LEVEL (trace, debug, info, notice, \
             warning (default), error, critical; logs go to standard error and never hold values).
 
             Exit codes: 0 ok, 1 other error, 2 usage or bad input, 3 access denied, \
             4 bad credential, 5 not found, 6 integrity failure (tampered or corrupt data).
             """,
         version: "0.1.0",
-        subcommands: [Init.self, CustomerCommand.self, Import.self, Export.self]
+        subcommands: [Init.self, CustomerCommand.self, Import.self, Export.self, Report.self, PrincipalCommand.self, PolicyCommand.self,
+                      AuditCommand.self]
     )
 }
 

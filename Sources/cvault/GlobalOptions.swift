@@ -16,6 +16,12 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Unlock with a 32-byte key file instead of a passphrase (or CVAULT_KEY_FILE).", valueName: "file"))
     var keyFile: String?
 
+    @Option(name: .long, help: ArgumentHelp("Purpose of this access, from the policy's purposes (or CVAULT_PURPOSE); grants may require one.", valueName: "name"))
+    var purpose: String?
+
+    @Option(name: .long, help: ArgumentHelp("Free-text reason kept with the purpose in the access log (no personal data).", valueName: "text"))
+    var reason: String?
+
     @Flag(name: .long, help: "Print machine-readable JSON.")
     var json = false
 
@@ -39,7 +45,12 @@ struct GlobalOptions: ParsableArguments {
         guard FileManager.default.fileExists(atPath: path) else {
             throw VaultError(.notFound, "no vault at \(path) (create one with `cvault init`)")
         }
-        return try await CustomerVault.open(at: path, principal: principalName, credential: try credential(confirm: false))
+        let vault = try await CustomerVault.open(at: path, principal: principalName, credential: try credential(confirm: false))
+        guard let purpose = purpose ?? ProcessInfo.processInfo.environment["CVAULT_PURPOSE"], !purpose.isEmpty else {
+            guard reason == nil else { throw ValidationError("--reason goes with --purpose") }
+            return vault
+        }
+        return try vault.withPurpose(purpose, reason: reason)
     }
 
     /// The credential, from (in order) --key-file, CVAULT_KEY_FILE, --passphrase-file,

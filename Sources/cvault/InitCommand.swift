@@ -6,7 +6,7 @@ import VaultCrypto
 extension CVault {
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a vault and its first principal, an administrator.",
+            abstract: "Create a vault and its first principal, an administrator (role admin).",
             discussion: """
                 The administrator's passphrase comes from CVAULT_PASSPHRASE, --passphrase-file, or a \
                 prompt asked twice. With --key-file-out, a fresh 32-byte key file is written instead \
@@ -22,6 +22,9 @@ extension CVault {
         @Option(help: ArgumentHelp("Schema file to use (default: the shipped policies/schema.yaml).", valueName: "file"))
         var schema: String?
 
+        @Option(help: ArgumentHelp("Access policy file (default: the shipped policies/default.yaml); its admin role must allow principals.manage.", valueName: "file"))
+        var policy: String?
+
         @Option(help: ArgumentHelp("Write a new random key file for the administrator instead of using a passphrase.", valueName: "file"))
         var keyFileOut: String?
 
@@ -31,14 +34,24 @@ extension CVault {
         func run() async throws {
             let path = try global.vaultPath
             let schema = try loadSchema()
+            let policy = try self.policy.map { try Policy.load(fileAt: $0, schema: schema) }
+            if FileManager.default.fileExists(atPath: path) {
+                throw VaultError(.conflict, "\(path) already exists; cvault init never overwrites a file")
+            }
             let credential: Credential
             if let keyFileOut {
                 credential = try KeyFileWriter.create(at: keyFileOut)
             } else {
                 credential = try global.credential(confirm: true)
             }
-            let vault = try await CustomerVault.create(at: path, schema: schema, administrator: global.principalName,
+            let vault: CustomerVault
+            do {
+                vault = try await CustomerVault.create(at: path, schema: schema, policy: policy, administrator: global.principalName,
                                                        credential: credential, kdf: kdf.parameters)
+            } catch {
+                if let keyFileOut { try? FileManager.default.removeItem(atPath: keyFileOut) }
+                throw error
+            }
             if global.json {
                 try Output.json(["vault": path, "vault_id": vault.vaultID, "administrator": vault.principal])
             } else {

@@ -28,7 +28,8 @@ enum Output {
         let width = names.map(\.count).max() ?? 0
         for name in names {
             guard let value = record.fields[name] else { continue }
-            lines.append(name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value.replacingOccurrences(of: "\n", with: " "))
+            let masked = record.masked.contains(name) ? "  (masked)" : ""
+            lines.append(name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value.replacingOccurrences(of: "\n", with: " ") + masked)
         }
         lines.append("created_at".padding(toLength: width, withPad: " ", startingAt: 0) + "  " + record.createdAt)
         line(lines.joined(separator: "\n"))

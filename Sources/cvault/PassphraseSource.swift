@@ -5,15 +5,15 @@ import VaultCrypto
 /// Reads passphrases from files or from the terminal without echo. Never from arguments.
 enum PassphraseSource {
     /// Prompts on /dev/tty with echo off; asks twice when `confirm` is set.
-    static func prompt(confirm: Bool) throws -> Credential {
+    static func prompt(confirm: Bool, label: String = "Passphrase") throws -> Credential {
         guard isatty(STDIN_FILENO) == 1, let tty = fopen("/dev/tty", "r+") else {
             throw VaultError(.invalidInput, "no passphrase: set CVAULT_PASSPHRASE, use --passphrase-file or --key-file, or run on a terminal")
         }
         defer { fclose(tty) }
-        var first = try read(prompt: "Passphrase: ", tty: tty)
+        var first = try read(prompt: "\(label): ", tty: tty)
         defer { wipe(&first) }
         if confirm {
-            var second = try read(prompt: "Repeat passphrase: ", tty: tty)
+            var second = try read(prompt: "Repeat \(label.lowercased()): ", tty: tty)
             defer { wipe(&second) }
             guard constantTimeEquals(first, second) else { throw VaultError(.invalidInput, "the passphrases do not match") }
         }

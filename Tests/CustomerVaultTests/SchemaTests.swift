@@ -49,7 +49,7 @@ struct SchemaTests {
     func malformed(yaml: String, line: Int) throws {
         let error = #expect(throws: VaultError.self) { try Schema.load(yaml: yaml, fileName: "s.yaml") }
         #expect(error?.code == .invalidInput)
-        #expect(error?.message.contains("s.yaml:\(line)") == true || error?.message.contains("line \(line)") == true,
+        #expect(error?.message.hasPrefix("s.yaml:\(line): ") == true,
                 "expected line \(line) in: \(error?.message ?? "")")
     }
 

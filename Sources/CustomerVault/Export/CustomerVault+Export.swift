@@ -7,7 +7,8 @@ public enum ExportFormat: String, Sendable, CaseIterable {
 }
 
 extension CustomerVault {
-    /// Streams every customer the principal may read to `output`, one page per audited transaction.
+    /// Streams every customer the principal may read to `output`, in the views its policy grants,
+    /// one page per audited transaction. Customers outside the role's row conditions are left out.
     ///
     /// Each page's access-log entry commits before that page is written out.
     ///
@@ -20,15 +21,14 @@ extension CustomerVault {
                                 output: (Data) throws -> Void) async throws -> Int {
         let columns = ["id"] + schema.fields(of: .customers).map(\.name) + ["age_band", "created_at", "updated_at"]
         if format == .csv { try output(Data(CSVWriter.line(columns).utf8)) }
-        let fields = personalFieldNames(schema.fields(of: .customers).map(\.name), entity: .customers)
         var after: Int64 = 0
         var count = 0
         while true {
             let start = after
-            let page = try await perform(AccessRequest(.exportData, fields: fields)) { [codec] db, note in
-                let ids = try Int64.fetchAll(db, sql: "SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?", arguments: [start, pageSize])
-                note.target = try AuditTrail.bulkTarget(entity: .customers, ids: ids)
-                return try ids.compactMap { try Self.loadCustomer($0, codec: codec, db: db) }
+            let page = try await perform(AccessRequest(.exportData)) { db, note in
+                let records = try Self.visibleCustomers(after: start, limit: pageSize, note: note, db: db)
+                note.target = try AuditTrail.bulkTarget(entity: .customers, ids: records.map(\.id))
+                return records
             }
             guard let last = page.last else { break }
             var text = ""

@@ -25,6 +25,7 @@ extension CustomerVault {
                           progress: (@Sendable (ImportProgress) -> Void)? = nil) async throws -> ImportReport {
         guard FileManager.default.fileExists(atPath: path) else { throw VaultError.notFound("no file \(path)") }
         guard (1...100_000).contains(batchSize) else { throw VaultError.invalidInput("batch size must be between 1 and 100000") }
+        let decision = try await requireAllowed(AccessRequest(.importData))
         let digest = try Self.fileDigest(path)
         try Self.checkStructure(path)
         let totalBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
@@ -36,10 +37,10 @@ extension CustomerVault {
         }
         let columns = try readHeader(reader, entity: entity, file: path)
 
-        let state = try await pool.read { db in try ImportState.fetch(db, digest: digest) }
+        let state = try await readBookkeeping(allowedBy: decision) { db in try ImportState.fetch(db, digest: digest) }
         if let state, state.finished {
             return ImportReport(kind: entity, accepted: state.accepted, rejected: state.rejected, resumedAfterRecord: nil,
-                                alreadyImported: true, rejects: try await importRejects(digest))
+                                alreadyImported: true, rejects: try await importRejects(digest, allowedBy: decision))
         }
         var done = state ?? ImportState(recordsDone: 1, accepted: 0, rejected: 0, finished: false)
         let resumedAfter = state.map(\.recordsDone)
@@ -67,7 +68,7 @@ extension CustomerVault {
             progress?(ImportProgress(bytesRead: reader.bytesRead, totalBytes: totalBytes, accepted: done.accepted, rejected: done.rejected))
         }
         return ImportReport(kind: entity, accepted: done.accepted, rejected: done.rejected, resumedAfterRecord: resumedAfter,
-                            alreadyImported: false, rejects: try await importRejects(digest))
+                            alreadyImported: false, rejects: try await importRejects(digest, allowedBy: decision))
     }
 
     /// Checks the header: known columns only, no duplicates, every required field present.
@@ -120,8 +121,11 @@ extension CustomerVault {
 
     /// Commits one batch: its accepted rows, its rejects and the import's progress, atomically.
     private func commitBatch(_ batch: [ImportRow], entity: Entity, digest: [UInt8], state: ImportState, finished: Bool) async throws -> ImportState {
-        let fields = personalFieldNames(schema.fields(of: entity).map(\.name), entity: entity)
-        return try await perform(AccessRequest(.importData, fields: fields)) { [codec, validator] db, note in
+        var written = Set<String>()
+        for row in batch { if case .valid(let values, _) = row.outcome { written.formUnion(values.filter { !$0.value.isEmpty }.keys) } }
+        let request = AccessRequest(.importData, writes: personalFieldNames(written, entity: entity))
+        return try await perform(request) { [validator] db, note in
+            let codec = note.codec
             var next = state
             var ids: [Int64] = []
             var rejects: [ImportReject] = []
@@ -146,10 +150,15 @@ extension CustomerVault {
                 case (.valid(_, let email), .success(let record?)):
                     do {
                         if entity == .customers {
+                            if case .valid(let raw, _) = row.outcome, !note.decision.rows.isUnrestricted,
+                               !note.admits(customerAttributes: try validator.validateRecord(raw, entity: entity)) {
+                                throw FieldProblem(field: "", reason: "is outside the rows this role may access")
+                            }
                             try codec.checkUnique(record.digests, except: nil, db: db)
                             try codec.store(record, entity: entity, customerID: nil, now: now, db: db)
                         } else {
-                            guard let email, let customerID = try codec.customerID(forEmail: email, db: db) else {
+                            guard let email, let customerID = try codec.customerID(forEmail: email, db: db),
+                                  try Self.visibleAttributes(customerID, note: note, db: db) != nil else {
                                 throw FieldProblem(field: "customer_email", reason: "no customer has this e-mail address")
                             }
                             try codec.store(record, entity: entity, customerID: customerID, now: now, db: db)
@@ -178,8 +187,8 @@ extension CustomerVault {
         }
     }
 
-    private func importRejects(_ digest: [UInt8]) async throws -> [ImportReject] {
-        try await pool.read { db in
+    private func importRejects(_ digest: [UInt8], allowedBy decision: AccessDecision) async throws -> [ImportReject] {
+        try await readBookkeeping(allowedBy: decision) { db in
             try Row.fetchAll(db, sql: "SELECT record, line, field, reason FROM import_rejects WHERE file_digest = ? ORDER BY record",
                              arguments: [Data(digest)]).map {
                 ImportReject(record: $0["record"], line: $0["line"], field: $0["field"], reason: $0["reason"])

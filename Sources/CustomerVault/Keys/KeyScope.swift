@@ -12,6 +12,28 @@ enum KeyPurpose: String, Sendable, CaseIterable {
     case root
     /// Reserved: the X25519 backup key pair's secret half (backups issue).
     case backup
+    /// The X25519 public key derived from a field's seal key: write-only roles seal session keys to it.
+    case sealPublic = "seal_public"
+    /// The same for the mask key, so a write-only role can also write the masked view.
+    case maskPublic = "mask_public"
+
+    /// For a public purpose, the private purpose it is derived from.
+    var privateTwin: KeyPurpose? {
+        switch self {
+        case .sealPublic: .seal
+        case .maskPublic: .mask
+        default: nil
+        }
+    }
+
+    /// For a private field purpose, its public counterpart.
+    var publicTwin: KeyPurpose? {
+        switch self {
+        case .seal: .sealPublic
+        case .mask: .maskPublic
+        default: nil
+        }
+    }
 }
 
 /// Names one key: a field (`customers.email`) or `vault` for vault-wide keys, a purpose and a version.

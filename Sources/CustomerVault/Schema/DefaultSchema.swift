@@ -33,6 +33,7 @@ customers:
   birth_date: { class: personal, type: date }
   gender:     { class: personal, type: text,  max_length: 50 }
   region:     { class: plain,    type: enum,  values: [EU, UK, US, APAC, LATAM] }
+  marketing_consent: { class: plain, type: boolean }
   # Example of a custom field (uncomment to use):
   # tax_id:       { class: personal, type: text, max_length: 20, pattern: "^[A-Z0-9]{6,20}$" }
   # loyalty_tier: { class: plain, type: enum, values: [bronze, silver, gold] }

@@ -12,35 +12,50 @@ struct YAMLReader {
 
     func parse(_ text: String) throws -> Node {
         guard text.utf8.count <= Self.maximumBytes else {
-            throw VaultError.invalidInput("\(fileName): file is larger than \(Self.maximumBytes) bytes")
+            throw VaultError.invalidInput("\(fileName):1: the file is larger than \(Self.maximumBytes) bytes")
         }
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text)
+            // Composing shares aliased subtrees without copying them; walking the tree would expand
+            // them ("billion laughs"). So the walk refuses the first anchor it meets, and counts
+            // nodes as a backstop. Nodes hold their anchors weakly: keep the parser alive meanwhile.
+            let parser = try Parser(yaml: text)
+            node = try parser.singleRoot()
+            if let node {
+                var visited = 0
+                try withExtendedLifetime(parser) { try checkTree(node, depth: 0, visited: &visited) }
+            }
+        } catch let error as VaultError {
+            throw error
         } catch let error as YamlError {
-            throw VaultError.invalidInput("\(fileName): \(Self.describe(error))")
+            let (line, problem) = Self.describe(error)
+            throw VaultError.invalidInput("\(fileName):\(line): \(problem)")
         } catch {
-            throw VaultError.invalidInput("\(fileName): not valid YAML")
+            throw VaultError.invalidInput("\(fileName):1: not valid YAML")
         }
-        guard let node else { throw VaultError.invalidInput("\(fileName): the file is empty") }
-        try checkDepth(node, depth: 0)
+        guard let node else { throw VaultError.invalidInput("\(fileName):1: the file is empty") }
         return node
     }
 
-    private func checkDepth(_ node: Node, depth: Int) throws {
+    static let maximumNodes = 100_000
+
+    private func checkTree(_ node: Node, depth: Int, visited: inout Int) throws {
+        visited += 1
+        if node.anchor != nil { throw error(at: node, "YAML anchors and aliases (&name, *name) are not accepted") }
+        guard visited <= Self.maximumNodes else { throw error(at: node, "more than \(Self.maximumNodes) nodes") }
         guard depth <= Self.maximumDepth else {
             throw error(at: node, "nesting deeper than \(Self.maximumDepth) levels")
         }
         switch node {
         case .scalar: return
-        case .alias: throw error(at: node, "YAML aliases are not accepted")
+        case .alias: throw error(at: node, "YAML anchors and aliases (&name, *name) are not accepted")
         case .mapping(let mapping):
             for (key, value) in mapping {
-                try checkDepth(key, depth: depth + 1)
-                try checkDepth(value, depth: depth + 1)
+                try checkTree(key, depth: depth + 1, visited: &visited)
+                try checkTree(value, depth: depth + 1, visited: &visited)
             }
         case .sequence(let sequence):
-            for item in sequence { try checkDepth(item, depth: depth + 1) }
+            for item in sequence { try checkTree(item, depth: depth + 1, visited: &visited) }
         }
     }
 
@@ -50,18 +65,18 @@ struct YAMLReader {
 
     static func line(of node: Node) -> Int { node.mark?.line ?? 0 }
 
-    private static func describe(_ error: YamlError) -> String {
+    private static func describe(_ error: YamlError) -> (line: Int, problem: String) {
         // Yams' descriptions quote the offending source line, which may hold anything; keep
         // only the position and the parser's problem statement.
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
              .composer(_, let problem, let mark, _):
-            return "line \(mark.line): \(problem)"
+            return (mark.line, problem)
         case .duplicatedKeysInMapping(let duplicates, let context):
-            // Key names are schema vocabulary, not data; still, show only the first few.
-            return "line \(context.mark.line): duplicate key \(duplicates.prefix(3).joined(separator: ", "))"
+            // Key names are schema or policy vocabulary, not data; still, show only the first few.
+            return (context.mark.line, "duplicate key \(duplicates.prefix(3).map { PolicyLoader.shown("\($0)") }.joined(separator: ", "))")
         default:
-            return "not valid YAML"
+            return (1, "not valid YAML")
         }
     }
 

@@ -13,7 +13,7 @@ struct SealedSlot: Sendable, Hashable {
 
 /// The stored form of one personal value.
 ///
-/// Layout (all integers big-endian):
+/// Format 1, sealed under the field's key (all integers big-endian):
 /// ```
 /// offset 0   u8    format version (1)
 /// offset 1   u32   key version
@@ -21,16 +21,22 @@ struct SealedSlot: Sendable, Hashable {
 /// offset 29  n B   ciphertext of the UTF-8 value padded (ISO/IEC 7816-4) to a multiple of 16 bytes
 /// then       16 B  Poly1305 tag
 /// ```
+/// Format 2, written by a write-only principal under a write-session key, adds the session id
+/// (i64) after the key version; the rest is the same.
 /// Padding means a stored value shows its length only to the nearest 16 bytes.
 /// Associated data: `"cvault.field.v1"`, vault id, entity, field, record id, key version, view,
-/// format version (see ``ByteWriter`` for the encoding).
+/// format version, and for format 2 the session id (see ``ByteWriter`` for the encoding).
 enum FieldEnvelope {
     static let formatVersion: UInt8 = 1
-    static let headerLength = 5
-    static let minimumLength = headerLength + XChaCha20Poly1305.nonceLength + XChaCha20Poly1305.tagLength
+    static let sessionFormatVersion: UInt8 = 2
     static let paddingBlock = 16
 
-    static func associatedData(vaultID: [UInt8], slot: SealedSlot, keyVersion: UInt32) -> [UInt8] {
+    static func headerLength(_ format: UInt8) -> Int { format == sessionFormatVersion ? 13 : 5 }
+    static func minimumLength(_ format: UInt8) -> Int {
+        headerLength(format) + XChaCha20Poly1305.nonceLength + XChaCha20Poly1305.tagLength
+    }
+
+    static func associatedData(vaultID: [UInt8], slot: SealedSlot, keyVersion: UInt32, session: Int64?) -> [UInt8] {
         var writer = ByteWriter(domain: "cvault.field.v1")
         writer.append(vaultID)
         writer.append(slot.entity.rawValue)
@@ -38,47 +44,69 @@ enum FieldEnvelope {
         writer.append(slot.recordID)
         writer.append(keyVersion)
         writer.append(slot.view.rawValue)
-        writer.append(formatVersion)
+        if let session {
+            writer.append(sessionFormatVersion)
+            writer.append(session)
+        } else {
+            writer.append(formatVersion)
+        }
         return writer.bytes
     }
 
-    static func seal(_ value: String, key: SecretBytes, keyVersion: UInt32, vaultID: [UInt8], slot: SealedSlot) throws -> [UInt8] {
-        var header: [UInt8] = [formatVersion]
+    /// Seals a value; with `session`, under that write session's key (format 2).
+    static func seal(_ value: String, key: SecretBytes, keyVersion: UInt32, vaultID: [UInt8], slot: SealedSlot,
+                     session: Int64? = nil) throws -> [UInt8] {
+        var header: [UInt8] = [session == nil ? formatVersion : sessionFormatVersion]
         withUnsafeBytes(of: keyVersion.bigEndian) { header += $0 }
+        if let session { withUnsafeBytes(of: session.bigEndian) { header += $0 } }
         var plaintext = Array(value.utf8)
         defer { wipe(&plaintext) }
         try Padding.pad(&plaintext, blockSize: paddingBlock)
         let sealed = try XChaCha20Poly1305.seal(
             plaintext, key: key,
-            associatedData: associatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion))
+            associatedData: associatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion, session: session))
         return header + sealed
+    }
+
+    private static func format(of envelope: [UInt8]) -> UInt8? {
+        guard let format = envelope.first, format == formatVersion || format == sessionFormatVersion,
+              envelope.count >= minimumLength(format) else { return nil }
+        return format
     }
 
     /// The key version an envelope claims, or nil when the header is malformed.
     static func keyVersion(of envelope: [UInt8]) -> UInt32? {
-        guard envelope.count >= minimumLength, envelope[0] == formatVersion else { return nil }
+        guard format(of: envelope) != nil else { return nil }
         return envelope[1..<5].reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    /// The write session a format-2 envelope names; nil for format 1 or a malformed header.
+    static func session(of envelope: [UInt8]) -> Int64? {
+        guard format(of: envelope) == sessionFormatVersion else { return nil }
+        return Int64(bitPattern: envelope[5..<13].reduce(0) { $0 << 8 | UInt64($1) })
     }
 
     /// Opens an envelope. Every failure is an integrity error that names the slot, never the value.
     static func open(_ envelope: [UInt8], key: SecretBytes, keyVersion: UInt32, vaultID: [UInt8], slot: SealedSlot) throws -> String {
-        guard self.keyVersion(of: envelope) == keyVersion else {
-            throw VaultError.integrity("\(slot.entity.rawValue) \(slot.recordID) field \(slot.field): sealed value is malformed")
+        let place = "\(slot.entity.rawValue) \(slot.recordID) field \(slot.field)"
+        guard let format = format(of: envelope), self.keyVersion(of: envelope) == keyVersion else {
+            throw VaultError.integrity("\(place): sealed value is malformed")
         }
+        let session = format == sessionFormatVersion ? self.session(of: envelope) : nil
         do {
             var plaintext = try XChaCha20Poly1305.open(
-                envelope[headerLength...], key: key,
-                associatedData: associatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion))
+                envelope[headerLength(format)...], key: key,
+                associatedData: associatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion, session: session))
             defer { wipe(&plaintext) }
             try Padding.unpad(&plaintext, blockSize: paddingBlock)
             guard let text = String(validating: plaintext, as: UTF8.self) else {
-                throw VaultError.integrity("\(slot.entity.rawValue) \(slot.recordID) field \(slot.field): sealed value is not text")
+                throw VaultError.integrity("\(place): sealed value is not text")
             }
             return text
         } catch let error as VaultError {
             throw error
         } catch {
-            throw VaultError.integrity("\(slot.entity.rawValue) \(slot.recordID) field \(slot.field): sealed value failed authentication (tampered, moved or corrupt)")
+            throw VaultError.integrity("\(place): sealed value failed authentication (tampered, moved or corrupt)")
         }
     }
 }

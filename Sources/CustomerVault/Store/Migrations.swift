@@ -167,6 +167,26 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("v2-policy") { db in
+            try db.execute(sql: """
+                -- The root key's signature over (name, role, attributes, public keys): a role edited in
+                -- the file no longer verifies.
+                ALTER TABLE principals ADD COLUMN certificate BLOB;
+
+                -- Session keys of write-only principals, sealed to a field's write public key and signed
+                -- by the writer. Envelopes of format 2 name their session.
+                CREATE TABLE write_sessions (
+                    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+                    principal_id INTEGER NOT NULL REFERENCES principals(id),
+                    field        TEXT NOT NULL,
+                    purpose      TEXT NOT NULL,
+                    key_version  INTEGER NOT NULL,
+                    sealed_key   BLOB NOT NULL,
+                    signature    BLOB NOT NULL,
+                    created_at   TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -4,6 +4,8 @@ public struct CustomerRecord: Sendable, Equatable, Codable {
     /// Field values by schema name: opened personal values and plain attributes (e.g. `region`,
     /// and the derived `age_band`).
     public var fields: [String: String]
+    /// Fields shown in their masked form (the principal's view of them is `masked`).
+    public var masked: [String] = []
     public var createdAt: String
     public var updatedAt: String
 }

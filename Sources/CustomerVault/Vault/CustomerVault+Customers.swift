@@ -2,8 +2,6 @@ import Foundation
 import GRDB
 
 extension CustomerVault {
-    var codec: RecordCodec { RecordCodec(schema: schema, keyring: keyring, vaultID: vaultIDBytes) }
-
     /// Validates values for an entity, turning a field problem into an input error.
     func validate(_ values: [String: String], entity: Entity, requireAll: Bool = true) throws -> [String: String] {
         do {
@@ -23,15 +21,24 @@ extension CustomerVault {
     ///
     /// - Parameter values: Field values by schema name; empty strings count as absent.
     /// - Throws: ``VaultError`` `.invalidInput` naming the field, `.conflict` for a duplicate e-mail,
-    ///   `.accessDenied` when the policy refuses.
+    ///   `.accessDenied` when the policy refuses (a field the role may not write, or a customer
+    ///   outside the role's row conditions).
     public func addCustomer(_ values: [String: String]) async throws -> Int64 {
         let canonical = try validate(values, entity: .customers)
-        let fields = personalFieldNames(canonical.keys, entity: .customers)
-        return try await perform(AccessRequest(.customerCreate, fields: fields)) { [codec, validator] db, note in
-            let id = try Self.insertCustomer(canonical, codec: codec, today: validator.today, db: db)
+        let request = AccessRequest(.customerCreate, writes: personalFieldNames(canonical.keys, entity: .customers))
+        return try await perform(request) { [validator] db, note in
+            try Self.checkRowConditions(canonical, note: note)
+            let id = try Self.insertCustomer(canonical, codec: note.codec, today: validator.today, db: db)
             note.target = "customers:\(id)"
             return id
         }
+    }
+
+    /// Refuses to create or change a customer into one the role could not see.
+    static func checkRowConditions(_ values: [String: String], note: AuditNote) throws {
+        guard !note.admits(customerAttributes: values) else { return }
+        let conditions = note.decision.rows.conditions.map(\.description).joined(separator: " and ")
+        throw VaultError.accessDenied("access denied: the customer would be outside the rows this role may access (\(conditions))")
     }
 
     static func insertCustomer(_ values: [String: String], codec: RecordCodec, today: String, now: String = Timestamps.now(),
@@ -42,28 +49,33 @@ extension CustomerVault {
         return record.id
     }
 
-    /// Returns one customer.
+    /// Returns one customer, in the views the policy grants (masked fields are listed in `masked`).
     ///
-    /// - Throws: ``VaultError`` `.notFound`, `.integrity` when a stored value fails authentication.
+    /// - Throws: ``VaultError`` `.notFound` (also for a customer outside the role's row conditions),
+    ///   `.integrity` when a stored value fails authentication.
     public func customer(_ id: Int64) async throws -> CustomerRecord {
-        let fields = personalFieldNames(schema.fields(of: .customers).map(\.name), entity: .customers)
-        return try await perform(AccessRequest(.customerRead, fields: fields)) { [codec] db, note in
+        try await perform(AccessRequest(.customerRead)) { db, note in
             note.target = "customers:\(id)"
-            guard let record = try Self.loadCustomer(id, codec: codec, db: db) else {
-                throw VaultError.notFound("no customer \(id)")
-            }
+            guard let record = try Self.loadCustomer(id, note: note, db: db) else { throw VaultError.notFound("no customer \(id)") }
             return record
         }
     }
 
-    static func loadCustomer(_ id: Int64, codec: RecordCodec, db: Database) throws -> CustomerRecord? {
+    /// Plain attributes of a customer the decision admits; nil when absent or outside its rows.
+    static func visibleAttributes(_ id: Int64, note: AuditNote, db: Database) throws -> (attributes: [String: String], row: Row)? {
         guard let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT created_at, updated_at, attributes FROM customers WHERE id = ?"), arguments: [id]) else {
             return nil
         }
-        var fields = try RecordCodec.decodeAttributes(row["attributes"], entity: .customers, id: id)
-        fields.merge(try codec.readSealed(entity: .customers, recordID: id, db: db)) { _, sealed in sealed }
-        return CustomerRecord(id: id, fields: fields, createdAt: row["created_at"], updatedAt: row["updated_at"])
+        let attributes = try RecordCodec.decodeAttributes(row["attributes"], entity: .customers, id: id)
+        return note.admits(customerAttributes: attributes) ? (attributes, row) : nil
+    }
+
+    static func loadCustomer(_ id: Int64, note: AuditNote, db: Database) throws -> CustomerRecord? {
+        guard let (attributes, row) = try visibleAttributes(id, note: note, db: db) else { return nil }
+        let opened = try note.codec.readSealed(entity: .customers, recordID: id, db: db)
+        return CustomerRecord(id: id, fields: attributes.merging(opened.values) { _, sealed in sealed }, masked: opened.masked.sorted(),
+                              createdAt: row["created_at"], updatedAt: row["updated_at"])
     }
 
     /// Finds customers whose searchable `field` equals `value` after normalisation.
@@ -86,33 +98,34 @@ extension CustomerVault {
             throw VaultError.invalidInput("customers cannot be searched by \(name) (searchable: \(searchable))")
         }
         guard values.count <= 100_000 else { throw VaultError.invalidInput("at most 100000 values per lookup") }
-        let keys = keyring.allVersions(field: KeyScope.fieldName(.customers, name), purpose: .index)
-        guard !keys.isEmpty else { throw VaultError.accessDenied("access denied: no search key for customers.\(name)") }
         let country = schema.phoneDefaultCountryCode
-        var queries: [(value: String, form: String, digests: [(version: UInt32, digest: [UInt8])])] = []
+        var forms: [(value: String, form: String)] = []
         for (position, value) in values.enumerated() {
             guard let form = Normalization.searchForm(value, as: search.normalization, defaultCountryCode: country) else {
                 throw VaultError.invalidInput("\(name): search value \(position + 1) is not a valid \(search.normalization.rawValue)")
             }
-            queries.append((value, form, try keys.map { (version: $0.version, digest: try BlindIndex.digest(form, key: $0.key, bits: search.indexBits)) }))
+            forms.append((value, form))
         }
-        let fields = personalFieldNames(schema.fields(of: .customers).map(\.name), entity: .customers)
-        let lookups = queries
-        return try await perform(AccessRequest(.customerSearch, fields: fields)) { [codec] db, note in
+        let queries = forms
+        let request = AccessRequest(.customerSearch, searchField: KeyScope.fieldName(.customers, name))
+        return try await perform(request) { [keyring] db, note in
+            let keys = keyring.allVersions(field: KeyScope.fieldName(.customers, name), purpose: .index)
+            guard !keys.isEmpty else { throw VaultError.accessDenied("access denied: this principal holds no search key for customers.\(name)") }
             let table = field.unique ? "unique_indexes" : "blind_indexes"
             let statement = try db.cachedStatement(sql: "SELECT customer_id FROM \(table) WHERE field = ? AND key_version = ? AND digest = ?")
             var results: [String: [CustomerRecord]] = [:]
-            var loaded: [Int64: CustomerRecord] = [:]
+            var loaded: [Int64: CustomerRecord?] = [:]
             var candidateCount = 0
-            for query in lookups {
+            for query in queries {
                 var candidates = Set<Int64>()
-                for entry in query.digests {
-                    candidates.formUnion(try Int64.fetchAll(statement, arguments: [name, entry.version, Data(entry.digest)]))
+                for key in keys {
+                    let digest = try BlindIndex.digest(query.form, key: key.key, bits: search.indexBits)
+                    candidates.formUnion(try Int64.fetchAll(statement, arguments: [name, key.version, Data(digest)]))
                 }
                 candidateCount += candidates.count
                 results[query.value, default: []] += try candidates.sorted().compactMap { id -> CustomerRecord? in
-                    if loaded[id] == nil { loaded[id] = try Self.loadCustomer(id, codec: codec, db: db) }
-                    guard let record = loaded[id], let stored = record.fields[name],
+                    if loaded[id] == nil { loaded[id] = try Self.loadCustomer(id, note: note, db: db) }
+                    guard let record = loaded[id] ?? nil, let stored = record.fields[name], !record.masked.contains(name),
                           Normalization.searchForm(stored, as: search.normalization, defaultCountryCode: country) == query.form else {
                         return nil
                     }
@@ -121,23 +134,39 @@ extension CustomerVault {
             }
             let matched = Set(results.values.joined().map(\.id)).sorted()
             note.target = try AuditTrail.bulkTarget(entity: .customers, ids: matched)
-            note.detail = "search by \(name): \(lookups.count) values, \(candidateCount) candidates, \(matched.count) matches"
+            note.detail = "search by \(name): \(queries.count) values, \(candidateCount) candidates, \(matched.count) matches"
             return results
         }
     }
 
-    /// Lists customers in id order, `limit` at a time, starting after `after`.
+    /// Lists customers in id order, `limit` at a time, starting after `after`. Customers outside
+    /// the role's row conditions are skipped as if absent.
     public func listCustomers(limit: Int = 50, after: Int64 = 0) async throws -> [CustomerRecord] {
         guard (1...10_000).contains(limit) else { throw VaultError.invalidInput("limit must be between 1 and 10000") }
-        let fields = personalFieldNames(schema.fields(of: .customers).map(\.name), entity: .customers)
-        return try await perform(AccessRequest(.customerList, fields: fields)) { [codec] db, note in
-            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit])
-            note.target = try AuditTrail.bulkTarget(entity: .customers, ids: ids)
-            return try ids.compactMap { try Self.loadCustomer($0, codec: codec, db: db) }
+        return try await perform(AccessRequest(.customerList)) { db, note in
+            let records = try Self.visibleCustomers(after: after, limit: limit, note: note, db: db)
+            note.target = try AuditTrail.bulkTarget(entity: .customers, ids: records.map(\.id))
+            return records
         }
     }
 
-    /// Changes or removes fields of a customer.
+    /// The next `limit` customers after `after` that the decision admits, opened in its views.
+    static func visibleCustomers(after: Int64, limit: Int, note: AuditNote, db: Database) throws -> [CustomerRecord] {
+        var records: [CustomerRecord] = []
+        var cursor = after
+        while records.count < limit {
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?", arguments: [cursor, limit])
+            guard let last = ids.last else { break }
+            cursor = last
+            for id in ids where records.count < limit {
+                if let record = try loadCustomer(id, note: note, db: db) { records.append(record) }
+            }
+        }
+        return records
+    }
+
+    /// Changes or removes fields of a customer. Needs `write` on every personal field touched; it
+    /// decrypts nothing, so a role may update fields it cannot read.
     ///
     /// - Parameters:
     ///   - set: New values by field name.
@@ -151,19 +180,21 @@ extension CustomerVault {
             }
             guard !field.required else { throw VaultError.invalidInput("\(name): is required and cannot be removed") }
         }
-        let fields = personalFieldNames(Array(values.keys) + remove, entity: .customers)
-        try await perform(AccessRequest(.customerUpdate, fields: fields)) { [codec, validator, schema] db, note in
+        let request = AccessRequest(.customerUpdate, writes: personalFieldNames(Array(values.keys) + remove, entity: .customers))
+        try await perform(request) { [validator, schema] db, note in
             note.target = "customers:\(id)"
-            guard let current = try Self.loadCustomer(id, codec: codec, db: db) else { throw VaultError.notFound("no customer \(id)") }
-            var merged = current.fields
-            for name in remove { merged[name] = nil }
-            merged.merge(canonical) { _, new in new }
-            let digests = try codec.indexDigests(canonical)
-            try codec.checkUnique(digests, except: id, db: db)
+            guard let (current, _) = try Self.visibleAttributes(id, note: note, db: db) else { throw VaultError.notFound("no customer \(id)") }
+            var attributes = current
+            for name in remove where schema.field(.customers, name)?.isPersonal == false { attributes[name] = nil }
+            let derived = try note.codec.plainAttributes(canonical, entity: .customers, today: validator.today)
+            attributes.merge(try RecordCodec.decodeAttributes(derived, entity: .customers, id: id)) { _, new in new }
+            try Self.checkRowConditions(attributes, note: note)
+            let digests = try note.codec.indexDigests(canonical)
+            try note.codec.checkUnique(digests, except: id, db: db)
             try db.execute(sql: "UPDATE customers SET updated_at = ?, attributes = ? WHERE id = ?",
-                           arguments: [Timestamps.now(), try codec.plainAttributes(merged, entity: .customers, today: validator.today), id])
-            try codec.writeSealed(canonical, entity: .customers, recordID: id, db: db)
-            try codec.writeIndexes(digests, customerID: id, replacing: true, db: db)
+                           arguments: [Timestamps.now(), FlatJSON.encode(attributes), id])
+            try note.codec.writeSealed(canonical, entity: .customers, recordID: id, db: db)
+            try note.codec.writeIndexes(digests, customerID: id, replacing: true, db: db)
             for name in remove where schema.field(.customers, name)?.isPersonal == true {
                 try db.execute(sql: "DELETE FROM sealed_values WHERE entity = 'customers' AND record_id = ? AND field = ?", arguments: [id, name])
                 try db.execute(sql: "DELETE FROM blind_indexes WHERE customer_id = ? AND field = ?", arguments: [id, name])
@@ -174,16 +205,10 @@ extension CustomerVault {
 
     /// Deletes a customer with its transactions, interactions, behaviour counters and indexes.
     public func deleteCustomer(_ id: Int64) async throws {
-        let fields = personalFieldNames(schema.fields(of: .customers).map(\.name), entity: .customers)
-        try await perform(AccessRequest(.customerDelete, fields: fields)) { db, note in
+        try await perform(AccessRequest(.customerDelete)) { db, note in
             note.target = "customers:\(id)"
+            guard try Self.visibleAttributes(id, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(id)") }
             try db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [id])
-            guard db.changesCount > 0 else { throw VaultError.notFound("no customer \(id)") }
         }
-    }
-
-    /// Number of customers (no personal data; counts are not secret from the file's holder either).
-    public func customerCount() async throws -> Int {
-        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customers") ?? 0 }
     }
 }

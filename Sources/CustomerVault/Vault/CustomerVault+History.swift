@@ -24,8 +24,9 @@ extension CustomerVault {
         guard entity != .customers else { throw VaultError.invalidInput("use addCustomer for customers") }
         let canonical = try validate(values, entity: entity)
         let action: VaultAction = entity == .transactions ? .transactionWrite : .interactionWrite
-        return try await perform(AccessRequest(action, fields: personalFieldNames(canonical.keys, entity: entity))) { [codec, validator] db, note in
-            let id = try Self.insertHistory(entity, customerID: customerID, values: canonical, codec: codec, today: validator.today, db: db)
+        return try await perform(AccessRequest(action, writes: personalFieldNames(canonical.keys, entity: entity))) { [validator] db, note in
+            guard try Self.visibleAttributes(customerID, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
+            let id = try Self.insertHistory(entity, customerID: customerID, values: canonical, codec: note.codec, today: validator.today, db: db)
             note.target = "customers:\(customerID),\(entity.rawValue):\(id)"
             return id
         }
@@ -45,15 +46,15 @@ extension CustomerVault {
     public func history(_ entity: Entity, customerID: Int64) async throws -> [HistoryRecord] {
         guard entity != .customers else { throw VaultError.invalidInput("history is kept for transactions and interactions") }
         let action: VaultAction = entity == .transactions ? .transactionRead : .interactionRead
-        let fields = personalFieldNames(schema.fields(of: entity).map(\.name), entity: entity)
-        return try await perform(AccessRequest(action, fields: fields)) { [codec] db, note in
+        return try await perform(AccessRequest(action)) { db, note in
             note.target = "customers:\(customerID)"
+            guard try Self.visibleAttributes(customerID, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
             let rows = try Row.fetchAll(db, sql: "SELECT id, attributes FROM \(entity.rawValue) WHERE customer_id = ? ORDER BY id",
                                         arguments: [customerID])
             return try rows.map { row in
                 let id: Int64 = row["id"]
                 var fields = try RecordCodec.decodeAttributes(row["attributes"], entity: entity, id: id)
-                fields.merge(try codec.readSealed(entity: entity, recordID: id, db: db)) { _, sealed in sealed }
+                fields.merge(try note.codec.readSealed(entity: entity, recordID: id, db: db).values) { _, sealed in sealed }
                 return HistoryRecord(id: id, customerID: customerID, fields: fields)
             }
         }
@@ -65,9 +66,7 @@ extension CustomerVault {
     public func recordBehaviour(customerID: Int64, adding delta: BehaviourCounters) async throws -> BehaviourCounters {
         try await perform(AccessRequest(.behaviourWrite)) { db, note in
             note.target = "customers:\(customerID)"
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM customers WHERE id = ?", arguments: [customerID]) == true else {
-                throw VaultError.notFound("no customer \(customerID)")
-            }
+            guard try Self.visibleAttributes(customerID, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
             try db.execute(sql: """
                 INSERT INTO behaviour (customer_id, browse_count, purchase_count, review_count, updated_at) VALUES (?, 0, 0, 0, ?)
                 ON CONFLICT (customer_id) DO NOTHING
@@ -89,9 +88,7 @@ extension CustomerVault {
     public func behaviour(customerID: Int64) async throws -> BehaviourCounters {
         try await perform(AccessRequest(.behaviourRead)) { db, note in
             note.target = "customers:\(customerID)"
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM customers WHERE id = ?", arguments: [customerID]) == true else {
-                throw VaultError.notFound("no customer \(customerID)")
-            }
+            guard try Self.visibleAttributes(customerID, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
             return try Self.loadBehaviour(customerID, db: db)
         }
     }

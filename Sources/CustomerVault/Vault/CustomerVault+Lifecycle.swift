@@ -3,78 +3,88 @@ import GRDB
 public import VaultCrypto
 
 extension CustomerVault {
-    /// Creates a vault file with its first principal, an administrator holding every key.
+    /// Creates a vault file with its first principal, an administrator (a key custodian).
     ///
     /// - Parameters:
     ///   - path: Where to create the SQLite file. An existing file is never overwritten.
     ///   - schema: The fields to store; it is kept inside the vault.
+    ///   - policy: The access policy (default: the shipped `policies/default.yaml`); its `admin` role
+    ///     must allow `principals.manage`.
     ///   - administrator: Name of the first principal (role `admin`).
     ///   - credential: Its passphrase or key file.
     ///   - kdf: Argon2id cost for passphrases; at least ``Argon2id/Parameters/interactive``.
-    /// - Throws: ``VaultError`` (`.conflict` when the file exists, `.invalidInput` for weak parameters).
-    public static func create(at path: String, schema: Schema, administrator: String, credential: Credential,
+    /// - Throws: ``VaultError`` (`.conflict` when the file exists, `.invalidInput` for weak parameters
+    ///   or a policy without a custodian `admin` role).
+    public static func create(at path: String, schema: Schema, policy: Policy? = nil, administrator: String, credential: Credential,
                               kdf: Argon2id.Parameters = .interactive) async throws -> CustomerVault {
         try PrincipalRecord.validateName(administrator)
         guard kdf.isWithinAcceptedRange else {
             throw VaultError.invalidInput("Argon2id parameters must be between the INTERACTIVE preset and the accepted maximum")
         }
+        let policy = try policy ?? Policy.shippedDefault(schema: schema)
+        guard policy.role(administratorRole)?.isKeyCustodian == true else {
+            throw VaultError.invalidInput("the policy must define role \(administratorRole) allowing principals.manage (the first principal's role)")
+        }
         let pool = try VaultDatabase.create(path: path)
         let vaultID = SecureRandom.bytes(16)
         let root = try Ed25519.KeyPair.generate()
         let secrets = try PrincipalSecrets.generate(rootSigningPublicKey: root.publicKey)
-        var keys: [KeyScope: SecretBytes] = [KeyScope(field: KeyScope.vaultWide, purpose: .root, version: 1): root.seed]
-        for entity in Entity.allCases {
-            for field in schema.personalFields(of: entity) {
-                let name = KeyScope.fieldName(entity, field.name)
-                keys[KeyScope(field: name, purpose: .seal, version: 1)] = try SecretBytes(randomCount: 32)
-                if field.mask != nil {
-                    keys[KeyScope(field: name, purpose: .mask, version: 1)] = try SecretBytes(randomCount: 32)
-                }
-                if field.search != nil {
-                    keys[KeyScope(field: name, purpose: .index, version: 1)] = try SecretBytes(randomCount: 32)
-                }
-            }
-        }
-        let record = try PrincipalRecord.make(
-            name: administrator, role: PolicyDecisionPoint.administratorRole, credential: credential,
-            kdf: kdf, secrets: secrets, vaultID: vaultID)
-        let grantedKeys = keys
-        let keyring = Keyring(keys: keys, existingScopes: [])
-        let vault = CustomerVault(path: path, pool: pool, principal: administrator, role: PolicyDecisionPoint.administratorRole,
-                                  schema: schema, vaultID: vaultID, keyring: keyring, secrets: secrets)
+        var keys = try KeyProvisioner.generateFieldKeys(schema: schema)
+        keys[KeyScope(field: KeyScope.vaultWide, purpose: .root, version: 1)] = root.seed
+        var record = try PrincipalRecord.make(
+            name: administrator, role: administratorRole, credential: credential, kdf: kdf, secrets: secrets, vaultID: vaultID)
+        try record.certify(vaultID: vaultID, root: root)
+        let generated = keys
+        let custodian = Keyring(keys: keys, existingScopes: [])
+        let provisioner = try KeyProvisioner(vaultID: vaultID, schema: schema, custodian: custodian)
+        let policySignature = try VaultMeta.signPolicy(policy.source, vaultID: vaultID, root: root)
+        let context = PrincipalContext(name: administrator, role: administratorRole, attributes: [:])
         do {
-            try await pool.write { db in
+            let keyring = try await pool.write { [record] db in
                 let now = Timestamps.now()
                 for (name, value) in [("vault_id", Data(vaultID)), ("format", Data("1".utf8)), ("schema", Data(schema.source.utf8)),
-                                      ("root_sign_public_key", Data(root.publicKey)), ("created_at", Data(now.utf8))] {
+                                      ("root_sign_public_key", Data(root.publicKey)), ("created_at", Data(now.utf8)),
+                                      ("policy", Data(policy.source.utf8)), ("policy_signature", Data(policySignature))] {
                     try db.execute(sql: "INSERT INTO vault_meta (name, value) VALUES (?, ?)", arguments: [name, value])
                 }
-                let principalID = try record.insert(db)
-                for (scope, key) in grantedKeys {
-                    try db.execute(sql: "INSERT INTO data_keys (field, purpose, version, created_at) VALUES (?, ?, ?, ?)",
-                                   arguments: [scope.field, scope.purpose.rawValue, scope.version, now])
-                    let grant = try KeyGrant.issue(key: key, scope: scope, to: administrator, boxPublicKey: record.boxPublicKey,
-                                                   vaultID: vaultID, root: root)
-                    try db.execute(sql: "INSERT INTO key_grants (principal_id, key_id, sealed_key, signature) VALUES (?, ?, ?, ?)",
-                                   arguments: [principalID, db.lastInsertedRowID, Data(grant.sealedKey), Data(grant.signature)])
-                }
-                try vault.audit.append(AuditEntry(
-                    at: now, principal: administrator, role: PolicyDecisionPoint.administratorRole, action: VaultAction.vaultInit.rawValue,
+                var stored = record
+                stored.id = try record.insert(db)
+                try KeyProvisioner.recordKeys(generated, db: db, now: now)
+                let change = try provisioner.provision(stored, role: policy.role(administratorRole), db: db)
+                let keyring = Keyring(keys: try Self.openGrants(of: stored, secrets: secrets, vaultID: vaultID, db: db),
+                                      existingScopes: try KeyScope.fetchExisting(db))
+                try AuditTrail(vaultID: vaultID, signer: secrets.signingKeyPair).append(AuditEntry(
+                    at: now, principal: administrator, role: administratorRole, action: VaultAction.vaultInit.rawValue,
                     purpose: nil, target: "vault:\(Hex.encode(vaultID))", fields: [], outcome: .allowed,
-                    detail: "created with \(grantedKeys.count) keys"), in: db)
+                    detail: "created with \(change.added) keys granted to \(administrator)"), in: db)
+                return keyring
             }
+            return CustomerVault(path: path, pool: pool, context: context, schema: schema, policy: policy, vaultID: vaultID,
+                                 keyring: keyring, secrets: secrets)
         } catch {
             try? pool.close()
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             throw vaultError(from: error)
         }
-        return vault
+    }
+
+    /// The role of the first principal of every vault.
+    public static let administratorRole = "admin"
+
+    /// Verifies and opens every key grant made to a principal.
+    static func openGrants(of record: PrincipalRecord, secrets: PrincipalSecrets, vaultID: [UInt8], db: Database) throws -> [KeyScope: SecretBytes] {
+        var keys: [KeyScope: SecretBytes] = [:]
+        for grant in try record.fetchGrants(db) {
+            keys[grant.scope] = try grant.open(principal: record.name, secrets: secrets, vaultID: vaultID)
+        }
+        return keys
     }
 
     /// Unlocks a vault as `principal`.
     ///
     /// - Throws: ``VaultError`` `.notFound` (no vault or principal), `.badCredential` (wrong
-    ///   passphrase or key file), `.accessDenied` (disabled principal), `.integrity` (tampered keys).
+    ///   passphrase or key file), `.accessDenied` (disabled principal), `.integrity` (tampered keys,
+    ///   policy or principal record).
     public static func open(at path: String, principal: String, credential: Credential) async throws -> CustomerVault {
         let pool = try VaultDatabase.open(path: path)
         do {
@@ -86,14 +96,19 @@ extension CustomerVault {
             guard secrets.rootSigningPublicKey == meta.rootSigningPublicKey else {
                 throw VaultError.integrity("the vault's root signing key does not match the one pinned for principal \(principal)")
             }
-            let (grants, existing) = try await pool.read { db in (try record.fetchGrants(db), try KeyScope.fetchExisting(db)) }
-            var keys: [KeyScope: SecretBytes] = [:]
-            for grant in grants {
-                keys[grant.scope] = try grant.open(principal: principal, secrets: secrets, vaultID: meta.vaultID)
+            try record.verifyCertificate(vaultID: meta.vaultID, rootPublicKey: secrets.rootSigningPublicKey)
+            let (keys, existing) = try await pool.read { db in
+                (try openGrants(of: record, secrets: secrets, vaultID: meta.vaultID, db: db), try KeyScope.fetchExisting(db))
+            }
+            let keyring = Keyring(keys: keys, existingScopes: existing)
+            // Only principals that write fields they cannot read need write sessions (and a write).
+            let sessions = WriteSessions.writeOnlyScopes(keyring).isEmpty ? .none : try await pool.write { db in
+                try WriteSessions.start(principal: record, signer: secrets.signingKeyPair, keyring: keyring, vaultID: meta.vaultID, db: db)
             }
             logger.info("unlocked", metadata: ["principal": "\(principal)", "vault": "\(Hex.encode(meta.vaultID))", "keys": "\(keys.count)"])
-            return CustomerVault(path: path, pool: pool, principal: principal, role: record.role, schema: meta.schema,
-                                 vaultID: meta.vaultID, keyring: Keyring(keys: keys, existingScopes: existing), secrets: secrets)
+            let context = PrincipalContext(name: principal, role: record.role, attributes: record.attributes)
+            return CustomerVault(path: path, pool: pool, context: context, schema: meta.schema, policy: meta.policy,
+                                 vaultID: meta.vaultID, keyring: keyring, secrets: secrets, sessions: sessions)
         } catch {
             try? pool.close()
             throw vaultError(from: error)
@@ -118,6 +133,19 @@ struct VaultMeta: Sendable {
     var vaultID: [UInt8]
     var schema: Schema
     var rootSigningPublicKey: [UInt8]
+    /// Verified against the root key stored beside it; `open` then checks that key against the pin.
+    var policy: Policy
+
+    static func policyMessage(_ text: String, vaultID: [UInt8]) -> [UInt8] {
+        var writer = ByteWriter(domain: "cvault.policy.v1")
+        writer.append(vaultID)
+        writer.append(text)
+        return writer.bytes
+    }
+
+    static func signPolicy(_ text: String, vaultID: [UInt8], root: Ed25519.KeyPair) throws -> [UInt8] {
+        try Ed25519.sign(policyMessage(text, vaultID: vaultID), with: root)
+    }
 
     static func load(_ db: Database) throws -> VaultMeta {
         var values: [String: Data] = [:]
@@ -141,6 +169,16 @@ struct VaultMeta: Sendable {
         } catch {
             throw VaultError.integrity("the schema stored in the vault does not parse")
         }
-        return VaultMeta(vaultID: [UInt8](id), schema: schema, rootSigningPublicKey: [UInt8](root))
+        guard let policyText = values["policy"].flatMap({ String(data: $0, encoding: .utf8) }), let signature = values["policy_signature"],
+              Ed25519.isValid(signature: [UInt8](signature), for: policyMessage(policyText, vaultID: [UInt8](id)), publicKey: [UInt8](root)) else {
+            throw VaultError.integrity("the vault's policy is missing or its signature does not verify (altered in the file?)")
+        }
+        let policy: Policy
+        do {
+            policy = try Policy.load(yaml: policyText, schema: schema, fileName: "stored policy")
+        } catch {
+            throw VaultError.integrity("the policy stored in the vault does not parse against its schema")
+        }
+        return VaultMeta(vaultID: [UInt8](id), schema: schema, rootSigningPublicKey: [UInt8](root), policy: policy)
     }
 }

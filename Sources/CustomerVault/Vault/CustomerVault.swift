@@ -17,38 +17,85 @@ import VaultCrypto
 /// returned for reads. Personal values are sealed before they reach SQLite.
 public final class CustomerVault: Sendable {
     /// The unlocked principal.
-    public let principal: String
+    public var principal: String { context.name }
     /// Its role.
-    public let role: String
+    public var role: String { context.role }
     /// The schema stored in the vault.
     public let schema: Schema
+    /// The access policy in force (verified against the vault's root key when the vault opened).
+    public let policy: Policy
+    /// The purpose requests of this handle give (see ``withPurpose(_:reason:)``).
+    public let purpose: String?
+    public let reason: String?
     /// Random identifier of this vault, bound into every ciphertext.
     public var vaultID: String { Hex.encode(vaultIDBytes) }
     public let path: String
 
     let pool: DatabasePool
     let vaultIDBytes: [UInt8]
+    let context: PrincipalContext
     let keyring: Keyring
+    let secrets: PrincipalSecrets
     let audit: AuditTrail
-    let decisionPoint = PolicyDecisionPoint()
+    let decisionPoint: PolicyDecisionPoint
     let validator: FieldValidator
+    let sessions: WriteSessions
+    let sessionKeys: SessionKeyCache
     /// The library's logger. Messages carry ids, counts, field names and error codes, never values.
     static let logger = Logger(label: "cvault")
 
-    init(path: String, pool: DatabasePool, principal: String, role: String, schema: Schema,
-         vaultID: [UInt8], keyring: Keyring, secrets: PrincipalSecrets) {
+    init(path: String, pool: DatabasePool, context: PrincipalContext, schema: Schema, policy: Policy,
+         vaultID: [UInt8], keyring: Keyring, secrets: PrincipalSecrets, sessions: WriteSessions = .none,
+         sessionKeys: SessionKeyCache? = nil, purpose: String? = nil, reason: String? = nil) {
         self.path = path
         self.pool = pool
-        self.principal = principal
-        self.role = role
+        self.context = context
         self.schema = schema
+        self.policy = policy
         self.vaultIDBytes = vaultID
         self.keyring = keyring
+        self.secrets = secrets
         self.audit = AuditTrail(vaultID: vaultID, signer: secrets.signingKeyPair)
+        self.decisionPoint = PolicyDecisionPoint(policy: policy, schema: schema)
         self.validator = FieldValidator(schema: schema)
+        self.sessions = sessions
+        self.sessionKeys = sessionKeys ?? SessionKeyCache(vaultID: vaultID, rootPublicKey: secrets.rootSigningPublicKey)
+        self.purpose = purpose
+        self.reason = reason
+    }
+
+    /// The same unlocked vault, giving `purpose` (and a free-text `reason`, kept in the access log:
+    /// never put personal data in it) with every request. Grants that name purposes need one.
+    ///
+    /// - Throws: ``VaultError`` `.invalidInput` for a purpose the policy does not define.
+    public func withPurpose(_ purpose: String, reason: String? = nil) throws -> CustomerVault {
+        guard policy.purposes[purpose] != nil else {
+            let known = policy.purposes.keys.sorted().joined(separator: ", ")
+            throw VaultError.invalidInput("unknown purpose '\(PolicyLoader.shown(purpose))' (the policy defines: \(known.isEmpty ? "none" : known))")
+        }
+        if let reason, reason.count > 500 || reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw VaultError.invalidInput("a reason is one line of at most 500 characters")
+        }
+        return CustomerVault(path: path, pool: pool, context: context, schema: schema, policy: policy, vaultID: vaultIDBytes,
+                             keyring: keyring, secrets: secrets, sessions: sessions, sessionKeys: sessionKeys,
+                             purpose: purpose, reason: reason)
+    }
+
+    /// A codec that opens exactly the views `decision` grants.
+    func codec(_ decision: AccessDecision) -> RecordCodec {
+        RecordCodec(schema: schema, keyring: keyring, vaultID: vaultIDBytes, views: decision.views, sessions: sessions,
+                    sessionKeys: sessionKeys)
     }
 
     // MARK: - The one gate
+
+    /// `request` with this handle's purpose and reason.
+    private func stated(_ request: AccessRequest) -> AccessRequest {
+        var request = request
+        request.purpose = purpose
+        request.reason = reason
+        return request
+    }
 
     /// Decides, runs `body` in a write transaction, and appends the access-log entry in that same
     /// transaction. A denied or failed request is logged in a transaction of its own and rethrown.
@@ -58,15 +105,11 @@ public final class CustomerVault: Sendable {
         _ request: AccessRequest,
         _ body: @escaping @Sendable (Database, AuditNote) throws -> T
     ) async throws -> T {
-        let decision = decisionPoint.decide(role: role, request: request)
-        guard decision.allowed else {
-            Self.logger.notice("access denied", metadata: ["principal": "\(principal)", "action": "\(request.action.rawValue)", "rule": "\(decision.rule)"])
-            try await recordOutcome(request, outcome: .denied, target: "-", detail: decision.rule)
-            throw VaultError.accessDenied("access denied: \(decision.rule)")
-        }
+        let request = stated(request)
+        let decision = try await requireAllowed(request)
         do {
             return try await pool.write { [self] db in
-                let note = AuditNote()
+                let note = AuditNote(decision: decision, codec: codec(decision))
                 let result = try body(db, note)
                 try audit.append(entry(request, outcome: .allowed, target: note.target, detail: note.detail ?? decision.rule), in: db)
                 return result
@@ -81,6 +124,27 @@ public final class CustomerVault: Sendable {
         }
     }
 
+    /// Decides `request`; a denial is logged (in its own transaction) and thrown. Operations that
+    /// must prepare work before their transaction (deriving keys) call this first, then ``perform(_:_:)``.
+    @discardableResult
+    func requireAllowed(_ request: AccessRequest) async throws -> AccessDecision {
+        let request = stated(request)
+        let decision = decisionPoint.decide(request, for: context)
+        guard decision.allowed else {
+            Self.logger.notice("access denied", metadata: ["principal": "\(principal)", "action": "\(request.action.rawValue)", "rule": "\(decision.rule)"])
+            try await recordOutcome(request, outcome: .denied, target: "-", detail: decision.rule)
+            throw VaultError.accessDenied("access denied: \(decision.rule)")
+        }
+        return decision
+    }
+
+    /// Reads bookkeeping that holds no personal data (import progress and rejects), for an
+    /// operation the decision point has already allowed; the operation's own entries log it.
+    func readBookkeeping<T: Sendable>(allowedBy decision: AccessDecision, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        guard decision.allowed else { throw VaultError.accessDenied("access denied: \(decision.rule)") }
+        return try await pool.read(body)
+    }
+
     private func recordOutcome(_ request: AccessRequest, outcome: AuditEntry.Outcome, target: String, detail: String) async throws {
         do {
             try await pool.write { [self] db in
@@ -92,8 +156,10 @@ public final class CustomerVault: Sendable {
     }
 
     private func entry(_ request: AccessRequest, outcome: AuditEntry.Outcome, target: String, detail: String) -> AuditEntry {
-        AuditEntry(at: Timestamps.now(), principal: principal, role: role, action: request.action.rawValue,
-                   purpose: request.purpose, target: target, fields: request.fields, outcome: outcome, detail: detail)
+        let reason = request.reason.map { "; reason: \($0)" } ?? ""
+        return AuditEntry(at: Timestamps.now(), principal: principal, role: role, action: request.action.rawValue,
+                          purpose: request.purpose, target: target, fields: request.writes + [request.searchField].compactMap { $0 },
+                          outcome: outcome, detail: detail + reason)
     }
 
     static func vaultError(from error: any Error) -> VaultError {
@@ -111,9 +177,20 @@ public final class CustomerVault: Sendable {
     }
 }
 
-/// What a gated operation tells the access log about its target, filled in inside the transaction.
+/// What a gated operation is allowed (the decision, and a codec opening exactly its views) and
+/// what it tells the access log about its target, filled in inside the transaction.
 final class AuditNote: @unchecked Sendable {
+    let decision: AccessDecision
+    let codec: RecordCodec
     // Only touched on the database queue that runs the operation.
     var target = "-"
     var detail: String?
+
+    init(decision: AccessDecision, codec: RecordCodec) {
+        self.decision = decision
+        self.codec = codec
+    }
+
+    /// Whether the decision's row conditions let this customer through.
+    func admits(customerAttributes: [String: String]) -> Bool { decision.rows.admits(customerAttributes) }
 }

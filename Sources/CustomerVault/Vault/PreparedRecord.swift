@@ -45,10 +45,14 @@ extension RecordCodec {
     /// The next id of an entity's table. Reserve only inside a write transaction: the write lock
     /// keeps other writers out until the ids are used. AUTOINCREMENT never hands out a used id again.
     static func nextRecordID(_ entity: Entity, db: Database) throws -> Int64 {
+        try nextRecordID(table: entity.rawValue, db: db)
+    }
+
+    static func nextRecordID(table: String, db: Database) throws -> Int64 {
         try Int64.fetchOne(db, sql: """
             SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
-                       coalesce((SELECT max(id) FROM \(entity.rawValue)), 0)) + 1
-            """, arguments: [entity.rawValue]) ?? 1
+                       coalesce((SELECT max(id) FROM \(table)), 0)) + 1
+            """, arguments: [table]) ?? 1
     }
 
     /// Runs `body` for 0..<count on all cores and returns each outcome in order.

@@ -3,11 +3,15 @@ import GRDB
 import VaultCrypto
 
 /// Turns validated values into stored rows and back: seals personal fields (full and masked
-/// views), writes blind indexes, and opens what the principal's keyring allows.
+/// views), writes blind indexes, and opens what the decision's views and the keyring allow.
 struct RecordCodec: Sendable {
     let schema: Schema
     let keyring: Keyring
     let vaultID: [UInt8]
+    /// The view of each personal field granted by the decision in force; a field not listed is hidden.
+    var views: [String: FieldView] = [:]
+    var sessions: WriteSessions = .none
+    var sessionKeys: SessionKeyCache?
 
     /// The plain attributes a record keeps in clear, as JSON: plain schema fields plus, for
     /// customers, the derived `age_band`.
@@ -27,26 +31,34 @@ struct RecordCodec: Sendable {
     }
 
     /// Seals the personal values of one record: the full view and, where the schema masks the
-    /// field, the masked view, each under its own key. Touches no database (safe to run in parallel).
+    /// field, the masked view, each under its own key (or write session). Touches no database, so
+    /// it is safe to run in parallel.
     func seal(_ values: [String: String], entity: Entity, recordID: Int64) throws -> [SealedField] {
         try schema.personalFields(of: entity).compactMap { field in
             guard let value = values[field.name] else { return nil }
-            let name = KeyScope.fieldName(entity, field.name)
-            guard let (key, version) = keyring.currentKey(field: name, purpose: .seal) else {
-                throw VaultError.accessDenied("principal holds no key to write \(name)")
-            }
-            let sealed = try FieldEnvelope.seal(value, key: key, keyVersion: version, vaultID: vaultID,
-                                                slot: SealedSlot(entity: entity, field: field.name, recordID: recordID, view: .plain))
+            let (sealed, version) = try sealView(value, entity: entity, field: field.name, recordID: recordID, purpose: .seal)
             var masked: [UInt8]?
             if let mask = field.mask {
-                guard let maskKey = keyring.key(KeyScope(field: name, purpose: .mask, version: version)) else {
-                    throw VaultError.accessDenied("principal holds no key to write the masked view of \(name)")
-                }
-                masked = try FieldEnvelope.seal(Masking.mask(value, as: mask), key: maskKey, keyVersion: version, vaultID: vaultID,
-                                                slot: SealedSlot(entity: entity, field: field.name, recordID: recordID, view: .masked))
+                masked = try sealView(Masking.mask(value, as: mask), entity: entity, field: field.name, recordID: recordID,
+                                      purpose: .mask).envelope
             }
             return SealedField(field: field.name, keyVersion: version, sealed: sealed, masked: masked)
         }
+    }
+
+    private func sealView(_ value: String, entity: Entity, field: String, recordID: Int64,
+                          purpose: KeyPurpose) throws -> (envelope: [UInt8], version: UInt32) {
+        let name = KeyScope.fieldName(entity, field)
+        let slot = SealedSlot(entity: entity, field: field, recordID: recordID, view: purpose == .mask ? .masked : .plain)
+        if let (key, version) = keyring.currentKey(field: name, purpose: purpose) {
+            return (try FieldEnvelope.seal(value, key: key, keyVersion: version, vaultID: vaultID, slot: slot), version)
+        }
+        if let session = sessions.session(field: name, purpose: purpose) {
+            return (try FieldEnvelope.seal(value, key: session.key, keyVersion: session.version, vaultID: vaultID, slot: slot,
+                                           session: session.id), session.version)
+        }
+        let view = purpose == .mask ? "the masked view of " : ""
+        throw VaultError.accessDenied("access denied: this principal holds no key to write \(view)\(name)")
     }
 
     /// Stores sealed values, replacing earlier ones of the same fields.
@@ -87,7 +99,7 @@ struct RecordCodec: Sendable {
                 db.cachedStatement(sql: "SELECT customer_id FROM unique_indexes WHERE field = ? AND key_version = ? AND digest = ?"),
                 arguments: [entry.field.name, entry.version, Data(entry.digest)])
             if let owner, owner != customerID {
-                throw VaultError.conflict("a customer with this \(entry.field.name) already exists (customer \(owner))")
+                throw VaultError.conflict("a customer with this \(entry.field.name) already exists")
             }
         }
     }
@@ -108,47 +120,74 @@ struct RecordCodec: Sendable {
         }
     }
 
-    /// Opens the stored personal values of a record; fields without a key stay absent.
-    func readSealed(entity: Entity, recordID: Int64, db: Database) throws -> [String: String] {
+    /// Opens the stored personal values of a record in the views granted: plain fields in full,
+    /// masked fields in their masked form (listed in `masked`), the rest absent.
+    func readSealed(entity: Entity, recordID: Int64, db: Database) throws -> OpenedValues {
         let rows = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT field, key_version, sealed FROM sealed_values WHERE entity = ? AND record_id = ?"),
+            db.cachedStatement(sql: "SELECT field, key_version, sealed, masked FROM sealed_values WHERE entity = ? AND record_id = ?"),
             arguments: [entity.rawValue, recordID])
-        return try openRows(rows.map { ($0["field"], $0["key_version"], [UInt8]($0["sealed"] as Data)) }, entity: entity, recordID: recordID)
-    }
-
-    /// Opens envelopes fetched earlier (decryption can then run outside the database transaction).
-    func openRows(_ rows: [(field: String, keyVersion: Int64, sealed: [UInt8])], entity: Entity, recordID: Int64) throws -> [String: String] {
-        var values: [String: String] = [:]
+        var opened = OpenedValues()
         for row in rows {
-            guard schema.field(entity, row.field)?.isPersonal == true else {
-                throw VaultError.integrity("\(entity.rawValue) \(recordID): sealed value for unknown field \(row.field)")
+            let field: String = row["field"]
+            guard schema.field(entity, field)?.isPersonal == true else {
+                throw VaultError.integrity("\(entity.rawValue) \(recordID): sealed value for unknown field \(field)")
             }
-            guard (1...Int64(UInt32.max)).contains(row.keyVersion) else {
-                throw VaultError.integrity("\(entity.rawValue) \(recordID) field \(row.field): bad key version")
-            }
-            let version = UInt32(row.keyVersion)
-            let slot = "\(entity.rawValue) \(recordID) field \(row.field)"
-            guard FieldEnvelope.keyVersion(of: row.sealed) == version else {
-                throw VaultError.integrity("\(slot): sealed value is malformed or its key version was altered")
-            }
-            let scope = KeyScope(field: KeyScope.fieldName(entity, row.field), purpose: .seal, version: version)
-            guard let key = keyring.key(scope) else {
-                // A key that exists but was not granted: the field stays hidden. One that does not exist: tampering.
-                guard keyring.existingScopes.contains(scope) else { throw VaultError.integrity("\(slot): refers to a key that does not exist") }
+            let slot = SealedSlot(entity: entity, field: field, recordID: recordID, view: .plain)
+            switch views[KeyScope.fieldName(entity, field)] ?? .none {
+            case .plain:
+                let keyVersion: Int64 = row["key_version"]
+                guard (1...Int64(UInt32.max)).contains(keyVersion) else {
+                    throw VaultError.integrity("\(entity.rawValue) \(recordID) field \(field): bad key version")
+                }
+                if let value = try open([UInt8](row["sealed"] as Data), slot: slot, claimedVersion: UInt32(keyVersion), db: db) {
+                    opened.values[field] = value
+                }
+            case .masked:
+                guard let masked = (row["masked"] as Data?).map({ [UInt8]($0) }) else { continue }
+                var maskedSlot = slot
+                maskedSlot.view = .masked
+                if let value = try open(masked, slot: maskedSlot, claimedVersion: nil, db: db) {
+                    opened.values[field] = value
+                    opened.masked.insert(field)
+                }
+            case .none:
                 continue
             }
-            values[row.field] = try FieldEnvelope.open(row.sealed, key: key, keyVersion: version, vaultID: vaultID,
-                                                       slot: SealedSlot(entity: entity, field: row.field, recordID: recordID, view: .plain))
         }
-        return values
+        return opened
     }
 
-    static func decodeAttributes(_ json: String, entity: Entity, id: Int64) throws -> [String: String] {
+    /// Opens one envelope with the key (or write session) it names. Nil when the key exists but
+    /// was not granted to this principal; an error when it does not exist or the value fails.
+    private func open(_ envelope: [UInt8], slot: SealedSlot, claimedVersion: UInt32?, db: Database) throws -> String? {
+        let place = "\(slot.entity.rawValue) \(slot.recordID) field \(slot.field)"
+        guard let version = FieldEnvelope.keyVersion(of: envelope), claimedVersion == nil || claimedVersion == version else {
+            throw VaultError.integrity("\(place): sealed value is malformed or its key version was altered")
+        }
+        let purpose: KeyPurpose = slot.view == .masked ? .mask : .seal
+        let scope = KeyScope(field: KeyScope.fieldName(slot.entity, slot.field), purpose: purpose, version: version)
+        guard keyring.existingScopes.contains(scope) else { throw VaultError.integrity("\(place): refers to a key that does not exist") }
+        var key = keyring.key(scope)
+        if let session = FieldEnvelope.session(of: envelope) {
+            guard let sessionKeys else { return nil }
+            key = try sessionKeys.key(session, field: scope.field, purpose: purpose, version: version, keyring: keyring, db: db)
+        }
+        guard let key else { return nil }
+        return try FieldEnvelope.open(envelope, key: key, keyVersion: version, vaultID: vaultID, slot: slot)
+    }
+
+    static func decodeAttributes(_ json: String, entity: Entity?, id: Int64) throws -> [String: String] {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)), let attributes = object as? [String: String] else {
-            throw VaultError.integrity("\(entity.rawValue) \(id): plain attributes are corrupt")
+            throw VaultError.integrity("\(entity?.rawValue ?? "principal") \(id): plain attributes are corrupt")
         }
         return attributes
     }
+}
+
+/// Personal values opened for a reader, and which of them are masked views.
+struct OpenedValues: Sendable {
+    var values: [String: String] = [:]
+    var masked: Set<String> = []
 }
 
 extension RecordCodec {

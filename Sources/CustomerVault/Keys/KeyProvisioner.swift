@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import VaultCrypto
+
+/// What re-provisioning changed in one principal's keyring.
+public struct KeyringChange: Sendable, Codable, Equatable {
+    public var principal: String
+    public var added: Int
+    public var removed: Int
+}
+
+/// Turns a role's policy into the exact set of keys its principals hold, and makes the stored
+/// grants match. Runs as a key custodian, who holds every key and the root signing key.
+///
+/// | grant in the policy                        | keys granted                         |
+/// | ------------------------------------------ | ------------------------------------ |
+/// | `view: plain`                              | seal (and mask, to write with `write`) |
+/// | `view: masked`                             | mask                                 |
+/// | `search`, or `write` on a searchable field | index                                |
+/// | `write` without `view: plain`              | seal_public (and mask_public for `none`) |
+/// | `principals.manage` (key custodian)        | every key, root included             |
+struct KeyProvisioner {
+    let vaultID: [UInt8]
+    let schema: Schema
+    /// The custodian's keyring: the source of every key handed out.
+    let custodian: Keyring
+    let root: Ed25519.KeyPair
+
+    init(vaultID: [UInt8], schema: Schema, custodian: Keyring) throws {
+        guard let seed = custodian.key(KeyScope(field: KeyScope.vaultWide, purpose: .root, version: 1)) else {
+            throw VaultError.accessDenied("access denied: only a key custodian (a role allowed principals.manage) holds the root key")
+        }
+        self.vaultID = vaultID
+        self.schema = schema
+        self.custodian = custodian
+        self.root = try Ed25519.KeyPair(seed: seed)
+    }
+
+    static func requiredScopes(for role: RolePolicy?, schema: Schema, existing: Set<KeyScope>) -> Set<KeyScope> {
+        guard let role else { return [] }
+        if role.isKeyCustodian { return existing }
+        return existing.filter { scope in
+            let parts = scope.field.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let entity = Entity(rawValue: parts[0]), let field = schema.field(entity, parts[1]) else {
+                return false
+            }
+            let grant = role.grant(for: scope.field)
+            switch scope.purpose {
+            case .seal: return grant.view == .plain
+            case .mask: return grant.view == .masked || (grant.view == .plain && grant.write)
+            case .index: return grant.search || (grant.write && field.search != nil)
+            case .sealPublic: return grant.write && grant.view != .plain
+            case .maskPublic: return grant.write && grant.view == .none
+            case .root, .backup: return false
+            }
+        }
+    }
+
+    /// Makes `principal`'s grants equal to what `role` needs (none for a disabled principal).
+    func provision(_ principal: PrincipalRecord, role: RolePolicy?, db: Database) throws -> KeyringChange {
+        guard let principalID = principal.id else { throw VaultError.io("principal \(principal.name) has no id") }
+        var keyIDs: [KeyScope: Int64] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id, field, purpose, version FROM data_keys WHERE retired_at IS NULL") {
+            let version: Int64 = row["version"]
+            guard let purpose = KeyPurpose(rawValue: row["purpose"]), (1...Int64(UInt32.max)).contains(version) else { continue }
+            keyIDs[KeyScope(field: row["field"], purpose: purpose, version: UInt32(version))] = row["id"]
+        }
+        let required = Self.requiredScopes(for: principal.disabled ? nil : role, schema: schema, existing: Set(keyIDs.keys))
+        let held = Set(try principal.fetchGrants(db).map(\.scope))
+        var removed = 0
+        for scope in held.subtracting(required) {
+            guard let keyID = keyIDs[scope] else { continue }
+            try db.execute(sql: "DELETE FROM key_grants WHERE principal_id = ? AND key_id = ?", arguments: [principalID, keyID])
+            removed += 1
+        }
+        let missing = required.subtracting(held)
+        for scope in missing {
+            guard let keyID = keyIDs[scope], let material = try custodian.material(for: scope) else {
+                throw VaultError.accessDenied("access denied: the custodian does not hold key \(scope), so it cannot grant it")
+            }
+            let grant = try KeyGrant.issue(key: material, scope: scope, to: principal.name, boxPublicKey: principal.boxPublicKey,
+                                           vaultID: vaultID, root: root)
+            try db.execute(sql: "INSERT INTO key_grants (principal_id, key_id, sealed_key, signature) VALUES (?, ?, ?, ?)",
+                           arguments: [principalID, keyID, Data(grant.sealedKey), Data(grant.signature)])
+        }
+        return KeyringChange(principal: principal.name, added: missing.count, removed: removed)
+    }
+
+    /// Creates the data keys of every personal field (version 1) and returns them.
+    static func generateFieldKeys(schema: Schema) throws -> [KeyScope: SecretBytes] {
+        var keys: [KeyScope: SecretBytes] = [:]
+        for entity in Entity.allCases {
+            for field in schema.personalFields(of: entity) {
+                let name = KeyScope.fieldName(entity, field.name)
+                keys[KeyScope(field: name, purpose: .seal, version: 1)] = try SecretBytes(randomCount: 32)
+                if field.mask != nil {
+                    keys[KeyScope(field: name, purpose: .mask, version: 1)] = try SecretBytes(randomCount: 32)
+                }
+                if field.search != nil {
+                    keys[KeyScope(field: name, purpose: .index, version: 1)] = try SecretBytes(randomCount: 32)
+                }
+            }
+        }
+        return keys
+    }
+
+    /// Records data keys (and the public twins of seal and mask keys) in `data_keys`.
+    static func recordKeys(_ keys: [KeyScope: SecretBytes], db: Database, now: String) throws {
+        for (scope, key) in keys {
+            try db.execute(sql: "INSERT INTO data_keys (field, purpose, version, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [scope.field, scope.purpose.rawValue, scope.version, now])
+            if let twin = scope.purpose.publicTwin {
+                try db.execute(sql: "INSERT INTO data_keys (field, purpose, version, public_key, created_at) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [scope.field, twin.rawValue, scope.version, Data(try WriteKeyPair.derive(from: key).publicKey), now])
+            }
+        }
+    }
+}

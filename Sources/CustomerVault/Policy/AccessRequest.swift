@@ -1,0 +1,59 @@
+/// Everything the vault can be asked to do that touches personal data, keys or the access log.
+/// Policy files name these actions; `*` and `customer.*`-style wildcards expand over them.
+public enum VaultAction: String, Sendable, CaseIterable, Codable {
+    case customerCreate = "customer.create"
+    case customerRead = "customer.read"
+    case customerSearch = "customer.search"
+    case customerList = "customer.list"
+    case customerUpdate = "customer.update"
+    case customerDelete = "customer.delete"
+    case transactionWrite = "transaction.write"
+    case transactionRead = "transaction.read"
+    case interactionWrite = "interaction.write"
+    case interactionRead = "interaction.read"
+    case behaviourWrite = "behaviour.write"
+    case behaviourRead = "behaviour.read"
+    case importData = "import"
+    case exportData = "export"
+    /// Counts and sums over plain attributes (region, age band, transactions, behaviour).
+    case reportAggregate = "report.aggregate"
+    case backup = "vault.backup"
+    case restore = "vault.restore"
+    case rotateKeys = "keys.rotate"
+    /// Add and disable principals, apply policies. Makes the role a key custodian.
+    case principalsManage = "principals.manage"
+    case auditRead = "audit.read"
+    case subjectExport = "subject.export"
+    case subjectErase = "subject.erase"
+    /// Built in, not grantable: creating the vault, and a principal changing its own credential.
+    case vaultInit = "vault.init"
+    case credentialChange = "principal.passwd"
+
+    /// Actions a policy may grant.
+    public static var grantable: [VaultAction] { allCases.filter { $0 != .vaultInit && $0 != .credentialChange } }
+
+    /// Actions that open existing customer rows, so the role's row conditions apply.
+    var touchesCustomerRows: Bool {
+        switch self {
+        case .backup, .restore, .rotateKeys, .principalsManage, .auditRead, .vaultInit, .credentialChange: false
+        default: true
+        }
+    }
+}
+
+/// One request to the policy decision point.
+struct AccessRequest: Sendable {
+    var action: VaultAction
+    /// Personal fields the request writes (`customers.email`, …): each needs `write`.
+    var writes: [String]
+    /// The field searched by, which needs `search`.
+    var searchField: String?
+    var purpose: String?
+    var reason: String?
+
+    init(_ action: VaultAction, writes: [String] = [], searchField: String? = nil) {
+        self.action = action
+        self.writes = writes
+        self.searchField = searchField
+    }
+}

@@ -1,0 +1,85 @@
+/// Who is asking: the unlocked principal, its role and its attributes (for row conditions).
+struct PrincipalContext: Sendable, Equatable {
+    var name: String
+    var role: String
+    var attributes: [String: String]
+}
+
+/// Which customer rows a decision lets through. Rows that fail are invisible: left out of
+/// searches and lists, "not found" on direct access.
+struct RowFilter: Sendable {
+    var conditions: [RowCondition]
+    var principalAttributes: [String: String]
+
+    static let everything = RowFilter(conditions: [], principalAttributes: [:])
+
+    func admits(_ attributes: [String: String]) -> Bool {
+        conditions.allSatisfy { $0.admits(attributes, principalAttributes: principalAttributes) }
+    }
+
+    var isUnrestricted: Bool { conditions.isEmpty }
+}
+
+/// The decision and the rule that made it (shown by `policy explain` and kept in the audit log).
+struct AccessDecision: Sendable {
+    var allowed: Bool
+    var rule: String
+    /// The view of every personal field (`customers.email` → plain), for an allowed decision.
+    var views: [String: FieldView] = [:]
+    var rows: RowFilter = .everything
+
+    static func deny(_ rule: String) -> AccessDecision { AccessDecision(allowed: false, rule: rule) }
+}
+
+/// The single policy decision point. Every public entry point that touches personal data, keys or
+/// the access log asks it, through ``CustomerVault/perform(_:_:)``.
+///
+/// Order: built-in rules, then an explicit deny, then deny by default, then the grant's purposes,
+/// then each field written or searched. The first rule that refuses names itself in the decision.
+struct PolicyDecisionPoint: Sendable {
+    let policy: Policy
+    let schema: Schema
+
+    func decide(_ request: AccessRequest, for principal: PrincipalContext) -> AccessDecision {
+        let action = request.action.rawValue
+        if request.action == .credentialChange || request.action == .vaultInit {
+            return AccessDecision(allowed: true, rule: "built-in: every principal may \(action) for itself")
+        }
+        guard let role = policy.role(principal.role) else {
+            return .deny("role \(principal.role) is not defined in the policy in force")
+        }
+        if let line = role.deny[request.action] {
+            return .deny("policy line \(line): role \(role.name) explicitly denies \(action)")
+        }
+        guard let grant = role.allow[request.action] else {
+            return .deny("role \(role.name) has no grant of \(action) (deny by default)")
+        }
+        if !grant.purposes.isEmpty {
+            let accepted = grant.purposes.joined(separator: ", ")
+            guard let purpose = request.purpose else {
+                return .deny("\(action) by role \(role.name) requires a purpose: \(accepted) (policy line \(grant.line); give --purpose NAME)")
+            }
+            guard grant.purposes.contains(purpose) else {
+                return .deny("purpose \(purpose) is not accepted for \(action) by role \(role.name) (accepted: \(accepted); policy line \(grant.line))")
+            }
+        }
+        for field in request.writes where !role.grant(for: field).write {
+            return .deny("role \(role.name) may not write \(field) (no 'write: true' for it in the policy)")
+        }
+        if let field = request.searchField, !role.grant(for: field).search {
+            return .deny("role \(role.name) may not search by \(field) (no 'search: true' for it in the policy)")
+        }
+        var views: [String: FieldView] = [:]
+        for entity in Entity.allCases {
+            for field in schema.personalFields(of: entity) {
+                let name = KeyScope.fieldName(entity, field.name)
+                views[name] = role.grant(for: name).view
+            }
+        }
+        let rows = request.action.touchesCustomerRows
+            ? RowFilter(conditions: role.rows, principalAttributes: principal.attributes) : .everything
+        let purpose = request.purpose.map { " for purpose \($0)" } ?? ""
+        return AccessDecision(allowed: true, rule: "policy line \(grant.line): role \(role.name) allows \(action)\(purpose)",
+                              views: views, rows: rows)
+    }
+}

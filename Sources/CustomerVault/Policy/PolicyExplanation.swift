@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+
+/// What `cvault policy explain` prints: the decision for one principal, action, field and customer.
+public struct PolicyExplanation: Sendable, Equatable, Codable {
+    public var principal: String
+    public var role: String
+    public var action: String
+    public var purpose: String?
+    public var allowed: Bool
+    /// The rule that decided.
+    public var rule: String
+    public var field: String?
+    /// The principal's view of `field` (plain, masked, none) and whether it may write or search it.
+    public var view: FieldView?
+    public var write: Bool?
+    public var search: Bool?
+    public var customer: Int64?
+    /// Whether the customer passes the role's row conditions, and the first condition that fails.
+    public var customerVisible: Bool?
+    public var rowRule: String?
+}
+
+extension CustomerVault {
+    /// Explains a decision without unlocking: roles, attributes and the policy are not secret.
+    /// The stored policy and the principal's certificate are verified against the vault's root key.
+    ///
+    /// - Parameters:
+    ///   - field: `customers.email`, or a bare customers field name.
+    ///   - customerID: Also evaluate the role's row conditions on this customer's plain attributes.
+    public static func explain(at path: String, principal: String, action: VaultAction, field: String? = nil,
+                               customerID: Int64? = nil, purpose: String? = nil) async throws -> PolicyExplanation {
+        let pool = try VaultDatabase.open(path: path)
+        defer { try? pool.close() }
+        do {
+            return try await pool.read { db in
+                let meta = try VaultMeta.load(db)
+                let record = try PrincipalRecord.fetch(db, name: principal)
+                try record.verifyCertificate(vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey)
+                let qualified = field.map { $0.contains(".") ? $0 : KeyScope.fieldName(.customers, $0) }
+                if let qualified, !meta.schema.isPersonalField(qualified) {
+                    throw VaultError.invalidInput("\(PolicyLoader.shown(qualified)) is not a personal field of the schema")
+                }
+                var request = AccessRequest(action)
+                request.purpose = purpose
+                if let qualified {
+                    if action == .customerSearch { request.searchField = qualified }
+                    if Self.writeActions.contains(action) { request.writes = [qualified] }
+                }
+                let context = PrincipalContext(name: record.name, role: record.role, attributes: record.attributes)
+                let decision = PolicyDecisionPoint(policy: meta.policy, schema: meta.schema).decide(request, for: context)
+                var explanation = PolicyExplanation(principal: record.name, role: record.role, action: action.rawValue, purpose: purpose,
+                                                    allowed: decision.allowed && !record.disabled,
+                                                    rule: record.disabled ? "principal \(record.name) is disabled" : decision.rule)
+                if let qualified, let grant = meta.policy.role(record.role)?.grant(for: qualified) {
+                    explanation.field = qualified
+                    explanation.view = grant.view
+                    explanation.write = grant.write
+                    explanation.search = grant.search
+                }
+                if let customerID {
+                    guard let json = try String.fetchOne(db, sql: "SELECT attributes FROM customers WHERE id = ?", arguments: [customerID]) else {
+                        throw VaultError.notFound("no customer \(customerID)")
+                    }
+                    let attributes = try RecordCodec.decodeAttributes(json, entity: .customers, id: customerID)
+                    let conditions = meta.policy.role(record.role)?.rows ?? []
+                    let failing = conditions.first { !$0.admits(attributes, principalAttributes: record.attributes) }
+                    explanation.customer = customerID
+                    explanation.customerVisible = failing == nil
+                    explanation.rowRule = failing.map { "policy line \($0.line): row condition \($0) does not hold" }
+                        ?? (conditions.isEmpty ? "the role has no row conditions" : "all \(conditions.count) row conditions hold")
+                    if let failing, action.touchesCustomerRows, explanation.allowed {
+                        explanation.allowed = false
+                        explanation.rule = "policy line \(failing.line): row condition \(failing) does not hold for customer \(customerID) (the customer is invisible to this role)"
+                    }
+                }
+                return explanation
+            }
+        } catch {
+            throw vaultError(from: error)
+        }
+    }
+
+    static let writeActions: Set<VaultAction> = [.customerCreate, .customerUpdate, .importData, .transactionWrite, .interactionWrite]
+}
+
+extension Schema {
+    func isPersonalField(_ qualified: String) -> Bool {
+        let parts = qualified.split(separator: ".", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let entity = Entity(rawValue: parts[0]) else { return false }
+        return field(entity, parts[1])?.isPersonal == true
+    }
+}
+
+extension CustomerVault {
+    /// The schema and policy stored in a vault, the policy's signature verified against the vault's
+    /// root key. Needs no credential.
+    public static func storedPolicy(at path: String) async throws -> (schema: Schema, policy: Policy) {
+        guard FileManager.default.fileExists(atPath: path) else { throw VaultError.notFound("no vault at \(path)") }
+        let pool = try VaultDatabase.open(path: path)
+        defer { try? pool.close() }
+        do {
+            let meta = try await pool.read { db in try VaultMeta.load(db) }
+            return (meta.schema, meta.policy)
+        } catch {
+            throw vaultError(from: error)
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import ArgumentParser
+import CustomerVault
+import Foundation
+
+extension CVault {
+    struct PrincipalCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "principal",
+            abstract: "Add, list and disable principals; change your own credential.",
+            discussion: """
+                A principal is a person or service with its own credential and a role from the policy. \
+                Its keyring holds exactly the keys its role needs; keys are sealed to its public key, \
+                so granting them never needs its passphrase.
+
+                New credentials come from CVAULT_NEW_PASSPHRASE, --new-passphrase-file FILE, a prompt \
+                asked twice, or --key-file-out FILE (a fresh 32-byte key file, mode 0600).
+                """,
+            subcommands: [Add.self, List.self, Disable.self, Passwd.self])
+    }
+}
+
+/// Where a new credential comes from (never an argument).
+struct NewCredentialOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Read the new passphrase from this file (first line).", valueName: "file"))
+    var newPassphraseFile: String?
+
+    @Option(help: ArgumentHelp("Write a new random 32-byte key file (mode 0600) and use it instead of a passphrase.", valueName: "file"))
+    var keyFileOut: String?
+
+    @Option(help: "Argon2id cost for a new passphrase: interactive, moderate or sensitive.")
+    var kdf: KDFPreset = .interactive
+
+    func validate() throws {
+        if newPassphraseFile != nil && keyFileOut != nil { throw ValidationError("give --new-passphrase-file or --key-file-out, not both") }
+    }
+
+    /// Runs `body` with the new credential; a key file written for it is removed again when
+    /// `body` fails, so a refused command leaves no orphan key behind.
+    func with<T>(_ body: (Credential) async throws -> T) async throws -> T {
+        guard let keyFileOut else { return try await body(try passphrase()) }
+        let credential = try KeyFileWriter.create(at: keyFileOut)
+        do {
+            return try await body(credential)
+        } catch {
+            try? FileManager.default.removeItem(atPath: keyFileOut)
+            throw error
+        }
+    }
+
+    private func passphrase() throws -> Credential {
+        if let newPassphraseFile { return try Credential.passphrase(fileAt: newPassphraseFile) }
+        if let passphrase = ProcessInfo.processInfo.environment["CVAULT_NEW_PASSPHRASE"] { return try Credential.passphrase(passphrase) }
+        return try PassphraseSource.prompt(confirm: true, label: "New passphrase")
+    }
+}
+
+extension CVault.PrincipalCommand {
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a principal with a role and attributes (needs principals.manage).",
+            discussion: """
+                Example:
+                  CVAULT_NEW_PASSPHRASE=… cvault principal add alice --role support --attr regions=EU,UK
+                  cvault principal add signup-form --role intake --key-file-out intake.key
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Name of the new principal.") var name: String
+        @Option(help: "Role from the policy in force.") var role: String
+        @Option(name: .customLong("attr"), help: ArgumentHelp("Attribute for row conditions, repeatable.", valueName: "key=value"))
+        var attributes: [String] = []
+        @OptionGroup var newCredential: NewCredentialOptions
+
+        func run() async throws {
+            var parsed: [String: String] = [:]
+            for pair in attributes {
+                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                    throw ValidationError("--attr takes key=value")
+                }
+                let key = String(pair[..<equals])
+                guard parsed[key] == nil else { throw ValidationError("attribute \(key) is given twice") }
+                parsed[key] = String(pair[pair.index(after: equals)...])
+            }
+            let vault = try await global.openVault()
+            let info = try await newCredential.with { credential in
+                try await vault.addPrincipal(name, role: role, attributes: parsed, credential: credential, kdf: newCredential.kdf.parameters)
+            }
+            if global.json { try Output.json(info) } else {
+                Output.line("added principal \(info.name) with role \(info.role) (\(info.keys) keys)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List principals, their roles, attributes and key counts.")
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let vault = try await global.openVault()
+            let principals = try await vault.listPrincipals()
+            if global.json { try Output.json(principals); return }
+            for info in principals {
+                let attributes = info.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                let state = info.disabled ? "disabled" : "\(info.keys) keys"
+                Output.line("\(info.name)\t\(info.role)\t\(info.credential)\t\(state)\t\(attributes)")
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a principal and delete its keyring (needs principals.manage).")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Principal to disable.") var name: String
+
+        func run() async throws {
+            let vault = try await global.openVault()
+            try await vault.disablePrincipal(name)
+            if global.json { try Output.json(["disabled": name]) } else { Output.line("disabled principal \(name); its keys are removed") }
+        }
+    }
+
+    struct Passwd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change your own passphrase or key file.",
+            discussion: "Unlock with the current credential as usual; the new one comes from CVAULT_NEW_PASSPHRASE, --new-passphrase-file, --key-file-out or a prompt.")
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var newCredential: NewCredentialOptions
+
+        func run() async throws {
+            let vault = try await global.openVault()
+            try await newCredential.with { try await vault.changeCredential(to: $0, kdf: newCredential.kdf.parameters) }
+            if global.json { try Output.json(["changed": vault.principal]) } else { Output.line("credential of \(vault.principal) changed") }
+        }
+    }
+}

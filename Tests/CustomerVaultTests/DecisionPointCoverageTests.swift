@@ -1,0 +1,124 @@
+import Foundation
+import GRDB
+import Testing
+import VaultCrypto
+@testable import CustomerVault
+
+/// Proves there is one door: every public entry point of `CustomerVault` either asks the policy
+/// decision point (and so writes an access-log entry) or is listed here as touching no personal data.
+@Suite("One decision point", .serialized)
+struct DecisionPointCoverageTests {
+    static let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/CustomerVault")
+
+    /// Entry points that need no decision, and why.
+    static let exempt: [String: String] = [
+        "create": "makes a new, empty vault; logs vault.init itself",
+        "open": "unlocks a keyring; reads no personal data",
+        "close": "closes connections",
+        "checkpoint": "moves WAL pages into the file; reads nothing",
+        "withPurpose": "returns a handle that gives a purpose with its requests",
+        "explain": "reads the policy, roles and plain attributes only (no credential)",
+        "storedPolicy": "reads the signed policy and schema (not secret)",
+        "changeCredential": "re-wraps the caller's own keys; passes the gate under a built-in rule and is logged",
+    ]
+
+    /// Every gated entry point, called as a principal whose role is granted nothing.
+    static func gatedCalls(_ vault: CustomerVault, file: String) -> [String: () async throws -> Void] {
+        [
+            "addCustomer": { _ = try await vault.addCustomer(Fixtures.customer(1)) },
+            "customer": { _ = try await vault.customer(1) },
+            "findCustomers": { _ = try await vault.findCustomers(field: "email", equalTo: "a@example.com") },
+            "listCustomers": { _ = try await vault.listCustomers() },
+            "updateCustomer": { try await vault.updateCustomer(1, set: ["region": "EU"]) },
+            "deleteCustomer": { try await vault.deleteCustomer(1) },
+            "addHistory": { _ = try await vault.addHistory(.interactions, customerID: 1, values: [
+                "occurred_at": "2026-01-01T00:00:00Z", "channel": "email", "summary": "x"]) },
+            "history": { _ = try await vault.history(.transactions, customerID: 1) },
+            "recordBehaviour": { _ = try await vault.recordBehaviour(customerID: 1, adding: BehaviourCounters(browse: 1)) },
+            "behaviour": { _ = try await vault.behaviour(customerID: 1) },
+            "importCSV": { _ = try await vault.importCSV(.customers, from: file) },
+            "exportCustomers": { _ = try await vault.exportCustomers(format: .csv) { _ in } },
+            "aggregateReport": { _ = try await vault.aggregateReport() },
+            "customerCount": { _ = try await vault.customerCount() },
+            "auditLog": { _ = try await vault.auditLog() },
+            "addPrincipal": { _ = try await vault.addPrincipal("x", role: "nobody", credential: .keyFile(try SecretBytes(randomCount: 32))) },
+            "listPrincipals": { _ = try await vault.listPrincipals() },
+            "disablePrincipal": { try await vault.disablePrincipal("admin") },
+            "applyPolicy": { _ = try await vault.applyPolicy(vault.policy) },
+        ]
+    }
+
+    /// Names of the public functions declared on `CustomerVault` (class or extensions).
+    static func publicEntryPoints() throws -> Set<String> {
+        var names = Set<String>()
+        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)!
+        let declaration = try NSRegularExpression(pattern: #"^\s+public (?:static )?func ([A-Za-z_][A-Za-z0-9_]*)"#)
+        for case let url as URL in files where url.pathExtension == "swift" {
+            var inVault = false
+            for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) {
+                if !line.hasPrefix(" ") && !line.hasPrefix("}") && !line.isEmpty && !line.hasPrefix("//") {
+                    inVault = line.contains("extension CustomerVault") || line.contains("class CustomerVault")
+                }
+                let text = String(line)
+                guard inVault, let match = declaration.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+                      let range = Range(match.range(at: 1), in: text) else { continue }
+                names.insert(String(text[range]))
+            }
+        }
+        return names
+    }
+
+    @Test("every public entry point is either gated or explicitly exempt")
+    func enumeration() async throws {
+        let declared = try Self.publicEntryPoints()
+        #expect(declared.count > 20, "the scan finds the entry points")
+        let directory = try TemporaryDirectory()
+        let vault = try await CustomerVault.create(at: directory.path("names.vault"), schema: Fixtures.schema(), administrator: "admin",
+                                                   credential: .keyFile(try SecretBytes(randomCount: 32)))
+        let gated = Set(Self.gatedCalls(vault, file: "").keys)
+        let unclassified = declared.subtracting(gated).subtracting(Self.exempt.keys)
+        #expect(unclassified.isEmpty, "new public entry points must be added to gatedCalls (and pass the gate) or to exempt: \(unclassified.sorted())")
+        #expect(gated.subtracting(declared).isEmpty, "stale names: \(gated.subtracting(declared).sorted())")
+    }
+
+    @Test("each gated entry point refuses a role with no grants and logs the refusal")
+    func everyEntryPointAsksTheDecisionPoint() async throws {
+        let directory = try TemporaryDirectory()
+        let schema = try Fixtures.schema()
+        let policy = try Policy.load(yaml: Policy.defaultYAML + "\n  nobody: { description: granted nothing }\n", schema: schema)
+        let path = directory.path("gate.vault")
+        let admin = try await CustomerVault.create(at: path, schema: schema, policy: policy, administrator: "admin",
+                                                   credential: .keyFile(try SecretBytes(randomCount: 32)))
+        _ = try await admin.addCustomer(Fixtures.customer(1))
+        let key = try SecretBytes(randomCount: 32)
+        _ = try await admin.addPrincipal("nobody", role: "nobody", credential: .keyFile(key))
+        let nobody = try await CustomerVault.open(at: path, principal: "nobody", credential: .keyFile(key))
+        let file = try directory.write("one.csv", "name,email\nA B,ab@example.com\n")
+        func deniedEntries() throws -> Int {
+            try DatabaseQueue(path: path).read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log WHERE principal = 'nobody' AND outcome = 'denied'") ?? 0
+            }
+        }
+        for (name, call) in Self.gatedCalls(nobody, file: file).sorted(by: { $0.key < $1.key }) {
+            let before = try deniedEntries()
+            let error = await VaultError.caught(call)
+            #expect(error?.code == .accessDenied, "\(name) was not refused: \(error?.message ?? "it succeeded")")
+            #expect(try deniedEntries() == before + 1, "\(name) did not log its refusal")
+        }
+    }
+
+    @Test("only the gate and the lifecycle touch the database connection")
+    func noSideDoorToTheDatabase() throws {
+        let allowed: Set<String> = ["VaultDatabase.swift", "CustomerVault.swift", "CustomerVault+Lifecycle.swift", "PolicyExplanation.swift"]
+        var offenders: [String] = []
+        let files = FileManager.default.enumerator(at: Self.sources, includingPropertiesForKeys: nil)!
+        for case let url as URL in files where url.pathExtension == "swift" && !allowed.contains(url.lastPathComponent) {
+            let text = try String(contentsOf: url, encoding: .utf8)
+            for needle in ["pool.read", "pool.write", "pool.unsafe", "pool.barrier", "pool.concurrentRead"] where text.contains(needle) {
+                offenders.append("\(url.lastPathComponent): \(needle)")
+            }
+        }
+        #expect(offenders.isEmpty, "database access outside perform(): \(offenders)")
+    }
+}
+
