@@ -20,6 +20,29 @@ enum PassphraseSource {
         return try Credential.passphrase(bytes: first, source: "passphrase")
     }
 
+    /// One line of sensitive input (a value to hash): from standard input when it is not a
+    /// terminal, otherwise from a no-echo prompt.
+    static func value(prompt: String) throws -> String {
+        var bytes: [UInt8]
+        if isatty(STDIN_FILENO) == 1, let tty = fopen("/dev/tty", "r+") {
+            defer { fclose(tty) }
+            bytes = try read(prompt: prompt, tty: tty)
+        } else {
+            bytes = []
+            while bytes.count <= 4_096 {
+                let c = getchar()
+                if c == EOF || c == 0x0A { break }
+                bytes.append(UInt8(truncatingIfNeeded: c))
+            }
+        }
+        defer { wipe(&bytes) }
+        if bytes.last == 0x0D { bytes.removeLast() }
+        guard !bytes.isEmpty, bytes.count <= 4_096, let text = String(validating: bytes, as: UTF8.self) else {
+            throw VaultError(.invalidInput, "give one line of UTF-8 text (at most 4096 bytes) on standard input")
+        }
+        return text
+    }
+
     private static func read(prompt: String, tty: UnsafeMutablePointer<FILE>) throws -> [UInt8] {
         fputs(prompt, tty)
         fflush(tty)

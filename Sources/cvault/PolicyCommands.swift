@@ -168,27 +168,4 @@ extension CVault {
             Output.line("behaviour: browse \(report.behaviour.browse), purchase \(report.behaviour.purchase), review \(report.behaviour.review)")
         }
     }
-
-    struct AuditCommand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "audit", abstract: "Read the access log (audit.read).", subcommands: [List.self])
-
-        struct List: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "List access-log entries, oldest first.")
-
-            @OptionGroup var global: GlobalOptions
-            @Option(help: "Start after this entry number.") var after: Int64 = 0
-            @Option(help: "At most this many entries (1–10000).") var limit = 100
-
-            func run() async throws {
-                let vault = try await global.openVault()
-                let entries = try await vault.auditLog(after: after, limit: limit)
-                if global.json { try Output.json(entries); return }
-                for entry in entries {
-                    let purpose = entry.purpose.map { " purpose=\($0)" } ?? ""
-                    Output.line("\(entry.seq)\t\(entry.at)\t\(entry.principal)(\(entry.role))\t\(entry.action)\t\(entry.outcome)\t\(entry.target)\(purpose)\t\(entry.detail)")
-                }
-            }
-        }
-    }
 }

@@ -43,7 +43,7 @@ struct RoleMatrixCLITests {
             return ["import", "customers", file]
         case "export": return ["export", "customers", "--format", "jsonl"]
         case "report": return ["report"]
-        case "audit": return ["audit", "list"]
+        case "audit": return ["audit", "log"]
         case "principals": return ["principal", "list"]
         default: throw CocoaError(.featureUnsupported)
         }

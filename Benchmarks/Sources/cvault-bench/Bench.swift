@@ -44,7 +44,7 @@ func microseconds(since start: UInt64) -> Double { Double(now() - start) / 1_000
 
 /// The plain-SQLite peer: same e-mails in clear with an index, WAL, synchronous=FULL, and an audit
 /// row inserted in the same transaction as each lookup.
-func plainBaseline(emails: [String], directory: URL) throws -> [Double] {
+func plainBaseline(emails: [String], directory: URL) throws -> (audited: [Double], selectOnly: [Double]) {
     let pool = try DatabasePool(path: directory.appendingPathComponent("plain.sqlite").path)
     // Same durability as the vault (DatabasePool defaults its writer to NORMAL).
     try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
@@ -70,7 +70,14 @@ func plainBaseline(emails: [String], directory: URL) throws -> [Double] {
         }
         samples.append(microseconds(since: start))
     }
-    return samples
+    // The same select without the durable audit insert: what auditing costs plain SQLite.
+    var selectOnly: [Double] = []
+    for email in emails {
+        let start = now()
+        _ = try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM customers WHERE email = ?", arguments: [email]) }
+        selectOnly.append(microseconds(since: start))
+    }
+    return (samples, selectOnly)
 }
 
 @main
@@ -89,15 +96,23 @@ enum Bench {
                 if try await vault.findCustomers(field: "email", equalTo: email).count != 1 { misses += 1 }
                 vaultSamples.append(microseconds(since: start))
             }
+            // The gate and one access-log entry with almost no work inside: the cost of auditing a read.
+            var gateSamples: [Double] = []
+            for _ in emails {
+                let start = now()
+                _ = try await vault.auditHead()
+                gateSamples.append(microseconds(since: start))
+            }
             try vault.close()
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cvault-bench-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: directory) }
-            let plainSamples = try plainBaseline(emails: emails, directory: directory)
+            let (plainSamples, selectSamples) = try plainBaseline(emails: emails, directory: directory)
             let result: [String: Double] = [
                 "lookups": Double(emails.count), "misses": Double(misses),
                 "vault_median_us": percentile(vaultSamples, 0.5), "vault_p95_us": percentile(vaultSamples, 0.95),
                 "plain_median_us": percentile(plainSamples, 0.5), "plain_p95_us": percentile(plainSamples, 0.95),
+                "gate_audit_median_us": percentile(gateSamples, 0.5), "plain_select_median_us": percentile(selectSamples, 0.5),
             ]
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))

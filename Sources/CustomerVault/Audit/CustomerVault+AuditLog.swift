@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import VaultCrypto
 
 /// One access-log entry as an auditor reads it.
 public struct AuditRecord: Sendable, Equatable, Codable {
@@ -8,27 +10,131 @@ public struct AuditRecord: Sendable, Equatable, Codable {
     public var role: String
     public var action: String
     public var purpose: String?
+    public var reason: String?
     public var target: String
     public var fields: String
     public var outcome: String
+    public var errorCode: String
     public var detail: String
+    public var policyHash: String
+    public var terms: String
+}
+
+/// Which entries `auditLog` returns; every condition given must hold.
+public struct AuditFilter: Sendable, Equatable {
+    public var principal: String?
+    public var customer: Int64?
+    public var action: String?
+    /// ISO 8601 UTC times (`2026-01-31T00:00:00Z`), inclusive.
+    public var since: String?
+    public var until: String?
+
+    public init(principal: String? = nil, customer: Int64? = nil, action: String? = nil, since: String? = nil, until: String? = nil) {
+        self.principal = principal
+        self.customer = customer
+        self.action = action
+        self.since = since
+        self.until = until
+    }
+
+    func admits(_ record: AuditRecord) -> Bool {
+        if let principal, record.principal != principal { return false }
+        if let action, record.action != action { return false }
+        if let since, record.at < since { return false }
+        if let until, record.at > until { return false }
+        if let customer, !AuditTrail.target(record.target, names: customer) { return false }
+        return true
+    }
 }
 
 extension CustomerVault {
-    /// Access-log entries after `after`, oldest first (action `audit.read`). Reading the log is
-    /// itself logged.
-    public func auditLog(after: Int64 = 0, limit: Int = 100) async throws -> [AuditRecord] {
+    /// Access-log entries after `after` matching `filter`, oldest first, at most `limit` (action
+    /// `audit.read`). Reading the log is itself logged.
+    public func auditLog(filter: AuditFilter = AuditFilter(), after: Int64 = 0, limit: Int = 100) async throws -> [AuditRecord] {
         guard (1...10_000).contains(limit) else { throw VaultError.invalidInput("limit must be between 1 and 10000") }
         return try await perform(AccessRequest(.auditRead)) { db, note in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT seq, at, principal, role, action, purpose, target, fields, outcome, detail
-                FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?
-                """, arguments: [after, limit])
-            note.target = "audit_log:\(rows.count) entries after \(after)"
-            return rows.map { row in
-                AuditRecord(seq: row["seq"], at: row["at"], principal: row["principal"], role: row["role"], action: row["action"],
-                            purpose: row["purpose"], target: row["target"], fields: row["fields"], outcome: row["outcome"], detail: row["detail"])
+            let records = try Self.auditRecords(db, filter: filter, after: after, limit: limit)
+            note.target = "audit_log:\(records.first?.seq ?? after)-\(records.last?.seq ?? after)"
+            note.detail = "\(records.count) entries"
+            return records
+        }
+    }
+
+    /// Calls `deliver` with new entries as they are written, polling every `interval` seconds,
+    /// until the task is cancelled. One access-log entry records that following started; the
+    /// polls themselves are not logged (the log holds no personal data, and logging each poll
+    /// would feed the log it reads).
+    public func followAuditLog(filter: AuditFilter = AuditFilter(), after: Int64, interval: Double = 1,
+                               deliver: @Sendable ([AuditRecord]) throws -> Void) async throws {
+        let decision = try await perform(AccessRequest(.auditRead)) { _, note in
+            note.target = "audit_log:follow after \(after)"
+            return note.decision
+        }
+        var cursor = after
+        while !Task.isCancelled {
+            let start = cursor
+            // One read transaction: the head and the entries up to it, so nothing written between is skipped.
+            let (records, head) = try await readBookkeeping(allowedBy: decision) { db in
+                let head = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM audit_log") ?? 0
+                return (try Self.auditRecords(db, filter: filter, after: start, through: head, limit: Int.max), head)
             }
+            if !records.isEmpty { try deliver(records) }
+            cursor = max(head, cursor)
+            try await Task.sleep(nanoseconds: UInt64(max(0.05, interval) * 1_000_000_000))
+        }
+    }
+
+    static func auditRecords(_ db: Database, filter: AuditFilter, after: Int64, through: Int64 = .max, limit: Int) throws -> [AuditRecord] {
+        var records: [AuditRecord] = []
+        var sql = """
+            SELECT seq, at, principal, role, action, purpose, reason, target, fields, outcome, error_code, detail, policy_hash, terms
+            FROM audit_log WHERE seq > ? AND seq <= ?
+            """
+        var arguments: [any DatabaseValueConvertible] = [after, through]
+        if let principal = filter.principal { sql += " AND principal = ?"; arguments.append(principal) }
+        if let action = filter.action { sql += " AND action = ?"; arguments.append(action) }
+        sql += " ORDER BY seq"
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
+        while records.count < limit, let row = try rows.next() {
+            let record = AuditRecord(
+                seq: row["seq"], at: row["at"], principal: row["principal"], role: row["role"], action: row["action"],
+                purpose: row["purpose"], reason: row["reason"], target: row["target"], fields: row["fields"], outcome: row["outcome"],
+                errorCode: row["error_code"], detail: row["detail"], policyHash: row["policy_hash"], terms: row["terms"])
+            if filter.admits(record) { records.append(record) }
+        }
+        return records
+    }
+
+    /// The current head of the log, signed by this principal, to keep outside the vault and give
+    /// to `verifyAuditLog(expect:)` later (action `audit.read`).
+    public func auditHead() async throws -> AuditCheckpoint {
+        try await perform(AccessRequest(.auditRead)) { [secrets, vaultID, principal] db, note in
+            guard let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") else {
+                throw VaultError.notFound("the access log is empty")
+            }
+            let seq: Int64 = row["seq"], hash = Hex.encode([UInt8](row["hash"] as Data)), at = Timestamps.now()
+            let signature = try Ed25519.sign(AuditCheckpoint.message(vaultID: vaultID, seq: seq, hash: hash, principal: principal, at: at),
+                                             with: secrets.signingKeyPair)
+            note.target = "audit_log:\(seq)"
+            return AuditCheckpoint(vaultID: vaultID, seq: seq, hash: hash, principal: principal, at: at, signature: Hex.encode(signature))
+        }
+    }
+
+    /// The digest under which a search for `value` by `field` appears in the access log's
+    /// `terms`, for an auditor checking whether a known value was searched for (action `audit.read`).
+    public func auditTermDigest(field name: String, value: String) async throws -> String {
+        guard let field = schema.field(.customers, name), let search = field.search else {
+            throw VaultError.invalidInput("customers.\(name) is not searchable, so it never appears in search terms")
+        }
+        guard let form = Normalization.searchForm(value, as: search.normalization, defaultCountryCode: schema.phoneDefaultCountryCode) else {
+            throw VaultError.invalidInput("\(name): the value is not a valid \(search.normalization.rawValue)")
+        }
+        return try await perform(AccessRequest(.auditRead)) { [keyring] _, note in
+            guard let key = keyring.currentKey(field: KeyScope.vaultWide, purpose: .audit)?.key else {
+                throw VaultError.accessDenied("access denied: this principal holds no audit key")
+            }
+            note.target = "audit_term:customers.\(name)"
+            return try AuditTrail.termDigest(field: "customers.\(name)", form: form, key: key)
         }
     }
 }

@@ -27,7 +27,7 @@ extension CustomerVault {
             let start = after
             let page = try await perform(AccessRequest(.exportData)) { db, note in
                 let records = try Self.visibleCustomers(after: start, limit: pageSize, note: note, db: db)
-                note.target = try AuditTrail.bulkTarget(entity: .customers, ids: records.map(\.id))
+                note.target = AuditTrail.bulkTarget(entity: .customers, ids: records.map(\.id))
                 return records
             }
             guard let last = page.last else { break }

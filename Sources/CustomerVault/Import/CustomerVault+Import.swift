@@ -181,7 +181,7 @@ extension CustomerVault {
                 try db.cachedStatement(sql: "INSERT OR REPLACE INTO import_rejects (file_digest, record, line, field, reason) VALUES (?, ?, ?, ?, ?)")
                     .execute(arguments: [Data(digest), reject.record, reject.line, reject.field, reject.reason])
             }
-            note.target = try AuditTrail.bulkTarget(entity: entity, ids: ids)
+            note.target = AuditTrail.bulkTarget(entity: entity, ids: ids)
             note.detail = "import batch: \(ids.count) accepted, \(rejects.count) rejected"
             return next
         }

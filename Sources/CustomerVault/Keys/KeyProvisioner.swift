@@ -18,6 +18,7 @@ public struct KeyringChange: Sendable, Codable, Equatable {
 /// | `view: masked`                             | mask                                 |
 /// | `search`, or `write` on a searchable field | index                                |
 /// | `write` without `view: plain`              | seal_public (and mask_public for `none`) |
+/// | `customer.search` or `audit.read`          | the vault's audit key (search-term digests) |
 /// | `principals.manage` (key custodian)        | every key, root included             |
 struct KeyProvisioner {
     let vaultID: [UInt8]
@@ -40,6 +41,9 @@ struct KeyProvisioner {
         guard let role else { return [] }
         if role.isKeyCustodian { return existing }
         return existing.filter { scope in
+            if scope.field == KeyScope.vaultWide {
+                return scope.purpose == .audit && (role.allows(.customerSearch) || role.allows(.auditRead))
+            }
             let parts = scope.field.split(separator: ".", maxSplits: 1).map(String.init)
             guard parts.count == 2, let entity = Entity(rawValue: parts[0]), let field = schema.field(entity, parts[1]) else {
                 return false
@@ -51,7 +55,7 @@ struct KeyProvisioner {
             case .index: return grant.search || (grant.write && field.search != nil)
             case .sealPublic: return grant.write && grant.view != .plain
             case .maskPublic: return grant.write && grant.view == .none
-            case .root, .backup: return false
+            case .root, .backup, .audit: return false
             }
         }
     }

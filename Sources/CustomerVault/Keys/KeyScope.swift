@@ -12,6 +12,8 @@ enum KeyPurpose: String, Sendable, CaseIterable {
     case root
     /// Reserved: the X25519 backup key pair's secret half (backups issue).
     case backup
+    /// Keys the digests of search terms in the access log (searchers and auditors).
+    case audit
     /// The X25519 public key derived from a field's seal key: write-only roles seal session keys to it.
     case sealPublic = "seal_public"
     /// The same for the mask key, so a write-only role can also write the masked view.

@@ -32,6 +32,16 @@ public enum VaultAction: String, Sendable, CaseIterable, Codable {
     /// Actions a policy may grant.
     public static var grantable: [VaultAction] { allCases.filter { $0 != .vaultInit && $0 != .credentialChange } }
 
+    /// The entity whose personal values the action reads, if any (for the access log's fields).
+    var readsEntity: Entity? {
+        switch self {
+        case .customerRead, .customerSearch, .customerList, .exportData, .subjectExport: .customers
+        case .transactionRead: .transactions
+        case .interactionRead: .interactions
+        default: nil
+        }
+    }
+
     /// Actions that open existing customer rows, so the role's row conditions apply.
     var touchesCustomerRows: Bool {
         switch self {

@@ -187,6 +187,19 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("v3-audit") { db in
+            try db.execute(sql: """
+                -- Entries of format 2 also hash the signer's public key, reason, error code, policy
+                -- hash and search-term digests (see AuditTrail).
+                ALTER TABLE audit_log ADD COLUMN format      INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE audit_log ADD COLUMN reason      TEXT;
+                ALTER TABLE audit_log ADD COLUMN error_code  TEXT NOT NULL DEFAULT '';
+                ALTER TABLE audit_log ADD COLUMN policy_hash TEXT NOT NULL DEFAULT '';
+                ALTER TABLE audit_log ADD COLUMN terms       TEXT NOT NULL DEFAULT '';
+                CREATE INDEX audit_log_by_principal ON audit_log(principal, seq);
+                CREATE INDEX audit_log_by_action ON audit_log(action, seq);
+                """)
+        }
         return migrator
     }
 }

@@ -3,8 +3,15 @@ import GRDB
 
 /// Opens the vault's SQLite file with the settings its promises depend on.
 enum VaultDatabase {
-    /// How long a connection waits for a lock held by another process before failing.
-    static let busyTimeout: TimeInterval = 15
+    /// How long a connection waits for a lock held by another process before failing: 15 s, or
+    /// `CVAULT_BUSY_TIMEOUT` seconds (0.05 to 600). When it runs out the operation fails, and a
+    /// read returns nothing, because its access-log entry could not be written.
+    static var busyTimeout: TimeInterval {
+        guard let text = ProcessInfo.processInfo.environment["CVAULT_BUSY_TIMEOUT"], let seconds = Double(text), seconds.isFinite else {
+            return 15
+        }
+        return min(600, max(0.05, seconds))
+    }
 
     /// Applies the durability settings to the pool's writer connection.
     ///
@@ -85,7 +92,17 @@ enum VaultDatabase {
     /// An SQLite error without SQL arguments (GRDB leaves them out by default; keep it that way).
     static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError {
-            return "SQLite error \(error.resultCode.rawValue): \(error.message ?? "unknown")"
+            let base = "SQLite error \(error.resultCode.rawValue): \(error.message ?? "unknown")"
+            switch error.resultCode.primaryResultCode {
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                return base + " (another process holds the vault's write lock; waited \(busyTimeout) s, see CVAULT_BUSY_TIMEOUT)"
+            case .SQLITE_READONLY:
+                return base + " (cvault writes its access log even to read, so it needs write access to the vault file and its directory)"
+            case .SQLITE_FULL:
+                return base + " (the file system is full)"
+            default:
+                return base
+            }
         }
         return String(describing: type(of: error))
     }

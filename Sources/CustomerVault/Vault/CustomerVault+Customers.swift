@@ -133,7 +133,10 @@ extension CustomerVault {
                 }
             }
             let matched = Set(results.values.joined().map(\.id)).sorted()
-            note.target = try AuditTrail.bulkTarget(entity: .customers, ids: matched)
+            note.target = AuditTrail.bulkTarget(entity: .customers, ids: matched)
+            if let auditKey = keyring.currentKey(field: KeyScope.vaultWide, purpose: .audit)?.key {
+                note.terms = try queries.prefix(1_000).map { try AuditTrail.termDigest(field: "customers.\(name)", form: $0.form, key: auditKey) }
+            }
             note.detail = "search by \(name): \(queries.count) values, \(candidateCount) candidates, \(matched.count) matches"
             return results
         }
@@ -145,7 +148,7 @@ extension CustomerVault {
         guard (1...10_000).contains(limit) else { throw VaultError.invalidInput("limit must be between 1 and 10000") }
         return try await perform(AccessRequest(.customerList)) { db, note in
             let records = try Self.visibleCustomers(after: after, limit: limit, note: note, db: db)
-            note.target = try AuditTrail.bulkTarget(entity: .customers, ids: records.map(\.id))
+            note.target = AuditTrail.bulkTarget(entity: .customers, ids: records.map(\.id))
             return records
         }
     }

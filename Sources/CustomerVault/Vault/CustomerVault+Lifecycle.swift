@@ -31,6 +31,7 @@ extension CustomerVault {
         let secrets = try PrincipalSecrets.generate(rootSigningPublicKey: root.publicKey)
         var keys = try KeyProvisioner.generateFieldKeys(schema: schema)
         keys[KeyScope(field: KeyScope.vaultWide, purpose: .root, version: 1)] = root.seed
+        keys[KeyScope(field: KeyScope.vaultWide, purpose: .audit, version: 1)] = try SecretBytes(randomCount: 32)
         var record = try PrincipalRecord.make(
             name: administrator, role: administratorRole, credential: credential, kdf: kdf, secrets: secrets, vaultID: vaultID)
         try record.certify(vaultID: vaultID, root: root)
@@ -56,7 +57,8 @@ extension CustomerVault {
                 try AuditTrail(vaultID: vaultID, signer: secrets.signingKeyPair).append(AuditEntry(
                     at: now, principal: administrator, role: administratorRole, action: VaultAction.vaultInit.rawValue,
                     purpose: nil, target: "vault:\(Hex.encode(vaultID))", fields: [], outcome: .allowed,
-                    detail: "created with \(change.added) keys granted to \(administrator)"), in: db)
+                    detail: "created with \(change.added) keys granted to \(administrator)",
+                    policyHash: AuditTrail.policyHash(policy.source)), in: db)
                 return keyring
             }
             return CustomerVault(path: path, pool: pool, context: context, schema: schema, policy: policy, vaultID: vaultID,

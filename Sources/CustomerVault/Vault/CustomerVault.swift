@@ -41,6 +41,8 @@ public final class CustomerVault: Sendable {
     let validator: FieldValidator
     let sessions: WriteSessions
     let sessionKeys: SessionKeyCache
+    /// Identifies the policy in force in every access-log entry.
+    let policyHash: String
     /// The library's logger. Messages carry ids, counts, field names and error codes, never values.
     static let logger = Logger(label: "cvault")
 
@@ -62,6 +64,7 @@ public final class CustomerVault: Sendable {
         self.sessionKeys = sessionKeys ?? SessionKeyCache(vaultID: vaultID, rootPublicKey: secrets.rootSigningPublicKey)
         self.purpose = purpose
         self.reason = reason
+        self.policyHash = AuditTrail.policyHash(policy.source)
     }
 
     /// The same unlocked vault, giving `purpose` (and a free-text `reason`, kept in the access log:
@@ -111,7 +114,8 @@ public final class CustomerVault: Sendable {
             return try await pool.write { [self] db in
                 let note = AuditNote(decision: decision, codec: codec(decision))
                 let result = try body(db, note)
-                try audit.append(entry(request, outcome: .allowed, target: note.target, detail: note.detail ?? decision.rule), in: db)
+                try audit.append(entry(request, decision: decision, outcome: .allowed, target: note.target,
+                                       detail: note.detail ?? decision.rule, terms: note.terms), in: db)
                 return result
             }
         } catch {
@@ -119,7 +123,8 @@ public final class CustomerVault: Sendable {
             if vaultError.code == .integrity || vaultError.code == .io {
                 Self.logger.error("\(request.action.rawValue) failed: \(vaultError.message)", metadata: ["principal": "\(principal)"])
             }
-            try? await recordOutcome(request, outcome: .failed, target: "-", detail: vaultError.code.rawValue)
+            try? await recordOutcome(entry(request, decision: nil, outcome: .failed, target: "-", errorCode: vaultError.code.rawValue,
+                                           detail: String(vaultError.message.prefix(300))))
             throw vaultError
         }
     }
@@ -132,7 +137,8 @@ public final class CustomerVault: Sendable {
         let decision = decisionPoint.decide(request, for: context)
         guard decision.allowed else {
             Self.logger.notice("access denied", metadata: ["principal": "\(principal)", "action": "\(request.action.rawValue)", "rule": "\(decision.rule)"])
-            try await recordOutcome(request, outcome: .denied, target: "-", detail: decision.rule)
+            try await recordOutcome(entry(request, decision: nil, outcome: .denied, target: "-",
+                                          errorCode: VaultError.Code.accessDenied.rawValue, detail: decision.rule))
             throw VaultError.accessDenied("access denied: \(decision.rule)")
         }
         return decision
@@ -145,21 +151,30 @@ public final class CustomerVault: Sendable {
         return try await pool.read(body)
     }
 
-    private func recordOutcome(_ request: AccessRequest, outcome: AuditEntry.Outcome, target: String, detail: String) async throws {
+    private func recordOutcome(_ entry: AuditEntry) async throws {
         do {
-            try await pool.write { [self] db in
-                try audit.append(entry(request, outcome: outcome, target: target, detail: detail), in: db)
-            }
+            try await pool.write { [audit] db in try audit.append(entry, in: db) }
         } catch {
             throw VaultError.io("the access log cannot be written: \(VaultDatabase.describe(error))")
         }
     }
 
-    private func entry(_ request: AccessRequest, outcome: AuditEntry.Outcome, target: String, detail: String) -> AuditEntry {
-        let reason = request.reason.map { "; reason: \($0)" } ?? ""
-        return AuditEntry(at: Timestamps.now(), principal: principal, role: role, action: request.action.rawValue,
-                          purpose: request.purpose, target: target, fields: request.writes + [request.searchField].compactMap { $0 },
-                          outcome: outcome, detail: detail + reason)
+    private func entry(_ request: AccessRequest, decision: AccessDecision?, outcome: AuditEntry.Outcome, target: String,
+                       errorCode: String = "", detail: String, terms: [String] = []) -> AuditEntry {
+        AuditEntry(at: Timestamps.now(), principal: principal, role: role, action: request.action.rawValue, purpose: request.purpose,
+                   reason: request.reason, target: target, fields: Self.fieldsTouched(request, decision: decision), outcome: outcome,
+                   errorCode: errorCode, detail: detail, policyHash: policyHash, terms: terms)
+    }
+
+    /// The fields a request touched and how: written, searched by, or read in a view.
+    static func fieldsTouched(_ request: AccessRequest, decision: AccessDecision?) -> [String] {
+        var fields = request.writes.map { "\($0):write" }
+        if let searched = request.searchField { fields.append("\(searched):search") }
+        if let decision, let entity = request.action.readsEntity {
+            fields += decision.views.filter { $0.key.hasPrefix(entity.rawValue + ".") && $0.value != .none }
+                .map { "\($0.key):\($0.value.rawValue)" }.sorted()
+        }
+        return fields
     }
 
     static func vaultError(from error: any Error) -> VaultError {
@@ -185,6 +200,8 @@ final class AuditNote: @unchecked Sendable {
     // Only touched on the database queue that runs the operation.
     var target = "-"
     var detail: String?
+    /// Keyed digests of the search terms, for the access log.
+    var terms: [String] = []
 
     init(decision: AccessDecision, codec: RecordCodec) {
         self.decision = decision

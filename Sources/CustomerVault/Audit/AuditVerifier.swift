@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import VaultCrypto
+
+/// The outcome of checking the whole access log.
+public struct AuditVerification: Sendable, Equatable, Codable {
+    /// Entries checked.
+    public var entries: Int64
+    /// The last entry: its sequence number and hash (hex), i.e. the current head.
+    public var headSeq: Int64
+    public var headHash: String
+    /// Set when a checkpoint was given and the log still contains it unchanged.
+    public var checkpointMatched: Bool?
+}
+
+/// A point in the log to keep outside the vault: `SEQ:HASH`, signed by the principal that took it.
+public struct AuditCheckpoint: Sendable, Equatable, Codable, CustomStringConvertible {
+    public var vaultID: String
+    public var seq: Int64
+    public var hash: String
+    public var principal: String
+    public var at: String
+    /// Ed25519 over `("cvault.audit-checkpoint.v1" ‖ vault id ‖ seq ‖ hash ‖ principal ‖ at)`.
+    public var signature: String
+
+    /// The short form `audit verify --expect-head` takes.
+    public var description: String { "\(seq):\(hash)" }
+
+    static func message(vaultID: String, seq: Int64, hash: String, principal: String, at: String) -> [UInt8] {
+        var writer = ByteWriter(domain: "cvault.audit-checkpoint.v1")
+        writer.append(vaultID)
+        writer.append(seq)
+        writer.append(hash)
+        writer.append(principal)
+        writer.append(at)
+        return writer.bytes
+    }
+
+    /// Parses `SEQ:HASH`.
+    public static func parse(_ text: String) throws -> (seq: Int64, hash: String) {
+        let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":")
+        guard parts.count == 2, let seq = Int64(parts[0]), seq >= 1, parts[1].count == 64,
+              Hex.decode(Array(parts[1].utf8)) != nil else {
+            throw VaultError.invalidInput("a checkpoint is SEQ:HASH (a sequence number and 64 hex digits), as `cvault audit head` prints")
+        }
+        return (seq, parts[1].lowercased())
+    }
+}
+
+/// Checks the access log with public keys only: sequence numbers without gaps, each entry's hash,
+/// the chain of previous hashes from the genesis value, each signature against the acting
+/// principal's public key (whose certificate must verify against the vault's root key), and, given
+/// a checkpoint, that the entry it names is still there unchanged.
+enum AuditVerifier {
+    static func verify(_ db: Database, meta: VaultMeta, expect checkpoint: (seq: Int64, hash: String)?) throws -> AuditVerification {
+        var signers: [String: [UInt8]] = [:]
+        func signingKey(_ name: String, seq: Int64) throws -> [UInt8] {
+            if let key = signers[name] { return key }
+            guard let record = try? PrincipalRecord.fetch(db, name: name) else {
+                throw VaultError.integrity("audit log entry \(seq): signed by principal \(name), which does not exist")
+            }
+            do {
+                try record.verifyCertificate(vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey)
+            } catch {
+                throw VaultError.integrity("audit log entry \(seq): the certificate of its signer \(name) does not verify")
+            }
+            signers[name] = record.signPublicKey
+            return record.signPublicKey
+        }
+        var previous = try AuditTrail.genesisHash(vaultID: meta.vaultID)
+        var expected: Int64 = 1
+        var matched: Bool?
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT seq, format, at, principal, role, action, purpose, reason, target, fields, outcome, error_code, detail,
+                   policy_hash, terms, prev_hash, hash, signature FROM audit_log ORDER BY seq
+            """)
+        while let row = try rows.next() {
+            let seq: Int64 = row["seq"]
+            guard seq == expected else {
+                throw VaultError.integrity("audit log entry \(expected): missing (the next entry is \(seq)); entries were deleted")
+            }
+            let format: Int64 = row["format"]
+            guard format == 1 || format == AuditTrail.currentFormat, let outcome = AuditEntry.Outcome(rawValue: row["outcome"]) else {
+                throw VaultError.integrity("audit log entry \(seq): unknown format or outcome")
+            }
+            let fields: String = row["fields"], terms: String = row["terms"]
+            let entry = AuditEntry(
+                at: row["at"], principal: row["principal"], role: row["role"], action: row["action"], purpose: row["purpose"],
+                reason: row["reason"], target: row["target"], fields: fields.isEmpty ? [] : fields.components(separatedBy: ","),
+                outcome: outcome, errorCode: row["error_code"], detail: row["detail"], policyHash: row["policy_hash"],
+                terms: terms.isEmpty ? [] : terms.components(separatedBy: ","))
+            guard [UInt8](row["prev_hash"] as Data) == previous else {
+                throw VaultError.integrity("audit log entry \(seq): does not chain to entry \(seq - 1) (entries were removed, inserted or reordered)")
+            }
+            let key = try signingKey(entry.principal, seq: seq)
+            let hash = try AuditTrail.entryHash(format: format, seq: seq, entry: entry, signerPublicKey: key, previousHash: previous)
+            guard [UInt8](row["hash"] as Data) == hash else {
+                throw VaultError.integrity("audit log entry \(seq): its content does not match its hash (the entry was modified)")
+            }
+            guard Ed25519.isValid(signature: [UInt8](row["signature"] as Data), for: hash, publicKey: key) else {
+                throw VaultError.integrity("audit log entry \(seq): the signature of \(entry.principal) does not verify")
+            }
+            if let checkpoint, checkpoint.seq == seq {
+                guard Hex.encode(hash) == checkpoint.hash else {
+                    throw VaultError.integrity("audit log entry \(seq): differs from the checkpoint (the log was rewritten)")
+                }
+                matched = true
+            }
+            previous = hash
+            expected += 1
+        }
+        if let checkpoint, matched != true {
+            throw VaultError.integrity("audit log entry \(checkpoint.seq): missing; the log ends at entry \(expected - 1) (the tail was cut)")
+        }
+        return AuditVerification(entries: expected - 1, headSeq: expected - 1, headHash: Hex.encode(previous), checkpointMatched: matched)
+    }
+}
+
+extension CustomerVault {
+    /// Verifies the whole access log with public keys only; needs no credential.
+    ///
+    /// - Parameter checkpoint: `SEQ:HASH` from an earlier `auditHead()`: the entry must still be
+    ///   there unchanged (detects a cut or rewritten tail).
+    /// - Throws: ``VaultError`` `.integrity` naming the first bad entry's sequence number.
+    public static func verifyAuditLog(at path: String, expect checkpoint: String? = nil) async throws -> AuditVerification {
+        let expected = try checkpoint.map(AuditCheckpoint.parse)
+        let pool = try VaultDatabase.open(path: path)
+        defer { try? pool.close() }
+        do {
+            return try await pool.read { db in try AuditVerifier.verify(db, meta: try VaultMeta.load(db), expect: expected) }
+        } catch {
+            throw vaultError(from: error)
+        }
+    }
+}
