@@ -114,11 +114,18 @@ extension CVault.PrincipalCommand {
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Principal to disable.") var name: String
+        @Flag(help: "Also rotate every key it held (re-encrypts those fields; retire old versions afterwards).") var rotate = false
 
         func run() async throws {
             let vault = try await global.openVault()
-            try await vault.disablePrincipal(name)
-            if global.json { try Output.json(["disabled": name]) } else { Output.line("disabled principal \(name); its keys are removed") }
+            let bar = ProgressBar(label: "rotate keys")
+            let rotation = try await vault.disablePrincipal(name, rotatingItsKeys: rotate) { progress in
+                bar.update(done: progress.done, total: progress.total, accepted: progress.done, rejected: 0)
+            }
+            bar.finish()
+            if global.json { try Output.json(["disabled": name, "rotated": rotation?.fields.joined(separator: ",") ?? ""]); return }
+            Output.line("disabled principal \(name); its keys are removed")
+            if let rotation { Output.line("rotated \(rotation.fields.count) fields it held; \(rotation.reencrypted) values re-encrypted") }
         }
     }
 

@@ -101,6 +101,22 @@ struct AuditCommandTests {
         #expect(try cli.run(["audit", "verify", "--expect-head", "nonsense"]).status == 2)
     }
 
+    @Test("audit log --follow prints entries written after it started")
+    func follow() throws {
+        let (workspace, cli, admin, auditor, _, id) = try Self.setUp()
+        let out = workspace.path("follow.out")
+        let pid = try cli.spawn(["audit", "log", "--follow", "--json", "--action", "customer.read"] + auditor, stdout: out)
+        defer { kill(pid, SIGKILL); var status: Int32 = 0; waitpid(pid, &status, 0) }
+        #expect(try cli.run(["customer", "get", id] + admin).status == 0)
+        var seen = ""
+        for _ in 0..<100 where !seen.contains("customer.read") {
+            usleep(100_000)
+            seen = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        }
+        #expect(seen.contains("\"action\":\"customer.read\"") && seen.contains("\"principal\":\"admin\""), "\(seen)")
+        #expect(!seen.contains("customer.create"), "the --action filter applies while following")
+    }
+
     /// The customers and sealed values, to show a failed write changed nothing.
     static func state(_ path: String) throws -> [String] {
         try DatabaseQueue(path: path).read { db in

@@ -76,9 +76,12 @@ struct AuditLogTests {
                 let error = try await Self.verifyTampered(path, in: directory) { db in
                     switch column {
                     case "prev_hash", "hash", "signature":
-                        try db.execute(sql: "UPDATE audit_log SET \(column) = CAST(substr(\(column), 1, 3) || X'5A' || substr(\(column), 5) AS BLOB) WHERE seq = ?", arguments: [seq])
-                        if try String.fetchOne(db, sql: "SELECT hex(substr(\(column), 4, 1)) FROM audit_log WHERE seq = ?", arguments: [seq]) == "5A"
-                            && db.changesCount == 1 { return }
+                        // Byte 4 always changes: to 0x5A, or to 0xA5 when it already was 0x5A.
+                        try db.execute(sql: """
+                            UPDATE audit_log SET \(column) = CAST(substr(\(column), 1, 3)
+                              || CASE WHEN substr(\(column), 4, 1) = X'5A' THEN X'A5' ELSE X'5A' END || substr(\(column), 5) AS BLOB)
+                            WHERE seq = ?
+                            """, arguments: [seq])
                     case "format":
                         try db.execute(sql: "UPDATE audit_log SET format = 3 - format WHERE seq = ?", arguments: [seq])
                     case "principal":
@@ -172,6 +175,32 @@ struct AuditLogTests {
         try await fixture.admin.disablePrincipal("analyst")
         let result = try await CustomerVault.verifyAuditLog(at: fixture.path)
         #expect(result.entries > 10)
+    }
+
+    @Test("audit log filters by principal, customer (bulk reads included), action and time, and pages")
+    func filters() async throws {
+        let fixture = try await RoleFixture.make()
+        let support = try await fixture.open("support", purpose: "support_ticket")
+        _ = try await support.listCustomers()
+        _ = try await support.customer(fixture.euID)
+        let auditor = try await fixture.open("auditor")
+        let all = try await auditor.auditLog(limit: 10_000)
+        let bySupport = try await auditor.auditLog(filter: AuditFilter(principal: "support"))
+        #expect(bySupport.map(\.action) == ["customer.list", "customer.read"])
+        let aboutEU = try await auditor.auditLog(filter: AuditFilter(customer: fixture.euID), limit: 10_000)
+        #expect(aboutEU.contains { $0.action == "customer.list" }, "a list that included the customer is found by its id")
+        #expect(aboutEU.allSatisfy { AuditTrail.target($0.target, names: fixture.euID) })
+        let aboutUK = try await auditor.auditLog(filter: AuditFilter(principal: "support", customer: fixture.ukID))
+        #expect(aboutUK.isEmpty, "support never saw the UK customer")
+        let creates = try await auditor.auditLog(filter: AuditFilter(action: "customer.create"))
+        #expect(creates.count == 2)
+        let future = try await auditor.auditLog(filter: AuditFilter(since: "2999-01-01T00:00:00Z"))
+        #expect(future.isEmpty)
+        let upToNow = try await auditor.auditLog(filter: AuditFilter(until: "2999-01-01T00:00:00Z"), limit: 10_000)
+        #expect(upToNow.count >= all.count)
+        let page = try await auditor.auditLog(after: 3, limit: 2)
+        #expect(page.map(\.seq) == [4, 5])
+        #expect(AuditTrail.bulkTarget(entity: .customers, ids: [5, 1, 2, 3, 9, 10]) == "customers:1-3,5,9-10")
     }
 
     @Test("entries record purpose, reason, fields with their view, error code, policy hash and keyed search terms, no values")

@@ -129,8 +129,8 @@ extension CustomerVault {
         guard let form = Normalization.searchForm(value, as: search.normalization, defaultCountryCode: schema.phoneDefaultCountryCode) else {
             throw VaultError.invalidInput("\(name): the value is not a valid \(search.normalization.rawValue)")
         }
-        return try await perform(AccessRequest(.auditRead)) { [keyring] _, note in
-            guard let key = keyring.currentKey(field: KeyScope.vaultWide, purpose: .audit)?.key else {
+        return try await perform(AccessRequest(.auditRead)) { _, note in
+            guard let key = note.codec.keyring.currentKey(field: KeyScope.vaultWide, purpose: .audit)?.key else {
                 throw VaultError.accessDenied("access denied: this principal holds no audit key")
             }
             note.target = "audit_term:customers.\(name)"

@@ -154,7 +154,7 @@ extension CustomerVault {
                                !note.admits(customerAttributes: try validator.validateRecord(raw, entity: entity)) {
                                 throw FieldProblem(field: "", reason: "is outside the rows this role may access")
                             }
-                            try codec.checkUnique(record.digests, except: nil, db: db)
+                            try codec.checkUnique(record.probes, except: nil, db: db)
                             try codec.store(record, entity: entity, customerID: nil, now: now, db: db)
                         } else {
                             guard let email, let customerID = try codec.customerID(forEmail: email, db: db),

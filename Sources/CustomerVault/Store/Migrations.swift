@@ -200,6 +200,20 @@ enum Migrations {
                 CREATE INDEX audit_log_by_action ON audit_log(action, seq);
                 """)
         }
+        migrator.registerMigration("v4-rotation") { db in
+            try db.execute(sql: """
+                -- One row per key rotation; an unfinished one (finished_at NULL) is resumed by
+                -- `cvault keys rotate --resume`. The re-encryption itself is idempotent: it works
+                -- through the values still under an older version.
+                CREATE TABLE key_rotations (
+                    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+                    fields      TEXT NOT NULL,
+                    started_by  TEXT NOT NULL,
+                    started_at  TEXT NOT NULL,
+                    finished_at TEXT
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -44,7 +44,7 @@ extension CustomerVault {
     static func insertCustomer(_ values: [String: String], codec: RecordCodec, today: String, now: String = Timestamps.now(),
                                db: Database) throws -> Int64 {
         let record = try codec.prepare(values, entity: .customers, recordID: try RecordCodec.nextRecordID(.customers, db: db), today: today)
-        try codec.checkUnique(record.digests, except: nil, db: db)
+        try codec.checkUnique(record.probes, except: nil, db: db)
         try codec.store(record, entity: .customers, customerID: nil, now: now, db: db)
         return record.id
     }
@@ -108,7 +108,8 @@ extension CustomerVault {
         }
         let queries = forms
         let request = AccessRequest(.customerSearch, searchField: KeyScope.fieldName(.customers, name))
-        return try await perform(request) { [keyring] db, note in
+        return try await perform(request) { db, note in
+            let keyring = note.codec.keyring
             let keys = keyring.allVersions(field: KeyScope.fieldName(.customers, name), purpose: .index)
             guard !keys.isEmpty else { throw VaultError.accessDenied("access denied: this principal holds no search key for customers.\(name)") }
             let table = field.unique ? "unique_indexes" : "blind_indexes"
@@ -193,7 +194,7 @@ extension CustomerVault {
             attributes.merge(try RecordCodec.decodeAttributes(derived, entity: .customers, id: id)) { _, new in new }
             try Self.checkRowConditions(attributes, note: note)
             let digests = try note.codec.indexDigests(canonical)
-            try note.codec.checkUnique(digests, except: id, db: db)
+            try note.codec.checkUnique(note.codec.uniquenessProbes(canonical, current: digests), except: id, db: db)
             try db.execute(sql: "UPDATE customers SET updated_at = ?, attributes = ? WHERE id = ?",
                            arguments: [Timestamps.now(), FlatJSON.encode(attributes), id])
             try note.codec.writeSealed(canonical, entity: .customers, recordID: id, db: db)

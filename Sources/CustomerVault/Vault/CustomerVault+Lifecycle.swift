@@ -41,7 +41,7 @@ extension CustomerVault {
         let policySignature = try VaultMeta.signPolicy(policy.source, vaultID: vaultID, root: root)
         let context = PrincipalContext(name: administrator, role: administratorRole, attributes: [:])
         do {
-            let keyring = try await pool.write { [record] db in
+            let snapshot = try await pool.write { [record] db in
                 let now = Timestamps.now()
                 for (name, value) in [("vault_id", Data(vaultID)), ("format", Data("1".utf8)), ("schema", Data(schema.source.utf8)),
                                       ("root_sign_public_key", Data(root.publicKey)), ("created_at", Data(now.utf8)),
@@ -52,17 +52,17 @@ extension CustomerVault {
                 stored.id = try record.insert(db)
                 try KeyProvisioner.recordKeys(generated, db: db, now: now)
                 let change = try provisioner.provision(stored, role: policy.role(administratorRole), db: db)
-                let keyring = Keyring(keys: try Self.openGrants(of: stored, secrets: secrets, vaultID: vaultID, db: db),
-                                      existingScopes: try KeyScope.fetchExisting(db))
+                let keyring = try KeyState.load(principal: administrator, secrets: secrets, vaultID: vaultID, db: db)
                 try AuditTrail(vaultID: vaultID, signer: secrets.signingKeyPair).append(AuditEntry(
                     at: now, principal: administrator, role: administratorRole, action: VaultAction.vaultInit.rawValue,
                     purpose: nil, target: "vault:\(Hex.encode(vaultID))", fields: [], outcome: .allowed,
                     detail: "created with \(change.added) keys granted to \(administrator)",
                     policyHash: AuditTrail.policyHash(policy.source)), in: db)
-                return keyring
+                return KeyState.Snapshot(epoch: try KeyState.epoch(db), keyring: keyring, sessions: .none)
             }
+            let keys = KeyState(snapshot, principal: administrator, secrets: secrets, vaultID: vaultID)
             return CustomerVault(path: path, pool: pool, context: context, schema: schema, policy: policy, vaultID: vaultID,
-                                 keyring: keyring, secrets: secrets)
+                                 keys: keys, secrets: secrets)
         } catch {
             try? pool.close()
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
@@ -99,18 +99,20 @@ extension CustomerVault {
                 throw VaultError.integrity("the vault's root signing key does not match the one pinned for principal \(principal)")
             }
             try record.verifyCertificate(vaultID: meta.vaultID, rootPublicKey: secrets.rootSigningPublicKey)
-            let (keys, existing) = try await pool.read { db in
-                (try openGrants(of: record, secrets: secrets, vaultID: meta.vaultID, db: db), try KeyScope.fetchExisting(db))
+            let (keyring, epoch) = try await pool.read { db in
+                (try KeyState.load(principal: principal, secrets: secrets, vaultID: meta.vaultID, db: db), try KeyState.epoch(db))
             }
-            let keyring = Keyring(keys: keys, existingScopes: existing)
             // Only principals that write fields they cannot read need write sessions (and a write).
             let sessions = WriteSessions.writeOnlyScopes(keyring).isEmpty ? .none : try await pool.write { db in
                 try WriteSessions.start(principal: record, signer: secrets.signingKeyPair, keyring: keyring, vaultID: meta.vaultID, db: db)
             }
-            logger.info("unlocked", metadata: ["principal": "\(principal)", "vault": "\(Hex.encode(meta.vaultID))", "keys": "\(keys.count)"])
+            logger.info("unlocked", metadata: ["principal": "\(principal)", "vault": "\(Hex.encode(meta.vaultID))", "keys": "\(keyring.scopes.count)"])
             let context = PrincipalContext(name: principal, role: record.role, attributes: record.attributes)
             return CustomerVault(path: path, pool: pool, context: context, schema: meta.schema, policy: meta.policy,
-                                 vaultID: meta.vaultID, keyring: keyring, secrets: secrets, sessions: sessions)
+                                 vaultID: meta.vaultID,
+                                 keys: KeyState(KeyState.Snapshot(epoch: epoch, keyring: keyring, sessions: sessions), principal: principal,
+                                                secrets: secrets, vaultID: meta.vaultID),
+                                 secrets: secrets)
         } catch {
             try? pool.close()
             throw vaultError(from: error)

@@ -64,20 +64,28 @@ extension CustomerVault {
     }
 
     /// Disables a principal and deletes its keyring. Its credential then unlocks nothing; its
-    /// access-log entries and the values it wrote stay.
-    public func disablePrincipal(_ name: String) async throws {
+    /// access-log entries and the values it wrote stay. With `rotatingItsKeys`, every field whose
+    /// keys it held is then rotated, so keys it may have copied open nothing written or re-encrypted
+    /// afterwards (retire the old versions once the rotation is done).
+    @discardableResult
+    public func disablePrincipal(_ name: String, rotatingItsKeys: Bool = false, batchSize: Int = defaultRotationBatchSize,
+                                 progress: (@Sendable (RotationProgress) -> Void)? = nil) async throws -> RotationReport? {
         try await requireAllowed(AccessRequest(.principalsManage))
         guard name != principal else { throw VaultError.invalidInput("a principal cannot disable itself") }
         let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: keyring)
-        try await perform(AccessRequest(.principalsManage)) { db, note in
+        let heldFields = try await perform(AccessRequest(.principalsManage)) { db, note in
             note.target = "principal:\(name)"
             var record = try PrincipalRecord.fetch(db, name: name)
             guard !record.disabled else { throw VaultError.conflict("principal \(name) is already disabled") }
+            let held = Set(try record.fetchGrants(db).map(\.scope.field).filter { $0 != KeyScope.vaultWide })
             record.disabled = true
             try db.execute(sql: "UPDATE principals SET disabled = 1 WHERE id = ?", arguments: [record.id])
             let change = try provisioner.provision(record, role: nil, db: db)
             note.detail = "disabled, \(change.removed) keys removed"
+            return held.sorted()
         }
+        guard rotatingItsKeys, !heldFields.isEmpty else { return nil }
+        return try await rotateKeys(fields: heldFields, batchSize: batchSize, progress: progress)
     }
 
     /// Changes the unlocked principal's own credential. Its keys stay; only their wrapping changes.

@@ -34,12 +34,13 @@ public final class CustomerVault: Sendable {
     let pool: DatabasePool
     let vaultIDBytes: [UInt8]
     let context: PrincipalContext
-    let keyring: Keyring
+    let keys: KeyState
+    /// The keyring as last refreshed (see ``KeyState``).
+    var keyring: Keyring { keys.current.keyring }
     let secrets: PrincipalSecrets
     let audit: AuditTrail
     let decisionPoint: PolicyDecisionPoint
     let validator: FieldValidator
-    let sessions: WriteSessions
     let sessionKeys: SessionKeyCache
     /// Identifies the policy in force in every access-log entry.
     let policyHash: String
@@ -47,7 +48,7 @@ public final class CustomerVault: Sendable {
     static let logger = Logger(label: "cvault")
 
     init(path: String, pool: DatabasePool, context: PrincipalContext, schema: Schema, policy: Policy,
-         vaultID: [UInt8], keyring: Keyring, secrets: PrincipalSecrets, sessions: WriteSessions = .none,
+         vaultID: [UInt8], keys: KeyState, secrets: PrincipalSecrets,
          sessionKeys: SessionKeyCache? = nil, purpose: String? = nil, reason: String? = nil) {
         self.path = path
         self.pool = pool
@@ -55,12 +56,11 @@ public final class CustomerVault: Sendable {
         self.schema = schema
         self.policy = policy
         self.vaultIDBytes = vaultID
-        self.keyring = keyring
+        self.keys = keys
         self.secrets = secrets
         self.audit = AuditTrail(vaultID: vaultID, signer: secrets.signingKeyPair)
         self.decisionPoint = PolicyDecisionPoint(policy: policy, schema: schema)
         self.validator = FieldValidator(schema: schema)
-        self.sessions = sessions
         self.sessionKeys = sessionKeys ?? SessionKeyCache(vaultID: vaultID, rootPublicKey: secrets.rootSigningPublicKey)
         self.purpose = purpose
         self.reason = reason
@@ -80,14 +80,14 @@ public final class CustomerVault: Sendable {
             throw VaultError.invalidInput("a reason is one line of at most 500 characters")
         }
         return CustomerVault(path: path, pool: pool, context: context, schema: schema, policy: policy, vaultID: vaultIDBytes,
-                             keyring: keyring, secrets: secrets, sessions: sessions, sessionKeys: sessionKeys,
+                             keys: keys, secrets: secrets, sessionKeys: sessionKeys,
                              purpose: purpose, reason: reason)
     }
 
-    /// A codec that opens exactly the views `decision` grants.
-    func codec(_ decision: AccessDecision) -> RecordCodec {
-        RecordCodec(schema: schema, keyring: keyring, vaultID: vaultIDBytes, views: decision.views, sessions: sessions,
-                    sessionKeys: sessionKeys)
+    /// A codec that opens exactly the views `decision` grants, with the keys of `snapshot`.
+    func codec(_ decision: AccessDecision, _ snapshot: KeyState.Snapshot) -> RecordCodec {
+        RecordCodec(schema: schema, keyring: snapshot.keyring, vaultID: vaultIDBytes, views: decision.views,
+                    sessions: snapshot.sessions, sessionKeys: sessionKeys)
     }
 
     // MARK: - The one gate
@@ -112,7 +112,7 @@ public final class CustomerVault: Sendable {
         let decision = try await requireAllowed(request)
         do {
             return try await pool.write { [self] db in
-                let note = AuditNote(decision: decision, codec: codec(decision))
+                let note = AuditNote(decision: decision, codec: codec(decision, try keys.refreshed(db)))
                 let result = try body(db, note)
                 try audit.append(entry(request, decision: decision, outcome: .allowed, target: note.target,
                                        detail: note.detail ?? decision.rule, terms: note.terms), in: db)

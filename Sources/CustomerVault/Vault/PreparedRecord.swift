@@ -19,14 +19,17 @@ struct PreparedRecord: Sendable {
     var attributes: String
     var sealed: [SealedField]
     var digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])]
+    /// Digests to check uniqueness against (see ``RecordCodec/uniquenessProbes(_:current:)``).
+    var probes: [(field: FieldSchema, version: UInt32, digest: [UInt8])]
 }
 
 extension RecordCodec {
     func prepare(_ values: [String: String], entity: Entity, recordID: Int64, today: String) throws -> PreparedRecord {
-        PreparedRecord(
+        let digests = entity == .customers ? try indexDigests(values) : []
+        return PreparedRecord(
             id: recordID, attributes: try plainAttributes(values, entity: entity, today: today),
             sealed: try seal(values, entity: entity, recordID: recordID),
-            digests: entity == .customers ? try indexDigests(values) : [])
+            digests: digests, probes: try uniquenessProbes(values, current: digests))
     }
 
     /// Inserts a prepared record (its row, sealed values and index entries) under its reserved id.

@@ -92,6 +92,22 @@ struct RecordCodec: Sendable {
         }
     }
 
+    /// What `checkUnique` looks up: the unique fields' current digests and, during a rotation of
+    /// their index key, the digests under every older version still held (rows not yet re-indexed
+    /// carry those), so a duplicate cannot slip in mid-rotation.
+    func uniquenessProbes(_ values: [String: String], current: [(field: FieldSchema, version: UInt32, digest: [UInt8])]) throws
+        -> [(field: FieldSchema, version: UInt32, digest: [UInt8])] {
+        var probes = current.filter(\.field.unique)
+        for entry in probes {
+            guard let value = values[entry.field.name], let search = entry.field.search else { continue }
+            let form = search.normalization == .name ? Normalization.name(value) : value
+            for older in keyring.allVersions(field: KeyScope.fieldName(.customers, entry.field.name), purpose: .index) where older.version != entry.version {
+                probes.append((entry.field, older.version, try BlindIndex.digest(form, key: older.key, bits: search.indexBits)))
+            }
+        }
+        return probes
+    }
+
     /// Refuses a unique value (e-mail) that another customer already has.
     func checkUnique(_ digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])], except customerID: Int64?, db: Database) throws {
         for entry in digests where entry.field.unique {
@@ -159,7 +175,7 @@ struct RecordCodec: Sendable {
 
     /// Opens one envelope with the key (or write session) it names. Nil when the key exists but
     /// was not granted to this principal; an error when it does not exist or the value fails.
-    private func open(_ envelope: [UInt8], slot: SealedSlot, claimedVersion: UInt32?, db: Database) throws -> String? {
+    func open(_ envelope: [UInt8], slot: SealedSlot, claimedVersion: UInt32?, db: Database) throws -> String? {
         let place = "\(slot.entity.rawValue) \(slot.recordID) field \(slot.field)"
         guard let version = FieldEnvelope.keyVersion(of: envelope), claimedVersion == nil || claimedVersion == version else {
             throw VaultError.integrity("\(place): sealed value is malformed or its key version was altered")
@@ -191,12 +207,16 @@ struct OpenedValues: Sendable {
 }
 
 extension RecordCodec {
-    /// Resolves a customer by e-mail through the unique index (no decryption needed).
+    /// Resolves a customer by e-mail through the unique index (no decryption needed), under every
+    /// index key version held, so it also works while the index is being rotated.
     func customerID(forEmail email: String, db: Database) throws -> Int64? {
-        for entry in try indexDigests(["email": email]) where entry.field.unique {
-            return try Int64.fetchOne(
+        let current = try indexDigests(["email": email])
+        for entry in try uniquenessProbes(["email": email], current: current) {
+            if let id = try Int64.fetchOne(
                 db.cachedStatement(sql: "SELECT customer_id FROM unique_indexes WHERE field = ? AND key_version = ? AND digest = ?"),
-                arguments: [entry.field.name, entry.version, Data(entry.digest)])
+                arguments: [entry.field.name, entry.version, Data(entry.digest)]) {
+                return id
+            }
         }
         return nil
     }

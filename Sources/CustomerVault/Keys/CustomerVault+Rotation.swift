@@ -1,0 +1,341 @@
+import Foundation
+import GRDB
+import VaultCrypto
+
+/// The keys of one personal field: versions in use and what each still protects.
+public struct FieldKeyStatus: Sendable, Equatable, Codable {
+    /// `customers.email`, …
+    public var field: String
+    /// The version new writes use.
+    public var currentVersion: UInt32
+    /// Sealed values per key version (`"1": 120`).
+    public var valuesByVersion: [String: Int]
+    /// Blind-index entries per index key version (searchable fields only).
+    public var indexEntriesByVersion: [String: Int]
+    /// Older versions still live (not retired).
+    public var liveOlderVersions: [UInt32]
+}
+
+/// `keys status`: every personal field, and the rotation in progress if any.
+public struct KeysReport: Sendable, Equatable, Codable {
+    public var fields: [FieldKeyStatus]
+    /// Fields of an unfinished rotation (resume with `rotateKeys(resume: true)`).
+    public var rotationInProgress: [String]?
+}
+
+/// Progress of a rotation: values re-encrypted so far out of those that needed it at the start.
+public struct RotationProgress: Sendable {
+    public var done: Int
+    public var total: Int
+}
+
+/// What a rotation did.
+public struct RotationReport: Sendable, Equatable, Codable {
+    public var fields: [String]
+    /// The new current version of each field.
+    public var versions: [String: UInt32]
+    /// Values re-encrypted (and index entries rebuilt) in this run.
+    public var reencrypted: Int
+    public var resumed: Bool
+}
+
+/// A key version destroyed by `retireKeys`.
+public struct RetiredKey: Sendable, Equatable, Codable {
+    public var field: String
+    public var purpose: String
+    public var version: UInt32
+}
+
+extension CustomerVault {
+    public static let defaultRotationBatchSize = 1_000
+
+    /// Per personal field: the current key version and how many values and index entries each
+    /// version still protects (action `keys.rotate`).
+    public func keyStatus() async throws -> KeysReport {
+        try await perform(AccessRequest(.rotateKeys)) { [schema] db, note in
+            note.target = "keys"
+            var fields: [FieldKeyStatus] = []
+            let live = try KeyScope.fetchExisting(db)
+            for entity in Entity.allCases {
+                for field in schema.personalFields(of: entity) {
+                    let name = KeyScope.fieldName(entity, field.name)
+                    let sealVersions = live.filter { $0.field == name && $0.purpose == .seal }.map(\.version).sorted()
+                    var values: [String: Int] = [:]
+                    for row in try Row.fetchAll(db, sql: """
+                        SELECT key_version, count(*) AS n FROM sealed_values WHERE entity = ? AND field = ? GROUP BY key_version
+                        """, arguments: [entity.rawValue, field.name]) {
+                        values[String(row["key_version"] as Int64)] = row["n"]
+                    }
+                    var index: [String: Int] = [:]
+                    if field.search != nil {
+                        let table = field.unique ? "unique_indexes" : "blind_indexes"
+                        for row in try Row.fetchAll(db, sql: "SELECT key_version, count(*) AS n FROM \(table) WHERE field = ? GROUP BY key_version",
+                                                    arguments: [field.name]) {
+                            index[String(row["key_version"] as Int64)] = row["n"]
+                        }
+                    }
+                    fields.append(FieldKeyStatus(field: name, currentVersion: sealVersions.last ?? 0, valuesByVersion: values,
+                                                 indexEntriesByVersion: index, liveOlderVersions: Array(sealVersions.dropLast())))
+                }
+            }
+            return KeysReport(fields: fields, rotationInProgress: try Self.unfinishedRotation(db)?.fields)
+        }
+    }
+
+    static func unfinishedRotation(_ db: Database) throws -> (id: Int64, fields: [String])? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT id, fields FROM key_rotations WHERE finished_at IS NULL ORDER BY id LIMIT 1") else {
+            return nil
+        }
+        return (row["id"], (row["fields"] as String).split(separator: ",").map(String.init))
+    }
+
+    /// Rotates the keys of personal fields: creates a new version of each field's seal, mask and
+    /// index keys, grants it to every principal whose role needs it, then re-encrypts every value
+    /// and rebuilds every index entry, `batchSize` values per transaction. Reads, searches and
+    /// writes keep working throughout (searches consult every index version held; new writes use
+    /// the new version). An interrupted rotation is finished with `resume: true`.
+    ///
+    /// - Parameters:
+    ///   - fields: `customers.email` or bare customer field names; empty means every personal field.
+    ///   - resume: Continue the unfinished rotation instead of starting one.
+    /// - Throws: ``VaultError`` `.conflict` when a rotation is unfinished (and `resume` is false),
+    ///   `.notFound` when `resume` is set and none is, `.accessDenied` for non-custodians.
+    public func rotateKeys(fields requested: [String] = [], resume: Bool = false, batchSize: Int = defaultRotationBatchSize,
+                           progress: (@Sendable (RotationProgress) -> Void)? = nil) async throws -> RotationReport {
+        guard (1...100_000).contains(batchSize) else { throw VaultError.invalidInput("batch size must be between 1 and 100000") }
+        try await requireAllowed(AccessRequest(.rotateKeys))
+        let fields: [String]
+        if resume {
+            guard let unfinished = try await perform(AccessRequest(.rotateKeys), { db, note in
+                note.target = "keys"
+                return try Self.unfinishedRotation(db)
+            }) else { throw VaultError.notFound("no rotation is in progress") }
+            fields = unfinished.fields
+        } else {
+            fields = try resolveFields(requested)
+            try await startRotation(fields)
+        }
+        var versions: [String: UInt32] = [:]
+        let targets = try await perform(AccessRequest(.rotateKeys)) { [schema] db, note in
+            note.target = "keys"
+            note.detail = "rotation: counting values to re-encrypt"
+            var targets: [(field: String, version: UInt32)] = []
+            var total = 0
+            for name in fields {
+                guard let version = note.codec.keyring.currentKey(field: name, purpose: .seal)?.version else {
+                    throw VaultError.accessDenied("access denied: this principal holds no key for \(name)")
+                }
+                targets.append((name, version))
+                let (entity, field) = try Self.splitField(name, schema: schema)
+                total += try Int.fetchOne(db, sql: "SELECT count(*) FROM sealed_values WHERE entity = ? AND field = ? AND key_version < ?",
+                                          arguments: [entity.rawValue, field.name, version]) ?? 0
+            }
+            return (targets, total)
+        }
+        for target in targets.0 { versions[target.field] = target.version }
+        var done = 0
+        progress?(RotationProgress(done: 0, total: targets.1))
+        // Passes repeat until nothing older is left, which also picks up values written under an
+        // old version meanwhile by a process that had not yet seen the new keys.
+        while true {
+            var moved = 0
+            for target in targets.0 {
+                while true {
+                    let count = try await reencryptBatch(target.field, to: target.version, limit: batchSize)
+                    if count == 0 { break }
+                    moved += count
+                    done += count
+                    progress?(RotationProgress(done: done, total: max(done, targets.1)))
+                }
+            }
+            if try await finishRotation(targets.0) { break }
+            if moved == 0 { throw VaultError.io("the rotation cannot finish: values under older versions remain but none could be moved") }
+        }
+        return RotationReport(fields: fields, versions: versions, reencrypted: done, resumed: resume)
+    }
+
+    /// `customers.email` or a bare customers field → the qualified personal field names.
+    private func resolveFields(_ requested: [String]) throws -> [String] {
+        if requested.isEmpty {
+            return Entity.allCases.flatMap { entity in schema.personalFields(of: entity).map { KeyScope.fieldName(entity, $0.name) } }
+        }
+        return try requested.map { name in
+            let qualified = name.contains(".") ? name : KeyScope.fieldName(.customers, name)
+            guard schema.isPersonalField(qualified) else {
+                throw VaultError.invalidInput("\(PolicyLoader.shown(name)) is not a personal field of the schema (only sealed fields have keys)")
+            }
+            return qualified
+        }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+    }
+
+    static func splitField(_ qualified: String, schema: Schema) throws -> (Entity, FieldSchema) {
+        let parts = qualified.split(separator: ".", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let entity = Entity(rawValue: parts[0]), let field = schema.field(entity, parts[1]) else {
+            throw VaultError.integrity("rotation names an unknown field \(qualified)")
+        }
+        return (entity, field)
+    }
+
+    /// One transaction: new key versions, their grants to every principal, the rotation record.
+    private func startRotation(_ fields: [String]) async throws {
+        let current = keyring
+        var fresh: [KeyScope: SecretBytes] = [:]
+        for name in fields {
+            let (_, field) = try Self.splitField(name, schema: schema)
+            let version = (current.allVersions(field: name, purpose: .seal).first?.version ?? 0) + 1
+            fresh[KeyScope(field: name, purpose: .seal, version: version)] = try SecretBytes(randomCount: 32)
+            if field.mask != nil { fresh[KeyScope(field: name, purpose: .mask, version: version)] = try SecretBytes(randomCount: 32) }
+            if field.search != nil { fresh[KeyScope(field: name, purpose: .index, version: version)] = try SecretBytes(randomCount: 32) }
+        }
+        var all: [KeyScope: SecretBytes] = [:]
+        for scope in current.scopes { all[scope] = current.key(scope) }
+        all.merge(fresh) { _, new in new }
+        let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: Keyring(keys: all, existingScopes: []))
+        let newKeys = fresh
+        try await perform(AccessRequest(.rotateKeys)) { [policy, principal] db, note in
+            if let unfinished = try Self.unfinishedRotation(db) {
+                throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished; finish it with `cvault keys rotate --resume`")
+            }
+            let now = Timestamps.now()
+            try KeyProvisioner.recordKeys(newKeys, db: db, now: now)
+            try db.execute(sql: "INSERT INTO key_rotations (fields, started_by, started_at) VALUES (?, ?, ?)",
+                           arguments: [fields.joined(separator: ","), principal, now])
+            var granted = 0
+            for record in try PrincipalRecord.fetchAll(db) {
+                granted += try provisioner.provision(record, role: policy.role(record.role), db: db).added
+            }
+            note.target = "keys:" + fields.joined(separator: ",")
+            note.detail = "rotation started: \(newKeys.count) new keys, \(granted) grants"
+        }
+    }
+
+    /// Re-encrypts up to `limit` values of `field` still under an older version, and rebuilds their
+    /// index entries, in one audited transaction. Returns how many it moved.
+    private func reencryptBatch(_ name: String, to version: UInt32, limit: Int) async throws -> Int {
+        try await perform(AccessRequest(.rotateKeys)) { [schema, vaultIDBytes] db, note in
+            let (entity, field) = try Self.splitField(name, schema: schema)
+            let keyring = note.codec.keyring
+            guard let sealKey = keyring.key(KeyScope(field: name, purpose: .seal, version: version)) else {
+                throw VaultError.accessDenied("access denied: this principal holds no key for \(name) version \(version)")
+            }
+            let maskKey = keyring.key(KeyScope(field: name, purpose: .mask, version: version))
+            let indexKey = keyring.key(KeyScope(field: name, purpose: .index, version: version))
+            // Open with every version the custodian holds, whatever the policy's views say.
+            let reader = RecordCodec(schema: schema, keyring: keyring, vaultID: vaultIDBytes, views: [:], sessions: .none,
+                                     sessionKeys: note.codec.sessionKeys)
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT record_id, key_version, sealed, masked FROM sealed_values
+                WHERE entity = ? AND field = ? AND key_version < ? LIMIT ?
+                """, arguments: [entity.rawValue, field.name, version, limit])
+            var ids: [Int64] = []
+            for row in rows {
+                let recordID: Int64 = row["record_id"]
+                let plainSlot = SealedSlot(entity: entity, field: field.name, recordID: recordID, view: .plain)
+                guard let value = try reader.open([UInt8](row["sealed"] as Data), slot: plainSlot,
+                                                  claimedVersion: UInt32(clamping: row["key_version"] as Int64), db: db) else {
+                    throw VaultError.accessDenied("access denied: \(name) of \(entity.rawValue) \(recordID) is under a key this principal lacks")
+                }
+                let sealed = try FieldEnvelope.seal(value, key: sealKey, keyVersion: version, vaultID: vaultIDBytes, slot: plainSlot)
+                var masked: [UInt8]?
+                if let mask = field.mask, let maskKey {
+                    var maskedSlot = plainSlot
+                    maskedSlot.view = .masked
+                    masked = try FieldEnvelope.seal(Masking.mask(value, as: mask), key: maskKey, keyVersion: version, vaultID: vaultIDBytes,
+                                                    slot: maskedSlot)
+                }
+                try db.cachedStatement(sql: """
+                    UPDATE sealed_values SET key_version = ?, sealed = ?, masked = ? WHERE entity = ? AND record_id = ? AND field = ?
+                    """).execute(arguments: [version, Data(sealed), masked.map { Data($0) }, entity.rawValue, recordID, field.name])
+                if entity == .customers, let search = field.search, let indexKey {
+                    // The new entry replaces the old in this transaction: a search, which consults
+                    // every version, finds the record before, during and after.
+                    let form = search.normalization == .name ? Normalization.name(value) : value
+                    let digest = try BlindIndex.digest(form, key: indexKey, bits: search.indexBits)
+                    let table = field.unique ? "unique_indexes" : "blind_indexes"
+                    try db.cachedStatement(sql: "DELETE FROM \(table) WHERE customer_id = ? AND field = ?").execute(arguments: [recordID, field.name])
+                    try db.cachedStatement(sql: "INSERT INTO \(table) (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?)")
+                        .execute(arguments: [field.name, version, Data(digest), recordID])
+                }
+                ids.append(recordID)
+            }
+            note.target = AuditTrail.bulkTarget(entity: entity, ids: ids)
+            note.detail = "rotation: \(ids.count) values of \(name) re-encrypted under version \(version)"
+            return ids.count
+        }
+    }
+
+    /// Marks the rotation finished when no value or index entry of its fields is under an older
+    /// version; returns false (and changes nothing) otherwise.
+    private func finishRotation(_ targets: [(field: String, version: UInt32)]) async throws -> Bool {
+        try await perform(AccessRequest(.rotateKeys)) { [schema] db, note in
+            note.target = "keys:" + targets.map(\.field).joined(separator: ",")
+            for target in targets {
+                let (entity, field) = try Self.splitField(target.field, schema: schema)
+                let left = try Int.fetchOne(db, sql: "SELECT count(*) FROM sealed_values WHERE entity = ? AND field = ? AND key_version < ?",
+                                            arguments: [entity.rawValue, field.name, target.version]) ?? 0
+                if left > 0 {
+                    note.detail = "rotation not finished: \(left) values of \(target.field) still under an older version"
+                    return false
+                }
+                if entity == .customers, field.search != nil {
+                    // Entries of customers whose value is gone, left by an older writer: drop them.
+                    try db.execute(sql: "DELETE FROM \(field.unique ? "unique_indexes" : "blind_indexes") WHERE field = ? AND key_version < ?",
+                                   arguments: [field.name, target.version])
+                }
+            }
+            try db.execute(sql: "UPDATE key_rotations SET finished_at = ? WHERE finished_at IS NULL", arguments: [Timestamps.now()])
+            note.detail = "rotation finished: " + targets.map { "\($0.field) v\($0.version)" }.joined(separator: ", ")
+            return true
+        }
+    }
+
+    /// Destroys older key versions that no value, index entry or write session uses any more: their
+    /// grants are deleted and the keys marked retired. Afterwards an old copy of a ciphertext cannot
+    /// be opened with any current keyring.
+    ///
+    /// - Throws: ``VaultError`` `.conflict` naming what still uses an older version (finish the
+    ///   rotation first), or when a rotation is unfinished.
+    public func retireKeys(fields requested: [String] = []) async throws -> [RetiredKey] {
+        try await requireAllowed(AccessRequest(.rotateKeys))
+        let fields = try resolveFields(requested)
+        let retired = try await perform(AccessRequest(.rotateKeys)) { [schema] db, note in
+            if let unfinished = try Self.unfinishedRotation(db) {
+                throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished; finish it with `cvault keys rotate --resume` first")
+            }
+            var retired: [RetiredKey] = []
+            let live = try KeyScope.fetchExisting(db)
+            let now = Timestamps.now()
+            for name in fields {
+                let (entity, field) = try Self.splitField(name, schema: schema)
+                guard let current = live.filter({ $0.field == name && $0.purpose == .seal }).map(\.version).max() else { continue }
+                let old = live.filter { $0.field == name && $0.version < current }
+                guard !old.isEmpty else { continue }
+                let values = try Int.fetchOne(db, sql: "SELECT count(*) FROM sealed_values WHERE entity = ? AND field = ? AND key_version < ?",
+                                              arguments: [entity.rawValue, field.name, current]) ?? 0
+                var index = 0
+                if entity == .customers, field.search != nil {
+                    index = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(field.unique ? "unique_indexes" : "blind_indexes") WHERE field = ? AND key_version < ?",
+                                             arguments: [field.name, current]) ?? 0
+                }
+                guard values == 0 && index == 0 else {
+                    throw VaultError.conflict("\(name): older key versions still protect \(values) values and \(index) index entries; rotate first (`cvault keys rotate --field \(name)`)")
+                }
+                try db.execute(sql: "DELETE FROM write_sessions WHERE field = ? AND key_version < ?", arguments: [name, current])
+                for scope in old.sorted(by: { ($0.purpose.rawValue, $0.version) < ($1.purpose.rawValue, $1.version) }) {
+                    try db.execute(sql: """
+                        DELETE FROM key_grants WHERE key_id IN (SELECT id FROM data_keys WHERE field = ? AND purpose = ? AND version = ?)
+                        """, arguments: [scope.field, scope.purpose.rawValue, scope.version])
+                    try db.execute(sql: "UPDATE data_keys SET retired_at = ?, public_key = NULL WHERE field = ? AND purpose = ? AND version = ?",
+                                   arguments: [now, scope.field, scope.purpose.rawValue, scope.version])
+                    retired.append(RetiredKey(field: scope.field, purpose: scope.purpose.rawValue, version: scope.version))
+                }
+            }
+            note.target = "keys:" + fields.joined(separator: ",")
+            note.detail = "retired \(retired.count) key versions"
+            return retired
+        }
+        // Move the deleted grants out of the write-ahead log too (secure_delete zeroes freed pages).
+        try await checkpoint()
+        return retired
+    }
+}

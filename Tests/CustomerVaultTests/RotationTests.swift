@@ -1,0 +1,168 @@
+import Foundation
+import GRDB
+import Testing
+import VaultCrypto
+@testable import CustomerVault
+
+@Suite("Key rotation", .serialized)
+struct RotationTests {
+    /// A role fixture with 120 more customers, some written by intake (write sessions).
+    static func populated() async throws -> (RoleFixture, [Int64: [String: String]]) {
+        let fixture = try await RoleFixture.make()
+        var customers: [Int64: [String: String]] = [:]
+        let intake = try await fixture.open("intake")
+        for n in 0..<120 {
+            let values = Fixtures.customer(6_000 + n)
+            let id = try await (n % 3 == 0 ? intake : fixture.admin).addCustomer(values)
+            customers[id] = values
+        }
+        return (fixture, customers)
+    }
+
+    static func oldVersions(_ path: String) throws -> Int {
+        try DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT (SELECT count(*) FROM sealed_values WHERE key_version < 2) + (SELECT count(*) FROM blind_indexes WHERE key_version < 2)
+                     + (SELECT count(*) FROM unique_indexes WHERE key_version < 2)
+                """) ?? -1
+        }
+    }
+
+    @Test("rotating every field re-encrypts every value under the new version; every view and search still works")
+    func rotateAll() async throws {
+        let (fixture, customers) = try await Self.populated()
+        let report = try await fixture.admin.rotateKeys(batchSize: 37)
+        #expect(report.versions.values.allSatisfy { $0 == 2 })
+        #expect(try Self.oldVersions(fixture.path) == 0)
+        #expect(try fixture.rawSealedRows().allSatisfy { FieldEnvelope.session(of: $0.sealed) == nil }, "session envelopes became ordinary ones")
+        for (id, values) in customers {
+            let record = try await fixture.admin.customer(id)
+            #expect(record.fields["email"] == values["email"] && record.fields["address"] == values["address"])
+        }
+        // Another principal, unlocked before or after the rotation, reads in its views.
+        let support = try await fixture.open("support", purpose: "support_ticket")
+        let canary = try await support.findCustomers(field: "phone", equalTo: RoleFixture.canary["phone"]!)
+        #expect(canary.first?.fields["address"] == RoleFixture.canaryMasked["address"])
+        for (_, values) in customers.prefix(20) {
+            #expect(try await fixture.admin.findCustomers(field: "name", equalTo: values["name"]!).count == 1)
+        }
+        let status = try await fixture.admin.keyStatus()
+        #expect(status.rotationInProgress == nil)
+        #expect(status.fields.allSatisfy { $0.currentVersion == 2 && $0.liveOlderVersions == [1] })
+        #expect(try await CustomerVault.verifyAuditLog(at: fixture.path).entries > 0)
+    }
+
+    @Test("search by e-mail, phone and name returns the right record at every moment of a rotation")
+    func searchDuringRotation() async throws {
+        let (fixture, customers) = try await Self.populated()
+        let searcher = try await fixture.open("admin")
+        let rotation = Task { try await fixture.admin.rotateKeys(batchSize: 5) }
+        var searches = 0
+        let entries = Array(customers)
+        repeat {
+            let (id, values) = entries[searches % entries.count]
+            for field in ["email", "phone", "name"] {
+                let found = try await searcher.findCustomers(field: field, equalTo: values[field]!)
+                #expect(found.map(\.id) == [id], "search by \(field) during rotation")
+            }
+            searches += 1
+        } while try await fixture.admin.keyStatus().rotationInProgress != nil || searches < 10
+        _ = try await rotation.value
+        #expect(searches >= 10)
+        // Writes during and after rotation: a duplicate e-mail is still refused.
+        var duplicate = Fixtures.customer(1)
+        duplicate["email"] = entries[0].value["email"]
+        #expect(await VaultError.caught { _ = try await fixture.admin.addCustomer(duplicate) }?.code == .conflict)
+    }
+
+    @Test("after retire, a copy taken before the rotation cannot be decrypted with the current keyrings")
+    func retireMakesOldCopiesUseless() async throws {
+        let (fixture, _) = try await Self.populated()
+        try await fixture.admin.checkpoint()
+        let oldCopy = fixture.directory.path("before-rotation.vault")
+        try FileManager.default.copyItem(atPath: fixture.path, toPath: oldCopy)
+        // Refused while values still use the old version (nothing rotated yet means nothing to retire).
+        #expect(try await fixture.admin.retireKeys().isEmpty)
+        _ = try await fixture.admin.rotateKeys()
+        let retired = try await fixture.admin.retireKeys()
+        #expect(retired.contains { $0.field == "customers.email" && $0.purpose == "seal" && $0.version == 1 })
+        // Every current keyring, every key it holds, against every envelope of the old copy.
+        let oldRows = try await DatabaseQueue(path: oldCopy).read { db in
+            try Row.fetchAll(db, sql: "SELECT entity, record_id, field, sealed, masked FROM sealed_values").map {
+                ($0["entity"] as String, $0["record_id"] as Int64, $0["field"] as String, [UInt8]($0["sealed"] as Data),
+                 ($0["masked"] as Data?).map { [UInt8]($0) })
+            }
+        }
+        var attempts = 0, opened = 0
+        for role in RoleFixture.roles {
+            // Freshly unlocked: the keyrings as the vault now grants them.
+            let vault = role == "admin"
+                ? try await CustomerVault.open(at: fixture.path, principal: "admin", credential: .keyFile(at: try fixture.adminKeyFile()))
+                : try await fixture.open(role)
+            let keys = vault.keyring.scopes.compactMap { vault.keyring.key($0) }
+            for row in oldRows {
+                for (view, envelope) in [(SealedSlot.View.plain, row.3), (.masked, row.4)] {
+                    guard let envelope, let version = FieldEnvelope.keyVersion(of: envelope) else { continue }
+                    let slot = SealedSlot(entity: Entity(rawValue: row.0)!, field: row.2, recordID: row.1, view: view)
+                    for key in keys {
+                        attempts += 1
+                        if (try? FieldEnvelope.open(envelope, key: key, keyVersion: version, vaultID: vault.vaultIDBytes, slot: slot)) != nil { opened += 1 }
+                    }
+                }
+            }
+        }
+        #expect(attempts > 1_000)
+        #expect(opened == 0)
+        // Positive control: the same attempt with the keyring from before the rotation opens the old copy.
+        let stale = fixture.admin.keyring.scopes.compactMap { fixture.admin.keyring.key($0) }
+        let sample = oldRows.first { $0.2 == "email" }!
+        let slot = SealedSlot(entity: .customers, field: "email", recordID: sample.1, view: .plain)
+        #expect(stale.contains { (try? FieldEnvelope.open(sample.3, key: $0, keyVersion: 1, vaultID: fixture.admin.vaultIDBytes, slot: slot)) != nil })
+    }
+
+    @Test("retire refuses while a value still uses an old version, naming the count")
+    func retireRefuses() async throws {
+        let (fixture, _) = try await Self.populated()
+        _ = try await fixture.admin.rotateKeys(fields: ["email"])
+        // A value written meanwhile under version 1 by a process that had not seen the new keys.
+        try Fixtures.rawWrite(fixture.path) { db in
+            try db.execute(sql: """
+                UPDATE sealed_values SET key_version = 1 WHERE entity = 'customers' AND field = 'email'
+                  AND record_id = (SELECT min(record_id) FROM sealed_values WHERE entity = 'customers' AND field = 'email')
+                """)
+        }
+        let error = await VaultError.caught { _ = try await fixture.admin.retireKeys(fields: ["email"]) }
+        #expect(error?.code == .conflict)
+        #expect(error?.message.contains("1 values") == true, "\(error?.message ?? "")")
+    }
+
+    @Test("disabling with --rotate rotates every field the principal held; a credential change re-wraps only")
+    func disableRotatesAndPasswdRewraps() async throws {
+        let (fixture, _) = try await Self.populated()
+        let before = try fixture.rawSealedRows().map(\.sealed)
+        let auditor = try await fixture.open("auditor")
+        let clock = ContinuousClock()
+        let elapsed = try await clock.measure { try await auditor.changeCredential(to: .keyFile(try SecretBytes(randomCount: 32))) }
+        #expect(try fixture.rawSealedRows().map(\.sealed) == before, "a credential change touches no value")
+        #expect(elapsed < .seconds(5))
+        let rotation = try await fixture.admin.disablePrincipal("support", rotatingItsKeys: true)
+        #expect(Set(rotation?.fields ?? []) == ["customers.name", "customers.email", "customers.phone", "customers.address",
+                                                "interactions.summary"], "every field it held a key of, write-only ones included")
+        let status = try await fixture.admin.keyStatus()
+        #expect(status.fields.first { $0.field == "customers.email" }?.currentVersion == 2)
+        #expect(status.fields.first { $0.field == "customers.age" }?.currentVersion == 1)
+    }
+
+    @Test("resume without an unfinished rotation is 'not found'; a second rotation while one is unfinished is refused")
+    func resumeRules() async throws {
+        let (fixture, _) = try await Self.populated()
+        #expect(await VaultError.caught { _ = try await fixture.admin.rotateKeys(resume: true) }?.code == .notFound)
+        try Fixtures.rawWrite(fixture.path) { db in
+            try db.execute(sql: "INSERT INTO key_rotations (fields, started_by, started_at) VALUES ('customers.email', 'admin', 'x')")
+        }
+        #expect(await VaultError.caught { _ = try await fixture.admin.rotateKeys(fields: ["name"]) }?.code == .conflict)
+        let resumed = try await fixture.admin.rotateKeys(resume: true)
+        #expect(resumed.resumed && resumed.fields == ["customers.email"])
+        #expect(try await fixture.admin.keyStatus().rotationInProgress == nil)
+    }
+}
