@@ -74,7 +74,7 @@ extension CustomerVault {
         while !Task.isCancelled {
             let start = cursor
             // One read transaction: the head and the entries up to it, so nothing written between is skipped.
-            let (records, head) = try await readBookkeeping(allowedBy: decision) { db in
+            let (records, head) = try await readAllowed(by: decision) { db in
                 let head = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM audit_log") ?? 0
                 return (try Self.auditRecords(db, filter: filter, after: start, through: head, limit: Int.max), head)
             }

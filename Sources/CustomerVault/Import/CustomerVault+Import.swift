@@ -37,7 +37,7 @@ extension CustomerVault {
         }
         let columns = try readHeader(reader, entity: entity, file: path)
 
-        let state = try await readBookkeeping(allowedBy: decision) { db in try ImportState.fetch(db, digest: digest) }
+        let state = try await readAllowed(by: decision) { db in try ImportState.fetch(db, digest: digest) }
         if let state, state.finished {
             return ImportReport(kind: entity, accepted: state.accepted, rejected: state.rejected, resumedAfterRecord: nil,
                                 alreadyImported: true, rejects: try await importRejects(digest, allowedBy: decision))
@@ -188,7 +188,7 @@ extension CustomerVault {
     }
 
     private func importRejects(_ digest: [UInt8], allowedBy decision: AccessDecision) async throws -> [ImportReject] {
-        try await readBookkeeping(allowedBy: decision) { db in
+        try await readAllowed(by: decision) { db in
             try Row.fetchAll(db, sql: "SELECT record, line, field, reason FROM import_rejects WHERE file_digest = ? ORDER BY record",
                              arguments: [Data(digest)]).map {
                 ImportReject(record: $0["record"], line: $0["line"], field: $0["field"], reason: $0["reason"])

@@ -137,15 +137,29 @@ extension CustomerVault {
         progress?(RotationProgress(done: 0, total: targets.1))
         // Passes repeat until nothing older is left, which also picks up values written under an
         // old version meanwhile by a process that had not yet seen the new keys.
+        // One pass per entity in primary-key order (no secondary index to maintain), every
+        // rotating field of a record in the same batch. The next batch is read and re-sealed on
+        // other threads while the current one is written.
+        let byEntity = Dictionary(grouping: targets.0) { target in target.field.split(separator: ".").first.map(String.init) ?? "" }
+        let decision = try await requireAllowed(AccessRequest(.rotateKeys))
         while true {
             var moved = 0
-            for target in targets.0 {
-                while true {
-                    let count = try await reencryptBatch(target.field, to: target.version, limit: batchSize)
-                    if count == 0 { break }
+            for entity in Entity.allCases {
+                guard let entityTargets = byEntity[entity.rawValue] else { continue }
+                var next = Task { try await self.prepareBatch(entity, targets: entityTargets, after: (0, ""), limit: batchSize, decision: decision) }
+                while let batch = try await next.value {
+                    next = Task { try await self.prepareBatch(entity, targets: entityTargets, after: batch.cursor, limit: batchSize, decision: decision) }
+                    if batch.items.isEmpty { continue }
+                    let count: Int
+                    do {
+                        count = try await writeBatch(entity, batch)
+                    } catch {
+                        next.cancel()
+                        throw error
+                    }
                     moved += count
                     done += count
-                    progress?(RotationProgress(done: done, total: max(done, targets.1)))
+                    if count > 0 { progress?(RotationProgress(done: done, total: max(done, targets.1))) }
                 }
             }
             if try await finishRotation(targets.0) { break }
@@ -209,57 +223,120 @@ extension CustomerVault {
         }
     }
 
-    /// Re-encrypts up to `limit` values of `field` still under an older version, and rebuilds their
-    /// index entries, in one audited transaction. Returns how many it moved.
-    private func reencryptBatch(_ name: String, to version: UInt32, limit: Int) async throws -> Int {
-        try await perform(AccessRequest(.rotateKeys)) { [schema, vaultIDBytes] db, note in
-            let (entity, field) = try Self.splitField(name, schema: schema)
-            let keyring = note.codec.keyring
-            guard let sealKey = keyring.key(KeyScope(field: name, purpose: .seal, version: version)) else {
-                throw VaultError.accessDenied("access denied: this principal holds no key for \(name) version \(version)")
+    /// One batch of re-sealed values, ready to write.
+    struct RotationBatch: Sendable {
+        struct Item: Sendable {
+            var recordID: Int64
+            var field: FieldSchema
+            var version: UInt32
+            /// The envelope read; the write applies only if it is still the stored one.
+            var previous: [UInt8]
+            var sealed: [UInt8]
+            var masked: [UInt8]?
+            var digest: [UInt8]?
+        }
+        var items: [Item]
+        /// Where the scan stopped (primary-key order).
+        var cursor: (recordID: Int64, field: String)
+    }
+
+    /// Reads the next `limit` stored values of `entity` after `cursor` and re-seals those of the
+    /// rotating fields still under an older version, with their index digests. Reads a snapshot and
+    /// writes nothing; nil at the end of the table.
+    private func prepareBatch(_ entity: Entity, targets: [(field: String, version: UInt32)], after cursor: (recordID: Int64, field: String),
+                              limit: Int, decision: AccessDecision) async throws -> RotationBatch? {
+        let keyring = keys.current.keyring
+        struct Plan: Sendable {
+            var field: FieldSchema
+            var version: UInt32
+            var sealKey: SecretBytes
+            var maskKey: SecretBytes?
+            var indexKey: SecretBytes?
+        }
+        var plans: [String: Plan] = [:]
+        for target in targets {
+            let (_, field) = try Self.splitField(target.field, schema: schema)
+            guard let sealKey = keyring.key(KeyScope(field: target.field, purpose: .seal, version: target.version)) else {
+                throw VaultError.accessDenied("access denied: this principal holds no key for \(target.field) version \(target.version)")
             }
-            let maskKey = keyring.key(KeyScope(field: name, purpose: .mask, version: version))
-            let indexKey = keyring.key(KeyScope(field: name, purpose: .index, version: version))
-            // Open with every version the custodian holds, whatever the policy's views say.
-            let reader = RecordCodec(schema: schema, keyring: keyring, vaultID: vaultIDBytes, views: [:], sessions: .none,
-                                     sessionKeys: note.codec.sessionKeys)
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT record_id, key_version, sealed, masked FROM sealed_values
-                WHERE entity = ? AND field = ? AND key_version < ? LIMIT ?
-                """, arguments: [entity.rawValue, field.name, version, limit])
+            plans[field.name] = Plan(field: field, version: target.version, sealKey: sealKey,
+                                     maskKey: keyring.key(KeyScope(field: target.field, purpose: .mask, version: target.version)),
+                                     indexKey: keyring.key(KeyScope(field: target.field, purpose: .index, version: target.version)))
+        }
+        // Open with every version the custodian holds, whatever the policy's views say.
+        let reader = RecordCodec(schema: schema, keyring: keyring, vaultID: vaultIDBytes, views: [:], sessions: .none, sessionKeys: sessionKeys)
+        let plansByField = plans
+        let scan = try await readAllowed(by: decision) { db -> (rows: [(recordID: Int64, plan: Plan, keyVersion: UInt32, sealed: [UInt8])],
+                                                               last: (recordID: Int64, field: String)?) in
+            let scanned = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT record_id, field, key_version, sealed FROM sealed_values
+                WHERE entity = ? AND (record_id, field) > (?, ?) ORDER BY record_id, field LIMIT ?
+                """), arguments: [entity.rawValue, cursor.recordID, cursor.field, limit])
+            let rows: [(recordID: Int64, plan: Plan, keyVersion: UInt32, sealed: [UInt8])] = scanned.compactMap { row in
+                guard let plan = plansByField[row["field"]], (row["key_version"] as Int64) < Int64(plan.version) else { return nil }
+                return (row["record_id"], plan, UInt32(clamping: row["key_version"] as Int64), [UInt8](row["sealed"] as Data))
+            }
+            // Write sessions need the database to load; everything else runs on all cores.
+            for row in rows where FieldEnvelope.session(of: row.sealed) != nil {
+                _ = try reader.open(row.sealed, slot: SealedSlot(entity: entity, field: row.plan.field.name, recordID: row.recordID, view: .plain),
+                                    claimedVersion: row.keyVersion, db: db)
+            }
+            return (rows, scanned.last.map { ($0["record_id"], $0["field"]) })
+        }
+        guard let last = scan.last else { return nil }
+        let rows = scan.rows
+        let vaultID = vaultIDBytes
+        let results = RecordCodec.concurrently(rows.count) { index -> RotationBatch.Item in
+            let row = rows[index]
+            let field = row.plan.field
+            let plainSlot = SealedSlot(entity: entity, field: field.name, recordID: row.recordID, view: .plain)
+            guard let value = try reader.open(row.sealed, slot: plainSlot, claimedVersion: row.keyVersion, db: nil) else {
+                throw VaultError.accessDenied("access denied: \(field.name) of \(entity.rawValue) \(row.recordID) is under a key this principal lacks")
+            }
+            let sealed = try FieldEnvelope.seal(value, key: row.plan.sealKey, keyVersion: row.plan.version, vaultID: vaultID, slot: plainSlot)
+            var masked: [UInt8]?
+            if let mask = field.mask, let maskKey = row.plan.maskKey {
+                var maskedSlot = plainSlot
+                maskedSlot.view = .masked
+                masked = try FieldEnvelope.seal(Masking.mask(value, as: mask), key: maskKey, keyVersion: row.plan.version, vaultID: vaultID,
+                                                slot: maskedSlot)
+            }
+            var digest: [UInt8]?
+            if entity == .customers, let search = field.search, let indexKey = row.plan.indexKey {
+                let form = search.normalization == .name ? Normalization.name(value) : value
+                digest = try BlindIndex.digest(form, key: indexKey, bits: search.indexBits)
+            }
+            return RotationBatch.Item(recordID: row.recordID, field: field, version: row.plan.version, previous: row.sealed,
+                                      sealed: sealed, masked: masked, digest: digest)
+        }
+        return RotationBatch(items: try results.map { try $0.get() }, cursor: last)
+    }
+
+    /// Writes a prepared batch in one audited transaction. A value changed since it was read (a
+    /// concurrent update or delete) is skipped; the next pass takes it. Returns how many moved.
+    private func writeBatch(_ entity: Entity, _ batch: RotationBatch) async throws -> Int {
+        try await perform(AccessRequest(.rotateKeys)) { db, note in
             var ids: [Int64] = []
-            for row in rows {
-                let recordID: Int64 = row["record_id"]
-                let plainSlot = SealedSlot(entity: entity, field: field.name, recordID: recordID, view: .plain)
-                guard let value = try reader.open([UInt8](row["sealed"] as Data), slot: plainSlot,
-                                                  claimedVersion: UInt32(clamping: row["key_version"] as Int64), db: db) else {
-                    throw VaultError.accessDenied("access denied: \(name) of \(entity.rawValue) \(recordID) is under a key this principal lacks")
-                }
-                let sealed = try FieldEnvelope.seal(value, key: sealKey, keyVersion: version, vaultID: vaultIDBytes, slot: plainSlot)
-                var masked: [UInt8]?
-                if let mask = field.mask, let maskKey {
-                    var maskedSlot = plainSlot
-                    maskedSlot.view = .masked
-                    masked = try FieldEnvelope.seal(Masking.mask(value, as: mask), key: maskKey, keyVersion: version, vaultID: vaultIDBytes,
-                                                    slot: maskedSlot)
-                }
+            for item in batch.items {
                 try db.cachedStatement(sql: """
-                    UPDATE sealed_values SET key_version = ?, sealed = ?, masked = ? WHERE entity = ? AND record_id = ? AND field = ?
-                    """).execute(arguments: [version, Data(sealed), masked.map { Data($0) }, entity.rawValue, recordID, field.name])
-                if entity == .customers, let search = field.search, let indexKey {
+                    UPDATE sealed_values SET key_version = ?, sealed = ?, masked = ?
+                    WHERE entity = ? AND record_id = ? AND field = ? AND sealed = ?
+                    """).execute(arguments: [item.version, Data(item.sealed), item.masked.map { Data($0) }, entity.rawValue, item.recordID,
+                                             item.field.name, Data(item.previous)])
+                guard db.changesCount == 1 else { continue }
+                if let digest = item.digest {
                     // The new entry replaces the old in this transaction: a search, which consults
                     // every version, finds the record before, during and after.
-                    let form = search.normalization == .name ? Normalization.name(value) : value
-                    let digest = try BlindIndex.digest(form, key: indexKey, bits: search.indexBits)
-                    let table = field.unique ? "unique_indexes" : "blind_indexes"
-                    try db.cachedStatement(sql: "DELETE FROM \(table) WHERE customer_id = ? AND field = ?").execute(arguments: [recordID, field.name])
+                    let table = item.field.unique ? "unique_indexes" : "blind_indexes"
+                    try db.cachedStatement(sql: "DELETE FROM \(table) WHERE customer_id = ? AND field = ?")
+                        .execute(arguments: [item.recordID, item.field.name])
                     try db.cachedStatement(sql: "INSERT INTO \(table) (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?)")
-                        .execute(arguments: [field.name, version, Data(digest), recordID])
+                        .execute(arguments: [item.field.name, item.version, Data(digest), item.recordID])
                 }
-                ids.append(recordID)
+                ids.append(item.recordID)
             }
             note.target = AuditTrail.bulkTarget(entity: entity, ids: ids)
-            note.detail = "rotation: \(ids.count) values of \(name) re-encrypted under version \(version)"
+            note.detail = "rotation: \(ids.count) values re-encrypted"
             return ids.count
         }
     }

@@ -86,10 +86,12 @@ final class SessionKeyCache: Sendable {
 
     /// The key of session `id`, checked to belong to `field`/`purpose`/`version` and to be signed by
     /// a certified principal. Nil when the reader lacks the field key the session is sealed to.
-    func key(_ id: Int64, field: String, purpose: KeyPurpose, version: UInt32, keyring: Keyring, db: Database) throws -> SecretBytes? {
+    /// Without `db`, only sessions already loaded are found (for work spread over threads).
+    func key(_ id: Int64, field: String, purpose: KeyPurpose, version: UInt32, keyring: Keyring, db: Database?) throws -> SecretBytes? {
         if let hit = cache.withLock({ $0[id] }) { return hit }
         guard let fieldKey = keyring.key(KeyScope(field: field, purpose: purpose, version: version)) else { return nil }
         let place = "write session \(id)"
+        guard let db else { throw VaultError.io("\(place) was not loaded before use") }
         guard let row = try Row.fetchOne(db.cachedStatement(sql: """
             SELECT principal_id, field, purpose, key_version, sealed_key, signature FROM write_sessions WHERE id = ?
             """), arguments: [id]) else {

@@ -214,6 +214,10 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("v5-rotation-scan") { db in
+            // Rotation walks sealed_values in primary-key order; this index only cost every write.
+            try db.execute(sql: "DROP INDEX sealed_values_by_key")
+        }
         return migrator
     }
 }

@@ -144,9 +144,11 @@ public final class CustomerVault: Sendable {
         return decision
     }
 
-    /// Reads bookkeeping that holds no personal data (import progress and rejects), for an
-    /// operation the decision point has already allowed; the operation's own entries log it.
-    func readBookkeeping<T: Sendable>(allowedBy decision: AccessDecision, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// A read-only snapshot for an operation the decision point has already allowed, whose own
+    /// audited transactions log what it does: import progress and rejects, new access-log entries
+    /// while following, and the ciphertexts a rotation prepares before its audited write (no
+    /// plaintext leaves the library from here).
+    func readAllowed<T: Sendable>(by decision: AccessDecision, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         guard decision.allowed else { throw VaultError.accessDenied("access denied: \(decision.rule)") }
         return try await pool.read(body)
     }

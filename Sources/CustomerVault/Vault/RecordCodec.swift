@@ -175,7 +175,7 @@ struct RecordCodec: Sendable {
 
     /// Opens one envelope with the key (or write session) it names. Nil when the key exists but
     /// was not granted to this principal; an error when it does not exist or the value fails.
-    func open(_ envelope: [UInt8], slot: SealedSlot, claimedVersion: UInt32?, db: Database) throws -> String? {
+    func open(_ envelope: [UInt8], slot: SealedSlot, claimedVersion: UInt32?, db: Database?) throws -> String? {
         let place = "\(slot.entity.rawValue) \(slot.recordID) field \(slot.field)"
         guard let version = FieldEnvelope.keyVersion(of: envelope), claimedVersion == nil || claimedVersion == version else {
             throw VaultError.integrity("\(place): sealed value is malformed or its key version was altered")
