@@ -98,10 +98,7 @@ extension CVault.AuditCommand {
         @Flag(help: "Print machine-readable JSON.") var json = false
 
         func run() async throws {
-            guard let path = vault ?? ProcessInfo.processInfo.environment["CVAULT_VAULT"], !path.isEmpty else {
-                throw ValidationError("no vault given: use --vault PATH or set CVAULT_VAULT")
-            }
-            let result = try await CustomerVault.verifyAuditLog(at: path, expect: expectHead)
+            let result = try await CustomerVault.verifyAuditLog(at: try GlobalOptions.vaultPath(vault), expect: expectHead)
             if json { try Output.json(result); return }
             let checkpoint = result.checkpointMatched == true ? "; checkpoint \(expectHead ?? "") present and unchanged" : ""
             Output.line("audit log intact: \(result.entries) entries, head \(result.headSeq):\(result.headHash)\(checkpoint)")

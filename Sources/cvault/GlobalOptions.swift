@@ -26,12 +26,15 @@ struct GlobalOptions: ParsableArguments {
     var json = false
 
     var vaultPath: String {
-        get throws {
-            guard let path = vault ?? ProcessInfo.processInfo.environment["CVAULT_VAULT"], !path.isEmpty else {
-                throw ValidationError("no vault given: use --vault PATH or set CVAULT_VAULT")
-            }
-            return path
+        get throws { try Self.vaultPath(vault) }
+    }
+
+    /// `--vault`, else CVAULT_VAULT; also for commands that take no credential.
+    static func vaultPath(_ option: String?) throws -> String {
+        guard let path = option ?? ProcessInfo.processInfo.environment["CVAULT_VAULT"], !path.isEmpty else {
+            throw ValidationError("no vault given: use --vault PATH or set CVAULT_VAULT")
         }
+        return path
     }
 
     var principalName: String {

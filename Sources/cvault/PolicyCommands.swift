@@ -76,10 +76,7 @@ extension CVault.PolicyCommand {
         @Option(name: .long, help: ArgumentHelp("Path of the vault file (or CVAULT_VAULT).", valueName: "path")) var vault: String?
 
         func run() async throws {
-            guard let path = vault ?? ProcessInfo.processInfo.environment["CVAULT_VAULT"] else {
-                throw ValidationError("no vault given: use --vault PATH or set CVAULT_VAULT")
-            }
-            Output.line(try await CustomerVault.storedPolicy(at: path).policy.source)
+            Output.line(try await CustomerVault.storedPolicy(at: try GlobalOptions.vaultPath(vault)).policy.source)
         }
     }
 

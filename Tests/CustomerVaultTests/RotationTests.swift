@@ -153,6 +153,22 @@ struct RotationTests {
         #expect(status.fields.first { $0.field == "customers.age" }?.currentVersion == 1)
     }
 
+    @Test("a long-running write-only principal picks up rotated keys; a failed write never leaves it sealing to a lost session")
+    func writeOnlyAcrossRotation() async throws {
+        let (fixture, _) = try await Self.populated()
+        let intake = try await fixture.open("intake")
+        _ = try await fixture.admin.rotateKeys(fields: ["email", "name"])
+        // The first write after the rotation refreshes the keyring and starts new write sessions
+        // inside its transaction; this one fails (duplicate e-mail) and rolls them back.
+        var duplicate = Fixtures.customer(9_100)
+        duplicate["email"] = RoleFixture.canary["email"]
+        #expect(await VaultError.caught { _ = try await intake.addCustomer(duplicate) }?.code == .conflict)
+        let id = try await intake.addCustomer(Fixtures.customer(9_101))
+        let record = try await fixture.admin.customer(id)
+        #expect(record.fields["email"] == Fixtures.customer(9_101)["email"])
+        #expect(try fixture.rawSealedRows().filter { $0.recordID == id && $0.field == "email" }.map(\.keyVersion) == [2])
+    }
+
     @Test("resume without an unfinished rotation is 'not found'; a second rotation while one is unfinished is refused")
     func resumeRules() async throws {
         let (fixture, _) = try await Self.populated()

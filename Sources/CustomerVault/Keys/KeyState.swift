@@ -42,8 +42,9 @@ final class KeyState: Sendable {
         return Keyring(keys: keys, existingScopes: try KeyScope.fetchExisting(db))
     }
 
-    /// The snapshot to use in this write transaction: reloaded (and write sessions restarted) when
-    /// the vault's keys changed since it was taken.
+    /// The snapshot to use in this write transaction: reloaded (and write sessions restarted, in
+    /// this transaction) when the vault's keys changed since it was taken. The caller publishes it
+    /// once the transaction has committed.
     func refreshed(_ db: Database) throws -> Snapshot {
         let epoch = try Self.epoch(db)
         let snapshot = current
@@ -51,8 +52,13 @@ final class KeyState: Sendable {
         let keyring = try Self.load(principal: principal, secrets: secrets, vaultID: vaultID, db: db)
         let sessions = WriteSessions.writeOnlyScopes(keyring).isEmpty ? .none : try WriteSessions.start(
             principal: try PrincipalRecord.fetch(db, name: principal), signer: secrets.signingKeyPair, keyring: keyring, vaultID: vaultID, db: db)
-        let next = Snapshot(epoch: epoch, keyring: keyring, sessions: sessions)
-        state.withLock { $0 = next }
-        return next
+        return Snapshot(epoch: epoch, keyring: keyring, sessions: sessions)
+    }
+
+    /// Makes a snapshot from a committed transaction the current one.
+    func publish(_ snapshot: Snapshot) {
+        state.withLock { current in
+            if current.epoch != snapshot.epoch { current = snapshot }
+        }
     }
 }

@@ -111,13 +111,18 @@ public final class CustomerVault: Sendable {
         let request = stated(request)
         let decision = try await requireAllowed(request)
         do {
-            return try await pool.write { [self] db in
-                let note = AuditNote(decision: decision, codec: codec(decision, try keys.refreshed(db)))
+            let (result, snapshot) = try await pool.write { [self] db in
+                let snapshot = try keys.refreshed(db)
+                let note = AuditNote(decision: decision, codec: codec(decision, snapshot))
                 let result = try body(db, note)
                 try audit.append(entry(request, decision: decision, outcome: .allowed, target: note.target,
                                        detail: note.detail ?? decision.rule, terms: note.terms), in: db)
-                return result
+                return (result, snapshot)
             }
+            // Only now, after the commit: write sessions started in a rolled-back transaction must
+            // never be used.
+            keys.publish(snapshot)
+            return result
         } catch {
             let vaultError = Self.vaultError(from: error)
             if vaultError.code == .integrity || vaultError.code == .io {
