@@ -88,6 +88,12 @@ extension CVault.PrincipalCommand {
             if global.json { try Output.json(info) } else {
                 Output.line("added principal \(info.name) with role \(info.role) (\(info.keys) keys)")
             }
+            // Row conditions fail closed: say so when the new principal lacks an attribute they read.
+            for condition in vault.policy.role(role)?.rows ?? [] {
+                if case .inPrincipalAttribute(let name) = condition.test, parsed[name] == nil {
+                    Output.note("note: role \(role) shows only customers whose \(condition.attribute) is in the principal's '\(name)' attribute; \(info.name) has none, so it will see no customers (add --attr \(name)=…)")
+                }
+            }
         }
     }
 
