@@ -103,7 +103,7 @@ extension CustomerVault {
     public func rotateKeys(fields requested: [String] = [], resume: Bool = false, batchSize: Int = defaultRotationBatchSize,
                            progress: (@Sendable (RotationProgress) -> Void)? = nil) async throws -> RotationReport {
         guard (1...100_000).contains(batchSize) else { throw VaultError.invalidInput("batch size must be between 1 and 100000") }
-        try await requireAllowed(AccessRequest(.rotateKeys))
+        let decision = try await requireAllowed(AccessRequest(.rotateKeys))
         let fields: [String]
         if resume {
             guard let unfinished = try await perform(AccessRequest(.rotateKeys), { db, note in
@@ -141,7 +141,6 @@ extension CustomerVault {
         // rotating field of a record in the same batch. The next batch is read and re-sealed on
         // other threads while the current one is written.
         let byEntity = Dictionary(grouping: targets.0) { target in target.field.split(separator: ".").first.map(String.init) ?? "" }
-        let decision = try await requireAllowed(AccessRequest(.rotateKeys))
         while true {
             var moved = 0
             for entity in Entity.allCases {

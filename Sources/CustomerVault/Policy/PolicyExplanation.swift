@@ -45,7 +45,7 @@ extension CustomerVault {
                 request.purpose = purpose
                 if let qualified {
                     if action == .customerSearch { request.searchField = qualified }
-                    if Self.writeActions.contains(action) { request.writes = [qualified] }
+                    if PolicyLoader.writeActions.values.contains(where: { $0.contains(action) }) { request.writes = [qualified] }
                 }
                 let context = PrincipalContext(name: record.name, role: record.role, attributes: record.attributes)
                 let decision = PolicyDecisionPoint(policy: meta.policy, schema: meta.schema).decide(request, for: context)
@@ -80,8 +80,6 @@ extension CustomerVault {
             throw vaultError(from: error)
         }
     }
-
-    static let writeActions: Set<VaultAction> = [.customerCreate, .customerUpdate, .importData, .transactionWrite, .interactionWrite]
 }
 
 extension Schema {

@@ -206,7 +206,7 @@ struct PolicyLoader {
         .transactions: [.transactionRead, .subjectExport],
         .interactions: [.interactionRead, .subjectExport],
     ]
-    private static let writeActions: [Entity: [VaultAction]] = [
+    static let writeActions: [Entity: [VaultAction]] = [
         .customers: [.customerCreate, .customerUpdate, .importData],
         .transactions: [.transactionWrite, .importData],
         .interactions: [.interactionWrite, .importData],
