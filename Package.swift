@@ -37,6 +37,8 @@ let package = Package(
             dependencies: [
                 "VaultCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The system SQLite GRDB links: the bulk paths bind values through its C API.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -28,12 +28,24 @@ struct RotationTests {
         }
     }
 
+    /// How many index entries each customer has per searchable field (a set of the counts seen).
+    static func indexEntryCounts(_ path: String) throws -> Set<Int> {
+        try DatabaseQueue(path: path).read { db in
+            Set(try Int.fetchAll(db, sql: """
+                SELECT count(*) FROM (SELECT customer_id, field FROM blind_indexes UNION ALL SELECT customer_id, field FROM unique_indexes)
+                GROUP BY customer_id, field
+                """))
+        }
+    }
+
     @Test("rotating every field re-encrypts every value under the new version; every view and search still works")
     func rotateAll() async throws {
         let (fixture, customers) = try await Self.populated()
         let report = try await fixture.admin.rotateKeys(batchSize: 37)
         #expect(report.versions.values.allSatisfy { $0 == 2 })
         #expect(try Self.oldVersions(fixture.path) == 0)
+        // New index entries go in beside the old, which the end of the rotation drops: one is left.
+        #expect(try Self.indexEntryCounts(fixture.path) == [1])
         #expect(try fixture.rawSealedRows().allSatisfy { FieldEnvelope.session(of: $0.sealed) == nil }, "session envelopes became ordinary ones")
         for (id, values) in customers {
             let record = try await fixture.admin.customer(id)
