@@ -58,10 +58,12 @@ public enum SecretStream {
         /// - Parameters:
         ///   - chunk: The plaintext of this chunk (may be empty).
         ///   - isFinal: `true` for the last chunk of the stream.
+        ///   - associatedData: Authenticated with this chunk but not stored (for example a file
+        ///     header, bound to the first chunk); the puller must pass the same bytes.
         /// - Returns: `chunk.count + chunkOverhead` bytes.
         /// - Throws: ``CryptoError/Code/invalidParameters`` after the final chunk was pushed;
         ///   ``CryptoError/Code/libraryFailure`` if libsodium fails.
-        public func push(_ chunk: some Collection<UInt8>, isFinal: Bool = false) throws -> [UInt8] {
+        public func push(_ chunk: some Collection<UInt8>, isFinal: Bool = false, associatedData: [UInt8] = []) throws -> [UInt8] {
             guard !isFinished else {
                 throw CryptoError.invalidParameters("secretstream: push after the final chunk")
             }
@@ -72,10 +74,12 @@ public enum SecretStream {
                 var output = [UInt8](repeating: 0, count: messageLength + chunkOverhead)
                 var outputLength: UInt64 = 0
                 let status = withMutableBytes(of: &output) { outputPointer, _ in
-                    crypto_secretstream_xchacha20poly1305_push(
-                        state.pointer, outputPointer, &outputLength,
-                        message, UInt64(messageLength), nil, 0, tag
-                    )
+                    associatedData.withUnsafeBufferPointer { ad in
+                        crypto_secretstream_xchacha20poly1305_push(
+                            state.pointer, outputPointer, &outputLength,
+                            message, UInt64(messageLength), ad.baseAddress, UInt64(ad.count), tag
+                        )
+                    }
                 }
                 try check(status, "crypto_secretstream_xchacha20poly1305_push")
                 guard outputLength == UInt64(output.count) else {
@@ -120,13 +124,13 @@ public enum SecretStream {
         /// - Throws: ``CryptoError/Code/authenticationFailed`` when the chunk is modified, out of
         ///   order, from another stream or key, too short, carries an unexpected tag, or follows
         ///   the final chunk (trailing data); also for every call after a failure.
-        public func pull(_ chunk: some Collection<UInt8>) throws -> (bytes: [UInt8], isFinal: Bool) {
+        public func pull(_ chunk: some Collection<UInt8>, associatedData: [UInt8] = []) throws -> (bytes: [UInt8], isFinal: Bool) {
             guard !failed, !sawFinal else {
                 failed = true
                 throw CryptoError.authenticationFailed()
             }
             do {
-                let (bytes, tag) = try decrypt(chunk)
+                let (bytes, tag) = try decrypt(chunk, associatedData: associatedData)
                 if tag == crypto_secretstream_xchacha20poly1305_tag_final() {
                     sawFinal = true
                     return (bytes, true)
@@ -151,17 +155,19 @@ public enum SecretStream {
             guard isFinished else { throw CryptoError.authenticationFailed() }
         }
 
-        private func decrypt(_ chunk: some Collection<UInt8>) throws -> ([UInt8], UInt8) {
+        private func decrypt(_ chunk: some Collection<UInt8>, associatedData: [UInt8]) throws -> ([UInt8], UInt8) {
             try withBytes(of: chunk) { input, inputLength in
                 guard inputLength >= chunkOverhead else { throw CryptoError.authenticationFailed() }
                 var output = [UInt8](repeating: 0, count: inputLength - chunkOverhead)
                 var outputLength: UInt64 = 0
                 var tag: UInt8 = 0
                 let status = withMutableBytes(of: &output) { outputPointer, _ in
-                    crypto_secretstream_xchacha20poly1305_pull(
-                        state.pointer, outputPointer, &outputLength, &tag,
-                        input, UInt64(inputLength), nil, 0
-                    )
+                    associatedData.withUnsafeBufferPointer { ad in
+                        crypto_secretstream_xchacha20poly1305_pull(
+                            state.pointer, outputPointer, &outputLength, &tag,
+                            input, UInt64(inputLength), ad.baseAddress, UInt64(ad.count)
+                        )
+                    }
                 }
                 guard status == 0, outputLength == UInt64(output.count) else {
                     wipe(&output)

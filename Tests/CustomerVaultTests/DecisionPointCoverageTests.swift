@@ -21,6 +21,8 @@ struct DecisionPointCoverageTests {
         "storedPolicy": "reads the signed policy and schema (not secret)",
         "changeCredential": "re-wraps the caller's own keys; passes the gate under a built-in rule and is logged",
         "verifyAuditLog": "reads only the access log and public keys (no credential)",
+        "inspectBackup": "reads a backup file's public header; opens no vault",
+        "restoreBackup": "needs the backup key; is logged as vault.restore in the restored vault, through its gate, before it is put in place",
     ]
 
     /// Every gated entry point, called as a principal whose role is granted nothing.
@@ -52,6 +54,10 @@ struct DecisionPointCoverageTests {
             "listPrincipals": { _ = try await vault.listPrincipals() },
             "disablePrincipal": { try await vault.disablePrincipal("admin") },
             "applyPolicy": { _ = try await vault.applyPolicy(vault.policy) },
+            "createBackup": { _ = try await vault.createBackup(to: file + ".cvbackup") },
+            "verifyBackup": { _ = try await vault.verifyBackup(file + ".cvbackup") },
+            "backupKey": { _ = try await vault.backupKey(for: file + ".cvbackup") },
+            "exportBackupKey": { try await vault.exportBackupKey(to: file + ".key") },
         ]
     }
 

@@ -8,12 +8,13 @@ import VaultCrypto
 struct PolicyTests {
     static let shippedFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../policies/default.yaml")
 
-    @Test("the embedded default policy is policies/default.yaml, byte for byte, and defines the seven CRM roles")
+    @Test("the embedded default policy is policies/default.yaml, byte for byte, and defines the eight shipped roles")
     func shippedPolicy() throws {
         let shipped = try String(contentsOf: Self.shippedFile, encoding: .utf8)
         #expect(shipped.trimmingCharacters(in: .newlines) == Policy.defaultYAML.trimmingCharacters(in: .newlines))
         let policy = try Policy.shippedDefault(schema: Fixtures.schema())
-        #expect(Set(policy.roles.keys) == ["admin", "support", "marketing", "analyst", "auditor", "intake", "dpo"])
+        #expect(Set(policy.roles.keys) == ["admin", "support", "marketing", "analyst", "auditor", "intake", "dpo", "backup_operator"])
+        #expect(policy.role("backup_operator").map { role in VaultAction.allCases.filter { role.allows($0) } } == [.backup])
         #expect(policy.role("admin")?.isKeyCustodian == true)
         #expect(policy.roles.values.filter(\.isKeyCustodian).count == 1)
     }

@@ -19,6 +19,7 @@ public struct KeyringChange: Sendable, Codable, Equatable {
 /// | `search`, or `write` on a searchable field | index                                |
 /// | `write` without `view: plain`              | seal_public (and mask_public for `none`) |
 /// | `customer.search` or `audit.read`          | the vault's audit key (search-term digests) |
+/// | `vault.backup`                             | the backup public key (create, not open)  |
 /// | `principals.manage` (key custodian)        | every key, root included             |
 struct KeyProvisioner {
     let vaultID: [UInt8]
@@ -42,7 +43,11 @@ struct KeyProvisioner {
         if role.isKeyCustodian { return existing }
         return existing.filter { scope in
             if scope.field == KeyScope.vaultWide {
-                return scope.purpose == .audit && (role.allows(.customerSearch) || role.allows(.auditRead))
+                switch scope.purpose {
+                case .audit: return role.allows(.customerSearch) || role.allows(.auditRead)
+                case .backupPublic: return role.allows(.backup)
+                default: return false
+                }
             }
             let parts = scope.field.split(separator: ".", maxSplits: 1).map(String.init)
             guard parts.count == 2, let entity = Entity(rawValue: parts[0]), let field = schema.field(entity, parts[1]) else {
@@ -55,7 +60,7 @@ struct KeyProvisioner {
             case .index: return grant.search || (grant.write && field.search != nil)
             case .sealPublic: return grant.write && grant.view != .plain
             case .maskPublic: return grant.write && grant.view == .none
-            case .root, .backup, .audit: return false
+            case .root, .backup, .audit, .backupPublic: return false
             }
         }
     }

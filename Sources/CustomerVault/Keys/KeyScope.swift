@@ -10,7 +10,8 @@ enum KeyPurpose: String, Sendable, CaseIterable {
     case index
     /// The vault's Ed25519 root signing seed: signs key grants (key custodians only).
     case root
-    /// Reserved: the X25519 backup key pair's secret half (backups issue).
+    /// The vault's backup key: its X25519 key pair (derived like a write key pair) opens backups.
+    /// Key custodians hold it; a recovery key file is this key.
     case backup
     /// Keys the digests of search terms in the access log (searchers and auditors).
     case audit
@@ -18,12 +19,15 @@ enum KeyPurpose: String, Sendable, CaseIterable {
     case sealPublic = "seal_public"
     /// The same for the mask key, so a write-only role can also write the masked view.
     case maskPublic = "mask_public"
+    /// The backup key's X25519 public key: enough to create a backup, not to open one.
+    case backupPublic = "backup_public"
 
     /// For a public purpose, the private purpose it is derived from.
     var privateTwin: KeyPurpose? {
         switch self {
         case .sealPublic: .seal
         case .maskPublic: .mask
+        case .backupPublic: .backup
         default: nil
         }
     }
@@ -33,6 +37,7 @@ enum KeyPurpose: String, Sendable, CaseIterable {
         switch self {
         case .seal: .sealPublic
         case .mask: .maskPublic
+        case .backup: .backupPublic
         default: nil
         }
     }

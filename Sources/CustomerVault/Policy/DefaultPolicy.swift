@@ -87,6 +87,10 @@ roles:
     description: Internal or external auditors. The access log only.
     allow: [audit.read]
 
+  backup_operator:
+    description: Operations staff and backup jobs. Make encrypted backups they cannot open (the backup public key only).
+    allow: [vault.backup]
+
   intake:
     description: Sign-up forms and contact forms. Writes customers and interactions; reads nothing back.
     allow: [customer.create, interaction.write, import]

@@ -81,6 +81,50 @@ enum VaultDatabase {
         }
     }
 
+    /// Writes a consistent snapshot of the vault into the new, empty file at `path` with
+    /// `VACUUM INTO`, on a reader connection: it sees the database as of its start (every
+    /// committed transaction, no half one) while writers go on. Freed pages are not copied.
+    static func snapshot(_ pool: DatabasePool, to path: String) throws {
+        do {
+            try pool.unsafeRead { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+        } catch {
+            throw VaultError.io("cannot take a snapshot of the vault: \(describe(error))")
+        }
+    }
+
+    /// Checks a file restored from a backup before it may become a vault: SQLite's own
+    /// `integrity_check`, a vault id equal to `vaultID`, and only migrations this build knows.
+    static func checkRestored(path: String, vaultID: [UInt8]) throws {
+        do {
+            var config = Configuration()
+            config.readonly = true
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            defer { try? queue.close() }
+            try queue.read { db in
+                let problems = try String.fetchAll(db, sql: "PRAGMA integrity_check")
+                guard problems == ["ok"] else {
+                    throw VaultError.integrity("the restored database fails SQLite's integrity check: \(problems.prefix(3).joined(separator: "; "))")
+                }
+                guard try db.tableExists("vault_meta"), try db.tableExists("grdb_migrations") else {
+                    throw VaultError.integrity("the backup does not hold a cvault vault")
+                }
+                let stored = try Data.fetchOne(db, sql: "SELECT value FROM vault_meta WHERE name = 'vault_id'")
+                guard let stored, [UInt8](stored) == vaultID else {
+                    throw VaultError.integrity("the restored database names another vault id than its backup header")
+                }
+                let known = Set(Migrations.migrator.migrations)
+                let unknown = try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations").filter { !known.contains($0) }
+                guard unknown.isEmpty else {
+                    throw VaultError(.unsupported, "the backup was made by a newer cvault (schema \(unknown.joined(separator: ", "))); restore it with that version")
+                }
+            }
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            throw VaultError.integrity("the restored database cannot be read: \(describe(error))")
+        }
+    }
+
     static func migrate(_ pool: DatabasePool) throws {
         do {
             try Migrations.migrator.migrate(pool)

@@ -32,6 +32,7 @@ extension CustomerVault {
         var keys = try KeyProvisioner.generateFieldKeys(schema: schema)
         keys[KeyScope(field: KeyScope.vaultWide, purpose: .root, version: 1)] = root.seed
         keys[KeyScope(field: KeyScope.vaultWide, purpose: .audit, version: 1)] = try SecretBytes(randomCount: 32)
+        keys[BackupKey.scope] = try SecretBytes(randomCount: 32)
         var record = try PrincipalRecord.make(
             name: administrator, role: administratorRole, credential: credential, kdf: kdf, secrets: secrets, vaultID: vaultID)
         try record.certify(vaultID: vaultID, root: root)

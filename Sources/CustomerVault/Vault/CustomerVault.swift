@@ -158,6 +158,22 @@ public final class CustomerVault: Sendable {
         return try await pool.read(body)
     }
 
+    /// A snapshot of the database into `path` for a backup the decision point has allowed; the
+    /// backup's own audited transactions log it before and after.
+    func snapshotAllowed(by decision: AccessDecision, to path: String) async throws {
+        guard decision.allowed else { throw VaultError.accessDenied("access denied: \(decision.rule)") }
+        try await Task.detached { [pool] in try VaultDatabase.snapshot(pool, to: path) }.value
+    }
+
+    /// Logs that an allowed operation failed part-way outside a `perform` body (a backup's
+    /// snapshot or file), and returns the error to throw.
+    func recordFailure(_ request: AccessRequest, _ error: any Error) async -> VaultError {
+        let vaultError = Self.vaultError(from: error)
+        try? await recordOutcome(entry(stated(request), decision: nil, outcome: .failed, target: "-", errorCode: vaultError.code.rawValue,
+                                       detail: String(vaultError.message.prefix(300))))
+        return vaultError
+    }
+
     private func recordOutcome(_ entry: AuditEntry) async throws {
         do {
             try await pool.write { [audit] db in try audit.append(entry, in: db) }

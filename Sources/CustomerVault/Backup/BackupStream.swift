@@ -1,0 +1,183 @@
+import Foundation
+import VaultCrypto
+
+/// What a backup pass wrote or checked.
+public struct BackupReport: Sendable, Equatable, Codable {
+    public var file: String
+    public var header: BackupHeader
+    /// Size of the backup file.
+    public var bytes: Int64
+    public var chunks: Int
+}
+
+/// Progress of a backup, verify or restore: snapshot bytes done out of the total.
+public struct BackupProgress: Sendable {
+    public var done: Int64
+    public var total: Int64
+}
+
+/// Streams a snapshot file into the backup format and back, one chunk in memory at a time.
+enum BackupStream {
+    /// Encrypts the SQLite snapshot at `snapshot` into a new file at `output` (mode 0600, written
+    /// beside it and renamed into place only once complete and synced).
+    static func write(snapshot: String, to output: String, recipient: BackupRecipient, createdAt: Date,
+                      chunkSize: Int = BackupFormat.chunkSize, progress: (@Sendable (BackupProgress) -> Void)?) throws -> BackupReport {
+        let size = Int64((try FileManager.default.attributesOfItem(atPath: snapshot)[.size] as? NSNumber)?.int64Value ?? 0)
+        let fileKey = try SecretBytes(randomCount: SecretStream.keyLength)
+        let pusher = try SecretStream.Pusher(key: fileKey)
+        let sealedFileKey = try fileKey.withUnsafeBytes { try SealedBox.seal($0, to: recipient.publicKey) }
+        let header = BackupFormat.Header(vaultID: recipient.vaultID, createdAt: Int64(createdAt.timeIntervalSince1970),
+                                         keyVersion: recipient.version, keyID: try recipient.keyID, chunkSize: UInt32(chunkSize),
+                                         snapshotBytes: size, sealedFileKey: sealedFileKey, streamHeader: pusher.header)
+        let headerBytes = try header.encoded()
+        guard let input = FileHandle(forReadingAtPath: snapshot) else { throw VaultError.io("cannot read the snapshot \(snapshot)") }
+        defer { try? input.close() }
+        let partial = output + ".partial"
+        let out = try OutputFile(creating: partial)
+        var finished = false
+        defer { if !finished { try? FileManager.default.removeItem(atPath: partial) } }
+        try out.write(headerBytes)
+        guard chunkSize > 0, chunkSize + SecretStream.chunkOverhead <= BackupFormat.maximumChunkSize else {
+            throw VaultError.invalidInput("backup chunk size \(chunkSize) is out of range")
+        }
+        let chunks = max(1, Int((size + Int64(chunkSize) - 1) / Int64(chunkSize)))
+        var done: Int64 = 0
+        for index in 0..<chunks {
+            let piece = try input.read(upToCount: chunkSize) ?? Data()
+            let isFinal = index == chunks - 1
+            guard isFinal ? Int64(piece.count) == size - done : piece.count == chunkSize else {
+                throw VaultError.io("the snapshot changed size while it was being written to the backup")
+            }
+            let sealed = try pusher.push(piece, isFinal: isFinal, associatedData: index == 0 ? headerBytes : [])
+            var length = UInt32(sealed.count).bigEndian
+            try out.write(withUnsafeBytes(of: &length) { Array($0) })
+            try out.write(sealed)
+            done += Int64(piece.count)
+            progress?(BackupProgress(done: done, total: size))
+        }
+        try out.syncAndClose()
+        guard rename(partial, output) == 0 else { throw VaultError.io("cannot move the backup into place at \(output): \(String(cString: strerror(errno)))") }
+        finished = true
+        OutputFile.syncDirectory(of: output)
+        let bytes = Int64(headerBytes.count) + Int64(chunks) * Int64(4 + SecretStream.chunkOverhead) + size
+        return BackupReport(file: output, header: header.description, bytes: bytes, chunks: chunks)
+    }
+
+    /// Checks every chunk of a backup and the final tag; with `sink`, writes the snapshot there.
+    /// Every failure is a ``VaultError`` naming the chunk and what is wrong with it.
+    static func read(_ path: String, key: BackupKey, sink: OutputFile?, progress: (@Sendable (BackupProgress) -> Void)?) throws -> BackupReport {
+        let input = try BackupInput(path: path)
+        let (header, headerBytes) = try BackupFormat.readHeader(input)
+        let name = input.name
+        guard header.vaultID == key.vaultID else {
+            throw VaultError(.badCredential, "\(name) is a backup of vault \(Hex.encode(header.vaultID)); the backup key given is vault \(Hex.encode(key.vaultID))'s")
+        }
+        guard try header.keyID == key.keyID else {
+            throw VaultError(.badCredential, "\(name) is sealed to backup key \(Hex.encode(header.keyID)) (version \(header.keyVersion)); the key given is \(Hex.encode(try key.keyID)) (version \(key.version))")
+        }
+        let fileKey: SecretBytes
+        do {
+            fileKey = try SealedBox.open(header.sealedFileKey, with: key.pair)
+        } catch {
+            throw VaultError.integrity("\(name): the sealed file key does not open with the backup key it names (header modified)")
+        }
+        let puller: SecretStream.Puller
+        do {
+            puller = try SecretStream.Puller(key: fileKey, header: header.streamHeader)
+        } catch {
+            throw VaultError.integrity("\(name): the stream header is not valid (header modified)")
+        }
+        var chunk = 0
+        var done: Int64 = 0
+        let limit = Int(header.chunkSize) + SecretStream.chunkOverhead
+        while true {
+            let lengthBytes = try input.read(4)
+            if lengthBytes.isEmpty {
+                throw VaultError.integrity("\(name) ends after chunk \(chunk) without the final chunk (truncated file)")
+            }
+            guard lengthBytes.count == 4 else {
+                throw VaultError.integrity("\(name) is cut inside the length of chunk \(chunk + 1) (truncated file)")
+            }
+            let length = Int(lengthBytes.reduce(0) { $0 << 8 | UInt32($1) })
+            guard length >= SecretStream.chunkOverhead, length <= limit else {
+                throw VaultError.integrity("\(name): chunk \(chunk + 1) claims \(length) bytes, outside \(SecretStream.chunkOverhead)…\(limit) (malformed or modified)")
+            }
+            let sealed = try input.read(length)
+            guard sealed.count == length else {
+                throw VaultError.integrity("\(name): chunk \(chunk + 1) is cut short, \(sealed.count) of \(length) bytes (truncated file)")
+            }
+            chunk += 1
+            var plain: [UInt8]
+            let isFinal: Bool
+            do {
+                (plain, isFinal) = try puller.pull(sealed, associatedData: chunk == 1 ? headerBytes : [])
+            } catch {
+                throw VaultError.integrity("\(name): chunk \(chunk) failed authentication (modified, reordered, duplicated, from another backup\(chunk == 1 ? ", or the header was modified" : ""))")
+            }
+            defer { wipe(&plain) }
+            guard isFinal || plain.count == Int(header.chunkSize) else {
+                throw VaultError.integrity("\(name): chunk \(chunk) holds \(plain.count) bytes; only the final chunk may be shorter than \(header.chunkSize)")
+            }
+            done += Int64(plain.count)
+            guard done <= header.snapshotBytes else {
+                throw VaultError.integrity("\(name): more data than the \(header.snapshotBytes) bytes the header announces")
+            }
+            try sink?.write(plain)
+            progress?(BackupProgress(done: done, total: header.snapshotBytes))
+            if isFinal { break }
+        }
+        let trailing = try input.read(1)
+        guard trailing.isEmpty else {
+            throw VaultError.integrity("\(name): data follows the final chunk \(chunk) (trailing bytes appended or a chunk duplicated)")
+        }
+        guard done == header.snapshotBytes else {
+            throw VaultError.integrity("\(name): \(done) bytes restored, the header announces \(header.snapshotBytes)")
+        }
+        return BackupReport(file: path, header: header.description, bytes: input.offset, chunks: chunk)
+    }
+}
+
+/// A new file written sequentially with mode 0600, synced before it is closed.
+final class OutputFile: @unchecked Sendable {
+    private let fd: Int32
+    let path: String
+    private var closed = false
+
+    init(creating path: String) throws {
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw errno == EEXIST ? VaultError.conflict("\(path) already exists") : VaultError.io("cannot create \(path): \(String(cString: strerror(errno)))")
+        }
+        self.path = path
+    }
+
+    deinit { if !closed { close(fd) } }
+
+    func write(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw VaultError.io("cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+    }
+
+    func syncAndClose() throws {
+        guard fsync(fd) == 0 else { throw VaultError.io("cannot sync \(path): \(String(cString: strerror(errno)))") }
+        closed = true
+        guard close(fd) == 0 else { throw VaultError.io("cannot close \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Makes a rename in the directory of `path` durable.
+    static func syncDirectory(of path: String) {
+        let directory = (path as NSString).deletingLastPathComponent
+        let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+    }
+}

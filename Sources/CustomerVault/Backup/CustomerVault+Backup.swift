@@ -1,0 +1,237 @@
+import Foundation
+import GRDB
+import VaultCrypto
+
+/// What a restore did.
+public struct RestoreReport: Sendable, Equatable, Codable {
+    public var backup: BackupReport
+    public var restoredTo: String
+    /// Entries of the restored access log, all verified (the restore's own entry included).
+    public var auditEntries: Int64
+    public var replacedExisting: Bool
+}
+
+extension CustomerVault {
+    /// Writes an encrypted backup of the whole vault to `path` (action `vault.backup`).
+    ///
+    /// A consistent snapshot (`VACUUM INTO`, on a reader: writers go on) is streamed into one
+    /// file sealed to the vault's backup public key, so a role allowed only `vault.backup` makes
+    /// backups it cannot open. The file appears at `path` only once complete and synced. The
+    /// access log records the start (inside the snapshot) and the result.
+    ///
+    /// - Throws: ``VaultError`` `.conflict` when `path` exists, `.accessDenied`, `.io`.
+    public func createBackup(to path: String, progress: (@Sendable (BackupProgress) -> Void)? = nil) async throws -> BackupReport {
+        try await createBackup(to: path, chunkSize: BackupFormat.chunkSize, progress: progress)
+    }
+
+    /// ``createBackup(to:progress:)`` with another chunk size (tests use small chunks to get many).
+    func createBackup(to path: String, chunkSize: Int, progress: (@Sendable (BackupProgress) -> Void)?) async throws -> BackupReport {
+        let request = AccessRequest(.backup)
+        let decision = try await requireAllowed(request)
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw VaultError.conflict("\(path) already exists; choose a new file name (backups never overwrite)")
+        }
+        if keyring.isCustodian { try await ensureBackupKey() }
+        let name = (path as NSString).lastPathComponent
+        let recipient = try await perform(request) { [vaultIDBytes] db, note in
+            note.target = "backup:\(name)"
+            note.detail = "backup started"
+            return try Self.backupRecipient(note.codec.keyring, vaultID: vaultIDBytes)
+        }
+        let snapshot = path + ".snapshot"
+        defer { try? FileManager.default.removeItem(atPath: snapshot) }
+        let report: BackupReport
+        do {
+            // The snapshot is the vault file's own format (values sealed); keep it private.
+            try OutputFile(creating: snapshot).syncAndClose()
+            try await snapshotAllowed(by: decision, to: snapshot)
+            let createdAt = Date()
+            report = try await Task.detached {
+                try BackupStream.write(snapshot: snapshot, to: path, recipient: recipient, createdAt: createdAt, chunkSize: chunkSize, progress: progress)
+            }.value
+        } catch {
+            throw await recordFailure(request, error)
+        }
+        try await perform(request) { _, note in
+            note.target = "backup:\(name)"
+            note.detail = "backup written: \(report.chunks) chunks, \(report.bytes) bytes, key \(report.header.keyID) v\(report.header.keyVersion)"
+        }
+        return report
+    }
+
+    /// Checks every chunk and the final tag of a backup of this vault with the backup key this
+    /// principal holds (action `vault.restore`; key custodians hold the key). Logged either way.
+    ///
+    /// - Throws: ``VaultError`` `.integrity` naming the first bad chunk, `.badCredential` for a
+    ///   backup sealed to another key or vault, `.unsupported` for a newer format.
+    public func verifyBackup(_ path: String, progress: (@Sendable (BackupProgress) -> Void)? = nil) async throws -> BackupReport {
+        let request = AccessRequest(.restore)
+        let key = try await backupKey(for: path)
+        let name = (path as NSString).lastPathComponent
+        let report: BackupReport
+        do {
+            report = try await Task.detached { try BackupStream.read(path, key: key, sink: nil, progress: progress) }.value
+        } catch {
+            throw await recordFailure(request, error)
+        }
+        try await perform(request) { _, note in
+            note.target = "backup:\(name)"
+            note.detail = "backup verified: \(report.chunks) chunks, created \(report.header.createdAt)"
+        }
+        return report
+    }
+
+    /// The backup key that opens `path` (the version its header names), for a principal that holds
+    /// it (action `vault.restore`). Use it with ``restoreBackup(_:to:force:key:principal:credential:progress:)``.
+    public func backupKey(for path: String) async throws -> BackupKey {
+        try await requireAllowed(AccessRequest(.restore))
+        let header = try Self.inspectBackup(path)
+        let name = (path as NSString).lastPathComponent
+        return try await perform(AccessRequest(.restore)) { [vaultIDBytes] _, note in
+            note.target = "backup:\(name)"
+            note.detail = "backup key v\(header.keyVersion) opened"
+            guard header.vaultID == Hex.encode(vaultIDBytes) else {
+                throw VaultError(.badCredential, "\(name) is a backup of vault \(header.vaultID), not of this vault (\(Hex.encode(vaultIDBytes)))")
+            }
+            guard let key = note.codec.keyring.key(KeyScope(field: KeyScope.vaultWide, purpose: .backup, version: header.keyVersion)) else {
+                throw VaultError.accessDenied("access denied: this principal does not hold backup key v\(header.keyVersion) (key custodians do)")
+            }
+            return try BackupKey(vaultID: vaultIDBytes, version: header.keyVersion, key: key)
+        }
+    }
+
+    /// Writes the current backup key to a new recovery key file (mode 0600) that opens every
+    /// backup of this vault without it: keep it offline, apart from the backups (action
+    /// `vault.restore`; key custodians only).
+    public func exportBackupKey(to path: String) async throws {
+        if keyring.isCustodian { try await ensureBackupKey() }
+        let name = (path as NSString).lastPathComponent
+        let key = try await perform(AccessRequest(.restore)) { [vaultIDBytes] _, note in
+            note.target = "backup-key:\(name)"
+            note.detail = "backup key exported to a recovery key file"
+            guard let (key, version) = note.codec.keyring.currentKey(field: KeyScope.vaultWide, purpose: .backup) else {
+                throw VaultError.accessDenied("access denied: this principal does not hold the backup key (key custodians do)")
+            }
+            return try BackupKey(vaultID: vaultIDBytes, version: version, key: key)
+        }
+        var bytes = key.recoveryFileBytes()
+        defer { wipe(&bytes) }
+        let file = try OutputFile(creating: path)
+        do {
+            try file.write(bytes)
+            try file.syncAndClose()
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+    }
+
+    /// The public header of a backup file (no key needed; nothing in it is secret).
+    public static func inspectBackup(_ path: String) throws -> BackupHeader {
+        try BackupFormat.readHeader(BackupInput(path: path)).0.description
+    }
+
+    /// Checks every chunk and the final tag with a backup key from a recovery key file; no vault
+    /// is opened, so nothing is logged (``verifyBackup(_:progress:)`` logs in the vault).
+    public static func verifyBackup(_ path: String, key: BackupKey, progress: (@Sendable (BackupProgress) -> Void)? = nil) throws -> BackupReport {
+        try BackupStream.read(path, key: key, sink: nil, progress: progress)
+    }
+
+    /// Restores a backup into a vault file at `target`.
+    ///
+    /// The snapshot is decrypted into a temporary file beside `target`, chunk by chunk; it is
+    /// checked (every chunk and the final tag, SQLite `integrity_check`, the vault id, known schema
+    /// migrations, the whole audit chain), opened as `principal` with its existing credential,
+    /// which the restored policy must allow `vault.restore`, and the restore is logged in it. Only
+    /// then is it renamed to `target`. On any failure nothing is left behind and `target` is
+    /// untouched.
+    ///
+    /// - Parameters:
+    ///   - force: Replace an existing vault at `target` (its `-wal` and `-shm` files are removed).
+    ///     Stop every process using it first.
+    /// - Throws: ``VaultError`` `.conflict` when `target` exists without `force`, `.integrity`,
+    ///   `.badCredential` (wrong backup key, or the credential does not unlock `principal`),
+    ///   `.unsupported` for a newer format, `.accessDenied`.
+    public static func restoreBackup(_ path: String, to target: String, force: Bool = false, key: BackupKey, principal: String,
+                                     credential: Credential, progress: (@Sendable (BackupProgress) -> Void)? = nil) async throws -> RestoreReport {
+        let exists = FileManager.default.fileExists(atPath: target)
+        guard !exists || force else {
+            throw VaultError.conflict("\(target) already exists; pass --force to replace it with the backup")
+        }
+        let temporary = target + ".restoring"
+        func removeTemporary() {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
+        }
+        removeTemporary()  // left by a restore that was killed
+        defer { removeTemporary() }
+        let sink = try OutputFile(creating: temporary)
+        let report = try await Task.detached { try BackupStream.read(path, key: key, sink: sink, progress: progress) }.value
+        try sink.syncAndClose()
+        try VaultDatabase.checkRestored(path: temporary, vaultID: key.vaultID)
+        _ = try await verifyAuditLog(at: temporary)
+        let restored = try await open(at: temporary, principal: principal, credential: credential)
+        do {
+            try await restored.perform(AccessRequest(.restore)) { _, note in
+                note.target = "vault:\(Hex.encode(key.vaultID))"
+                note.detail = "restored from backup \((path as NSString).lastPathComponent) created \(report.header.createdAt)"
+            }
+            try await restored.checkpoint()
+            try restored.close()
+        } catch {
+            try? restored.close()
+            throw error
+        }
+        let entries = try await verifyAuditLog(at: temporary).entries
+        if exists {
+            for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: target + suffix) }
+        }
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
+        guard rename(temporary, target) == 0 else {
+            throw VaultError.io("cannot move the restored vault into place at \(target): \(String(cString: strerror(errno)))")
+        }
+        OutputFile.syncDirectory(of: target)
+        return RestoreReport(backup: report, restoredTo: target, auditEntries: entries, replacedExisting: exists)
+    }
+
+    /// The backup public key as this principal's keyring holds it: granted as such (`vault.backup`)
+    /// or derived from the backup key (custodians).
+    static func backupRecipient(_ keyring: Keyring, vaultID: [UInt8]) throws -> BackupRecipient {
+        if let (key, version) = keyring.currentKey(field: KeyScope.vaultWide, purpose: .backup) {
+            return BackupRecipient(vaultID: vaultID, version: version, publicKey: try WriteKeyPair.derive(from: key).publicKey)
+        }
+        if let (key, version) = keyring.currentKey(field: KeyScope.vaultWide, purpose: .backupPublic) {
+            return BackupRecipient(vaultID: vaultID, version: version, publicKey: key.withUnsafeBytes { Array($0) })
+        }
+        throw VaultError.accessDenied("access denied: this principal holds no backup key; a key custodian must run `cvault policy apply` (vaults made before backups existed get their backup key at a custodian's first `cvault backup create`)")
+    }
+
+    /// Creates the vault's backup key if it has none (vaults made before backups existed), and
+    /// grants it (and its public half) to every principal whose role needs them.
+    private func ensureBackupKey() async throws {
+        guard !keyring.existingScopes.contains(where: { $0.field == KeyScope.vaultWide && $0.purpose == .backup }) else { return }
+        var all: [KeyScope: SecretBytes] = [:]
+        for scope in keyring.scopes { all[scope] = keyring.key(scope) }
+        let fresh = try SecretBytes(randomCount: 32)
+        all[BackupKey.scope] = fresh
+        let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: Keyring(keys: all, existingScopes: []))
+        try await perform(AccessRequest(.principalsManage)) { [policy] db, note in
+            note.target = "keys:vault/backup"
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM data_keys WHERE field = ? AND purpose = ?",
+                                   arguments: [KeyScope.vaultWide, KeyPurpose.backup.rawValue]) == 0 else {
+                note.detail = "backup key already created by another process"
+                return
+            }
+            try KeyProvisioner.recordKeys([BackupKey.scope: fresh], db: db, now: Timestamps.now())
+            var granted = 0
+            for record in try PrincipalRecord.fetchAll(db) {
+                granted += try provisioner.provision(record, role: policy.role(record.role), db: db).added
+            }
+            note.detail = "backup key created: \(granted) grants"
+        }
+    }
+}
+
+extension Keyring {
+    /// Whether this keyring holds the root signing key, that is, belongs to a key custodian.
+    var isCustodian: Bool { key(KeyScope(field: KeyScope.vaultWide, purpose: .root, version: 1)) != nil }
+}
