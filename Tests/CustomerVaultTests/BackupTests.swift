@@ -197,13 +197,22 @@ struct BackupTests {
     /// Backs up, restores to a new path, and checks every table is identical and the restored
     /// vault opens with the principals' existing credentials.
     static func roundTrip(_ fixture: RoleFixture, chunkSize: Int = chunk) async throws {
+        try await roundTrip(admin: fixture.admin, adminKey: try Credential.keyFile(at: fixture.adminKeyFile()), directory: fixture.directory,
+                            chunkSize: chunkSize)
+        let target = fixture.directory.path("restored.vault")
+        let support = try await CustomerVault.open(at: target, principal: "support", credential: .keyFile(SecretBytes(copying: [UInt8](Data(contentsOf: URL(fileURLWithPath: fixture.writeKeyFile("support")))))))
+        defer { try? support.close() }
+        _ = try await support.withPurpose("support_ticket").findCustomers(field: "email", equalTo: RoleFixture.canary["email"]!)
+    }
+
+    static func roundTrip(admin: CustomerVault, adminKey: Credential, directory: TemporaryDirectory, chunkSize: Int = chunk) async throws {
+        let fixture = (admin: admin, path: admin.path, directory: directory)
         let file = fixture.directory.path("round.cvbackup")
         try? FileManager.default.removeItem(atPath: file)
         _ = try await fixture.admin.createBackup(to: file, chunkSize: chunkSize, progress: nil)
         let target = fixture.directory.path("restored.vault")
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: target + suffix) }
         let key = try await fixture.admin.backupKey(for: file)
-        let adminKey = try Credential.keyFile(at: fixture.adminKeyFile())
         let report = try await CustomerVault.restoreBackup(file, to: target, key: key, principal: "admin", credential: adminKey)
         let restoredEntries = try auditCount(target)
         #expect(report.auditEntries == restoredEntries)
@@ -222,14 +231,20 @@ struct BackupTests {
         let before = try await fixture.admin.listCustomers(limit: 10_000)
         let after = try await reopened.listCustomers(limit: 10_000)
         #expect(before.map(\.fields) == after.map(\.fields))
-        let support = try await CustomerVault.open(at: target, principal: "support", credential: .keyFile(SecretBytes(copying: [UInt8](Data(contentsOf: URL(fileURLWithPath: fixture.writeKeyFile("support")))))))
-        defer { try? support.close() }
-        _ = try await support.withPurpose("support_ticket").findCustomers(field: "email", equalTo: RoleFixture.canary["email"]!)
     }
 
-    @Test("round trips are identical: a fresh vault, Unicode-heavy values, and a vault in the middle of a rotation")
+    @Test("round trips are identical: an empty vault, one record, principals of every role, Unicode-heavy values, a vault mid-rotation")
     func roundTrips() async throws {
-        // A fresh vault: principals and canaries only.
+        // An empty vault (no customer at all), then the same vault with one record.
+        let directory = try TemporaryDirectory()
+        let adminKey = try SecretBytes(randomCount: 32)
+        let empty = try await CustomerVault.create(at: directory.path("empty.vault"), schema: Fixtures.schema(), administrator: "admin",
+                                                   credential: .keyFile(adminKey))
+        try await Self.roundTrip(admin: empty, adminKey: .keyFile(adminKey), directory: directory)
+        _ = try await empty.addCustomer(Fixtures.customer(1))
+        try await Self.roundTrip(admin: empty, adminKey: .keyFile(adminKey), directory: directory)
+
+        // A principal of every shipped role, canaries, history.
         try await Self.roundTrip(try await RoleFixture.make())
 
         // Unicode-heavy values in every script we could think of.

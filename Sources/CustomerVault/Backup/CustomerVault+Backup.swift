@@ -14,7 +14,7 @@ public struct RestoreReport: Sendable, Equatable, Codable {
 extension CustomerVault {
     /// Writes an encrypted backup of the whole vault to `path` (action `vault.backup`).
     ///
-    /// A consistent snapshot (`VACUUM INTO`, on a reader: writers go on) is streamed into one
+    /// A consistent snapshot (SQLite's online backup API on a reader: writers go on) is streamed into one
     /// file sealed to the vault's backup public key, so a role allowed only `vault.backup` makes
     /// backups it cannot open. The file appears at `path` only once complete and synced. The
     /// access log records the start (inside the snapshot) and the result.
@@ -168,7 +168,7 @@ extension CustomerVault {
         let report = try await Task.detached { try BackupStream.read(path, key: key, sink: sink, progress: progress) }.value
         try sink.syncAndClose()
         try VaultDatabase.checkRestored(path: temporary, vaultID: key.vaultID)
-        _ = try await verifyAuditLog(at: temporary)
+        let verified = try await verifyAuditLog(at: temporary)
         let restored = try await open(at: temporary, principal: principal, credential: credential)
         do {
             try await restored.perform(AccessRequest(.restore)) { _, note in
@@ -181,7 +181,8 @@ extension CustomerVault {
             try? restored.close()
             throw error
         }
-        let entries = try await verifyAuditLog(at: temporary).entries
+        // The chain was verified above; the restore appended one entry to it.
+        let entries = verified.entries + 1
         if exists {
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: target + suffix) }
         }

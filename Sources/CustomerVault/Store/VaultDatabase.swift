@@ -81,12 +81,15 @@ enum VaultDatabase {
         }
     }
 
-    /// Writes a consistent snapshot of the vault into the new, empty file at `path` with
-    /// `VACUUM INTO`, on a reader connection: it sees the database as of its start (every
-    /// committed transaction, no half one) while writers go on. Freed pages are not copied.
+    /// Writes a consistent snapshot of the vault into the new, empty file at `path` with SQLite's
+    /// online backup API, from a reader connection inside one read transaction: it sees every
+    /// transaction committed before it started and none after, while writers go on. (Faster than
+    /// `VACUUM INTO`, which rebuilds every B-tree; freed pages are copied, zeroed by `secure_delete`.)
     static func snapshot(_ pool: DatabasePool, to path: String) throws {
         do {
-            try pool.unsafeRead { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+            let destination = try DatabaseQueue(path: path)
+            defer { try? destination.close() }
+            try pool.backup(to: destination)
         } catch {
             throw VaultError.io("cannot take a snapshot of the vault: \(describe(error))")
         }
