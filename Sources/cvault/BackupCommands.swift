@@ -115,6 +115,8 @@ extension CVault.BackupCommand {
         @Option(help: ArgumentHelp("Where to write the restored vault.", valueName: "path")) var to: String
         @Flag(help: "Replace an existing vault at --to.") var force = false
         @Option(help: ArgumentHelp("A recovery key file from `cvault backup export-key`.", valueName: "file")) var backupKeyFile: String?
+        @Option(name: .customLong("ledger"), help: ArgumentHelp("An erasure ledger file to re-apply (repeatable); PATH.erasures and the source vault's are read anyway.", valueName: "file"))
+        var ledgers: [String] = []
 
         func run() async throws {
             _ = try CustomerVault.inspectBackup(file)  // a missing or foreign file fails before any prompt
@@ -128,11 +130,17 @@ extension CVault.BackupCommand {
                 key = try await source.backupKey(for: file)
             }
             let bar = ProgressBar(label: "restore")
+            var ledgers = ledgers
+            if backupKeyFile == nil, let source = try? global.vaultPath, source != to,
+               FileManager.default.fileExists(atPath: source + ".erasures") {
+                ledgers.append(source + ".erasures")
+            }
             let report = try await CustomerVault.restoreBackup(file, to: to, force: force, key: key, principal: global.principalName,
-                                                               credential: credential) { bar.update(bytes: $0.done, of: $0.total) }
+                                                               credential: credential, ledgers: ledgers) { bar.update(bytes: $0.done, of: $0.total) }
             bar.finish()
             if global.json { try Output.json(report); return }
-            Output.line("restored \(file) to \(to): \(report.backup.chunks) chunks, access log of \(report.auditEntries) entries verified\(report.replacedExisting ? " (replaced the vault that was there)" : "")")
+            Output.line("restored \(file) to \(to): \(report.backup.chunks) chunks, access log of \(report.auditEntries) entries verified, "
+                        + "\(report.erasuresReapplied) erasures re-applied\(report.replacedExisting ? " (replaced the vault that was there)" : "")")
         }
     }
 

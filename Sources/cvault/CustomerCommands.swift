@@ -7,7 +7,8 @@ extension CVault {
         static let configuration = CommandConfiguration(
             commandName: "customer",
             abstract: "Add, read, search, change and delete customers.",
-            subcommands: [Add.self, Get.self, Find.self, Update.self, Delete.self, List.self, History.self, Behaviour.self])
+            subcommands: [Add.self, Get.self, Find.self, Update.self, Delete.self, List.self, History.self, Behaviour.self,
+                          Erase.self, ExportSubject.self])
     }
 }
 
@@ -145,6 +146,78 @@ extension CVault.CustomerCommand {
             let vault = try await global.openVault()
             try await vault.deleteCustomer(id)
             if global.json { try Output.json(["deleted": id]) } else { Output.line("deleted customer \(id)") }
+        }
+    }
+
+    struct Erase: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Erase a customer for good (subject.erase; role dpo, with a purpose) and print the receipt.",
+            discussion: """
+                Removes every personal value, blind-index entry, interaction and behaviour counter of the \
+                customer; transactions are kept pseudonymised or removed as the policy's erasure.transactions \
+                says. The erasure is recorded, without personal data, in the vault's ledger and in the file \
+                VAULT.erasures beside it: keep that file with your backups. Restoring a backup taken before the \
+                erasure applies it again, so the person never comes back.
+
+                Example:
+                  cvault customer erase 42 --principal dpo --purpose subject_request --reason "request 2026-117"
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Customer id.") var id: Int64
+
+        func run() async throws {
+            let vault = try await global.openVault()
+            let receipt = try await vault.eraseCustomer(id)
+            if global.json { try Output.json(receipt); return }
+            let entry = receipt.entry
+            Output.line("""
+                erasure receipt
+                  vault         \(entry.vaultID)
+                  customer      \(entry.customer)
+                  erased at     \(entry.erasedAt) by \(entry.principal)\(entry.purpose.map { " for \($0)" } ?? "")
+                  removed       \(entry.removed.sealedValues) sealed values, \(entry.removed.indexEntries) index entries, \(entry.removed.interactions) interactions, behaviour \(entry.removed.behaviour)
+                  transactions  \(entry.removed.transactions) \(entry.transactions.replacingOccurrences(of: "_", with: " "))
+                  ledger        \(receipt.ledgerFile ?? "inside the vault only")
+                  WAL cleared   \(receipt.walCleared ? "yes" : "no")
+                """)
+            if let warning = receipt.warning { Output.note(warning) }
+        }
+    }
+
+    struct ExportSubject: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export-subject",
+            abstract: "Everything the vault holds about one person, as one JSON document (subject.export).",
+            discussion: """
+                Fields, consents, transactions, interactions, behaviour counters and the access-log entries about \
+                the person, in the structure cvault.subject-export.v1 (SECURITY.md). The file is created with \
+                mode 0600 and never overwritten.
+
+                Example:
+                  cvault customer export-subject 42 --output subject-42.json --principal dpo --purpose subject_request
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Customer id.") var id: Int64
+        @Option(help: ArgumentHelp("Write the document here instead of standard output.", valueName: "file")) var output: String?
+
+        func run() async throws {
+            let vault = try await global.openVault()
+            let export = try await vault.exportSubject(id)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let data = try encoder.encode(export)
+            guard let output else {
+                FileHandle.standardOutput.write(data + Data("\n".utf8))
+                return
+            }
+            let fd = open(output, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            guard fd >= 0 else { throw VaultError(.conflict, "cannot create \(output): \(String(cString: strerror(errno)))") }
+            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            try handle.write(contentsOf: data + Data("\n".utf8))
+            try handle.synchronize()
+            Output.note("subject export of customer \(id) written to \(output)")
         }
     }
 

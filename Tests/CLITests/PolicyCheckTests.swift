@@ -344,7 +344,7 @@ struct PolicyCheckTests {
             .appendingPathComponent("../../policies/default.yaml").standardizedFileURL.path
         let result = try cli.run(["policy", "check", file])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("\(file): ok (7 roles, 4 purposes)"), "\(result.stdout)")
+        #expect(result.stdout.contains("\(file): ok (8 roles, 4 purposes)"), "\(result.stdout)")
         #expect(result.stderr.isEmpty, "\(result.stderr)")
     }
 }

@@ -58,6 +58,9 @@ struct DecisionPointCoverageTests {
             "verifyBackup": { _ = try await vault.verifyBackup(file + ".cvbackup") },
             "backupKey": { _ = try await vault.backupKey(for: file + ".cvbackup") },
             "exportBackupKey": { try await vault.exportBackupKey(to: file + ".key") },
+            "eraseCustomer": { _ = try await vault.eraseCustomer(1) },
+            "exportSubject": { _ = try await vault.exportSubject(1) },
+            "erasureLedger": { _ = try await vault.erasureLedger() },
         ]
     }
 

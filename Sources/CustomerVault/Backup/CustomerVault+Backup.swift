@@ -8,6 +8,8 @@ public struct RestoreReport: Sendable, Equatable, Codable {
     public var restoredTo: String
     /// Entries of the restored access log, all verified (the restore's own entry included).
     public var auditEntries: Int64
+    /// Customers erased after the backup was taken, erased again from the ledger.
+    public var erasuresReapplied: Int
     public var replacedExisting: Bool
 }
 
@@ -149,14 +151,34 @@ extension CustomerVault {
     /// - Parameters:
     ///   - force: Replace an existing vault at `target` (its `-wal` and `-shm` files are removed).
     ///     Stop every process using it first.
+    ///   - ledgers: Erasure ledger files (`VAULT.erasures`) to re-apply besides those found
+    ///     automatically: the sidecar of `target` and the ledger inside the vault it replaces.
+    ///     Any erasure the backup predates is applied again before the restore is put in place.
     /// - Throws: ``VaultError`` `.conflict` when `target` exists without `force`, `.integrity`,
     ///   `.badCredential` (wrong backup key, or the credential does not unlock `principal`),
     ///   `.unsupported` for a newer format, `.accessDenied`.
     public static func restoreBackup(_ path: String, to target: String, force: Bool = false, key: BackupKey, principal: String,
-                                     credential: Credential, progress: (@Sendable (BackupProgress) -> Void)? = nil) async throws -> RestoreReport {
+                                     credential: Credential, ledgers: [String] = [],
+                                     progress: (@Sendable (BackupProgress) -> Void)? = nil) async throws -> RestoreReport {
         let exists = FileManager.default.fileExists(atPath: target)
         guard !exists || force else {
             throw VaultError.conflict("\(target) already exists; pass --force to replace it with the backup")
+        }
+        // Erasures the backup may predate: fail closed if a ledger that exists cannot be read.
+        var erasures: [ErasureLedgerEntry] = []
+        for file in [ErasureLedger.sidecar(of: target)] + ledgers {
+            erasures += try ErasureLedger.read(sidecar: file)
+        }
+        if exists {
+            do {
+                let old = try DatabaseQueue(path: target, configuration: { var c = Configuration(); c.readonly = true; return c }())
+                defer { try? old.close() }
+                erasures += try await old.read { db in try ErasureLedger.entries(db, vaultID: Hex.encode(key.vaultID)) }
+            } catch {
+                guard FileManager.default.fileExists(atPath: ErasureLedger.sidecar(of: target)) || !ledgers.isEmpty else {
+                    throw VaultError.integrity("cannot read the erasure ledger of the vault at \(target), which the restore would replace; pass its ledger file (--ledger \(ErasureLedger.sidecar(of: target)))")
+                }
+            }
         }
         let temporary = target + ".restoring"
         func removeTemporary() {
@@ -170,10 +192,14 @@ extension CustomerVault {
         try VaultDatabase.checkRestored(path: temporary, vaultID: key.vaultID)
         let verified = try await verifyAuditLog(at: temporary)
         let restored = try await open(at: temporary, principal: principal, credential: credential)
+        let reapplied: Int
         do {
-            try await restored.perform(AccessRequest(.restore)) { _, note in
+            reapplied = try await restored.perform(AccessRequest(.restore)) { [erasures] db, note in
                 note.target = "vault:\(Hex.encode(key.vaultID))"
-                note.detail = "restored from backup \((path as NSString).lastPathComponent) created \(report.header.createdAt)"
+                let count = try reapplyErasures(erasures, vaultID: Hex.encode(key.vaultID), db: db)
+                note.detail = "restored from backup \((path as NSString).lastPathComponent) created \(report.header.createdAt); "
+                    + "\(count) erasures re-applied from the ledger"
+                return count
             }
             try await restored.checkpoint()
             try restored.close()
@@ -191,7 +217,22 @@ extension CustomerVault {
             throw VaultError.io("cannot move the restored vault into place at \(target): \(String(cString: strerror(errno)))")
         }
         OutputFile.syncDirectory(of: target)
-        return RestoreReport(backup: report, restoredTo: target, auditEntries: entries, replacedExisting: exists)
+        try rewriteSidecar(of: target, vaultID: Hex.encode(key.vaultID))
+        return RestoreReport(backup: report, restoredTo: target, auditEntries: entries, erasuresReapplied: reapplied, replacedExisting: exists)
+    }
+
+    /// Makes the sidecar ledger beside a restored vault equal to the ledger inside it.
+    private static func rewriteSidecar(of vaultPath: String, vaultID: String) throws {
+        let queue = try DatabaseQueue(path: vaultPath, configuration: { var c = Configuration(); c.readonly = true; return c }())
+        let entries = try queue.read { db in try ErasureLedger.entries(db, vaultID: vaultID) }
+        try queue.close()
+        let sidecar = ErasureLedger.sidecar(of: vaultPath)
+        guard !entries.isEmpty || FileManager.default.fileExists(atPath: sidecar) else { return }
+        let fresh = sidecar + ".new"
+        try? FileManager.default.removeItem(atPath: fresh)
+        try ErasureLedger.append(entries, toSidecar: fresh)
+        if entries.isEmpty { try OutputFile(creating: fresh).syncAndClose() }
+        guard rename(fresh, sidecar) == 0 else { throw VaultError.io("cannot update the erasure ledger \(sidecar)") }
     }
 
     /// The backup public key as this principal's keyring holds it: granted as such (`vault.backup`)

@@ -28,12 +28,18 @@ extension Policy {
 #            { attribute: marketing_consent, equals: "true" } with a fixed value. Rows that fail are
 #            invisible: left out of searches, lists and exports, and "not found" when asked for by id.
 #
+# erasure.transactions: what `cvault customer erase` does with the customer's transactions:
+#            keep_pseudonymised (kept for accounting, with no personal value, owned by the erased id) or remove.
+#
 # Keys enforce the views, not only code: each principal's keyring holds the seal key of a field only
 # for `view: plain`, the mask key only for `masked`, the index key only for `search` (or `write` on a
 # searchable field, to refuse duplicates), and for a write without a plain view only a public key to
 # seal to. A role allowed principals.manage is a key custodian and holds every key. Purposes and row
 # conditions are enforced by the library's code (see SECURITY.md, "Policies and keys").
 format: 1
+
+erasure:
+  transactions: keep_pseudonymised
 
 purposes:
   support_ticket: Answering a request the customer made (ticket, call, chat)

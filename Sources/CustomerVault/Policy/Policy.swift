@@ -97,6 +97,9 @@ public struct Policy: Sendable, Equatable {
     /// Accepted purposes and what each means.
     public var purposes: [String: String]
     public var roles: [String: RolePolicy]
+    /// What erasing a customer does with their transactions: keep them pseudonymised (no personal
+    /// value, owned by the erased customer's id; for accounting) or remove them.
+    public var erasureKeepsTransactions = true
     /// The YAML source as stored.
     public var source: String
 

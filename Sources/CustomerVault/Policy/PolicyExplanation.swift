@@ -59,7 +59,7 @@ extension CustomerVault {
                     explanation.search = grant.search
                 }
                 if let customerID {
-                    guard let json = try String.fetchOne(db, sql: "SELECT attributes FROM customers WHERE id = ?", arguments: [customerID]) else {
+                    guard let json = try String.fetchOne(db, sql: "SELECT attributes FROM customers WHERE id = ? AND erased_at IS NULL", arguments: [customerID]) else {
                         throw VaultError.notFound("no customer \(customerID)")
                     }
                     let attributes = try RecordCodec.decodeAttributes(json, entity: .customers, id: customerID)

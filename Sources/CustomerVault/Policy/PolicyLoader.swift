@@ -58,8 +58,19 @@ struct PolicyLoader {
                 policy.purposes = try loadPurposes(value)
             case "roles":
                 rolesNode = value
+            case "erasure":
+                for (option, optionNode, optionValue) in try reader.mapping(value, "erasure") {
+                    guard option == "transactions" else {
+                        throw reader.error(at: optionNode, "unknown key '\(Self.shown(option))' in erasure (expected transactions)")
+                    }
+                    switch try reader.string(optionValue, "erasure.transactions") {
+                    case "keep_pseudonymised": policy.erasureKeepsTransactions = true
+                    case "remove": policy.erasureKeepsTransactions = false
+                    case let other: throw reader.error(at: optionValue, "erasure.transactions is keep_pseudonymised or remove, not '\(Self.shown(other))'")
+                    }
+                }
             default:
-                throw reader.error(at: keyNode, "unknown key '\(key)' (expected format, purposes, roles)")
+                throw reader.error(at: keyNode, "unknown key '\(key)' (expected format, purposes, roles, erasure)")
             }
         }
         guard sawFormat else { throw reader.error(at: root, "missing 'format: \(Policy.supportedFormat)'") }

@@ -218,6 +218,24 @@ enum Migrations {
             // Rotation walks sealed_values in primary-key order; this index only cost every write.
             try db.execute(sql: "DROP INDEX sealed_values_by_key")
         }
+        migrator.registerMigration("v6-erasure") { db in
+            try db.execute(sql: """
+                -- An erased customer stays as a row without any personal value or attribute, so
+                -- retained transactions keep a (pseudonymous) owner and the id is never reused.
+                ALTER TABLE customers ADD COLUMN erased_at TEXT;
+
+                -- Erasures, without personal data: re-applied to any older backup that is restored.
+                CREATE TABLE erasure_ledger (
+                    seq          INTEGER PRIMARY KEY,
+                    customer_id  INTEGER NOT NULL UNIQUE,
+                    erased_at    TEXT NOT NULL,
+                    principal    TEXT NOT NULL,
+                    purpose      TEXT,
+                    transactions TEXT NOT NULL,
+                    removed      TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -64,7 +64,7 @@ extension CustomerVault {
     /// Plain attributes of a customer the decision admits; nil when absent or outside its rows.
     static func visibleAttributes(_ id: Int64, note: AuditNote, db: Database) throws -> (attributes: [String: String], row: Row)? {
         guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT created_at, updated_at, attributes FROM customers WHERE id = ?"), arguments: [id]) else {
+            db.cachedStatement(sql: "SELECT created_at, updated_at, attributes FROM customers WHERE id = ? AND erased_at IS NULL"), arguments: [id]) else {
             return nil
         }
         let attributes = try RecordCodec.decodeAttributes(row["attributes"], entity: .customers, id: id)
@@ -159,7 +159,7 @@ extension CustomerVault {
         var records: [CustomerRecord] = []
         var cursor = after
         while records.count < limit {
-            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?", arguments: [cursor, limit])
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM customers WHERE id > ? AND erased_at IS NULL ORDER BY id LIMIT ?", arguments: [cursor, limit])
             guard let last = ids.last else { break }
             cursor = last
             for id in ids where records.count < limit {

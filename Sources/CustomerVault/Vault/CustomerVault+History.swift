@@ -34,7 +34,7 @@ extension CustomerVault {
 
     static func insertHistory(_ entity: Entity, customerID: Int64, values: [String: String], codec: RecordCodec, today: String,
                               now: String = Timestamps.now(), db: Database) throws -> Int64 {
-        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customers WHERE id = ?"), arguments: [customerID]) == true else {
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customers WHERE id = ? AND erased_at IS NULL"), arguments: [customerID]) == true else {
             throw VaultError.notFound("no customer \(customerID)")
         }
         let record = try codec.prepare(values, entity: entity, recordID: try RecordCodec.nextRecordID(entity, db: db), today: today)
@@ -49,14 +49,19 @@ extension CustomerVault {
         return try await perform(AccessRequest(action)) { db, note in
             note.target = "customers:\(customerID)"
             guard try Self.visibleAttributes(customerID, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
-            let rows = try Row.fetchAll(db, sql: "SELECT id, attributes FROM \(entity.rawValue) WHERE customer_id = ? ORDER BY id",
-                                        arguments: [customerID])
-            return try rows.map { row in
-                let id: Int64 = row["id"]
-                var fields = try RecordCodec.decodeAttributes(row["attributes"], entity: entity, id: id)
-                fields.merge(try note.codec.readSealed(entity: entity, recordID: id, db: db).values) { _, sealed in sealed }
-                return HistoryRecord(id: id, customerID: customerID, fields: fields)
-            }
+            return try Self.loadHistory(entity, customerID: customerID, note: note, db: db)
+        }
+    }
+
+    /// A customer's transactions or interactions, opened in the decision's views.
+    static func loadHistory(_ entity: Entity, customerID: Int64, note: AuditNote, db: Database) throws -> [HistoryRecord] {
+        let rows = try Row.fetchAll(db, sql: "SELECT id, attributes FROM \(entity.rawValue) WHERE customer_id = ? ORDER BY id",
+                                    arguments: [customerID])
+        return try rows.map { row in
+            let id: Int64 = row["id"]
+            var fields = try RecordCodec.decodeAttributes(row["attributes"], entity: entity, id: id)
+            fields.merge(try note.codec.readSealed(entity: entity, recordID: id, db: db).values) { _, sealed in sealed }
+            return HistoryRecord(id: id, customerID: customerID, fields: fields)
         }
     }
 

@@ -19,7 +19,7 @@ extension CustomerVault {
             var report = AggregateReport()
             var admitted = Set<Int64>()
             let restricted = !note.decision.rows.isUnrestricted
-            let customers = try Row.fetchCursor(db, sql: "SELECT id, attributes FROM customers")
+            let customers = try Row.fetchCursor(db, sql: "SELECT id, attributes FROM customers WHERE erased_at IS NULL")
             while let row = try customers.next() {
                 let id: Int64 = row["id"]
                 let attributes = try RecordCodec.decodeAttributes(row["attributes"], entity: .customers, id: id)
@@ -57,9 +57,9 @@ extension CustomerVault {
     public func customerCount() async throws -> Int {
         try await perform(AccessRequest(.reportAggregate)) { db, note in
             note.target = "aggregate"
-            guard !note.decision.rows.isUnrestricted else { return try Int.fetchOne(db, sql: "SELECT count(*) FROM customers") ?? 0 }
+            guard !note.decision.rows.isUnrestricted else { return try Int.fetchOne(db, sql: "SELECT count(*) FROM customers WHERE erased_at IS NULL") ?? 0 }
             var count = 0
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, attributes FROM customers")
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, attributes FROM customers WHERE erased_at IS NULL")
             while let row = try rows.next() {
                 let attributes = try RecordCodec.decodeAttributes(row["attributes"], entity: .customers, id: row["id"])
                 if note.admits(customerAttributes: attributes) { count += 1 }

@@ -1,0 +1,54 @@
+import ArgumentParser
+import CustomerVault
+import Foundation
+
+extension CVault {
+    struct ErasuresCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "erasures",
+            abstract: "Show or export the erasure ledger (audit.read): ids and times, no personal data.",
+            discussion: """
+                Every `cvault customer erase` is recorded in the vault and in VAULT.erasures beside it. A restore \\
+                re-applies the ledger, so keep a copy with your backups: `cvault erasures export --output FILE`, \\
+                then `cvault backup restore … --ledger FILE`.
+                """,
+            subcommands: [List.self, Export.self])
+    }
+}
+
+extension CVault.ErasuresCommand {
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the erasures recorded in the vault.")
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() async throws {
+            let entries = try await global.openVault().erasureLedger()
+            if global.json { try Output.json(entries); return }
+            if entries.isEmpty { Output.line("no erasure recorded"); return }
+            for entry in entries {
+                Output.line("customer \(entry.customer)\terased \(entry.erasedAt)\tby \(entry.principal)\(entry.purpose.map { " (\($0))" } ?? "")\ttransactions \(entry.transactions)")
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write the ledger as a ledger file (JSON Lines) for `backup restore --ledger`.")
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("The ledger file to create (never overwritten).", valueName: "file")) var output: String
+
+        func run() async throws {
+            let entries = try await global.openVault().erasureLedger()
+            guard !FileManager.default.fileExists(atPath: output) else { throw VaultError(.conflict, "\(output) already exists") }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            var data = Data()
+            for entry in entries { data += try encoder.encode(entry) + Data("\n".utf8) }
+            guard FileManager.default.createFile(atPath: output, contents: data, attributes: [.posixPermissions: 0o600]) else {
+                throw VaultError(.io, "cannot create \(output)")
+            }
+            Output.line("\(entries.count) erasures written to \(output)")
+        }
+    }
+}
