@@ -61,6 +61,7 @@ struct DecisionPointCoverageTests {
             "eraseCustomer": { _ = try await vault.eraseCustomer(1) },
             "exportSubject": { _ = try await vault.exportSubject(1) },
             "erasureLedger": { _ = try await vault.erasureLedger() },
+            "applyRetention": { _ = try await vault.applyRetention(dryRun: true) },
         ]
     }
 

@@ -153,4 +153,62 @@ struct PrivacyTests {
         #expect(await VaultError.caught { _ = try await fixture.open("support", purpose: "support_ticket").exportSubject(id) }?.code == .accessDenied)
         #expect(try await fixture.admin.auditLog(filter: AuditFilter(customer: id, action: "subject.export"), limit: 10).count == 1)
     }
+
+    @Test("retention: a dry run counts exactly what the run removes, nothing inside retention is removed, and a second dry run finds nothing")
+    func retention() async throws {
+        let fixture = try await RoleFixture.make()
+        let now = Date()
+        func ago(days: Int) -> String { Timestamps.instant(now.addingTimeInterval(-Double(days) * 86_400)) }
+        var active: [Int64] = [], inactive: [Int64] = []
+        for n in 0..<30 {
+            let id = try await fixture.admin.addCustomer(Fixtures.customer(3_000 + n))
+            let old = n >= 20
+            if old { inactive.append(id) } else { active.append(id) }
+            _ = try await fixture.admin.addHistory(.interactions, customerID: id, values: [
+                "occurred_at": ago(days: old ? 2_200 : n * 30), "channel": "email", "summary": "contact \(n)"])
+            _ = try await fixture.admin.addHistory(.transactions, customerID: id, values: [
+                "order_id": "R-\(n)", "order_time": ago(days: old ? 2_557 : n * 200), "payment_method": "card", "amount": "1.00", "currency": "EUR"])
+        }
+        let sixYearsAgo = ago(days: 2_200)
+        try Fixtures.rawWrite(fixture.path) { db in
+            try db.execute(sql: "UPDATE customers SET updated_at = ? WHERE id IN (\(inactive.map(String.init).joined(separator: ",")))", arguments: [sixYearsAgo])
+        }
+        // Shipped periods: interactions 2y, transactions 10y, inactive customers 5y. By construction:
+        // the 10 inactive customers' interactions (6 years old), one transaction (n = 19: 3,800 days),
+        // and the 10 inactive customers.
+        let expected: [RetentionKind: Int] = [.interactions: 10, .transactions: 1, .inactiveCustomers: 10]
+        let path = fixture.path
+        func counts() throws -> (interactions: Int, transactions: Int, customers: Int) {
+            try DatabaseQueue(path: path).read { db in
+                (try Int.fetchOne(db, sql: "SELECT count(*) FROM interactions") ?? -1,
+                 try Int.fetchOne(db, sql: "SELECT count(*) FROM transactions") ?? -1,
+                 try Int.fetchOne(db, sql: "SELECT count(*) FROM customers WHERE erased_at IS NULL") ?? -1)
+            }
+        }
+        let before = try counts()
+        let dpo = try await fixture.open("dpo", purpose: "legal_request")
+        let dry = try await dpo.applyRetention(dryRun: true, asOf: now)
+        #expect(Dictionary(uniqueKeysWithValues: dry.items.map { ($0.kind, $0.count) }) == expected)
+        #expect(try counts() == before, "a dry run changes nothing")
+        let applied = try await dpo.applyRetention(dryRun: false, asOf: now)
+        #expect(applied.items.map(\.count) == dry.items.map(\.count))
+        let after = try counts()
+        #expect(after.interactions == before.interactions - 10 && after.transactions == before.transactions - 1 && after.customers == before.customers - 10)
+        // What is left is all inside retention, and the erased are exactly the inactive customers.
+        let cutoffs = Dictionary(uniqueKeysWithValues: applied.items.map { ($0.kind, $0.cutoff) })
+        let left = try await DatabaseQueue(path: fixture.path).read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM interactions WHERE json_extract(attributes, '$.occurred_at') < ?",
+                              arguments: [cutoffs[.interactions]!]) ?? -1,
+             try Int.fetchOne(db, sql: "SELECT count(*) FROM transactions WHERE json_extract(attributes, '$.order_time') < ?",
+                              arguments: [cutoffs[.transactions]!]) ?? -1,
+             Set(try Int64.fetchAll(db, sql: "SELECT id FROM customers WHERE erased_at IS NOT NULL")))
+        }
+        #expect(left.0 == 0 && left.1 == 0)
+        #expect(left.2 == Set(inactive))
+        for id in active { #expect(try await fixture.admin.customer(id).fields["email"] != nil) }
+        #expect(Set(try await fixture.admin.erasureLedger().map(\.customer)) == Set(inactive))
+        #expect(try await dpo.applyRetention(dryRun: true, asOf: now).items.allSatisfy { $0.count == 0 })
+        // Roles that may not erase cannot apply retention.
+        #expect(await VaultError.caught { _ = try await fixture.open("support", purpose: "support_ticket").applyRetention(dryRun: true) }?.code == .accessDenied)
+    }
 }

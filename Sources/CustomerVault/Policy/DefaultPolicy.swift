@@ -30,6 +30,9 @@ extension Policy {
 #
 # erasure.transactions: what `cvault customer erase` does with the customer's transactions:
 #            keep_pseudonymised (kept for accounting, with no personal value, owned by the erased id) or remove.
+# retention: how long each kind of data is kept, as Nd, Nm or Ny (`cvault retention apply [--dry-run]`):
+#            interactions (by occurred_at), transactions (by order_time), inactive_customers (no update,
+#            transaction or interaction since; they are erased as by `customer erase`). Unlisted kinds are kept.
 #
 # Keys enforce the views, not only code: each principal's keyring holds the seal key of a field only
 # for `view: plain`, the mask key only for `masked`, the index key only for `search` (or `write` on a
@@ -40,6 +43,11 @@ format: 1
 
 erasure:
   transactions: keep_pseudonymised
+
+retention:
+  interactions: 2y
+  transactions: 10y
+  inactive_customers: 5y
 
 purposes:
   support_ticket: Answering a request the customer made (ticket, call, chat)

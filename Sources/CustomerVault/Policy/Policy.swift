@@ -100,6 +100,8 @@ public struct Policy: Sendable, Equatable {
     /// What erasing a customer does with their transactions: keep them pseudonymised (no personal
     /// value, owned by the erased customer's id; for accounting) or remove them.
     public var erasureKeepsTransactions = true
+    /// How long each kind of data is kept (`cvault retention apply`); absent kinds are kept.
+    public var retention: [RetentionKind: RetentionPeriod] = [:]
     /// The YAML source as stored.
     public var source: String
 

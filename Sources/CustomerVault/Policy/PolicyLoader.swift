@@ -69,8 +69,19 @@ struct PolicyLoader {
                     case let other: throw reader.error(at: optionValue, "erasure.transactions is keep_pseudonymised or remove, not '\(Self.shown(other))'")
                     }
                 }
+            case "retention":
+                for (kindName, kindNode, periodNode) in try reader.mapping(value, "retention") {
+                    guard let kind = RetentionKind(rawValue: kindName) else {
+                        throw reader.error(at: kindNode, "unknown retention kind '\(Self.shown(kindName))' (expected \(RetentionKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    let text = try reader.string(periodNode, "retention.\(kindName)")
+                    guard let period = RetentionPeriod.parse(text) else {
+                        throw reader.error(at: periodNode, "retention.\(kindName) must be a period such as 90d, 18m or 2y, not '\(Self.shown(text))'")
+                    }
+                    policy.retention[kind] = period
+                }
             default:
-                throw reader.error(at: keyNode, "unknown key '\(key)' (expected format, purposes, roles, erasure)")
+                throw reader.error(at: keyNode, "unknown key '\(key)' (expected format, purposes, roles, erasure, retention)")
             }
         }
         guard sawFormat else { throw reader.error(at: root, "missing 'format: \(Policy.supportedFormat)'") }

@@ -1,0 +1,125 @@
+import Foundation
+import GRDB
+
+/// What a retention period applies to.
+public enum RetentionKind: String, Sendable, CaseIterable, Codable {
+    /// Interactions, by `occurred_at`: removed with their free text.
+    case interactions
+    /// Transactions, by `order_time`: removed.
+    case transactions
+    /// Customers with no update, transaction or interaction since the cutoff: erased (ledger).
+    case inactiveCustomers = "inactive_customers"
+}
+
+/// A period such as `2y`, `18m` or `90d`, counted back from a moment in UTC.
+public struct RetentionPeriod: Sendable, Equatable, Codable, CustomStringConvertible {
+    public enum Unit: String, Sendable, Codable { case days = "d", months = "m", years = "y" }
+    public var count: Int
+    public var unit: Unit
+
+    public var description: String { "\(count)\(unit.rawValue)" }
+
+    /// Parses `<n>d`, `<n>m` or `<n>y` with 1 ≤ n ≤ 100 years' worth.
+    static func parse(_ text: String) -> RetentionPeriod? {
+        guard let last = text.last, let unit = Unit(rawValue: String(last)), let count = Int(text.dropLast()), count > 0 else { return nil }
+        let limit = switch unit { case .days: 36_500; case .months: 1_200; case .years: 100 }
+        return count <= limit ? RetentionPeriod(count: count, unit: unit) : nil
+    }
+
+    /// The instant `count` units before `now`, as the vault stores instants.
+    func cutoff(from now: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let component: Calendar.Component = switch unit { case .days: .day; case .months: .month; case .years: .year }
+        return Timestamps.instant(calendar.date(byAdding: component, value: -count, to: now) ?? now)
+    }
+}
+
+/// What retention removed, or would remove with `dryRun`.
+public struct RetentionReport: Sendable, Equatable, Codable {
+    public struct Item: Sendable, Equatable, Codable {
+        public var kind: RetentionKind
+        public var period: String
+        /// Records older than this instant fall out of retention.
+        public var cutoff: String
+        public var count: Int
+    }
+
+    public var dryRun: Bool
+    public var asOf: String
+    public var items: [Item]
+}
+
+extension CustomerVault {
+    /// Applies the policy's retention periods (action `subject.erase`, as removing personal data;
+    /// roles with row conditions are refused, since retention covers every customer). With
+    /// `dryRun` it counts and changes nothing; both use the same selection, so the counts agree.
+    /// Inactive customers are erased like `eraseCustomer` (ledger included).
+    public func applyRetention(dryRun: Bool) async throws -> RetentionReport {
+        try await applyRetention(dryRun: dryRun, asOf: Date())
+    }
+
+    /// ``applyRetention(dryRun:)`` as of another moment (tests compare a dry run and a run at one instant).
+    func applyRetention(dryRun: Bool, asOf now: Date) async throws -> RetentionReport {
+        let rules = policy.retention
+        let report = try await perform(AccessRequest(.subjectErase)) { [policy, principal, purpose, vaultIDBytes] db, note in
+            note.target = "retention"
+            guard note.decision.rows.isUnrestricted else {
+                throw VaultError.accessDenied("access denied: retention covers every customer; a role with row conditions cannot apply it")
+            }
+            var report = RetentionReport(dryRun: dryRun, asOf: Timestamps.instant(now), items: [])
+            var erased: [ErasureLedgerEntry] = []
+            for kind in RetentionKind.allCases {
+                guard let period = rules[kind] else { continue }
+                let cutoff = period.cutoff(from: now)
+                let ids = try Self.outOfRetention(kind, before: cutoff, db: db)
+                report.items.append(.init(kind: kind, period: period.description, cutoff: cutoff, count: ids.count))
+                guard !dryRun else { continue }
+                switch kind {
+                case .interactions, .transactions:
+                    for batch in stride(from: 0, to: ids.count, by: 500) {
+                        let chunk = ids[batch..<min(ids.count, batch + 500)]
+                        try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE id IN (\(chunk.map(String.init).joined(separator: ",")))")
+                    }
+                case .inactiveCustomers:
+                    let at = Timestamps.now()
+                    for id in ids {
+                        let counts = try Self.applyErasure(id, keepTransactions: policy.erasureKeepsTransactions, at: at, db: db)
+                        let entry = ErasureLedgerEntry(vaultID: Hex.encode(vaultIDBytes), customer: id, erasedAt: at, principal: principal,
+                                                       purpose: purpose ?? "retention", transactions: policy.erasureKeepsTransactions ? "kept_pseudonymised" : "removed",
+                                                       removed: counts)
+                        try ErasureLedger.record(entry, db: db)
+                        erased.append(entry)
+                    }
+                }
+            }
+            note.detail = (dryRun ? "retention dry run: " : "retention applied: ")
+                + (report.items.isEmpty ? "the policy sets no retention period" : report.items.map { "\($0.count) \($0.kind.rawValue) before \($0.cutoff)" }.joined(separator: ", "))
+            return (report, erased)
+        }
+        if !report.1.isEmpty {
+            try? ErasureLedger.append(report.1, toSidecar: ErasureLedger.sidecar(of: path))
+            try? await checkpoint()
+        }
+        return report.0
+    }
+
+    /// Ids of the records of `kind` that fall out of retention at `cutoff`.
+    static func outOfRetention(_ kind: RetentionKind, before cutoff: String, db: Database) throws -> [Int64] {
+        switch kind {
+        case .interactions:
+            return try Int64.fetchAll(db, sql: "SELECT id FROM interactions WHERE json_extract(attributes, '$.occurred_at') < ? ORDER BY id",
+                                      arguments: [cutoff])
+        case .transactions:
+            return try Int64.fetchAll(db, sql: "SELECT id FROM transactions WHERE json_extract(attributes, '$.order_time') < ? ORDER BY id",
+                                      arguments: [cutoff])
+        case .inactiveCustomers:
+            return try Int64.fetchAll(db, sql: """
+                SELECT c.id FROM customers c WHERE c.erased_at IS NULL AND c.updated_at < :cutoff
+                  AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.customer_id = c.id AND json_extract(t.attributes, '$.order_time') >= :cutoff)
+                  AND NOT EXISTS (SELECT 1 FROM interactions i WHERE i.customer_id = c.id AND json_extract(i.attributes, '$.occurred_at') >= :cutoff)
+                ORDER BY c.id
+                """, arguments: ["cutoff": cutoff])
+        }
+    }
+}
