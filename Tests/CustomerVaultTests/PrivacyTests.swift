@@ -211,4 +211,28 @@ struct PrivacyTests {
         // Roles that may not erase cannot apply retention.
         #expect(await VaultError.caught { _ = try await fixture.open("support", purpose: "support_ticket").applyRetention(dryRun: true) }?.code == .accessDenied)
     }
+
+    @Test("withdrawing consent hides the customer from marketing at its next request; the consent history keeps each change with its time")
+    func consent() async throws {
+        let fixture = try await RoleFixture.make()
+        let marketing = try await fixture.open("marketing")
+        var values = Fixtures.customer(6_100)
+        values["marketing_consent"] = "true"
+        let id = try await fixture.admin.addCustomer(values)
+        #expect(try await marketing.listCustomers(limit: 1_000).map(\.id).contains(id))
+        try await fixture.admin.updateCustomer(id, set: ["marketing_consent": "false"])
+        #expect(try await !marketing.listCustomers(limit: 1_000).map(\.id).contains(id), "withdrawn: gone from the already-open handle")
+        var exported = Data()
+        _ = try await marketing.exportCustomers(format: .jsonl, output: { exported += $0 })
+        #expect(!String(decoding: exported, as: UTF8.self).contains("person6100@example.com"))
+        #expect(String(decoding: exported, as: UTF8.self).contains(RoleFixture.canary["email"]!), "consenting customers are still exported")
+        try await fixture.admin.updateCustomer(id, set: ["region": "UK"])  // not a consent change: no event
+        try await fixture.admin.updateCustomer(id, set: ["marketing_consent": "true"])
+        #expect(try await marketing.listCustomers(limit: 1_000).map(\.id).contains(id))
+        let history = try await fixture.open("dpo", purpose: "subject_request").exportSubject(id).consentHistory
+        #expect(history.map(\.granted) == [true, false, true])
+        #expect(history.allSatisfy { $0.consent == "marketing_consent" && Timestamps.parseInstant($0.at) == $0.at })
+        _ = try await fixture.open("dpo", purpose: "subject_request").eraseCustomer(id)
+        #expect(try await Fixtures.rawDatabase(fixture.path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM consent_events WHERE customer_id = ?", arguments: [id]) } == 0)
+    }
 }

@@ -13,6 +13,8 @@ public struct SubjectExport: Sendable, Equatable, Codable {
     public var customer: CustomerRecord
     /// Consent flags (plain `*_consent` attributes) and their current values.
     public var consents: [String: String]
+    /// When each consent was given or withdrawn, oldest first.
+    public var consentHistory: [ConsentEvent]
     public var transactions: [HistoryRecord]
     public var interactions: [HistoryRecord]
     public var behaviour: BehaviourCounters
@@ -37,6 +39,7 @@ extension CustomerVault {
             }
             return SubjectExport(vaultID: Hex.encode(vaultIDBytes), generatedAt: Timestamps.now(), generatedBy: principal, purpose: purpose,
                                  customer: customer, consents: customer.fields.filter { $0.key.hasSuffix("_consent") },
+                                 consentHistory: try ConsentEvents.history(customerID: id, db: db),
                                  transactions: try Self.loadHistory(.transactions, customerID: id, note: note, db: db),
                                  interactions: try Self.loadHistory(.interactions, customerID: id, note: note, db: db),
                                  behaviour: try Self.loadBehaviour(id, db: db), accessLog: log)

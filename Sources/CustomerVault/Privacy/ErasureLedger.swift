@@ -102,6 +102,7 @@ extension CustomerVault {
         }
         try db.execute(sql: "DELETE FROM behaviour WHERE customer_id = ?", arguments: [id])
         counts.behaviour = db.changesCount
+        try db.execute(sql: "DELETE FROM consent_events WHERE customer_id = ?", arguments: [id])
         try db.execute(sql: "UPDATE customers SET attributes = '{}', erased_at = ?, updated_at = ? WHERE id = ?", arguments: [now, now, id])
         return counts
     }

@@ -236,6 +236,19 @@ enum Migrations {
                 );
                 """)
         }
+        migrator.registerMigration("v7-consent") { db in
+            try db.execute(sql: """
+                -- When each consent flag (a plain `*_consent` attribute) was given or withdrawn.
+                CREATE TABLE consent_events (
+                    id          INTEGER PRIMARY KEY,
+                    customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                    consent     TEXT NOT NULL,
+                    granted     INTEGER NOT NULL,
+                    at          TEXT NOT NULL
+                );
+                CREATE INDEX consent_events_by_customer ON consent_events(customer_id, id);
+                """)
+        }
         return migrator
     }
 }

@@ -195,8 +195,10 @@ extension CustomerVault {
             try Self.checkRowConditions(attributes, note: note)
             let digests = try note.codec.indexDigests(canonical)
             try note.codec.checkUnique(note.codec.uniquenessProbes(canonical, current: digests), except: id, db: db)
+            let now = Timestamps.now()
             try db.execute(sql: "UPDATE customers SET updated_at = ?, attributes = ? WHERE id = ?",
-                           arguments: [Timestamps.now(), FlatJSON.encode(attributes), id])
+                           arguments: [now, FlatJSON.encode(attributes), id])
+            try ConsentEvents.recordChanges(customerID: id, from: current, to: attributes, at: now, db: db)
             try note.codec.writeSealed(canonical, entity: .customers, recordID: id, db: db)
             try note.codec.writeIndexes(digests, customerID: id, replacing: true, db: db)
             for name in remove where schema.field(.customers, name)?.isPersonal == true {

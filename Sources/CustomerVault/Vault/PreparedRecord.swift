@@ -37,6 +37,9 @@ extension RecordCodec {
         if entity == .customers {
             try db.cachedStatement(sql: "INSERT INTO customers (id, created_at, updated_at, attributes) VALUES (?, ?, ?, ?)")
                 .execute(arguments: [record.id, now, now, record.attributes])
+            if record.attributes.contains("_consent\"") {
+                try ConsentEvents.recordInitial(customerID: record.id, attributes: record.attributes, at: now, db: db)
+            }
         } else {
             try db.cachedStatement(sql: "INSERT INTO \(entity.rawValue) (id, customer_id, created_at, attributes) VALUES (?, ?, ?, ?)")
                 .execute(arguments: [record.id, customerID, now, record.attributes])
