@@ -32,7 +32,8 @@ enum BackupStream {
         let headerBytes = try header.encoded()
         guard let input = FileHandle(forReadingAtPath: snapshot) else { throw VaultError.io("cannot read the snapshot \(snapshot)") }
         defer { try? input.close() }
-        let partial = output + ".partial"
+        // A name of its own, so a run killed earlier never blocks this one (its leftover stays).
+        let partial = output + ".partial-" + Hex.encode(SecureRandom.bytes(4))
         let out = try OutputFile(creating: partial)
         var finished = false
         defer { if !finished { try? FileManager.default.removeItem(atPath: partial) } }

@@ -40,7 +40,7 @@ extension CustomerVault {
             note.detail = "backup started"
             return try Self.backupRecipient(note.codec.keyring, vaultID: vaultIDBytes)
         }
-        let snapshot = path + ".snapshot"
+        let snapshot = path + ".snapshot-" + Hex.encode(SecureRandom.bytes(4))
         defer { try? FileManager.default.removeItem(atPath: snapshot) }
         let report: BackupReport
         do {
