@@ -3,7 +3,7 @@
 
 Usage:
     python3 Benchmarks/generate.py --customers N [--seed S] [--invalid-rate R]
-                                   [--duplicate-rate D] --out DIR
+                                   [--duplicate-rate D] [--person-duplicate-rate P] --out DIR
 
 Writes, streaming (memory stays constant however large N is):
     DIR/customers.csv               name,age,gender,address,phone,email,birth_date,region,marketing_consent
@@ -11,6 +11,8 @@ Writes, streaming (memory stays constant however large N is):
     DIR/interactions.csv            customer_email,occurred_at,channel,summary
     DIR/expected_invalid_rows.txt   "<record number>\t<reason>" for every row broken on purpose
     DIR/expected_duplicate_rows.txt "<record number>\t<record number of the original>"
+    DIR/expected_person_duplicates.txt "<record number>\t<record number of the original>\t<link>"
+                                    (only with --person-duplicate-rate)
 
 Record numbers are 1-based CSV record numbers; the header is record 1.
 
@@ -18,7 +20,14 @@ N customers are generated. --invalid-rate replaces that fraction of them (exactl
 by a row with one defect: malformed_email, age_out_of_range (999), name_too_long (> 200
 characters), phone_with_letters or empty_name. --duplicate-rate adds round(D * N) extra rows that
 repeat a recent valid customer with the email in another letter case and the phone in another
-format (both normalise to the original's). Transactions and interactions reference valid,
+format (both normalise to the original's). --person-duplicate-rate adds round(P * N) rows
+that are the same person as a recent valid customer under another e-mail address, linked by one
+of: the phone in another format (link "phone"), the name in another case and spacing with the
+same birth date ("name+birth_date"), or with the same address ("name+address"). With it,
+originals never share a normalised name with the same birth date or address by chance (such a
+row gets its birth date dropped or a flat number added), so every probable-duplicate group in
+the data is a planted one. Its randomness is a stream of its own: the other rows are unchanged.
+Transactions and interactions reference valid,
 original customers only, by the email exactly as written in customers.csv.
 
 Every email is unique (name + counter, on reserved example domains); every phone is unique after
@@ -397,6 +406,17 @@ def make_email(rng, given_ascii, family_ascii, counter):
     return (local + "@" + domain).upper()
 
 
+def normalised_name(name):
+    """The vault's name normalisation (NFKC, case folding, whitespace collapsed)."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def name_variant(name):
+    """The same name in another case (Latin letters) and with other spacing."""
+    changed = name.upper() if name.isascii() and name != name.upper() else name
+    return "  ".join(changed.split()) + " "
+
+
 def other_case(email):
     """The same address in another letter case."""
     return email.lower() if email != email.lower() else email.upper()
@@ -476,11 +496,13 @@ def main(argv):
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--invalid-rate", type=float, default=0.0, help="fraction of customer rows to break")
     parser.add_argument("--duplicate-rate", type=float, default=0.0, help="extra duplicate rows, as a fraction of customers")
+    parser.add_argument("--person-duplicate-rate", type=float, default=0.0,
+                        help="extra rows of the same person under another e-mail, as a fraction of customers")
     parser.add_argument("--out", required=True, help="output directory")
     args = parser.parse_args(argv)
     if args.customers < 0:
         parser.error("--customers must be >= 0")
-    for name in ("invalid_rate", "duplicate_rate"):
+    for name in ("invalid_rate", "duplicate_rate", "person_duplicate_rate"):
         if not 0.0 <= getattr(args, name) <= 1.0:
             parser.error("--%s must be between 0 and 1" % name.replace("_", "-"))
 
@@ -493,6 +515,12 @@ def main(argv):
     invalid_selector = Selector(rng, invalid_wanted, n)
     # Duplicates follow a valid customer; candidate slots are the valid rows.
     duplicate_selector = Selector(rng, min(duplicate_wanted, n - invalid_wanted), n - invalid_wanted)
+    person_wanted = round(args.person_duplicate_rate * n)
+    person_rng = FastRandom(args.seed * 7919 + 1) if person_wanted else None
+    person_selector = Selector(person_rng, min(person_wanted, n - invalid_wanted), n - invalid_wanted) if person_wanted else None
+    person_file = open(os.path.join(args.out, "expected_person_duplicates.txt"), "w", encoding="utf-8") if person_wanted else None
+    seen_name_birth, seen_name_address = set(), set()
+    recent_people = []
     recent = []  # a bounded sample of recent valid customers: (record, row, counter, phone maker, style)
     recent_limit = 512
 
@@ -556,8 +584,20 @@ def main(argv):
             counts["invalid"] += 1
             continue
 
+        if person_selector is not None:
+            # No chance links between originals: every group in the data is a planted one.
+            key = normalised_name(row[0])
+            if row[6] and (key, row[6]) in seen_name_birth:
+                row[6] = ""
+                row[1] = str(min(99, (AGE_REFERENCE - birth).days * 400 // 146097))
+            if (key, row[3]) in seen_name_address:
+                row[3] = "%s, Flat %d" % (row[3], counter + 1)
+            if row[6]:
+                seen_name_birth.add((key, row[6]))
+            seen_name_address.add((key, row[3]))
         customers.writerow(row + [consent])
         counts[kind] += 1
+        original_record = record
 
         # Transactions: 0–5. Written directly: no field needs quoting (emails of valid rows have
         # no comma, quote or space).
@@ -584,6 +624,33 @@ def main(argv):
             interactions_file.write("".join(lines))
             counts["interactions"] += len(lines)
 
+        if person_selector is not None:
+            entry = (original_record, list(row), counter, phone_maker, phone_style, consent)
+            if len(recent_people) < 256:
+                recent_people.append(entry)
+            else:
+                recent_people[person_rng.below(256)] = entry
+            if person_selector.take():
+                o_record, o_row, o_counter, o_phone, o_style, o_consent = recent_people[person_rng.below(len(recent_people))]
+                copy = list(o_row)
+                copy[5] = "dup%d.%s" % (counter + 1, o_row[5])
+                link = ["phone", "name+birth_date", "name+address"][person_rng.below(3)]
+                if link == "name+birth_date" and not o_row[6]:
+                    link = "name+address"
+                if link == "phone":
+                    copy[4] = o_phone(o_counter, o_style + 1 + person_rng.below(2))
+                else:
+                    copy[0] = name_variant(o_row[0])
+                    copy[4] = ""
+                    if link == "name+birth_date":
+                        copy[3] = ""
+                    else:
+                        copy[6] = ""
+                record += 1
+                customers.writerow(copy + [o_consent])
+                person_file.write("%d\t%d\t%s\n" % (record, o_record, link))
+                counts["person_duplicates"] = counts.get("person_duplicates", 0) + 1
+
         # Remember it as a duplicate candidate, maybe emit a duplicate of a recent customer.
         entry = (record, row, counter, phone_maker, phone_style)
         if len(recent) < recent_limit:
@@ -600,8 +667,9 @@ def main(argv):
             duplicate_file.write("%d\t%d\n" % (record, original_record))
             counts["duplicates"] += 1
 
-    for handle in (customers_file, transactions_file, interactions_file, invalid_file, duplicate_file):
-        handle.close()
+    for handle in (customers_file, transactions_file, interactions_file, invalid_file, duplicate_file, person_file):
+        if handle is not None:
+            handle.close()
 
     print("%s: %d customers (%d invalid, %d duplicate rows; names: %d accented, %d non-Latin script), "
           "%d transactions, %d interactions, seed %d, %.1f s"

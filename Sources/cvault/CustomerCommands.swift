@@ -8,7 +8,7 @@ extension CVault {
             commandName: "customer",
             abstract: "Add, read, search, change and delete customers.",
             subcommands: [Add.self, Get.self, Find.self, Update.self, Delete.self, List.self, History.self, Behaviour.self,
-                          Erase.self, ExportSubject.self])
+                          Erase.self, ExportSubject.self, Merge.self])
     }
 }
 
@@ -218,6 +218,29 @@ extension CVault.CustomerCommand {
             try handle.write(contentsOf: data + Data("\n".utf8))
             try handle.synchronize()
             Output.note("subject export of customer \(id) written to \(output)")
+        }
+    }
+
+    struct Merge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge a duplicate into the customer to keep (customer.delete).",
+            discussion: """
+                DROP's transactions and interactions move to KEEP, its behaviour counters are added to KEEP's, \
+                and DROP is deleted with its values. Values KEEP lacks are not copied: update KEEP first. \
+                Find candidates with `cvault dedupe`.
+
+                Example:
+                  cvault customer merge 1042 98311
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The customer to keep.") var keep: Int64
+        @Argument(help: "The duplicate to merge into it and delete.") var drop: Int64
+
+        func run() async throws {
+            let report = try await global.openVault().mergeCustomers(keep: keep, drop: drop)
+            if global.json { try Output.json(report); return }
+            Output.line("merged customer \(drop) into \(keep): \(report.transactionsMoved) transactions and \(report.interactionsMoved) interactions moved")
         }
     }
 

@@ -62,6 +62,8 @@ struct DecisionPointCoverageTests {
             "exportSubject": { _ = try await vault.exportSubject(1) },
             "erasureLedger": { _ = try await vault.erasureLedger() },
             "applyRetention": { _ = try await vault.applyRetention(dryRun: true) },
+            "findDuplicates": { _ = try await vault.findDuplicates() },
+            "mergeCustomers": { _ = try await vault.mergeCustomers(keep: 1, drop: 2) },
         ]
     }
 

@@ -235,4 +235,30 @@ struct PrivacyTests {
         _ = try await fixture.open("dpo", purpose: "subject_request").eraseCustomer(id)
         #expect(try await Fixtures.rawDatabase(fixture.path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM consent_events WHERE customer_id = ?", arguments: [id]) } == 0)
     }
+
+    @Test("dedupe links a phone in another format and a name in another case with the same address; merge moves the history and deletes the duplicate")
+    func dedupeAndMerge() async throws {
+        let fixture = try await RoleFixture.make()
+        let original = try await Self.addSubject(fixture.admin)
+        var samePhone = Fixtures.customer(7_777)
+        samePhone["phone"] = "020 7946 0555"  // the subject's +44 20 7946 0555, written nationally
+        let byPhone = try await fixture.admin.addCustomer(samePhone)
+        var sameName = Fixtures.customer(7_778)
+        sameName["name"] = "  ZYXERASE   quillon "
+        sameName["address"] = Self.subject["address"]!
+        sameName.removeValue(forKey: "phone")
+        let byName = try await Self.addSubject(fixture.admin, values: sameName, summary: "second contact", order: "Z-78")
+        let groups = try await fixture.admin.findDuplicates()
+        #expect(groups == [DuplicateGroup(customers: [original, byPhone, byName].sorted(), links: ["name+address", "phone"])])
+        // Marketing sees e-mails only: no link is used, nothing is grouped.
+        #expect(try await fixture.open("marketing").findDuplicates().isEmpty)
+
+        let merged = try await fixture.admin.mergeCustomers(keep: original, drop: byName)
+        #expect(merged.transactionsMoved == 1 && merged.interactionsMoved == 1)
+        #expect(merged.behaviour == BehaviourCounters(browse: 8, purchase: 2))
+        #expect(try await fixture.admin.history(.interactions, customerID: original).compactMap { $0.fields["summary"] }.sorted() == [Self.summary, "second contact"].sorted())
+        #expect(await VaultError.caught { _ = try await fixture.admin.customer(byName) }?.code == .notFound)
+        #expect(await VaultError.caught { _ = try await fixture.open("support", purpose: "support_ticket").mergeCustomers(keep: original, drop: byPhone) }?.code == .accessDenied)
+        #expect(try await fixture.admin.findDuplicates().map(\.customers) == [[original, byPhone].sorted()])
+    }
 }
