@@ -171,7 +171,7 @@ extension CustomerVault {
         }
         if exists {
             do {
-                let old = try DatabaseQueue(path: target, configuration: { var c = Configuration(); c.readonly = true; return c }())
+                let old = try VaultDatabase.readOnly(target)
                 defer { try? old.close() }
                 erasures += try await old.read { db in try ErasureLedger.entries(db, vaultID: Hex.encode(key.vaultID)) }
             } catch {
@@ -223,7 +223,7 @@ extension CustomerVault {
 
     /// Makes the sidecar ledger beside a restored vault equal to the ledger inside it.
     private static func rewriteSidecar(of vaultPath: String, vaultID: String) throws {
-        let queue = try DatabaseQueue(path: vaultPath, configuration: { var c = Configuration(); c.readonly = true; return c }())
+        let queue = try VaultDatabase.readOnly(vaultPath)
         let entries = try queue.read { db in try ErasureLedger.entries(db, vaultID: vaultID) }
         try queue.close()
         let sidecar = ErasureLedger.sidecar(of: vaultPath)

@@ -31,12 +31,9 @@ extension CustomerVault {
                 throw VaultError.conflict("customer \(id) was already erased at \(erased)")
             }
             guard try Self.visibleAttributes(id, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(id)") }
-            let now = Timestamps.now()
-            let keep = policy.erasureKeepsTransactions
-            let counts = try Self.applyErasure(id, keepTransactions: keep, at: now, db: db)
-            let entry = ErasureLedgerEntry(vaultID: Hex.encode(vaultIDBytes), customer: id, erasedAt: now, principal: principal,
-                                           purpose: purpose, transactions: keep ? "kept_pseudonymised" : "removed", removed: counts)
-            try ErasureLedger.record(entry, db: db)
+            let entry = try Self.erase(id, policy: policy, vaultID: vaultIDBytes, principal: principal, purpose: purpose,
+                                       at: Timestamps.now(), db: db)
+            let counts = entry.removed
             note.detail = "erased: \(counts.sealedValues) sealed values, \(counts.indexEntries) index entries, \(counts.interactions) interactions, "
                 + "\(counts.transactions) transactions \(entry.transactions), behaviour \(counts.behaviour)"
             return entry
@@ -55,6 +52,17 @@ extension CustomerVault {
             receipt.warning = (receipt.warning.map { $0 + "; " } ?? "") + "the WAL could not be truncated now (another process is reading); it will be at the next checkpoint"
         }
         return receipt
+    }
+
+    /// Erases one customer as the policy says and records it in the ledger table.
+    static func erase(_ id: Int64, policy: Policy, vaultID: [UInt8], principal: String, purpose: String?, at now: String,
+                      db: Database) throws -> ErasureLedgerEntry {
+        let keep = policy.erasureKeepsTransactions
+        let entry = ErasureLedgerEntry(vaultID: Hex.encode(vaultID), customer: id, erasedAt: now, principal: principal, purpose: purpose,
+                                       transactions: keep ? "kept_pseudonymised" : "removed",
+                                       removed: try applyErasure(id, keepTransactions: keep, at: now, db: db))
+        try ErasureLedger.record(entry, db: db)
+        return entry
     }
 
     /// The erasure ledger of this vault (action `audit.read`): ids and times, no personal data.

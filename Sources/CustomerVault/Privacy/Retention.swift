@@ -84,12 +84,8 @@ extension CustomerVault {
                 case .inactiveCustomers:
                     let at = Timestamps.now()
                     for id in ids {
-                        let counts = try Self.applyErasure(id, keepTransactions: policy.erasureKeepsTransactions, at: at, db: db)
-                        let entry = ErasureLedgerEntry(vaultID: Hex.encode(vaultIDBytes), customer: id, erasedAt: at, principal: principal,
-                                                       purpose: purpose ?? "retention", transactions: policy.erasureKeepsTransactions ? "kept_pseudonymised" : "removed",
-                                                       removed: counts)
-                        try ErasureLedger.record(entry, db: db)
-                        erased.append(entry)
+                        erased.append(try Self.erase(id, policy: policy, vaultID: vaultIDBytes, principal: principal,
+                                                     purpose: purpose ?? "retention", at: at, db: db))
                     }
                 }
             }

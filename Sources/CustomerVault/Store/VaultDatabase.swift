@@ -95,13 +95,19 @@ enum VaultDatabase {
         }
     }
 
+    /// A plain read-only connection to a vault file that is not open as a vault (a restored or
+    /// replaced file), for checks that need no keys.
+    static func readOnly(_ path: String) throws -> DatabaseQueue {
+        var config = Configuration()
+        config.readonly = true
+        return try DatabaseQueue(path: path, configuration: config)
+    }
+
     /// Checks a file restored from a backup before it may become a vault: SQLite's own
     /// `integrity_check`, a vault id equal to `vaultID`, and only migrations this build knows.
     static func checkRestored(path: String, vaultID: [UInt8]) throws {
         do {
-            var config = Configuration()
-            config.readonly = true
-            let queue = try DatabaseQueue(path: path, configuration: config)
+            let queue = try readOnly(path)
             defer { try? queue.close() }
             try queue.read { db in
                 let problems = try String.fetchAll(db, sql: "PRAGMA integrity_check")
