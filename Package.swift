@@ -85,3 +85,13 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer targets, only when asked for (`scripts/fuzz` sets CVAULT_FUZZ=1 and builds with
+// --sanitize=fuzzer): without the fuzzer's runtime this executable has no `main`.
+if Context.environment["CVAULT_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(
+        name: "cvault-fuzz",
+        dependencies: ["CustomerVault"],
+        swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+    ))
+}

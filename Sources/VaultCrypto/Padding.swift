@@ -26,6 +26,9 @@ public enum Padding {
     public static func unpad(_ bytes: inout [UInt8], blockSize: Int) throws {
         try Sodium.initialize()
         guard blockSize > 0 else { throw CryptoError.invalidParameters("padding block size must be positive") }
+        // `sodium_unpad` only looks at the last block; a padded value is always whole blocks
+        // (found by the `envelope` fuzz target).
+        guard bytes.count % blockSize == 0 else { throw CryptoError.authenticationFailed() }
         var unpadded = 0
         let count = bytes.count
         let rc = withMutableBytes(of: &bytes) { pointer, _ in

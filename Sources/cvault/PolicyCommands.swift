@@ -132,10 +132,7 @@ extension CVault.PolicyCommand {
 
         func run() async throws {
             let vault = try await global.openVault()
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw VaultError(.notFound, "policy file \(file) does not exist or cannot be read")
-            }
-            let changes = try await vault.applyPolicy(yaml: String(decoding: data, as: UTF8.self), fileName: file)
+            let changes = try await vault.applyPolicy(yaml: try Policy.readText(fileAt: file), fileName: file)
             if global.json { try Output.json(changes); return }
             Output.line("applied \(file)")
             for change in changes where change.added > 0 || change.removed > 0 {

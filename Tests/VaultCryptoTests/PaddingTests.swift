@@ -21,5 +21,8 @@ struct PaddingTests {
         #expect(throws: CryptoError.authenticationFailed()) { try Padding.unpad(&noMarker, blockSize: 16) }
         var empty: [UInt8] = []
         #expect(throws: CryptoError.self) { try Padding.unpad(&empty, blockSize: 16) }
+        // Valid-looking padding in the last block of a buffer that is not whole blocks (fuzz find).
+        var partial = Array("Zo".utf8) + [0x80] + [UInt8](repeating: 0, count: 20)
+        #expect(throws: CryptoError.authenticationFailed()) { try Padding.unpad(&partial, blockSize: 16) }
     }
 }

@@ -24,7 +24,7 @@ public struct BackupHeader: Sendable, Equatable, Codable {
 /// ```
 /// offset 0    8 B   magic "CVBACKUP"
 /// offset 8    u16   format version (1)
-/// offset 10   u16   header body length N (146 in format 1)
+/// offset 10   u16   header body length N (160 in format 1)
 /// offset 12   N B   body: vault id (16) ‖ created at, Unix seconds (i64) ‖ backup key version (u32)
 ///                   ‖ backup key id (16) ‖ chunk size (u32) ‖ snapshot size (i64)
 ///                   ‖ sealed file key (80: crypto_box_seal of 32 B to the backup public key)

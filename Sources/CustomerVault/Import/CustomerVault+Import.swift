@@ -55,11 +55,11 @@ extension CustomerVault {
                 do {
                     guard let record = try reader.next() else { endOfFile = true; break }
                     if record.recordNumber <= done.recordsDone { continue }
-                    batch.append(parseRow(record, columns: columns, entity: entity))
+                    batch.append(columns.row(record))
                 } catch {
                     if error.recordNumber <= done.recordsDone && error.kind != .unterminatedQuote { continue }
                     batch.append(ImportRow(record: error.recordNumber, line: error.line,
-                                           outcome: .rejected(field: "", reason: error.description)))
+                                           outcome: .rejected(field: "", reason: Self.describe(error, reader: reader))))
                     if error.kind == .unterminatedQuote || error.kind == .ioFailure { endOfFile = true; break }
                 }
             }
@@ -71,8 +71,17 @@ extension CustomerVault {
                             alreadyImported: false, rejects: try await importRejects(digest, allowedBy: decision))
     }
 
-    /// Checks the header: known columns only, no duplicates, every required field present.
-    private func readHeader(_ reader: CSVReader, entity: Entity, file: String) throws -> [String] {
+    /// A CSV error as an import reject reason, with the limit a too-large record broke.
+    static func describe(_ error: CSVError, reader: CSVReader) -> String {
+        switch error.kind {
+        case .recordTooLong: "\(error.description) (longer than \(reader.maximumRecordBytes) bytes)"
+        case .tooManyFields: "\(error.description) (more than \(reader.maximumFields) fields)"
+        default: error.description
+        }
+    }
+
+    /// Reads the header line and checks it (see ``ImportColumns``).
+    private func readHeader(_ reader: CSVReader, entity: Entity, file: String) throws -> ImportColumns {
         let header: CSVRecord
         do {
             guard let first = try reader.next() else { throw VaultError.invalidInput("\(file): the file is empty (expected a header line)") }
@@ -80,43 +89,7 @@ extension CustomerVault {
         } catch let error as CSVError {
             throw VaultError.invalidInput("\(file): header: \(error.description)")
         }
-        let columns = header.fields.map { $0.trimmedWhitespace.lowercased() }
-        let reference = entity == .customers ? [] : ["customer_email"]
-        // Columns that `exportCustomers` adds; accepted and ignored so an export imports again.
-        let exportOnly = entity == .customers ? Self.exportOnlyColumns : []
-        let known = reference + schema.fields(of: entity).map(\.name) + exportOnly
-        for (index, column) in columns.enumerated() {
-            guard known.contains(column) else {
-                throw VaultError.invalidInput("\(file) line \(header.line): unknown column '\(column)' (expected: \(known.joined(separator: ",")))")
-            }
-            guard !columns[..<index].contains(column) else {
-                throw VaultError.invalidInput("\(file) line \(header.line): column '\(column)' appears twice")
-            }
-        }
-        let required = reference + schema.fields(of: entity).filter(\.required).map(\.name)
-        for column in required where !columns.contains(column) {
-            throw VaultError.invalidInput("\(file) line \(header.line): missing required column '\(column)'")
-        }
-        return columns
-    }
-
-    private func parseRow(_ record: CSVRecord, columns: [String], entity: Entity) -> ImportRow {
-        guard record.fields.count == columns.count else {
-            return ImportRow(record: record.recordNumber, line: record.line,
-                             outcome: .rejected(field: "", reason: "has \(record.fields.count) fields, the header has \(columns.count)"))
-        }
-        var values: [String: String] = [:]
-        for (column, value) in zip(columns, record.fields) where !Self.exportOnlyColumns.contains(column) { values[column] = value }
-        var customerEmail: String?
-        if entity != .customers {
-            guard let email = Normalization.email(values.removeValue(forKey: "customer_email") ?? "") else {
-                return ImportRow(record: record.recordNumber, line: record.line,
-                                 outcome: .rejected(field: "customer_email", reason: "is not a valid e-mail address"))
-            }
-            customerEmail = email
-        }
-        // Validation runs later, in parallel with sealing (see commitBatch).
-        return ImportRow(record: record.recordNumber, line: record.line, outcome: .valid(values, customerEmail: customerEmail))
+        return try ImportColumns(header: header, entity: entity, schema: schema, file: file)
     }
 
     /// Commits one batch: its accepted rows, its rejects and the import's progress, atomically.
@@ -222,18 +195,6 @@ extension CustomerVault {
         }
         return try hasher.finalize()
     }
-}
-
-/// A parsed CSV row on its way into a batch.
-private struct ImportRow: Sendable {
-    enum Outcome: Sendable {
-        case valid([String: String], customerEmail: String?)
-        case rejected(field: String, reason: String)
-    }
-
-    var record: Int
-    var line: Int
-    var outcome: Outcome
 }
 
 /// Progress of one file's import as stored in the `imports` table.

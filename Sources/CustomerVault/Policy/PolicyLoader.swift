@@ -11,13 +11,12 @@ extension Policy {
     /// - Throws: ``VaultError`` `.notFound` for a missing file, `.invalidInput` listing every
     ///   problem found, one per line, each as `file:line: message`.
     public static func load(fileAt path: String, schema: Schema) throws -> Policy {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw VaultError.notFound("policy file \(path) does not exist or cannot be read")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw VaultError.invalidInput("\(path): not UTF-8 text")
-        }
-        return try load(yaml: text, schema: schema, fileName: path)
+        try load(yaml: try readText(fileAt: path), schema: schema, fileName: path)
+    }
+
+    /// The text of a policy file: UTF-8, at most 1 MiB (larger files are refused unread).
+    public static func readText(fileAt path: String) throws -> String {
+        try YAMLReader.readFile(at: path, what: "policy file")
     }
 
     /// Parses and validates policy YAML. Problems in one role do not stop the others from being

@@ -6,13 +6,7 @@ extension Schema {
     ///
     /// - Throws: ``VaultError`` `.notFound` for a missing file, `.invalidInput` naming the line of a problem.
     public static func load(fileAt path: String) throws -> Schema {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw VaultError.notFound("schema file \(path) does not exist or cannot be read")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw VaultError.invalidInput("schema file \(path) is not UTF-8 text")
-        }
-        return try load(yaml: text, fileName: path)
+        try load(yaml: try YAMLReader.readFile(at: path, what: "schema file"), fileName: path)
     }
 
     /// Parses and validates a schema file.

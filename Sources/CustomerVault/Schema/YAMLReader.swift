@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Strict, line-numbered access to a parsed YAML document.
@@ -9,6 +10,31 @@ struct YAMLReader {
     static let maximumDepth = 16
 
     let fileName: String
+
+    /// Reads a policy or schema file as UTF-8 text, refusing one larger than ``maximumBytes``
+    /// after reading at most one byte more (so `/dev/zero` or a huge file costs nothing).
+    ///
+    /// - Throws: ``VaultError`` `.notFound` when the file cannot be opened, `.invalidInput` when
+    ///   it is too large or not UTF-8, `.io` when reading fails.
+    static func readFile(at path: String, what: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+              let handle = FileHandle(forReadingAtPath: path) else {
+            throw VaultError.notFound("\(what) \(path) does not exist or cannot be read")
+        }
+        defer { try? handle.close() }
+        let data: Data
+        do {
+            data = try handle.read(upToCount: maximumBytes + 1) ?? Data()
+        } catch {
+            throw VaultError.io("cannot read \(what) \(path)")
+        }
+        guard data.count <= maximumBytes else {
+            throw VaultError.invalidInput("\(path):1: the file is larger than \(maximumBytes) bytes")
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw VaultError.invalidInput("\(path): not UTF-8 text") }
+        return text
+    }
 
     func parse(_ text: String) throws -> Node {
         guard text.utf8.count <= Self.maximumBytes else {

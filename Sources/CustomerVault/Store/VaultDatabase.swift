@@ -146,6 +146,9 @@ enum VaultDatabase {
     static func describe(_ error: any Error) -> String {
         if let error = error as? DatabaseError {
             let base = "SQLite error \(error.resultCode.rawValue): \(error.message ?? "unknown")"
+            if error.extendedResultCode == .SQLITE_READONLY_DBMOVED {
+                return base + " (the vault file was moved, renamed or deleted while open; nothing more was written to it)"
+            }
             switch error.resultCode.primaryResultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED:
                 return base + " (another process holds the vault's write lock; waited \(busyTimeout) s, see CVAULT_BUSY_TIMEOUT)"
