@@ -82,7 +82,11 @@ enum KeyFileWriter {
     static func create(at path: String) throws -> Credential {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
-            throw VaultError(errno == EEXIST ? .conflict : .io, "cannot create key file \(path): \(String(cString: strerror(errno)))")
+            guard errno == EEXIST else { throw VaultError(.io, "cannot create key file \(path): \(String(cString: strerror(errno)))") }
+            // Never overwritten: it may be the only copy of a principal's key. A run killed before
+            // its commit leaves an unused one behind, which the user may delete after checking.
+            throw VaultError(.conflict, "cannot create key file \(path): it already exists and key files are never overwritten; "
+                + "if an interrupted run left it and `cvault principal list` does not show the principal, delete it and run again")
         }
         defer { close(fd) }
         var key = SecureRandom.bytes(Credential.keyFileLength)

@@ -70,7 +70,10 @@ struct ImportCrashTests {
     /// Records the running import has committed so far (0 before its first batch).
     static func committedRecords(_ vaultPath: String) throws -> Int {
         guard FileManager.default.fileExists(atPath: vaultPath) else { return 0 }
-        return try DatabaseQueue(path: vaultPath).read { db in
+        // Waits for locks: a starting import recovers the WAL of a killed one under an exclusive lock.
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        return try DatabaseQueue(path: vaultPath, configuration: configuration).read { db in
             try Int.fetchOne(db, sql: "SELECT coalesce(max(records_done), 0) FROM imports") ?? 0
         }
     }

@@ -121,6 +121,20 @@ struct PrincipalCommandTests {
         #expect(carol.status == 0, "the retried key file unlocks carol: \(carol.stderr)")
     }
 
+    @Test("an existing key file is never overwritten: principal add exits 1, says why and what to do, and the file keeps its bytes")
+    func existingKeyFileIsKept() throws {
+        let cli = try Self.initialised()
+        let existing = cli.path("left-over.key")
+        let original = Array(repeating: UInt8(7), count: 32)
+        try Data(original).write(to: URL(fileURLWithPath: existing))
+        let refused = try cli.run(["principal", "add", "erin", "--role", "support", "--key-file-out", existing])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("never overwritten") && refused.stderr.contains("principal list"), "\(refused.stderr)")
+        #expect(try Array(Data(contentsOf: URL(fileURLWithPath: existing))) == original)
+        let listed = try cli.run(["principal", "list", "--json"])
+        #expect(listed.status == 0 && !listed.stdout.contains("\"erin\""), "a refused add stored the principal")
+    }
+
     // MARK: - unlocking as another principal
 
     @Test("the new principal unlocks with its key file; a grant that needs a purpose is refused without one (exit 3)")

@@ -42,6 +42,21 @@ struct SearchTests {
         #expect(exact == 600, "\(exact) of 600 searches returned exactly the one right customer")
     }
 
+    @Test("a value given twice in one lookup lists each match once")
+    func repeatedValues() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        let ada = try await vault.addCustomer(["name": "Ada Lovelace", "email": "ada@example.com"])
+        let grace = try await vault.addCustomer(["name": "Grace Hopper", "email": "grace@example.com"])
+        let results = try await vault.findCustomers(field: "email", anyOf: ["ada@example.com", "grace@example.com", "ada@example.com"])
+        #expect(results["ada@example.com"]?.map(\.id) == [ada])
+        #expect(results["grace@example.com"]?.map(\.id) == [grace])
+        // Two spellings of one address are two values, each with its one match.
+        let spellings = try await vault.findCustomers(field: "email", anyOf: ["ada@example.com", "ADA@example.com"])
+        #expect(spellings["ADA@example.com"]?.map(\.id) == [ada])
+        #expect(spellings["ada@example.com"]?.map(\.id) == [ada])
+    }
+
     @Test("an update moves the customer's index entries; a delete removes them")
     func indexesFollowChanges() async throws {
         let directory = try TemporaryDirectory()

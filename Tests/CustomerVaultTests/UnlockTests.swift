@@ -30,6 +30,20 @@ struct UnlockTests {
         #expect(keyFileError?.code == .badCredential)
     }
 
+    @Test("a new vault file and its WAL are mode 0600 whatever the umask")
+    func fileModes() async throws {
+        let directory = try TemporaryDirectory()
+        let previous = umask(0o022)
+        defer { umask(previous) }
+        let vault = try await Fixtures.vault(in: directory)
+        _ = try await vault.addCustomer(Fixtures.customer(1))
+        for file in [directory.path("test.vault"), directory.path("test.vault-wal")] {
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int)
+            #expect(mode == 0o600, "\((file as NSString).lastPathComponent) has mode \(String(mode, radix: 8))")
+        }
+        try vault.close()
+    }
+
     @Test("a key-file principal unlocks with its key file only")
     func keyFiles() async throws {
         let directory = try TemporaryDirectory()

@@ -124,10 +124,16 @@ extension CustomerVault {
     /// - Throws: ``VaultError`` `.integrity` naming the first bad entry's sequence number.
     public static func verifyAuditLog(at path: String, expect checkpoint: String? = nil) async throws -> AuditVerification {
         let expected = try checkpoint.map(AuditCheckpoint.parse)
-        let pool = try VaultDatabase.open(path: path)
-        defer { try? pool.close() }
+        let reader: any DatabaseReader
         do {
-            return try await pool.read { db in try AuditVerifier.verify(db, meta: try VaultMeta.load(db), expect: expected) }
+            reader = try VaultDatabase.open(path: path)
+        } catch let error as VaultError where error.code == .io && VaultDatabase.writeProblem(path) != nil {
+            // A copy on read-only media: verification writes nothing, so read it as it is.
+            reader = try VaultDatabase.readOnlyVault(path)
+        }
+        defer { try? reader.close() }
+        do {
+            return try await reader.read { db in try AuditVerifier.verify(db, meta: try VaultMeta.load(db), expect: expected) }
         } catch {
             throw vaultError(from: error)
         }

@@ -40,8 +40,14 @@ extension CustomerVault {
             note.detail = "backup started"
             return try Self.backupRecipient(note.codec.keyring, vaultID: vaultIDBytes)
         }
-        let snapshot = path + ".snapshot-" + Hex.encode(SecureRandom.bytes(4))
-        defer { try? FileManager.default.removeItem(atPath: snapshot) }
+        // Every backup is accompanied by a complete sidecar ledger (a killed erasure may lack its line).
+        try? await syncErasureSidecar(allowedBy: decision)
+        // The snapshot is a plain SQLite copy of the vault (values sealed, plain attributes and the
+        // log not): it lives beside the vault, under the vault's own protection, never beside the
+        // backup, and one left by a killed run is swept by the next.
+        Self.removeStaleSnapshots(of: self.path)
+        let snapshot = self.path + Self.snapshotMarker + "\(getpid())-" + Hex.encode(SecureRandom.bytes(4))
+        defer { for suffix in ["", "-journal"] { try? FileManager.default.removeItem(atPath: snapshot + suffix) } }
         let report: BackupReport
         do {
             // The snapshot is the vault file's own format (values sealed); keep it private.
@@ -210,6 +216,12 @@ extension CustomerVault {
         // The chain was verified above; the restore appended one entry to it.
         let entries = verified.entries + 1
         if exists {
+            // Fold the replaced vault's WAL into its file first, so a kill before the rename
+            // leaves it whole; a replaced vault too damaged to checkpoint is replaced as it is.
+            if let old = try? DatabaseQueue(path: target) {
+                try? await old.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+                try? old.close()
+            }
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: target + suffix) }
         }
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
@@ -219,6 +231,21 @@ extension CustomerVault {
         OutputFile.syncDirectory(of: target)
         try rewriteSidecar(of: target, vaultID: Hex.encode(key.vaultID))
         return RestoreReport(backup: report, restoredTo: target, auditEntries: entries, erasuresReapplied: reapplied, replacedExisting: exists)
+    }
+
+    static let snapshotMarker = ".backup-snapshot-"
+
+    /// Deletes snapshots beside the vault left by backup runs whose process is gone (killed).
+    static func removeStaleSnapshots(of vaultPath: String) {
+        let directory = (vaultPath as NSString).deletingLastPathComponent
+        let prefix = (vaultPath as NSString).lastPathComponent + snapshotMarker
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? []
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }) else { continue }
+            if kill(pid, 0) == -1 && errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+            }
+        }
     }
 
     /// Makes the sidecar ledger beside a restored vault equal to the ledger inside it.

@@ -63,7 +63,13 @@ extension CustomerVault {
                     if error.kind == .unterminatedQuote || error.kind == .ioFailure { endOfFile = true; break }
                 }
             }
-            done = try await commitBatch(batch, entity: entity, digest: digest, state: done, finished: endOfFile)
+            do {
+                done = try await commitBatch(batch, entity: entity, digest: digest, state: done, finished: endOfFile)
+            } catch let error as VaultError where error.code == .io {
+                // Disk full, a read-only or vanished file: say what is safe and how to go on.
+                throw VaultError.io("\(error.message); the import stopped at record \(batch.first?.record ?? done.recordsDone + 1) with "
+                    + "\(done.accepted) rows accepted and committed before it; once the cause is fixed, the same command resumes after record \(done.recordsDone)")
+            }
             Self.logger.debug("import batch committed", metadata: ["records_done": "\(done.recordsDone)", "accepted": "\(done.accepted)"])
             progress?(ImportProgress(bytesRead: reader.bytesRead, totalBytes: totalBytes, accepted: done.accepted, rejected: done.rejected))
         }

@@ -25,7 +25,45 @@ extension CustomerVault {
     /// - Throws: ``VaultError`` `.notFound` for an unknown (or invisible) customer, `.conflict` if
     ///   already erased, `.accessDenied`.
     public func eraseCustomer(_ id: Int64) async throws -> ErasureReceipt {
-        let entry = try await perform(AccessRequest(.subjectErase)) { [policy, principal, purpose, vaultIDBytes] db, note in
+        let decision = try await requireAllowed(AccessRequest(.subjectErase))
+        let entry: ErasureLedgerEntry
+        do {
+            entry = try await performErase(id)
+        } catch let error as VaultError where error.code == .conflict {
+            // Already erased: perhaps by a run killed before it wrote the sidecar. Heal that.
+            try? await syncErasureSidecar(allowedBy: decision)
+            throw error
+        }
+        var receipt = ErasureReceipt(entry: entry, ledgerFile: ErasureLedger.sidecar(of: path), walCleared: false)
+        do {
+            try await syncErasureSidecar(allowedBy: decision)
+        } catch {
+            receipt.ledgerFile = nil
+            receipt.warning = "the erasure is done and in the vault's ledger, but \((error as? VaultError)?.message ?? "the sidecar ledger failed"); run `cvault erasures export` and keep the file with your backups"
+        }
+        do {
+            try await checkpoint()
+            receipt.walCleared = true
+        } catch {
+            receipt.warning = (receipt.warning.map { $0 + "; " } ?? "") + "the WAL could not be truncated now (another process is reading); it will be at the next checkpoint"
+        }
+        return receipt
+    }
+
+    /// Appends to the sidecar ledger every entry of the vault's ledger it lacks: the erasure just
+    /// made, and any that a run killed between its commit and its sidecar write left out
+    /// (`CrashInjectionTests`). The ledger holds no personal data; the read is one that `decision`
+    /// (an erasure, retention or backup, each logged on its own) already allowed.
+    func syncErasureSidecar(allowedBy decision: AccessDecision) async throws {
+        let sidecar = ErasureLedger.sidecar(of: path)
+        let entries = try await readAllowed(by: decision) { [vaultIDBytes] db in try ErasureLedger.entries(db, vaultID: Hex.encode(vaultIDBytes)) }
+        guard !entries.isEmpty else { return }
+        let written = Set(try ErasureLedger.read(sidecar: sidecar).map(\.customer))
+        try ErasureLedger.append(entries.filter { !written.contains($0.customer) }, toSidecar: sidecar)
+    }
+
+    private func performErase(_ id: Int64) async throws -> ErasureLedgerEntry {
+        try await perform(AccessRequest(.subjectErase)) { [policy, principal, purpose, vaultIDBytes] db, note in
             note.target = "customers:\(id)"
             if let erased = try String.fetchOne(db, sql: "SELECT erased_at FROM customers WHERE id = ? AND erased_at IS NOT NULL", arguments: [id]) {
                 throw VaultError.conflict("customer \(id) was already erased at \(erased)")
@@ -38,20 +76,6 @@ extension CustomerVault {
                 + "\(counts.transactions) transactions \(entry.transactions), behaviour \(counts.behaviour)"
             return entry
         }
-        var receipt = ErasureReceipt(entry: entry, ledgerFile: ErasureLedger.sidecar(of: path), walCleared: false)
-        do {
-            try ErasureLedger.append([entry], toSidecar: ErasureLedger.sidecar(of: path))
-        } catch {
-            receipt.ledgerFile = nil
-            receipt.warning = "the erasure is done and in the vault's ledger, but \((error as? VaultError)?.message ?? "the sidecar ledger failed"); run `cvault erasures export` and keep the file with your backups"
-        }
-        do {
-            try await checkpoint()
-            receipt.walCleared = true
-        } catch {
-            receipt.warning = (receipt.warning.map { $0 + "; " } ?? "") + "the WAL could not be truncated now (another process is reading); it will be at the next checkpoint"
-        }
-        return receipt
     }
 
     /// Erases one customer as the policy says and records it in the ledger table.

@@ -91,10 +91,10 @@ extension CustomerVault {
             }
             note.detail = (dryRun ? "retention dry run: " : "retention applied: ")
                 + (report.items.isEmpty ? "the policy sets no retention period" : report.items.map { "\($0.count) \($0.kind.rawValue) before \($0.cutoff)" }.joined(separator: ", "))
-            return (report, erased)
+            return (report, erased, note.decision)
         }
         if !report.1.isEmpty {
-            try? ErasureLedger.append(report.1, toSidecar: ErasureLedger.sidecar(of: path))
+            try? await syncErasureSidecar(allowedBy: report.2)
             try? await checkpoint()
         }
         return report.0

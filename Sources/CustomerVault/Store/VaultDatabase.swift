@@ -37,6 +37,7 @@ enum VaultDatabase {
             // secure_delete: freed pages are zeroed, so deleted envelopes do not linger.
             // temp_store: sorts and temporary indexes stay in memory, never in temp files.
             try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA temp_store = MEMORY")
+            MovedFileGuard.install(on: db)
         }
         return config
     }
@@ -60,16 +61,34 @@ enum VaultDatabase {
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
             throw VaultError.integrity("\(path) is not a cvault vault or is corrupt")
         } catch {
+            if let problem = writeProblem(path) {
+                throw VaultError.io("cannot open vault \(path): \(problem); cvault writes its access log even to read, so it needs "
+                    + "write access to the vault file and its directory (`cvault audit verify` alone works on a read-only copy)")
+            }
             throw VaultError.io("cannot open vault \(path): \(VaultDatabase.describe(error))")
         }
         try migrate(pool)
         return pool
     }
 
+    /// Why the vault file or its directory cannot be written (read-only file system, permissions), if so.
+    static func writeProblem(_ path: String) -> String? {
+        if access(path, W_OK) != 0 { return "the vault file is not writable (\(String(cString: strerror(errno))))" }
+        let directory = (path as NSString).deletingLastPathComponent
+        if access(directory.isEmpty ? "." : directory, W_OK) != 0 {
+            return "the vault's directory is not writable (\(String(cString: strerror(errno))))"
+        }
+        return nil
+    }
+
     /// Creates a new, empty vault file; refuses to touch an existing one.
     static func create(path: String) throws -> DatabasePool {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw VaultError.conflict("\(path) already exists; refusing to overwrite it")
+        }
+        // Created 0600 whatever the umask (SQLite gives the -wal and -shm files the same mode).
+        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw VaultError.io("cannot create vault \(path): \(String(cString: strerror(errno)))")
         }
         do {
             let pool = try DatabasePool(path: path, configuration: configuration())
@@ -101,6 +120,29 @@ enum VaultDatabase {
         var config = Configuration()
         config.readonly = true
         return try DatabaseQueue(path: path, configuration: config)
+    }
+
+    /// A read-only connection to a vault on read-only media, for `audit verify` (which writes nothing).
+    /// SQLite cannot create the WAL index there, so the file is opened as immutable, which is only
+    /// right when no commits wait in its WAL.
+    static func readOnlyVault(_ path: String) throws -> DatabaseQueue {
+        let walBytes = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+        guard walBytes == 0 else {
+            throw VaultError.io("cannot read vault \(path) on read-only storage: commits wait in its -wal file; copy the vault "
+                + "with its -wal file to writable storage and run the command there")
+        }
+        let escaped = path.unicodeScalars.map { "%?#".unicodeScalars.contains($0) ? String(format: "%%%02X", $0.value) : String($0) }.joined()
+        do {
+            let queue = try readOnly("file:\(escaped)?immutable=1")
+            guard try queue.read({ try $0.tableExists("vault_meta") }) else { throw VaultError.integrity("\(path) is not a cvault vault") }
+            return queue
+        } catch let error as VaultError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT {
+            throw VaultError.integrity("\(path) is not a cvault vault or is corrupt")
+        } catch {
+            throw VaultError.io("cannot read vault \(path) read-only: \(describe(error))")
+        }
     }
 
     /// Checks a file restored from a backup before it may become a vault: SQLite's own
@@ -147,7 +189,7 @@ enum VaultDatabase {
         if let error = error as? DatabaseError {
             let base = "SQLite error \(error.resultCode.rawValue): \(error.message ?? "unknown")"
             if error.extendedResultCode == .SQLITE_READONLY_DBMOVED {
-                return base + " (the vault file was moved, renamed or deleted while open; nothing more was written to it)"
+                return "SQLite error \(error.resultCode.rawValue): \(MovedFileGuard.message)"
             }
             switch error.resultCode.primaryResultCode {
             case .SQLITE_BUSY, .SQLITE_LOCKED:

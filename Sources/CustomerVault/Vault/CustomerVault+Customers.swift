@@ -100,11 +100,13 @@ extension CustomerVault {
         guard values.count <= 100_000 else { throw VaultError.invalidInput("at most 100000 values per lookup") }
         let country = schema.phoneDefaultCountryCode
         var forms: [(value: String, form: String)] = []
+        var seen = Set<String>()
         for (position, value) in values.enumerated() {
             guard let form = Normalization.searchForm(value, as: search.normalization, defaultCountryCode: country) else {
                 throw VaultError.invalidInput("\(name): search value \(position + 1) is not a valid \(search.normalization.rawValue)")
             }
-            forms.append((value, form))
+            // A value given twice is looked up once (its matches would otherwise be listed twice).
+            if seen.insert(value).inserted { forms.append((value, form)) }
         }
         let queries = forms
         let request = AccessRequest(.customerSearch, searchField: KeyScope.fieldName(.customers, name))
