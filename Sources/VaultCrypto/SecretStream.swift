@@ -64,30 +64,48 @@ public enum SecretStream {
         /// - Throws: ``CryptoError/Code/invalidParameters`` after the final chunk was pushed;
         ///   ``CryptoError/Code/libraryFailure`` if libsodium fails.
         public func push(_ chunk: some Collection<UInt8>, isFinal: Bool = false, associatedData: [UInt8] = []) throws -> [UInt8] {
+            var output = [UInt8](repeating: 0, count: chunk.count + chunkOverhead)
+            let written = try withBytes(of: chunk) { message, messageLength in
+                try output.withUnsafeMutableBufferPointer { buffer in
+                    try push(UnsafeBufferPointer(start: message, count: messageLength), into: buffer, isFinal: isFinal, associatedData: associatedData)
+                }
+            }
+            guard written == output.count else { throw CryptoError.libraryFailure(function: "crypto_secretstream_xchacha20poly1305_push") }
+            return output
+        }
+
+        /// ``push(_:isFinal:associatedData:)`` into a buffer the caller reuses (no allocation per
+        /// chunk, for backups). `output` must hold at least `chunk.count + chunkOverhead` bytes.
+        /// - Returns: The bytes written to the start of `output`: `chunk.count + chunkOverhead`.
+        /// - Throws: ``CryptoError/Code/invalidParameters`` after the final chunk or for a short
+        ///   `output`; ``CryptoError/Code/libraryFailure`` if libsodium fails.
+        public func push(_ chunk: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>, isFinal: Bool = false,
+                         associatedData: [UInt8] = []) throws -> Int {
             guard !isFinished else {
                 throw CryptoError.invalidParameters("secretstream: push after the final chunk")
+            }
+            let expected = chunk.count + chunkOverhead
+            guard output.count >= expected, let outputPointer = output.baseAddress else {
+                throw CryptoError.invalidParameters("secretstream: the output buffer holds \(output.count) bytes, \(expected) needed")
             }
             let tag = isFinal
                 ? crypto_secretstream_xchacha20poly1305_tag_final()
                 : crypto_secretstream_xchacha20poly1305_tag_message()
-            return try withBytes(of: chunk) { message, messageLength in
-                var output = [UInt8](repeating: 0, count: messageLength + chunkOverhead)
-                var outputLength: UInt64 = 0
-                let status = withMutableBytes(of: &output) { outputPointer, _ in
-                    associatedData.withUnsafeBufferPointer { ad in
-                        crypto_secretstream_xchacha20poly1305_push(
-                            state.pointer, outputPointer, &outputLength,
-                            message, UInt64(messageLength), ad.baseAddress, UInt64(ad.count), tag
-                        )
-                    }
+            var outputLength: UInt64 = 0
+            let status = withBytes(of: chunk) { message, messageLength in
+                associatedData.withUnsafeBufferPointer { ad in
+                    crypto_secretstream_xchacha20poly1305_push(
+                        state.pointer, outputPointer, &outputLength,
+                        message, UInt64(messageLength), ad.baseAddress, UInt64(ad.count), tag
+                    )
                 }
-                try check(status, "crypto_secretstream_xchacha20poly1305_push")
-                guard outputLength == UInt64(output.count) else {
-                    throw CryptoError.libraryFailure(function: "crypto_secretstream_xchacha20poly1305_push")
-                }
-                if isFinal { isFinished = true }
-                return output
             }
+            try check(status, "crypto_secretstream_xchacha20poly1305_push")
+            guard outputLength == UInt64(expected) else {
+                throw CryptoError.libraryFailure(function: "crypto_secretstream_xchacha20poly1305_push")
+            }
+            if isFinal { isFinished = true }
+            return expected
         }
     }
 
@@ -125,27 +143,61 @@ public enum SecretStream {
         ///   order, from another stream or key, too short, carries an unexpected tag, or follows
         ///   the final chunk (trailing data); also for every call after a failure.
         public func pull(_ chunk: some Collection<UInt8>, associatedData: [UInt8] = []) throws -> (bytes: [UInt8], isFinal: Bool) {
+            var output = [UInt8](repeating: 0, count: max(0, chunk.count - chunkOverhead))
+            do {
+                let (count, isFinal) = try withBytes(of: chunk) { sealed, sealedLength in
+                    try output.withUnsafeMutableBufferPointer { buffer in
+                        try pull(UnsafeBufferPointer(start: sealed, count: sealedLength), into: buffer, associatedData: associatedData)
+                    }
+                }
+                guard count == output.count else { throw CryptoError.authenticationFailed() }
+                return (output, isFinal)
+            } catch {
+                wipe(&output)
+                throw error
+            }
+        }
+
+        /// ``pull(_:associatedData:)`` into a buffer the caller reuses (no allocation per chunk,
+        /// for restores). `output` must hold at least `chunk.count - chunkOverhead` bytes; on a
+        /// failure it holds no plaintext.
+        /// - Returns: The plaintext length written to the start of `output`, and whether this was
+        ///   the final chunk.
+        /// - Throws: ``CryptoError/Code/authenticationFailed`` as ``pull(_:associatedData:)``;
+        ///   ``CryptoError/Code/invalidParameters`` for a short `output`.
+        public func pull(_ chunk: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<UInt8>,
+                         associatedData: [UInt8] = []) throws -> (count: Int, isFinal: Bool) {
             guard !failed, !sawFinal else {
                 failed = true
                 throw CryptoError.authenticationFailed()
             }
-            do {
-                let (bytes, tag) = try decrypt(chunk, associatedData: associatedData)
-                if tag == crypto_secretstream_xchacha20poly1305_tag_final() {
-                    sawFinal = true
-                    return (bytes, true)
-                }
-                guard tag == crypto_secretstream_xchacha20poly1305_tag_message() else {
-                    // Pushers never write PUSH or REKEY tags here; anything else is not our format.
-                    var bytes = bytes
-                    wipe(&bytes)
-                    throw CryptoError.authenticationFailed()
-                }
-                return (bytes, false)
-            } catch {
+            guard chunk.count >= chunkOverhead else {
                 failed = true
-                throw error
+                throw CryptoError.authenticationFailed()
             }
+            let expected = chunk.count - chunkOverhead
+            guard output.count >= expected, let outputPointer = output.baseAddress ?? (expected == 0 ? UnsafeMutablePointer(bitPattern: 1) : nil) else {
+                throw CryptoError.invalidParameters("secretstream: the output buffer holds \(output.count) bytes, \(expected) needed")
+            }
+            var outputLength: UInt64 = 0
+            var tag: UInt8 = 0
+            let status = withBytes(of: chunk) { sealed, sealedLength in
+                associatedData.withUnsafeBufferPointer { ad in
+                    crypto_secretstream_xchacha20poly1305_pull(
+                        state.pointer, outputPointer, &outputLength, &tag,
+                        sealed, UInt64(sealedLength), ad.baseAddress, UInt64(ad.count)
+                    )
+                }
+            }
+            // Pushers never write PUSH or REKEY tags here; anything else is not our format.
+            let final = crypto_secretstream_xchacha20poly1305_tag_final(), message = crypto_secretstream_xchacha20poly1305_tag_message()
+            guard status == 0, outputLength == UInt64(expected), tag == final || tag == message else {
+                failed = true
+                if expected > 0 { sodium_memzero(outputPointer, expected) }
+                throw CryptoError.authenticationFailed()
+            }
+            if tag == final { sawFinal = true }
+            return (expected, tag == final)
         }
 
         /// Confirms the stream ended properly; call it when the input runs out.
@@ -153,28 +205,6 @@ public enum SecretStream {
         ///   (the stream was truncated) or a chunk failed.
         public func finish() throws {
             guard isFinished else { throw CryptoError.authenticationFailed() }
-        }
-
-        private func decrypt(_ chunk: some Collection<UInt8>, associatedData: [UInt8]) throws -> ([UInt8], UInt8) {
-            try withBytes(of: chunk) { input, inputLength in
-                guard inputLength >= chunkOverhead else { throw CryptoError.authenticationFailed() }
-                var output = [UInt8](repeating: 0, count: inputLength - chunkOverhead)
-                var outputLength: UInt64 = 0
-                var tag: UInt8 = 0
-                let status = withMutableBytes(of: &output) { outputPointer, _ in
-                    associatedData.withUnsafeBufferPointer { ad in
-                        crypto_secretstream_xchacha20poly1305_pull(
-                            state.pointer, outputPointer, &outputLength, &tag,
-                            input, UInt64(inputLength), ad.baseAddress, UInt64(ad.count)
-                        )
-                    }
-                }
-                guard status == 0, outputLength == UInt64(output.count) else {
-                    wipe(&output)
-                    throw CryptoError.authenticationFailed()
-                }
-                return (output, tag)
-            }
         }
     }
 }

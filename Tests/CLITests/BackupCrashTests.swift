@@ -19,9 +19,20 @@ struct BackupCrashTests {
         let vaultPath = cli.environment["CVAULT_VAULT"]!
         var generator = SystemRandomNumberGenerator()
 
+        // Kills land at a random moment of a run: each operation is timed once uninterrupted, so
+        // a faster build or machine does not make most kills arrive after the process exited.
+        func timed(_ arguments: [String]) throws -> UInt32 {
+            let start = Date()
+            #expect(try cli.run(arguments).status == 0, "uninterrupted \(arguments.prefix(2).joined(separator: " "))")
+            return UInt32(min(2.0, max(0.02, Date().timeIntervalSince(start))) * 1_000_000)
+        }
+        let createMicros = try timed(["backup", "create", workspace.path("timing.cvbackup")] + auth)
+        let restoreMicros = try timed(["backup", "restore", workspace.path("timing.cvbackup"), "--to", workspace.path("timing.vault")] + auth)
+
         func killAfter(_ arguments: [String]) throws -> Bool {
             let pid = try cli.spawn(arguments)
-            usleep(UInt32.random(in: 0...250_000, using: &generator))
+            let micros = arguments[1] == "restore" ? restoreMicros : createMicros
+            usleep(UInt32.random(in: 0...(micros * 9 / 10), using: &generator))
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid { return false }
             kill(pid, SIGKILL)

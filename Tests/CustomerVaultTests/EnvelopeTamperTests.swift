@@ -75,6 +75,30 @@ struct EnvelopeTamperTests {
         #expect(try await vault.customer(id).fields["name"] == canary)
     }
 
+    @Test("a masked view's envelope blanked, cut or swapped is an integrity error for the role that reads it")
+    func maskedEnvelopes() async throws {
+        let fixture = try await RoleFixture.make()
+        let support = try await fixture.open("support", purpose: "support_ticket")
+        #expect(try await support.customer(fixture.euID).fields["address"] == RoleFixture.canaryMasked["address"])
+        let original = try Fixtures.rawWrite(fixture.path) { db in
+            try [UInt8](#require(try Data.fetchOne(db, sql: "SELECT masked FROM sealed_values WHERE entity = 'customers' AND record_id = ? AND field = 'address'",
+                                                   arguments: [fixture.euID])))
+        }
+        let other = try Fixtures.rawWrite(fixture.path) { db in
+            try [UInt8](#require(try Data.fetchOne(db, sql: "SELECT masked FROM sealed_values WHERE entity = 'customers' AND record_id = ? AND field = 'address'",
+                                                   arguments: [fixture.ukID])))
+        }
+        for (label, replacement) in [("blanked", [UInt8]()), ("cut", Array(original.dropLast())), ("from another customer", other)] {
+            try Fixtures.rawWrite(fixture.path) { db in
+                try db.execute(sql: "UPDATE sealed_values SET masked = ? WHERE entity = 'customers' AND record_id = ? AND field = 'address'",
+                               arguments: [Data(replacement), fixture.euID])
+            }
+            let error = await VaultError.caught { _ = try await support.customer(fixture.euID) }
+            #expect(error?.code == .integrity, "\(label): \(String(describing: error))")
+            #expect(RoleFixture.canaryFragments.allSatisfy { error?.message.contains($0) != true })
+        }
+    }
+
     @Test("a ciphertext moved to another row, field or table never opens")
     func moves() async throws {
         let directory = try TemporaryDirectory()

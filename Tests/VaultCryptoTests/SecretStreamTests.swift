@@ -57,6 +57,56 @@ struct SecretStreamTests {
         #expect(try readAll(try writeAll([[]], key: key), key: key) == [])
     }
 
+    @Test("the reusable-buffer push and pull agree with the array ones, byte for byte, in both directions")
+    func reusableBuffers() throws {
+        // Pushed into one reused buffer, pulled with the array API.
+        let pusher = try SecretStream.Pusher(key: key)
+        var frame = [UInt8](repeating: 0xAA, count: 4_096 + SecretStream.chunkOverhead + 5)
+        var chunks: [[UInt8]] = []
+        for (index, part) in parts.enumerated() {
+            let written = try part.withUnsafeBufferPointer { piece in
+                try frame.withUnsafeMutableBufferPointer { try pusher.push(piece, into: $0, isFinal: index == parts.count - 1) }
+            }
+            #expect(written == part.count + SecretStream.chunkOverhead)
+            chunks.append(Array(frame[..<written]))
+        }
+        let stream = EncryptedStream(header: pusher.header, chunks: chunks)
+        #expect(try readAll(stream, key: key) == parts.flatMap { $0 })
+
+        // Pushed with the array API, pulled into one reused buffer.
+        let other = try writeAll(parts, key: key)
+        let puller = try SecretStream.Puller(key: key, header: other.header)
+        var plain = [UInt8](repeating: 0, count: 4_096)
+        for (index, chunk) in other.chunks.enumerated() {
+            let (count, isFinal) = try chunk.withUnsafeBufferPointer { sealed in
+                try plain.withUnsafeMutableBufferPointer { try puller.pull(sealed, into: $0) }
+            }
+            #expect(Array(plain[..<count]) == parts[index])
+            #expect(isFinal == (index == parts.count - 1))
+        }
+        try puller.finish()
+    }
+
+    @Test("a reusable buffer that is too short is refused; a modified chunk leaves no plaintext in the buffer")
+    func reusableBufferFailures() throws {
+        let pusher = try SecretStream.Pusher(key: key)
+        var short = [UInt8](repeating: 0, count: 100 + SecretStream.chunkOverhead - 1)
+        #expect(throws: CryptoError.invalidParameters("")) {
+            _ = try parts[0].withUnsafeBufferPointer { piece in try short.withUnsafeMutableBufferPointer { try pusher.push(piece, into: $0) } }
+        }
+        let stream = try writeAll([parts[0], parts[3]], key: key)
+        let puller = try SecretStream.Puller(key: key, header: stream.header)
+        var plain = [UInt8](repeating: 0, count: 4_096)
+        _ = try stream.chunks[0].withUnsafeBufferPointer { sealed in try plain.withUnsafeMutableBufferPointer { try puller.pull(sealed, into: $0) } }
+        #expect(Array(plain[..<100]) == parts[0])
+        var tampered = stream.chunks[1]
+        tampered[tampered.count / 2] ^= 0x01
+        #expect(throws: CryptoError.authenticationFailed()) {
+            _ = try tampered.withUnsafeBufferPointer { sealed in try plain.withUnsafeMutableBufferPointer { try puller.pull(sealed, into: $0) } }
+        }
+        #expect(plain.allSatisfy { $0 == 0 }, "the failed pull left bytes in the buffer")
+    }
+
     @Test("the pusher refuses chunks after the final one")
     func pushAfterFinal() throws {
         let pusher = try SecretStream.Pusher(key: key)

@@ -72,20 +72,37 @@ struct AuditTrail: Sendable {
 
     /// Appends `entry`. Throws (and so aborts the caller's transaction) when it cannot be written.
     func append(_ entry: AuditEntry, in db: Database) throws {
-        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
-        let seq: Int64 = (last?["seq"] ?? 0) + 1
-        let previous: [UInt8] = try last.map { [UInt8]($0["hash"] as Data) } ?? Self.genesisHash(vaultID: vaultID)
+        // Every access runs this, so its statements bind through SQLite directly (`BulkStatement`).
+        let head = try BulkStatement(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        var seq: Int64 = 1
+        var previous: [UInt8]?
+        if try head.next() {
+            seq = head.int64(0) + 1
+            previous = head.bytes(1)
+            head.reset()
+        }
+        let previousHash = try previous ?? Self.genesisHash(vaultID: vaultID)
         let hash = try Self.entryHash(format: Self.currentFormat, seq: seq, entry: entry, signerPublicKey: signer.publicKey,
-                                      previousHash: previous)
+                                      previousHash: previousHash)
         let signature = try Ed25519.sign(hash, with: signer)
-        try db.cachedStatement(sql: """
+        let insert = try BulkStatement(db, sql: """
             INSERT INTO audit_log (seq, format, at, principal, role, action, purpose, reason, target, fields, outcome, error_code,
                                    detail, policy_hash, terms, prev_hash, hash, signature)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                seq, Self.currentFormat, entry.at, entry.principal, entry.role, entry.action, entry.purpose, entry.reason, entry.target,
-                entry.fields.joined(separator: ","), entry.outcome.rawValue, entry.errorCode, entry.detail, entry.policyHash,
-                entry.terms.joined(separator: ","), Data(previous), Data(hash), Data(signature)])
+            """)
+        try insert.bind(1, seq)
+        try insert.bind(2, Self.currentFormat)
+        for (index, text) in [entry.at, entry.principal, entry.role, entry.action].enumerated() { try insert.bind(Int32(3 + index), text) }
+        try insert.bind(7, optional: entry.purpose)
+        try insert.bind(8, optional: entry.reason)
+        for (index, text) in [entry.target, entry.fields.joined(separator: ","), entry.outcome.rawValue, entry.errorCode, entry.detail,
+                              entry.policyHash, entry.terms.joined(separator: ",")].enumerated() {
+            try insert.bind(Int32(9 + index), text)
+        }
+        try insert.bind(16, previousHash)
+        try insert.bind(17, hash)
+        try insert.bind(18, signature)
+        try insert.execute()
     }
 
     /// Record ids as sorted ranges (`customers:1-40,42`), so every id stays findable by `audit log

@@ -162,13 +162,16 @@ final class BackupInput {
 
     /// Up to `count` bytes; fewer only at the end of the file.
     func read(_ count: Int) throws -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(count)
-        while out.count < count {
-            guard let data = try handle.read(upToCount: count - out.count), !data.isEmpty else { break }
-            out += data
-        }
-        offset += Int64(out.count)
+        var out = [UInt8](repeating: 0, count: count)
+        let got = try out.withUnsafeMutableBytes { try read(into: $0) }
+        out.removeLast(count - got)
         return out
+    }
+
+    /// Fills `buffer` from the file; returns fewer bytes than it holds only at the end of the file.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let got = try FileIO.readFully(handle.fileDescriptor, into: buffer, name: name)
+        offset += Int64(got)
+        return got
     }
 }

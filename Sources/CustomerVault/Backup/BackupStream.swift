@@ -43,17 +43,27 @@ enum BackupStream {
         }
         let chunks = max(1, Int((size + Int64(chunkSize) - 1) / Int64(chunkSize)))
         var done: Int64 = 0
+        // Two buffers for the whole file: a plaintext chunk (wiped at the end), and its frame
+        // (4-byte length, then the sealed chunk).
+        var plain = [UInt8](repeating: 0, count: chunkSize)
+        var frame = [UInt8](repeating: 0, count: 4 + chunkSize + SecretStream.chunkOverhead)
+        defer { wipe(&plain) }
         for index in 0..<chunks {
-            let piece = try input.read(upToCount: chunkSize) ?? Data()
             let isFinal = index == chunks - 1
-            guard isFinal ? Int64(piece.count) == size - done : piece.count == chunkSize else {
-                throw VaultError.io("the snapshot changed size while it was being written to the backup")
+            let wanted = isFinal ? Int(size - done) : chunkSize
+            let got = try plain.withUnsafeMutableBytes {
+                try FileIO.readFully(input.fileDescriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<wanted]), name: "the snapshot")
             }
-            let sealed = try pusher.push(piece, isFinal: isFinal, associatedData: index == 0 ? headerBytes : [])
-            var length = UInt32(sealed.count).bigEndian
-            try out.write(withUnsafeBytes(of: &length) { Array($0) })
-            try out.write(sealed)
-            done += Int64(piece.count)
+            guard got == wanted else { throw VaultError.io("the snapshot changed size while it was being written to the backup") }
+            let sealedLength = try plain.withUnsafeBufferPointer { piece in
+                try frame.withUnsafeMutableBufferPointer { frame in
+                    try pusher.push(UnsafeBufferPointer(rebasing: piece[..<got]), into: UnsafeMutableBufferPointer(rebasing: frame[4...]),
+                                    isFinal: isFinal, associatedData: index == 0 ? headerBytes : [])
+                }
+            }
+            withUnsafeBytes(of: UInt32(sealedLength).bigEndian) { frame.replaceSubrange(0..<4, with: $0) }
+            try frame.withUnsafeBytes { try out.write(UnsafeRawBufferPointer(rebasing: $0[..<(4 + sealedLength)])) }
+            done += Int64(got)
             progress?(BackupProgress(done: done, total: size))
         }
         try out.syncAndClose()
@@ -91,6 +101,10 @@ enum BackupStream {
         var chunk = 0
         var done: Int64 = 0
         let limit = Int(header.chunkSize) + SecretStream.chunkOverhead
+        // Two buffers for the whole file: a sealed chunk, and its plaintext (wiped at the end).
+        var sealed = [UInt8](repeating: 0, count: limit)
+        var plain = [UInt8](repeating: 0, count: Int(header.chunkSize))
+        defer { wipe(&plain) }
         while true {
             let lengthBytes = try input.read(4)
             if lengthBytes.isEmpty {
@@ -103,27 +117,29 @@ enum BackupStream {
             guard length >= SecretStream.chunkOverhead, length <= limit else {
                 throw VaultError.integrity("\(name): chunk \(chunk + 1) claims \(length) bytes, outside \(SecretStream.chunkOverhead)…\(limit) (malformed or modified)")
             }
-            let sealed = try input.read(length)
-            guard sealed.count == length else {
-                throw VaultError.integrity("\(name): chunk \(chunk + 1) is cut short, \(sealed.count) of \(length) bytes (truncated file)")
+            let got = try sealed.withUnsafeMutableBytes { try input.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<length])) }
+            guard got == length else {
+                throw VaultError.integrity("\(name): chunk \(chunk + 1) is cut short, \(got) of \(length) bytes (truncated file)")
             }
             chunk += 1
-            var plain: [UInt8]
-            let isFinal: Bool
+            let plainLength: Int, isFinal: Bool
             do {
-                (plain, isFinal) = try puller.pull(sealed, associatedData: chunk == 1 ? headerBytes : [])
+                (plainLength, isFinal) = try sealed.withUnsafeBufferPointer { sealed in
+                    try plain.withUnsafeMutableBufferPointer { plain in
+                        try puller.pull(UnsafeBufferPointer(rebasing: sealed[..<length]), into: plain, associatedData: chunk == 1 ? headerBytes : [])
+                    }
+                }
             } catch {
                 throw VaultError.integrity("\(name): chunk \(chunk) failed authentication (modified, reordered, duplicated, from another backup\(chunk == 1 ? ", or the header was modified" : ""))")
             }
-            defer { wipe(&plain) }
-            guard isFinal || plain.count == Int(header.chunkSize) else {
-                throw VaultError.integrity("\(name): chunk \(chunk) holds \(plain.count) bytes; only the final chunk may be shorter than \(header.chunkSize)")
+            guard isFinal || plainLength == Int(header.chunkSize) else {
+                throw VaultError.integrity("\(name): chunk \(chunk) holds \(plainLength) bytes; only the final chunk may be shorter than \(header.chunkSize)")
             }
-            done += Int64(plain.count)
+            done += Int64(plainLength)
             guard done <= header.snapshotBytes else {
                 throw VaultError.integrity("\(name): more data than the \(header.snapshotBytes) bytes the header announces")
             }
-            try sink?.write(plain)
+            try plain.withUnsafeBytes { try sink?.write(UnsafeRawBufferPointer(rebasing: $0[..<plainLength])) }
             progress?(BackupProgress(done: done, total: header.snapshotBytes))
             if isFinal { break }
         }
@@ -135,6 +151,24 @@ enum BackupStream {
             throw VaultError.integrity("\(name): \(done) bytes restored, the header announces \(header.snapshotBytes)")
         }
         return BackupReport(file: path, header: header.description, bytes: input.offset, chunks: chunk)
+    }
+}
+
+/// Plain POSIX reads, into buffers the caller reuses.
+enum FileIO {
+    /// Reads until `buffer` is full or the file ends; returns the bytes read.
+    static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, name: String) throws -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let got = read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw VaultError.io("cannot read \(name): \(String(cString: strerror(errno)))")
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        return filled
     }
 }
 
@@ -155,9 +189,13 @@ final class OutputFile: @unchecked Sendable {
     deinit { if !closed { close(fd) } }
 
     func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+            let written = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw VaultError.io("cannot write \(path): \(String(cString: strerror(errno)))")

@@ -28,6 +28,12 @@ struct BulkStatement {
         try check(sqlite3_bind_text(statement.sqliteStatement, index, value, -1, Self.transient))
     }
 
+    /// Binds text, or NULL for nil.
+    func bind(_ index: Int32, optional value: String?) throws {
+        guard let value else { return try check(sqlite3_bind_null(statement.sqliteStatement, index)) }
+        try bind(index, value)
+    }
+
     /// Binds bytes as a blob, or NULL for nil.
     func bind(_ index: Int32, _ value: [UInt8]?) throws {
         guard let value else { return try check(sqlite3_bind_null(statement.sqliteStatement, index)) }
@@ -65,6 +71,9 @@ struct BulkStatement {
         }
     }
 
+    /// Ends a query early, before its last row (also releases its read of the table).
+    func reset() { sqlite3_reset(statement.sqliteStatement) }
+
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(statement.sqliteStatement, column) }
 
     func text(_ column: Int32) -> String {
@@ -72,6 +81,8 @@ struct BulkStatement {
         let count = Int(sqlite3_column_bytes(statement.sqliteStatement, column))
         return String(decoding: UnsafeBufferPointer(start: pointer, count: count), as: UTF8.self)
     }
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement.sqliteStatement, column) == SQLITE_NULL }
 
     /// The column's bytes; empty for NULL.
     func bytes(_ column: Int32) -> [UInt8] {

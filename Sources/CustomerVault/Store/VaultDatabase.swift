@@ -106,7 +106,11 @@ enum VaultDatabase {
     /// `VACUUM INTO`, which rebuilds every B-tree; freed pages are copied, zeroed by `secure_delete`.)
     static func snapshot(_ pool: DatabasePool, to path: String) throws {
         do {
-            let destination = try DatabaseQueue(path: path)
+            // A temporary file, deleted after the backup is sealed, never opened as a vault after a
+            // crash: no journal and no syncs (the backup file itself is synced).
+            var config = Configuration()
+            config.prepareDatabase { db in try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF") }
+            let destination = try DatabaseQueue(path: path, configuration: config)
             defer { try? destination.close() }
             try pool.backup(to: destination)
         } catch {

@@ -35,14 +35,22 @@ extension RecordCodec {
     /// Inserts a prepared record (its row, sealed values and index entries) under its reserved id.
     func store(_ record: PreparedRecord, entity: Entity, customerID: Int64?, now: String, db: Database) throws {
         if entity == .customers {
-            try db.cachedStatement(sql: "INSERT INTO customers (id, created_at, updated_at, attributes) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [record.id, now, now, record.attributes])
+            let insert = try BulkStatement(db, sql: "INSERT INTO customers (id, created_at, updated_at, attributes) VALUES (?, ?, ?, ?)")
+            try insert.bind(1, record.id)
+            try insert.bind(2, now)
+            try insert.bind(3, now)
+            try insert.bind(4, record.attributes)
+            try insert.execute()
             if record.attributes.contains("_consent\"") {
                 try ConsentEvents.recordInitial(customerID: record.id, attributes: record.attributes, at: now, db: db)
             }
         } else {
-            try db.cachedStatement(sql: "INSERT INTO \(entity.rawValue) (id, customer_id, created_at, attributes) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [record.id, customerID, now, record.attributes])
+            let insert = try BulkStatement(db, sql: "INSERT INTO \(entity.rawValue) (id, customer_id, created_at, attributes) VALUES (?, ?, ?, ?)")
+            try insert.bind(1, record.id)
+            if let customerID { try insert.bind(2, customerID) } else { try insert.bind(2, nil as [UInt8]?) }
+            try insert.bind(3, now)
+            try insert.bind(4, record.attributes)
+            try insert.execute()
         }
         try writeSealed(record.sealed, entity: entity, recordID: record.id, db: db)
         try writeIndexes(record.digests, customerID: record.id, replacing: false, db: db)

@@ -63,12 +63,17 @@ struct RecordCodec: Sendable {
 
     /// Stores sealed values, replacing earlier ones of the same fields.
     func writeSealed(_ fields: [SealedField], entity: Entity, recordID: Int64, db: Database) throws {
-        let statement = try db.cachedStatement(sql: """
+        let statement = try BulkStatement(db, sql: """
             INSERT OR REPLACE INTO sealed_values (entity, record_id, field, key_version, sealed, masked) VALUES (?, ?, ?, ?, ?, ?)
             """)
+        try statement.bind(1, entity.rawValue)
+        try statement.bind(2, recordID)
         for field in fields {
-            try statement.execute(arguments: [entity.rawValue, recordID, field.field, field.keyVersion, Data(field.sealed),
-                                              field.masked.map { Data($0) }])
+            try statement.bind(3, field.field)
+            try statement.bind(4, Int64(field.keyVersion))
+            try statement.bind(5, field.sealed)
+            try statement.bind(6, field.masked)
+            try statement.execute()
         }
     }
 
@@ -111,11 +116,15 @@ struct RecordCodec: Sendable {
     /// Refuses a unique value (e-mail) that another customer already has.
     func checkUnique(_ digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])], except customerID: Int64?, db: Database) throws {
         for entry in digests where entry.field.unique {
-            let owner = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT customer_id FROM unique_indexes WHERE field = ? AND key_version = ? AND digest = ?"),
-                arguments: [entry.field.name, entry.version, Data(entry.digest)])
-            if let owner, owner != customerID {
-                throw VaultError.conflict("a customer with this \(entry.field.name) already exists")
+            let probe = try BulkStatement(db, sql: "SELECT customer_id FROM unique_indexes WHERE field = ? AND key_version = ? AND digest = ?")
+            try probe.bind(1, entry.field.name)
+            try probe.bind(2, Int64(entry.version))
+            try probe.bind(3, entry.digest)
+            while try probe.next() {
+                if probe.int64(0) != customerID {
+                    probe.reset()
+                    throw VaultError.conflict("a customer with this \(entry.field.name) already exists")
+                }
             }
         }
     }
@@ -131,35 +140,44 @@ struct RecordCodec: Sendable {
                     .execute(arguments: [customerID, entry.field.name])
             }
             let table = entry.field.unique ? "unique_indexes" : "blind_indexes"
-            try db.cachedStatement(sql: "INSERT INTO \(table) (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [entry.field.name, entry.version, Data(entry.digest), customerID])
+            let insert = try BulkStatement(db, sql: "INSERT INTO \(table) (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?)")
+            try insert.bind(1, entry.field.name)
+            try insert.bind(2, Int64(entry.version))
+            try insert.bind(3, entry.digest)
+            try insert.bind(4, customerID)
+            try insert.execute()
         }
     }
 
     /// Opens the stored personal values of a record in the views granted: plain fields in full,
     /// masked fields in their masked form (listed in `masked`), the rest absent.
     func readSealed(entity: Entity, recordID: Int64, db: Database) throws -> OpenedValues {
-        let rows = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT field, key_version, sealed, masked FROM sealed_values WHERE entity = ? AND record_id = ?"),
-            arguments: [entity.rawValue, recordID])
+        // Read first, then open: opening may query the key tables.
+        let select = try BulkStatement(db, sql: "SELECT field, key_version, sealed, masked FROM sealed_values WHERE entity = ? AND record_id = ?")
+        try select.bind(1, entity.rawValue)
+        try select.bind(2, recordID)
+        var rows: [(field: String, keyVersion: Int64, sealed: [UInt8], masked: [UInt8]?)] = []
+        while try select.next() {
+            rows.append((select.text(0), select.int64(1), select.bytes(2), select.isNull(3) ? nil : select.bytes(3)))
+        }
         var opened = OpenedValues()
         for row in rows {
-            let field: String = row["field"]
+            let field = row.field
             guard schema.field(entity, field)?.isPersonal == true else {
                 throw VaultError.integrity("\(entity.rawValue) \(recordID): sealed value for unknown field \(field)")
             }
             let slot = SealedSlot(entity: entity, field: field, recordID: recordID, view: .plain)
             switch views[KeyScope.fieldName(entity, field)] ?? .none {
             case .plain:
-                let keyVersion: Int64 = row["key_version"]
+                let keyVersion = row.keyVersion
                 guard (1...Int64(UInt32.max)).contains(keyVersion) else {
                     throw VaultError.integrity("\(entity.rawValue) \(recordID) field \(field): bad key version")
                 }
-                if let value = try open([UInt8](row["sealed"] as Data), slot: slot, claimedVersion: UInt32(keyVersion), db: db) {
+                if let value = try open(row.sealed, slot: slot, claimedVersion: UInt32(keyVersion), db: db) {
                     opened.values[field] = value
                 }
             case .masked:
-                guard let masked = (row["masked"] as Data?).map({ [UInt8]($0) }) else { continue }
+                guard let masked = row.masked else { continue }
                 var maskedSlot = slot
                 maskedSlot.view = .masked
                 if let value = try open(masked, slot: maskedSlot, claimedVersion: nil, db: db) {
