@@ -217,6 +217,28 @@ struct ResourceFaultTests {
         try? vault.close()
     }
 
+    @Test("the vault file replaced under an open handle (as restore --force does): the old handle's writes are refused")
+    func replacedWhileOpen() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("replaced.vault")
+        let vault = try await CustomerVault.create(at: path, schema: try Schema.shippedDefault(), administrator: "admin",
+                                                   credential: .passphrase("resource fault passphrase"))
+        _ = try await vault.addCustomer(["name": "Ada Lovelace", "email": "ada@example.com"])
+        try await vault.checkpoint()
+        // Another file takes the path: a copy of this one, renamed over it.
+        try FileManager.default.copyItem(atPath: path, toPath: path + ".copy")
+        #expect(rename(path + ".copy", path) == 0)
+        do {
+            _ = try await vault.addCustomer(["name": "Grace Hopper", "email": "grace@example.com"])
+            Issue.record("a write through a handle on the replaced file was acknowledged")
+        } catch let error as VaultError {
+            #expect(error.code == .io && error.message.contains("moved, renamed or deleted"), "\(error.message)")
+        }
+        try? vault.close()
+        let count = try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers") }
+        #expect(count == 1, "the file now at the path holds what it held when it was put there")
+    }
+
     // MARK: - helpers
 
     struct VaultState {
