@@ -158,9 +158,10 @@ enum BackupStream {
 enum FileIO {
     /// Reads until `buffer` is full or the file ends; returns the bytes read.
     static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, name: String) throws -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
         var filled = 0
         while filled < buffer.count {
-            let got = read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+            let got = read(fd, base + filled, buffer.count - filled)
             if got < 0 {
                 if errno == EINTR { continue }
                 throw VaultError.io("cannot read \(name): \(String(cString: strerror(errno)))")
@@ -193,9 +194,10 @@ final class OutputFile: @unchecked Sendable {
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress else { return }
         var offset = 0
         while offset < bytes.count {
-            let written = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            let written = Foundation.write(fd, base + offset, bytes.count - offset)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw VaultError.io("cannot write \(path): \(String(cString: strerror(errno)))")
