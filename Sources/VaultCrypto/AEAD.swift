@@ -38,7 +38,7 @@ public enum XChaCha20Poly1305 {
     ) throws -> [UInt8] {
         try Sodium.initialize()
         try requireLength(key.count, keyLength, "key")
-        let nonce = nonce ?? SecureRandom.bytes(nonceLength)
+        let nonce = nonce ?? SecureRandom.nonce(nonceLength)
         try requireLength(nonce.count, nonceLength, "nonce")
 
         return try withBytes(of: plaintext) { message, messageLength in

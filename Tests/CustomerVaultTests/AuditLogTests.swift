@@ -335,7 +335,7 @@ struct AuditFaultTests {
             try await vault.checkpoint()   // empties the WAL, so the next entry needs new space
             let before = try Self.state(path)
             // Fill every free block.
-            let filler = FileHandle(forWritingAtPath: { FileManager.default.createFile(atPath: mountPoint + "/filler", contents: nil); return mountPoint + "/filler" }())!
+            let filler = FileHandle(forWritingAtPath: { _ = FileManager.default.createFile(atPath: mountPoint + "/filler", contents: nil); return mountPoint + "/filler" }())!
             let chunk = Data(count: 64 * 1024)
             while (try? filler.write(contentsOf: chunk)) != nil {}
             try? filler.close()

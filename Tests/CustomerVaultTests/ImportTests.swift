@@ -28,6 +28,26 @@ struct ImportTests {
         #expect(try await vault.findCustomers(field: "phone", equalTo: "+81-3-0000-0001").count == 1)
     }
 
+    @Test("each imported consent flag starts the customer's consent history with its value; no flag, no event")
+    func consentHistoryStarts() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        let csv = Self.header + ",marketing_consent\n"
+            + "Ada Yes,,,,,ada@example.com,,EU,true\n"
+            + "Bob No,,,,,bob@example.com,,EU,false\n"
+            + "Cy None,,,,,cy@example.com,,EU,\n"
+        let report = try await vault.importCSV(.customers, from: try directory.write("c.csv", csv))
+        #expect(report.accepted == 3)
+        try vault.close()
+        let events = try await Fixtures.rawDatabase(directory.path("test.vault")).read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT c.id, e.consent, e.granted, e.at = c.created_at AS at_creation
+                FROM consent_events e JOIN customers c ON c.id = e.customer_id ORDER BY c.id
+                """).map { "\($0["id"] as Int64) \($0["consent"] as String) \($0["granted"] as Bool) \($0["at_creation"] as Bool)" }
+        }
+        #expect(events == ["1 marketing_consent true true", "2 marketing_consent false true"])
+    }
+
     @Test("each bad row is refused with its record, line, field and reason; valid rows all stored")
     func rejects() async throws {
         let directory = try TemporaryDirectory()

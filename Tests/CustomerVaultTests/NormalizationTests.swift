@@ -72,6 +72,20 @@ struct NormalizationTests {
         #expect(ok["region"] == "EU")
     }
 
+    @Test("enumeration values match ignoring case, ASCII or not, and nothing else matches")
+    func enumerationCase() {
+        let pairs: [(String, String, Bool)] = [
+            ("EU", "eu", true), ("EU", "Eu", true), ("EU", "EU", true), ("EU", "EU ", false), ("EU", "E", false),
+            ("EU", "FU", false), ("unspecified", "UNSPECIFIED", true), ("a@", "A@", true), ("[", "{", false),
+            ("ÉTÉ", "été", true), ("Straße", "STRASSE", "Straße".caseInsensitiveCompare("STRASSE") == .orderedSame),
+            ("EU", "ЕU", false),  // Cyrillic Е
+        ]
+        for (allowed, input, expected) in pairs {
+            #expect(allowed.equalsIgnoringCase(input) == expected, "\(allowed) vs \(input)")
+            #expect(allowed.equalsIgnoringCase(input) == (allowed.caseInsensitiveCompare(input) == .orderedSame))
+        }
+    }
+
     @Test("blind indexes truncate to the planned bits and the budget is as documented")
     func blindIndexBudget() throws {
         let schema = try Schema.shippedDefault()

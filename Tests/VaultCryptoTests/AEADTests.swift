@@ -40,6 +40,29 @@ struct AEADTests {
         #expect(first != second)
     }
 
+    @Test("nonces from the buffered source never repeat, across refills and from many threads at once")
+    func nonceSourceNeverRepeats() async throws {
+        // 4 threads × 2,500 nonces: about 60 refills of the 4 KiB buffer, each boundary crossed
+        // while other threads take nonces.
+        let batches = try await withThrowingTaskGroup(of: [[UInt8]].self) { group in
+            for _ in 0..<4 {
+                group.addTask { [key, plaintext, associatedData] in
+                    try (0..<2_500).map { _ in
+                        Array(try XChaCha20Poly1305.seal(plaintext, key: key, associatedData: associatedData).prefix(XChaCha20Poly1305.nonceLength))
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(batches.count == 10_000)
+        #expect(Set(batches).count == 10_000, "a nonce was handed out twice")
+        #expect(batches.allSatisfy { $0.count == XChaCha20Poly1305.nonceLength })
+        // Sizes that do not divide the buffer, and one too large for it (drawn directly).
+        let mixed = (0..<1_000).map { SecureRandom.nonce(1 + $0 % 40) } + [SecureRandom.nonce(300), SecureRandom.nonce(0)]
+        #expect(mixed.map(\.count) == (0..<1_000).map { 1 + $0 % 40 } + [300, 0])
+        #expect(Set(mixed.filter { $0.count >= 16 }).count == mixed.filter { $0.count >= 16 }.count)
+    }
+
     @Test("every single-bit flip of an envelope is detected")
     func everyBitFlipDetected() throws {
         let sealed = try XChaCha20Poly1305.seal(plaintext, key: key, associatedData: associatedData)

@@ -1,9 +1,13 @@
-// In-process lookup benchmark: the vault's audited e-mail lookup against plain SQLite doing the
-// same durable work (an indexed select plus a synchronous audit-row insert in one transaction).
+// Benchmarks that need the library rather than the `cvault` process. Run through Benchmarks/run.
 //
-// Usage: cvault-bench lookups --vault PATH --emails FILE [--count N]
-//   PATH is a vault made by `cvault import`; FILE holds one e-mail per line (from the same data).
-//   Needs CVAULT_PASSPHRASE. Prints JSON: median and p95 microseconds per lookup for both sides.
+// cvault-bench lookups --vault PATH --emails FILE [--count N]
+//   The vault's audited e-mail lookup against plain SQLite doing the same durable work (an
+//   indexed select plus a synchronous audit-row insert in one transaction). PATH is a vault made
+//   by `cvault import`; FILE holds one e-mail per line (from the same data). Needs
+//   CVAULT_PASSPHRASE. Prints JSON: median and p95 microseconds per lookup for both sides.
+//
+// cvault-bench floors --vault PATH
+//   The cost of the work the design requires, alone (see Floors.swift). Prints JSON.
 import CustomerVault
 import Foundation
 import GRDB
@@ -13,7 +17,10 @@ struct Options {
     var emails = ""
     var count = 2_000
 
+    var command = ""
+
     init(_ arguments: [String]) throws {
+        command = arguments.dropFirst().first ?? ""
         var iterator = arguments.dropFirst(2).makeIterator()
         while let flag = iterator.next() {
             guard let value = iterator.next() else { throw BenchError("\(flag) needs a value") }
@@ -24,7 +31,10 @@ struct Options {
             default: throw BenchError("unknown option \(flag)")
             }
         }
-        guard !vault.isEmpty, !emails.isEmpty else { throw BenchError("usage: cvault-bench lookups --vault PATH --emails FILE [--count N]") }
+        switch command {
+        case "lookups" where !vault.isEmpty && !emails.isEmpty, "floors" where !vault.isEmpty: break
+        default: throw BenchError("usage: cvault-bench lookups --vault PATH --emails FILE [--count N] | cvault-bench floors --vault PATH")
+        }
     }
 }
 
@@ -80,11 +90,20 @@ func plainBaseline(emails: [String], directory: URL) throws -> (audited: [Double
     return (samples, selectOnly)
 }
 
+func printJSON(_ result: [String: Double]) throws {
+    let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
 @main
 enum Bench {
     static func main() async {
         do {
             let options = try Options(CommandLine.arguments)
+            if options.command == "floors" {
+                try printJSON(try Floors.measure(vault: options.vault))
+                return
+            }
             let emails = Array(try String(contentsOfFile: options.emails, encoding: .utf8)
                 .split(separator: "\n").map(String.init).prefix(options.count))
             guard let passphrase = ProcessInfo.processInfo.environment["CVAULT_PASSPHRASE"] else { throw BenchError("set CVAULT_PASSPHRASE") }
@@ -114,8 +133,7 @@ enum Bench {
                 "plain_median_us": percentile(plainSamples, 0.5), "plain_p95_us": percentile(plainSamples, 0.95),
                 "gate_audit_median_us": percentile(gateSamples, 0.5), "plain_select_median_us": percentile(selectSamples, 0.5),
             ]
-            let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try printJSON(result)
         } catch {
             FileHandle.standardError.write(Data("cvault-bench: \(error)\n".utf8))
             exit(1)

@@ -16,10 +16,24 @@ public struct ConsentEvent: Sendable, Equatable, Codable {
 enum ConsentEvents {
     static func isConsent(_ attribute: String) -> Bool { attribute.hasSuffix("_consent") }
 
-    /// Every consent flag a new customer starts with.
-    static func recordInitial(customerID: Int64, attributes: String, at: String, db: Database) throws {
-        let values = try RecordCodec.decodeAttributes(attributes, entity: .customers, id: customerID)
-        try recordChanges(customerID: customerID, from: [:], to: values, at: at, db: db)
+    /// The consent flags a new customer starts with, from its plain attributes: what
+    /// ``recordChanges(customerID:from:to:at:db:)`` would record against no earlier values.
+    /// Pure, so a batch computes it on all cores.
+    static func initial(_ attributes: [String: String]) -> [(name: String, granted: Bool)] {
+        attributes.keys.filter(isConsent).sorted().map { ($0, attributes[$0] == "true") }
+    }
+
+    /// Records a new customer's consent flags (from ``initial(_:)``), each the first event of its history.
+    static func recordInitial(_ consents: [(name: String, granted: Bool)], customerID: Int64, at: String, db: Database) throws {
+        guard !consents.isEmpty else { return }
+        let insert = try BulkStatement(db, sql: "INSERT INTO consent_events (customer_id, consent, granted, at) VALUES (?, ?, ?, ?)")
+        try insert.bind(1, customerID)
+        try insert.bind(4, at)
+        for consent in consents {
+            try insert.bind(2, consent.name)
+            try insert.bind(3, Int64(consent.granted ? 1 : 0))
+            try insert.execute()
+        }
     }
 
     /// A row per consent flag whose value changed (a removed flag counts as withdrawn).

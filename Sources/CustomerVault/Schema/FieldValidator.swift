@@ -85,7 +85,7 @@ struct FieldValidator: Sendable {
             }
             value = timestamp
         case .enumeration(let allowed):
-            guard let match = allowed.first(where: { $0.caseInsensitiveCompare(trimmed) == .orderedSame }) else {
+            guard let match = allowed.first(where: { $0.equalsIgnoringCase(trimmed) }) else {
                 throw refuse("must be one of \(allowed.joined(separator: ", "))")
             }
             value = match

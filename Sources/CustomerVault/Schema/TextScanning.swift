@@ -13,6 +13,13 @@ extension Unicode.Scalar {
 extension String {
     var isASCIIOnly: Bool { utf8.allSatisfy { $0 < 0x80 } }
 
+    /// `caseInsensitiveCompare(other) == .orderedSame`, without Foundation when both are ASCII.
+    func equalsIgnoringCase(_ other: String) -> Bool {
+        guard isASCIIOnly, other.isASCIIOnly else { return caseInsensitiveCompare(other) == .orderedSame }
+        func lower(_ byte: UInt8) -> UInt8 { (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
+        return utf8.count == other.utf8.count && zip(utf8, other.utf8).allSatisfy { lower($0) == lower($1) }
+    }
+
     /// The string without leading and trailing Unicode whitespace.
     var trimmedWhitespace: String {
         let scalars = unicodeScalars

@@ -21,15 +21,19 @@ struct PreparedRecord: Sendable {
     var digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])]
     /// Digests to check uniqueness against (see ``RecordCodec/uniquenessProbes(_:current:)``).
     var probes: [(field: FieldSchema, version: UInt32, digest: [UInt8])]
+    /// A new customer's consent flags, each the first event of its history (``ConsentEvents``).
+    var consents: [(name: String, granted: Bool)]
 }
 
 extension RecordCodec {
     func prepare(_ values: [String: String], entity: Entity, recordID: Int64, today: String) throws -> PreparedRecord {
         let digests = entity == .customers ? try indexDigests(values) : []
+        let plain = plainAttributeValues(values, entity: entity, today: today)
         return PreparedRecord(
-            id: recordID, attributes: try plainAttributes(values, entity: entity, today: today),
+            id: recordID, attributes: FlatJSON.encode(plain),
             sealed: try seal(values, entity: entity, recordID: recordID),
-            digests: digests, probes: try uniquenessProbes(values, current: digests))
+            digests: digests, probes: try uniquenessProbes(values, current: digests),
+            consents: entity == .customers ? ConsentEvents.initial(plain) : [])
     }
 
     /// Inserts a prepared record (its row, sealed values and index entries) under its reserved id.
@@ -41,9 +45,7 @@ extension RecordCodec {
             try insert.bind(3, now)
             try insert.bind(4, record.attributes)
             try insert.execute()
-            if record.attributes.contains("_consent\"") {
-                try ConsentEvents.recordInitial(customerID: record.id, attributes: record.attributes, at: now, db: db)
-            }
+            try ConsentEvents.recordInitial(record.consents, customerID: record.id, at: now, db: db)
         } else {
             let insert = try BulkStatement(db, sql: "INSERT INTO \(entity.rawValue) (id, customer_id, created_at, attributes) VALUES (?, ?, ?, ?)")
             try insert.bind(1, record.id)

@@ -16,6 +16,11 @@ struct RecordCodec: Sendable {
     /// The plain attributes a record keeps in clear, as JSON: plain schema fields plus, for
     /// customers, the derived `age_band`.
     func plainAttributes(_ values: [String: String], entity: Entity, today: String) throws -> String {
+        FlatJSON.encode(plainAttributeValues(values, entity: entity, today: today))
+    }
+
+    /// The plain attributes of ``plainAttributes(_:entity:today:)`` before encoding.
+    func plainAttributeValues(_ values: [String: String], entity: Entity, today: String) -> [String: String] {
         var attributes: [String: String] = [:]
         for field in schema.fields(of: entity) where !field.isPersonal {
             if let value = values[field.name] { attributes[field.name] = value }
@@ -27,7 +32,7 @@ struct RecordCodec: Sendable {
                 attributes["age_band"] = Timestamps.ageBand(age)
             }
         }
-        return FlatJSON.encode(attributes)
+        return attributes
     }
 
     /// Seals the personal values of one record: the full view and, where the schema masks the
@@ -129,6 +134,9 @@ struct RecordCodec: Sendable {
         }
     }
 
+    static let insertUniqueIndex = "INSERT INTO unique_indexes (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?)"
+    static let insertBlindIndex = "INSERT INTO blind_indexes (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?)"
+
     /// Writes index entries; `replacing` first removes the customer's earlier entries of those fields.
     func writeIndexes(_ digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])], customerID: Int64, replacing: Bool,
                       db: Database) throws {
@@ -139,8 +147,7 @@ struct RecordCodec: Sendable {
                 try db.cachedStatement(sql: "DELETE FROM unique_indexes WHERE customer_id = ? AND field = ?")
                     .execute(arguments: [customerID, entry.field.name])
             }
-            let table = entry.field.unique ? "unique_indexes" : "blind_indexes"
-            let insert = try BulkStatement(db, sql: "INSERT INTO \(table) (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?)")
+            let insert = try BulkStatement(db, sql: entry.field.unique ? Self.insertUniqueIndex : Self.insertBlindIndex)
             try insert.bind(1, entry.field.name)
             try insert.bind(2, Int64(entry.version))
             try insert.bind(3, entry.digest)

@@ -1,0 +1,60 @@
+// The cost of the work the vault's design requires, measured alone with the primitives the vault
+// calls: what no implementation of that design could go below on this machine. Benchmarks/run
+// sets these beside the targets, so a missed target shows whether the design or the code misses it.
+//
+// - kdf_ms: one Argon2id INTERACTIVE derivation (every passphrase unlock runs one).
+// - seal_ms_one_core: one XChaCha20-Poly1305 seal per sealed view stored in the vault (full and
+//   masked), at their average stored length, with the vault's associated-data length and a fresh
+//   random nonce each; plus one keyed BLAKE2b per blind-index entry. One core.
+// Counts and lengths come from the imported vault's tables (ciphertext lengths only).
+import Foundation
+import GRDB
+import VaultCrypto
+
+enum Floors {
+    /// Format-1 envelope: version byte, key version, nonce, tag (FieldEnvelope).
+    static let envelopeOverhead = 1 + 4 + XChaCha20Poly1305.nonceLength + XChaCha20Poly1305.tagLength
+    /// Associated data of a customer field: domain, vault id, entity, field, record id, key version, view, format.
+    static let associatedDataLength = 72
+
+    static func measure(vault: String) throws -> [String: Double] {
+        var config = Configuration()
+        config.readonly = true
+        let queue = try DatabaseQueue(path: vault, configuration: config)
+        let (seals, sealedBytes, digests) = try queue.read { db in
+            let row = try Row.fetchOne(db, sql: """
+                SELECT count(sealed) + count(masked), coalesce(sum(length(sealed)), 0) + coalesce(sum(length(masked)), 0),
+                       (SELECT count(*) FROM blind_indexes) + (SELECT count(*) FROM unique_indexes)
+                FROM sealed_values
+                """)
+            return (row?[0] as Int? ?? 0, row?[1] as Int? ?? 0, row?[2] as Int? ?? 0)
+        }
+        try queue.close()
+        guard seals > 0 else { throw BenchError("\(vault) holds no sealed values; import customers first") }
+
+        let key = try SecretBytes(randomCount: XChaCha20Poly1305.keyLength)
+        let associatedData = [UInt8](repeating: 0x5A, count: associatedDataLength)
+        let message = [UInt8](repeating: 0x61, count: max(16, sealedBytes / seals - envelopeOverhead))
+        let searchForm = [UInt8](repeating: 0x62, count: 24)
+        let start = now()
+        for _ in 0..<seals {
+            _ = try XChaCha20Poly1305.seal(message, key: key, associatedData: associatedData)
+        }
+        for _ in 0..<digests {
+            _ = try BLAKE2b.hash(searchForm, key: key, outputLength: 32)
+        }
+        let sealMilliseconds = microseconds(since: start) / 1_000
+
+        let passphrase = try SecretBytes(randomCount: 24)
+        var kdf: [Double] = []
+        for _ in 0..<3 {
+            let begin = now()
+            _ = try Argon2id.deriveKey(length: 32, passphrase: passphrase, salt: SecureRandom.bytes(Argon2id.saltLength),
+                                       parameters: .interactive)
+            kdf.append(microseconds(since: begin) / 1_000)
+        }
+        return ["kdf_ms": percentile(kdf, 0.5), "seal_ms_one_core": sealMilliseconds, "seals": Double(seals),
+                "digests": Double(digests), "message_bytes": Double(message.count),
+                "cores": Double(ProcessInfo.processInfo.activeProcessorCount)]
+    }
+}
