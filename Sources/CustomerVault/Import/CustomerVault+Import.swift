@@ -48,30 +48,24 @@ extension CustomerVault {
             Self.logger.notice("resuming an interrupted import", metadata: ["kind": "\(entity.rawValue)", "after_record": "\(resumedAfter)"])
         }
 
-        var endOfFile = false
-        while !endOfFile {
-            var batch: [ImportRow] = []
-            while batch.count < batchSize {
-                do {
-                    guard let record = try reader.next() else { endOfFile = true; break }
-                    if record.recordNumber <= done.recordsDone { continue }
-                    batch.append(columns.row(record))
-                } catch {
-                    if error.recordNumber <= done.recordsDone && error.kind != .unterminatedQuote { continue }
-                    batch.append(ImportRow(record: error.recordNumber, line: error.line,
-                                           outcome: .rejected(field: "", reason: Self.describe(error, reader: reader))))
-                    if error.kind == .unterminatedQuote || error.kind == .ioFailure { endOfFile = true; break }
-                }
-            }
+        // The next batch is read and validated while the current one commits.
+        let batches = ImportBatchReader(reader: reader, columns: columns, validator: validator,
+                                        committedThrough: done.recordsDone, batchSize: batchSize)
+        var upcoming = Task.detached { batches.next() }
+        defer { upcoming.cancel() }
+        while true {
+            let batch = await upcoming.value
+            if !batch.endOfFile { upcoming = Task.detached { batches.next() } }
             do {
-                done = try await commitBatch(batch, entity: entity, digest: digest, state: done, finished: endOfFile)
+                done = try await commitBatch(batch.rows, entity: entity, digest: digest, state: done, finished: batch.endOfFile)
             } catch let error as VaultError where error.code == .io {
                 // Disk full, a read-only or vanished file: say what is safe and how to go on.
-                throw VaultError.io("\(error.message); the import stopped at record \(batch.first?.record ?? done.recordsDone + 1) with "
+                throw VaultError.io("\(error.message); the import stopped at record \(batch.rows.first?.record ?? done.recordsDone + 1) with "
                     + "\(done.accepted) rows accepted and committed before it; once the cause is fixed, the same command resumes after record \(done.recordsDone)")
             }
             Self.logger.debug("import batch committed", metadata: ["records_done": "\(done.recordsDone)", "accepted": "\(done.accepted)"])
-            progress?(ImportProgress(bytesRead: reader.bytesRead, totalBytes: totalBytes, accepted: done.accepted, rejected: done.rejected))
+            progress?(ImportProgress(bytesRead: batch.bytesRead, totalBytes: totalBytes, accepted: done.accepted, rejected: done.rejected))
+            if batch.endOfFile { break }
         }
         return ImportReport(kind: entity, accepted: done.accepted, rejected: done.rejected, resumedAfterRecord: resumedAfter,
                             alreadyImported: false, rejects: try await importRejects(digest, allowedBy: decision))
@@ -109,15 +103,14 @@ extension CustomerVault {
             var ids: [Int64] = []
             var rejects: [ImportReject] = []
             let now = Timestamps.now()
-            // Reserve ids under the write lock, then validate, seal and hash every row on all cores;
-            // the writer inserts the prepared rows in file order.
+            // Reserve ids under the write lock, then seal and hash the (already validated) rows on
+            // all cores while this writer inserts each one, in file order, as soon as it is ready.
             let firstID = try RecordCodec.nextRecordID(entity, db: db)
-            let prepared = RecordCodec.concurrently(batch.count) { index -> PreparedRecord? in
-                guard case .valid(let raw, _) = batch[index].outcome else { return nil }
-                let values = try validator.validateRecord(raw, entity: entity)
+            try RecordCodec.pipelined(batch.count, produce: { index -> PreparedRecord? in
+                guard case .valid(let values, _) = batch[index].outcome else { return nil }
                 return try codec.prepare(values, entity: entity, recordID: firstID + Int64(index), today: validator.today)
-            }
-            for (row, outcome) in zip(batch, prepared) {
+            }, consume: { index, outcome in
+                let row = batch[index]
                 defer { next.recordsDone = max(next.recordsDone, row.record) }
                 switch (row.outcome, outcome) {
                 case (.rejected(let field, let reason), _):
@@ -126,11 +119,10 @@ extension CustomerVault {
                     rejects.append(ImportReject(record: row.record, line: row.line, field: problem.field, reason: problem.reason))
                 case (_, .failure(let error)):
                     throw error
-                case (.valid(_, let email), .success(let record?)):
+                case (.valid(let values, let email), .success(let record?)):
                     do {
                         if entity == .customers {
-                            if case .valid(let raw, _) = row.outcome, !note.decision.rows.isUnrestricted,
-                               !note.admits(customerAttributes: try validator.validateRecord(raw, entity: entity)) {
+                            if !note.decision.rows.isUnrestricted, !note.admits(customerAttributes: values) {
                                 throw FieldProblem(field: "", reason: "is outside the rows this role may access")
                             }
                             try codec.checkUnique(record.probes, except: nil, db: db)
@@ -151,7 +143,7 @@ extension CustomerVault {
                 case (.valid, .success(nil)):
                     throw VaultError.io("record \(row.record) was not prepared")
                 }
-            }
+            })
             next.accepted += ids.count
             next.rejected += rejects.count
             next.finished = finished

@@ -32,7 +32,7 @@ struct ImportColumns: Sendable {
     }
 
     /// Splits a record into named values, or the reason it is refused. Field values are checked
-    /// later, in parallel with sealing.
+    /// next (``ImportBatchReader``), while the previous batch commits.
     func row(_ record: CSVRecord) -> ImportRow {
         guard record.fields.count == names.count else {
             return ImportRow(record: record.recordNumber, line: record.line,
