@@ -319,6 +319,33 @@ struct BackupTests {
         #expect(actions.contains("admin:vault.restore:allowed"))
     }
 
+    @Test("a passphrase principal restores with its passphrase (derived beside the checks); a wrong one, a key file or an unknown name restores nothing")
+    func restoreAsPassphrasePrincipal() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        for index in 0..<3 { _ = try await vault.addCustomer(Fixtures.customer(7_000 + index)) }
+        let file = directory.path("p.cvbackup")
+        _ = try await vault.createBackup(to: file)
+        let key = try await vault.backupKey(for: file)
+        try vault.close()
+        let target = directory.path("restored.vault")
+        let refusals: [(String, Credential, VaultError.Code)] = [
+            ("admin", try Credential.passphrase("not the passphrase"), .badCredential),
+            ("admin", .keyFile(try SecretBytes(randomCount: 32)), .badCredential),
+            ("nobody", try Fixtures.credential(), .notFound),
+        ]
+        for (principal, credential, expected) in refusals {
+            #expect(await VaultError.caught {
+                _ = try await CustomerVault.restoreBackup(file, to: target, key: key, principal: principal, credential: credential)
+            }?.code == expected, "\(principal)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).filter { $0.hasPrefix("restored.vault") } == [])
+        }
+        _ = try await CustomerVault.restoreBackup(file, to: target, key: key, principal: "admin", credential: try Fixtures.credential())
+        let restored = try await CustomerVault.open(at: target, principal: "admin", credential: try Fixtures.credential())
+        defer { try? restored.close() }
+        #expect(try await restored.listCustomers(limit: 10).count == 3)
+    }
+
     @Test("restore refuses to overwrite without force, and a recovery key file opens backups without the vault")
     func restoreSafety() async throws {
         let (fixture, file, _) = try await Self.backedUp(customers: 5)

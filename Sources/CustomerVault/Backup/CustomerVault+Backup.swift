@@ -194,10 +194,25 @@ extension CustomerVault {
         defer { removeTemporary() }
         let sink = try OutputFile(creating: temporary)
         let report = try await Task.detached { try BackupStream.read(path, key: key, sink: sink, progress: progress) }.value
-        try sink.syncAndClose()
-        try VaultDatabase.checkRestored(path: temporary, vaultID: key.vaultID)
+        // Beside SQLite's integrity check, which is the only one reading the file meanwhile: the
+        // file's fsync (awaited before anything else opens it), and the restoring principal's key
+        // derivation (Argon2id for a passphrase, pure computation). A failed derivation is left to
+        // `open` below, which derives again and reports it as usual.
+        let synced = Task.detached { try sink.syncAndClose() }
+        let parameters = storedParameters(of: principal, in: temporary)
+        let derivation = Task.detached { parameters.flatMap { parameters in
+            (try? parameters.deriveKEK(from: credential, principal: principal)).map { (parameters: parameters, kek: $0) }
+        } }
+        defer { derivation.cancel() }
+        do {
+            try await Task.detached { try VaultDatabase.checkRestored(path: temporary, vaultID: key.vaultID) }.value
+        } catch {
+            _ = try? await synced.value
+            throw error
+        }
+        try await synced.value
         let verified = try await verifyAuditLog(at: temporary)
-        let restored = try await open(at: temporary, principal: principal, credential: credential)
+        let restored = try await open(at: temporary, principal: principal, credential: credential, derived: await derivation.value)
         let reapplied: Int
         do {
             reapplied = try await restored.perform(AccessRequest(.restore)) { [erasures] db, note in
@@ -231,6 +246,14 @@ extension CustomerVault {
         OutputFile.syncDirectory(of: target)
         try rewriteSidecar(of: target, vaultID: Hex.encode(key.vaultID))
         return RestoreReport(backup: report, restoredTo: target, auditEntries: entries, erasuresReapplied: reapplied, replacedExisting: exists)
+    }
+
+    /// How `principal`'s credential is stretched, as stored in the vault file at `path`; nil when
+    /// it cannot be read (the checks that follow say why).
+    private static func storedParameters(of principal: String, in path: String) -> CredentialParameters? {
+        guard let queue = try? VaultDatabase.readOnly(path) else { return nil }
+        defer { try? queue.close() }
+        return try? queue.read { db in try PrincipalRecord.fetch(db, name: principal).parameters }
     }
 
     static let snapshotMarker = ".backup-snapshot-"

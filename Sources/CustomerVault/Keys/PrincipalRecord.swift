@@ -129,7 +129,11 @@ struct PrincipalRecord: Sendable {
 
     /// Derives the KEK, tells a wrong credential from a corrupt record, and opens the secrets.
     func unlock(credential: Credential, vaultID: [UInt8]) throws -> PrincipalSecrets {
-        let kek = try parameters.deriveKEK(from: credential, principal: name)
+        try unlock(kek: try parameters.deriveKEK(from: credential, principal: name), vaultID: vaultID)
+    }
+
+    /// ``unlock(credential:vaultID:)`` with the KEK already derived from this record's parameters.
+    func unlock(kek: SecretBytes, vaultID: [UInt8]) throws -> PrincipalSecrets {
         let associatedData = PrincipalSecrets.associatedData(vaultID: vaultID, principal: name, credentialVersion: credentialVersion)
         guard constantTimeEquals(try CredentialParameters.check(kek: kek), credentialCheck) else {
             // A right credential with a tampered check value still opens the secrets: call that corruption.

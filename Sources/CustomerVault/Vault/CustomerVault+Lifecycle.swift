@@ -89,13 +89,22 @@ extension CustomerVault {
     ///   passphrase or key file), `.accessDenied` (disabled principal), `.integrity` (tampered keys,
     ///   policy or principal record).
     public static func open(at path: String, principal: String, credential: Credential) async throws -> CustomerVault {
+        try await open(at: path, principal: principal, credential: credential, derived: nil)
+    }
+
+    /// ``open(at:principal:credential:)``, using `derived` as the principal's KEK when it was
+    /// derived from exactly the parameters stored for it (the restore derives it beside its checks).
+    static func open(at path: String, principal: String, credential: Credential,
+                     derived: (parameters: CredentialParameters, kek: SecretBytes)?) async throws -> CustomerVault {
         let pool = try VaultDatabase.open(path: path)
         do {
             let loaded = try await pool.read { db in
                 (try VaultMeta.load(db), try PrincipalRecord.fetch(db, name: principal))
             }
             let (meta, record) = loaded
-            let secrets = try record.unlock(credential: credential, vaultID: meta.vaultID)
+            let kek = try derived.flatMap { $0.parameters == record.parameters ? $0.kek : nil }
+                ?? record.parameters.deriveKEK(from: credential, principal: principal)
+            let secrets = try record.unlock(kek: kek, vaultID: meta.vaultID)
             guard secrets.rootSigningPublicKey == meta.rootSigningPublicKey else {
                 throw VaultError.integrity("the vault's root signing key does not match the one pinned for principal \(principal)")
             }
