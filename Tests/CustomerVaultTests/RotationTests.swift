@@ -41,11 +41,22 @@ struct RotationTests {
     @Test("rotating every field re-encrypts every value under the new version; every view and search still works")
     func rotateAll() async throws {
         let (fixture, customers) = try await Self.populated()
+        let schema = { () async throws -> [String] in try await Fixtures.rawDatabase(fixture.path).read { db in
+            try Row.fetchAll(db, sql: "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").map { "\($0)" }
+        } }
+        let before = try await schema()
         let report = try await fixture.admin.rotateKeys(batchSize: 37)
         #expect(report.versions.values.allSatisfy { $0 == 2 })
         #expect(try Self.oldVersions(fixture.path) == 0)
         // New index entries go in beside the old, which the end of the rotation drops: one is left.
         #expect(try Self.indexEntryCounts(fixture.path) == [1])
+        // The by-customer indexes it drops for that pass are back, as they were, and consistent.
+        #expect(try await schema() == before)
+        #expect(try await Fixtures.rawDatabase(fixture.path).read { try String.fetchAll($0, sql: "PRAGMA integrity_check") } == ["ok"])
+        let byCustomer = try await Fixtures.rawDatabase(fixture.path).read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT * FROM blind_indexes WHERE customer_id = 1").map { $0["detail"] as String }.joined()
+        }
+        #expect(byCustomer.contains("blind_indexes_by_customer"))
         #expect(try fixture.rawSealedRows().allSatisfy { FieldEnvelope.session(of: $0.sealed) == nil }, "session envelopes became ordinary ones")
         for (id, values) in customers {
             let record = try await fixture.admin.customer(id)
