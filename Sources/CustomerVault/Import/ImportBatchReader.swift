@@ -3,9 +3,11 @@ import Foundation
 /// Reads, splits and validates an import file one batch at a time.
 ///
 /// The import reads the next batch while the previous one commits, so the file's parsing and
-/// the values' validation (pure work, no keys, no database) run on a core the single writer
-/// leaves idle. One task at a time uses it: the next read starts only after the previous one
-/// was awaited, which is why it may be `@unchecked Sendable` around its non-Sendable reader.
+/// the values' validation (pure work, no keys, no database) happen outside the batch's
+/// transaction and the write lock is not held while values are checked (the speed gain alone
+/// was within noise: Benchmarks/RESULTS.md 11 (d)). One task at a time uses it: the next read
+/// starts only after the previous one was awaited, which is why it may be `@unchecked Sendable`
+/// around its non-Sendable reader.
 final class ImportBatchReader: @unchecked Sendable {
     /// One batch: its rows in file order, how far the file was read, and whether it ended.
     struct Batch: Sendable {
