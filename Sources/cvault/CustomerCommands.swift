@@ -192,7 +192,7 @@ extension CVault.CustomerCommand {
             discussion: """
                 Fields, consents, transactions, interactions, behaviour counters and the access-log entries about \
                 the person, in the structure cvault.subject-export.v1 (SECURITY.md). The file is created with \
-                mode 0600 and never overwritten.
+                mode 0600, never through a symbolic link, and never over an existing file unless --force.
 
                 Example:
                   cvault customer export-subject 42 --output subject-42.json --principal dpo --purpose subject_request
@@ -201,6 +201,7 @@ extension CVault.CustomerCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Customer id.") var id: Int64
         @Option(help: ArgumentHelp("Write the document here instead of standard output.", valueName: "file")) var output: String?
+        @Flag(help: "Replace an existing --output file (atomically).") var force = false
 
         func run() async throws {
             let vault = try await global.openVault()
@@ -212,11 +213,14 @@ extension CVault.CustomerCommand {
                 FileHandle.standardOutput.write(data + Data("\n".utf8))
                 return
             }
-            let fd = open(output, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-            guard fd >= 0 else { throw VaultError(.conflict, "cannot create \(output): \(String(cString: strerror(errno)))") }
-            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-            try handle.write(contentsOf: data + Data("\n".utf8))
-            try handle.synchronize()
+            let file = try PrivateOutputFile(path: output, replace: force)
+            do {
+                try file.write(data + Data("\n".utf8))
+                try file.commit()
+            } catch {
+                file.discard()
+                throw error
+            }
             Output.note("subject export of customer \(id) written to \(output)")
         }
     }

@@ -36,17 +36,22 @@ extension CVault.ErasuresCommand {
         static let configuration = CommandConfiguration(abstract: "Write the ledger as a ledger file (JSON Lines) for `backup restore --ledger`.")
 
         @OptionGroup var global: GlobalOptions
-        @Option(help: ArgumentHelp("The ledger file to create (never overwritten).", valueName: "file")) var output: String
+        @Option(help: ArgumentHelp("The ledger file to create (mode 0600; never over a file without --force).", valueName: "file")) var output: String
+        @Flag(help: "Replace an existing --output file (atomically).") var force = false
 
         func run() async throws {
             let entries = try await global.openVault().erasureLedger()
-            guard !FileManager.default.fileExists(atPath: output) else { throw VaultError(.conflict, "\(output) already exists") }
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             var data = Data()
             for entry in entries { data += try encoder.encode(entry) + Data("\n".utf8) }
-            guard FileManager.default.createFile(atPath: output, contents: data, attributes: [.posixPermissions: 0o600]) else {
-                throw VaultError(.io, "cannot create \(output)")
+            let file = try PrivateOutputFile(path: output, replace: force)
+            do {
+                try file.write(data)
+                try file.commit()
+            } catch {
+                file.discard()
+                throw error
             }
             Output.line("\(entries.count) erasures written to \(output)")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CustomerVault
 import Foundation
+import VaultCrypto
 
 /// Options every vault command shares.
 struct GlobalOptions: ParsableArguments {
@@ -66,9 +67,25 @@ struct GlobalOptions: ParsableArguments {
         if let passphraseFile {
             return try Credential.passphrase(fileAt: passphraseFile)
         }
-        if let passphrase = environment["CVAULT_PASSPHRASE"] {
-            return try Credential.passphrase(passphrase)
+        if var passphrase = SecretEnvironment.take("CVAULT_PASSPHRASE") {
+            defer { wipe(&passphrase) }
+            return try Credential.passphrase(bytes: passphrase, source: "CVAULT_PASSPHRASE")
         }
         return try PassphraseSource.prompt(confirm: confirm)
+    }
+}
+
+/// Secrets passed in the environment: read once, then removed from the process.
+enum SecretEnvironment {
+    /// The bytes of `name`, after which its value is overwritten in place (the environment block is
+    /// what `/proc/PID/environ` shows, for as long as the process runs: `audit log --follow` runs
+    /// for days) and the variable is unset.
+    static func take(_ name: String) -> [UInt8]? {
+        guard let pointer = getenv(name) else { return nil }
+        let length = strlen(pointer)
+        let bytes = Array(UnsafeRawBufferPointer(start: pointer, count: length))
+        memset(pointer, 0, length)
+        unsetenv(name)
+        return bytes
     }
 }

@@ -27,8 +27,9 @@ extension CVault {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "What the file holds: customers, transactions or interactions.") var kind: Entity
         @Argument(help: "The CSV file (UTF-8, RFC 4180).") var file: String
-        @Option(help: ArgumentHelp("Write refused rows (record, line, field, reason) to this CSV file.", valueName: "file"))
+        @Option(help: ArgumentHelp("Write refused rows (record, line, field, reason) to this CSV file (mode 0600; never over a file without --force).", valueName: "file"))
         var rejects: String?
+        @Flag(help: "Replace an existing --rejects file (atomically).") var force = false
         @Option(help: "Rows per transaction.") var batch = CustomerVault.defaultImportBatchSize
 
         func run() async throws {
@@ -39,12 +40,13 @@ extension CVault {
             }
             bar.finish()
             if let rejects {
-                var text = "record,line,field,reason\n"
-                for reject in report.rejects {
-                    text += "\(reject.record),\(reject.line),\(reject.field),\"\(reject.reason.replacingOccurrences(of: "\"", with: "\"\""))\"\n"
-                }
-                guard FileManager.default.createFile(atPath: rejects, contents: Data(text.utf8)) else {
-                    throw VaultError(.io, "cannot write rejects file \(rejects)")
+                let file = try PrivateOutputFile(path: rejects, replace: force)
+                do {
+                    try file.write(Data(CSVOutput.rejects(report.rejects).utf8))
+                    try file.commit()
+                } catch {
+                    file.discard()
+                    throw error
                 }
             }
             if global.json {
@@ -68,14 +70,20 @@ extension CVault {
         static let configuration = CommandConfiguration(
             abstract: "Export customers as CSV or JSON Lines.",
             discussion: """
-                The output holds personal data in clear: it is written with mode 0600 and the export is \
-                recorded in the access log. Example: cvault export customers --format jsonl --output out.jsonl
+                The output holds personal data in clear: it is written with mode 0600, never through a \
+                symbolic link and never over an existing file unless --force (which replaces it atomically), \
+                and the export is recorded in the access log. CSV cells that a spreadsheet would run as a \
+                formula (starting with = + - @, a tab or a carriage return) get a leading apostrophe; \
+                `cvault import` removes it again.
+
+                Example: cvault export customers --format jsonl --output out.jsonl
                 """)
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "What to export (customers).") var kind: Entity
         @Option(help: "csv or jsonl.") var format: ExportFormat = .csv
         @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var output: String?
+        @Flag(help: "Replace an existing --output file (atomically).") var force = false
 
         func validate() throws {
             guard kind == .customers else { throw ValidationError("only customers can be exported for now") }
@@ -83,19 +91,32 @@ extension CVault {
 
         func run() async throws {
             let vault = try await global.openVault()
-            let handle: FileHandle
-            if let output {
-                let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-                guard fd >= 0 else { throw VaultError(.io, "cannot write \(output): \(String(cString: strerror(errno)))") }
-                handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-            } else {
-                handle = FileHandle.standardOutput
+            guard let output else {
+                _ = try await vault.exportCustomers(format: format) { data in try FileHandle.standardOutput.write(contentsOf: data) }
+                return
             }
-            let count = try await vault.exportCustomers(format: format) { data in try handle.write(contentsOf: data) }
-            if output != nil {
-                try handle.synchronize()
-                Output.note("exported \(count) customers to \(output ?? "")")
+            let file = try PrivateOutputFile(path: output, replace: force)
+            do {
+                let count = try await vault.exportCustomers(format: format) { data in try file.write(data) }
+                try file.commit()
+                Output.note("exported \(count) customers to \(output)")
+            } catch {
+                file.discard()
+                throw error
             }
         }
+    }
+}
+
+/// CSV the CLI writes itself.
+enum CSVOutput {
+    /// The rejects file: record, line, field and reason (no content of the row).
+    static func rejects(_ rejects: [ImportReject]) -> String {
+        func cell(_ text: String) -> String {
+            // Neutralised for spreadsheets like every cvault CSV (see `cvault export --help`).
+            let safe = text.first.map { "=+-@\t\r'".contains($0) } == true ? "'" + text : text
+            return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return "record,line,field,reason\n" + rejects.map { "\($0.record),\($0.line),\(cell($0.field)),\(cell($0.reason))\n" }.joined()
     }
 }

@@ -80,7 +80,8 @@ enum KDFPreset: String, ExpressibleByArgument, CaseIterable {
 /// Writes fresh key files: 32 random bytes, created exclusively with mode 0600.
 enum KeyFileWriter {
     static func create(at path: String) throws -> Credential {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        // Never through a symbolic link planted at the path, never over a file.
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             guard errno == EEXIST else { throw VaultError(.io, "cannot create key file \(path): \(String(cString: strerror(errno)))") }
             // Never overwritten: it may be the only copy of a principal's key. A run killed before

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CustomerVault
 import Foundation
+import VaultCrypto
 
 extension CVault {
     struct PrincipalCommand: AsyncParsableCommand {
@@ -49,7 +50,10 @@ struct NewCredentialOptions: ParsableArguments {
 
     private func passphrase() throws -> Credential {
         if let newPassphraseFile { return try Credential.passphrase(fileAt: newPassphraseFile) }
-        if let passphrase = ProcessInfo.processInfo.environment["CVAULT_NEW_PASSPHRASE"] { return try Credential.passphrase(passphrase) }
+        if var passphrase = SecretEnvironment.take("CVAULT_NEW_PASSPHRASE") {
+            defer { wipe(&passphrase) }
+            return try Credential.passphrase(bytes: passphrase, source: "CVAULT_NEW_PASSPHRASE")
+        }
         return try PassphraseSource.prompt(confirm: true, label: "New passphrase")
     }
 }
@@ -137,15 +141,24 @@ extension CVault.PrincipalCommand {
 
     struct Passwd: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Change your own passphrase or key file.",
-            discussion: "Unlock with the current credential as usual; the new one comes from CVAULT_NEW_PASSPHRASE, --new-passphrase-file, --key-file-out or a prompt.")
+            abstract: "Change your own passphrase or key file, and with it your key pairs (a revocation of the old credential).",
+            discussion: """
+                Unlock with the current credential as usual; the new one comes from CVAULT_NEW_PASSPHRASE, \
+                --new-passphrase-file, --key-file-out or a prompt. The principal gets new key pairs: its key \
+                grants are sealed again to the new one and its old signing key signs nothing more, so the old \
+                credential opens nothing in the vault any more, even with an old copy of the file (SECURITY.md §3).
+
+                Example:
+                  CVAULT_NEW_PASSPHRASE=… cvault principal passwd --principal alice
+                """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var newCredential: NewCredentialOptions
 
         func run() async throws {
             let vault = try await global.openVault()
-            try await newCredential.with { try await vault.changeCredential(to: $0, kdf: newCredential.kdf.parameters) }
+            let renewed = try await newCredential.with { try await vault.changeCredential(to: $0, kdf: newCredential.kdf.parameters) }
+            try? renewed.close()
             if global.json { try Output.json(["changed": vault.principal]) } else { Output.line("credential of \(vault.principal) changed") }
         }
     }

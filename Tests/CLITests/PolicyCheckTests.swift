@@ -44,13 +44,13 @@ struct PolicyCheckTests {
             roles:
               admin:
                 allow: ["*"]
-            """, keyword: "missing 'format: 1'", line: nil),
+            """, keyword: "missing 'format: 2'", line: nil),
         Case(name: "wrong-format.yaml", yaml: """
-            format: 2
+            format: 3
             roles:
               admin:
                 allow: ["*"]
-            """, keyword: "policy format 2 is not supported", line: 1),
+            """, keyword: "policy format 3 is not supported", line: 1),
         Case(name: "roles-missing.yaml", yaml: """
             format: 1
             purposes:

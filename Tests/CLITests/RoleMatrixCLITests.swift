@@ -32,7 +32,7 @@ struct RoleMatrixCLITests {
         case "get": return ["customer", "get", id]
         case "find": return ["customer", "find", "--email", canary["email"]!]
         case "list": return ["customer", "list"]
-        case "update": return ["customer", "update", id, "--region", "EU"]
+        case "update": return ["customer", "update", id, "--phone", "+44 20 7946 0999"]
         case "delete": return ["customer", "delete", spare]
         case "transactions": return ["customer", "history", id, "--kind", "transactions"]
         case "interactions": return ["customer", "history", id, "--kind", "interactions"]

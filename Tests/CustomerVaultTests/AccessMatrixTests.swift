@@ -45,7 +45,7 @@ struct AccessMatrixTests {
         case "customer.read": return [try await vault.customer(fixture.euID)]
         case "customer.search": return try await vault.findCustomers(field: "email", equalTo: RoleFixture.canary["email"]!)
         case "customer.list": return try await vault.listCustomers().filter { $0.id == fixture.euID }
-        case "customer.update": try await vault.updateCustomer(fixture.euID, set: ["region": "EU"])
+        case "customer.update": try await vault.updateCustomer(fixture.euID, set: ["phone": RoleFixture.canary["phone"]!])
         case "customer.delete": try await vault.deleteCustomer(spare)
         case "transaction.read": _ = try await vault.history(.transactions, customerID: fixture.euID)
         case "transaction.write":

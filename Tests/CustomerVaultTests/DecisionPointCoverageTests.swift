@@ -64,6 +64,7 @@ struct DecisionPointCoverageTests {
             "applyRetention": { _ = try await vault.applyRetention(dryRun: true) },
             "findDuplicates": { _ = try await vault.findDuplicates() },
             "mergeCustomers": { _ = try await vault.mergeCustomers(keep: 1, drop: 2) },
+            "verifyIntegrity": { _ = try await vault.verifyIntegrity() },
         ]
     }
 

@@ -103,7 +103,7 @@ struct KeyEnforcementTests {
         func purposes(_ role: String) async throws -> Set<String> {
             Set(try await fixture.open(role).keyring.scopes.map { "\($0.field)/\($0.purpose.rawValue)" })
         }
-        #expect(try await purposes("analyst").isEmpty)
+        #expect(try await purposes("analyst") == ["vault/record"], "the analyst holds only the key that checks the rows it counts")
         #expect(try await purposes("auditor") == ["vault/audit"], "the auditor holds only the key of search-term digests")
         let support = try await purposes("support")
         #expect(support.contains("customers.address/mask") && support.contains("customers.address/seal_public"))

@@ -92,7 +92,7 @@ struct PrivacyTests {
         #expect(try await fixture.admin.aggregateReport().customers == 3)
         let kept = try await Fixtures.rawDatabase(fixture.path).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM transactions WHERE customer_id = ?", arguments: [id]) }
         #expect(kept == 1)
-        #expect(try ErasureLedger.read(sidecar: fixture.path + ".erasures").map(\.customer) == [id])
+        #expect(try ErasureLedger.read(sidecar: fixture.path + ".erasures").map(\.entry.customer) == [id])
 
         // Restoring the backup taken before the erasure, over the vault: the person does not come back.
         let key = try await fixture.admin.backupKey(for: before)
@@ -170,9 +170,7 @@ struct PrivacyTests {
                 "order_id": "R-\(n)", "order_time": ago(days: old ? 2_557 : n * 200), "payment_method": "card", "amount": "1.00", "currency": "EUR"])
         }
         let sixYearsAgo = ago(days: 2_200)
-        try Fixtures.rawWrite(fixture.path) { db in
-            try db.execute(sql: "UPDATE customers SET updated_at = ? WHERE id IN (\(inactive.map(String.init).joined(separator: ",")))", arguments: [sixYearsAgo])
-        }
+        try Fixtures.rewriteCustomers(inactive, of: fixture.admin) { $0.updatedAt = sixYearsAgo }
         // Shipped periods: interactions 2y, transactions 10y, inactive customers 5y. By construction:
         // the 10 inactive customers' interactions (6 years old), one transaction (n = 19: 3,800 days),
         // and the 10 inactive customers.

@@ -196,8 +196,16 @@ struct RotationTests {
     func resumeRules() async throws {
         let (fixture, _) = try await Self.populated()
         #expect(await VaultError.caught { _ = try await fixture.admin.rotateKeys(resume: true) }?.code == .notFound)
+        // A rotation row planted in the file without a tag is refused, not resumed.
         try Fixtures.rawWrite(fixture.path) { db in
             try db.execute(sql: "INSERT INTO key_rotations (fields, started_by, started_at) VALUES ('customers.email', 'admin', 'x')")
+        }
+        #expect(await VaultError.caught { _ = try await fixture.admin.rotateKeys(resume: true) }?.code == .integrity)
+        // The same row tagged (as an interrupted rotation leaves it) is resumed.
+        let integrity = try fixture.admin.recordIntegrity
+        try Fixtures.rawWrite(fixture.path) { db in
+            try db.execute(sql: "UPDATE key_rotations SET tag = ? WHERE id = 1", arguments: [
+                Data(try integrity.rotation(id: 1, fields: "customers.email", startedBy: "admin", startedAt: "x", finishedAt: nil))])
         }
         #expect(await VaultError.caught { _ = try await fixture.admin.rotateKeys(fields: ["name"]) }?.code == .conflict)
         let resumed = try await fixture.admin.rotateKeys(resume: true)

@@ -29,6 +29,21 @@ enum Fixtures {
         try DatabaseQueue(path: path).write(body)
     }
 
+    /// Changes customers' rows in the file and tags them again with `vault`'s record key: what a
+    /// holder of that key (a principal whose role reads records) can do, for tests that need a
+    /// state the library never writes (customers inactive for years).
+    static func rewriteCustomers(_ ids: [Int64], of vault: CustomerVault, _ change: (inout CustomerRow) -> Void) throws {
+        let integrity = try vault.recordIntegrity
+        try rawWrite(vault.path) { db in
+            for id in ids {
+                guard var row = try CustomerRow.fetch(id, db: db) else { continue }
+                change(&row)
+                try row.retag(integrity)
+                try row.update(db)
+            }
+        }
+    }
+
     static func customer(_ n: Int, region: String = "EU") -> [String: String] {
         ["name": "Person Number\(n)", "email": "person\(n)@example.com", "phone": "+44 20 7946 \(String(format: "%04d", n % 10_000))",
          "address": "\(n) High Street, London", "age": String(20 + n % 60), "gender": "unspecified", "region": region]

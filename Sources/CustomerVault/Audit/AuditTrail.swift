@@ -70,6 +70,22 @@ struct AuditTrail: Sendable {
         return try BLAKE2b.hash(writer.bytes)
     }
 
+    /// The sequence number the next entry appended in this transaction gets (records that name the
+    /// entry of their own operation, made before it is appended: erasures, key changes, disables).
+    static func nextSeq(_ db: Database) throws -> Int64 {
+        let head = try BulkStatement(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        guard try head.next() else { return 1 }
+        defer { head.reset() }
+        return try Self.following(head.int64(0))
+    }
+
+    /// The sequence number after `seq`; a number at the end of the range is an edit of the file.
+    static func following(_ seq: Int64) throws -> Int64 {
+        let (next, overflow) = seq.addingReportingOverflow(1)
+        guard !overflow, seq >= 0 else { throw VaultError.integrity("the access log's newest entry has sequence number \(seq) (altered in the file)") }
+        return next
+    }
+
     /// Appends `entry`. Throws (and so aborts the caller's transaction) when it cannot be written.
     func append(_ entry: AuditEntry, in db: Database) throws {
         // Every access runs this, so its statements bind through SQLite directly (`BulkStatement`).
@@ -77,7 +93,7 @@ struct AuditTrail: Sendable {
         var seq: Int64 = 1
         var previous: [UInt8]?
         if try head.next() {
-            seq = head.int64(0) + 1
+            seq = try Self.following(head.int64(0))
             previous = head.bytes(1)
             head.reset()
         }

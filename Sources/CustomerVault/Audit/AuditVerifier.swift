@@ -53,19 +53,30 @@ public struct AuditCheckpoint: Sendable, Equatable, Codable, CustomStringConvert
 /// a checkpoint, that the entry it names is still there unchanged.
 enum AuditVerifier {
     static func verify(_ db: Database, meta: VaultMeta, expect checkpoint: (seq: Int64, hash: String)?) throws -> AuditVerification {
-        var signers: [String: [UInt8]] = [:]
+        var signers: [String: PrincipalRecord] = [:]
+        /// Disables as the log itself records them (so a principal record put back to before its
+        /// disable cannot sign unnoticed either).
+        var loggedDisables: [String: Int64] = [:]
+        /// The key that may sign entry `seq` of principal `name`: the version of its certified key
+        /// chain in force at that entry, and none after the entry that disabled it.
         func signingKey(_ name: String, seq: Int64) throws -> [UInt8] {
-            if let key = signers[name] { return key }
-            guard let record = try? PrincipalRecord.fetch(db, name: name) else {
-                throw VaultError.integrity("audit log entry \(seq): signed by principal \(name), which does not exist")
+            let record: PrincipalRecord
+            if let known = signers[name] { record = known } else {
+                guard let fetched = try? PrincipalRecord.fetch(db, name: name) else {
+                    throw VaultError.integrity("audit log entry \(seq): signed by principal \(name), which does not exist")
+                }
+                do {
+                    try fetched.verifyCertificate(vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey, legacy: !meta.isCurrent)
+                } catch {
+                    throw VaultError.integrity("audit log entry \(seq): the certificate or key chain of its signer \(name) does not verify")
+                }
+                signers[name] = fetched
+                record = fetched
             }
-            do {
-                try record.verifyCertificate(vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey)
-            } catch {
-                throw VaultError.integrity("audit log entry \(seq): the certificate of its signer \(name) does not verify")
+            if let disabledAt = [record.disabledAtSeq, loggedDisables[name]].compactMap({ $0 }).min(), seq > disabledAt {
+                throw VaultError.integrity("audit log entry \(seq): signed by principal \(name), disabled at entry \(disabledAt) (it cannot sign after that)")
             }
-            signers[name] = record.signPublicKey
-            return record.signPublicKey
+            return record.signingKey(atSeq: seq)
         }
         var previous = try AuditTrail.genesisHash(vaultID: meta.vaultID)
         var expected: Int64 = 1
@@ -75,29 +86,29 @@ enum AuditVerifier {
                    policy_hash, terms, prev_hash, hash, signature FROM audit_log ORDER BY seq
             """)
         while let row = try rows.next() {
-            let seq: Int64 = row["seq"]
+            let seq: Int64 = try row.checked("seq")
             guard seq == expected else {
                 throw VaultError.integrity("audit log entry \(expected): missing (the next entry is \(seq)); entries were deleted")
             }
-            let format: Int64 = row["format"]
-            guard format == 1 || format == AuditTrail.currentFormat, let outcome = AuditEntry.Outcome(rawValue: row["outcome"]) else {
+            let format: Int64 = try row.checked("format")
+            guard format == 1 || format == AuditTrail.currentFormat, let outcome = AuditEntry.Outcome(rawValue: try row.checked("outcome")) else {
                 throw VaultError.integrity("audit log entry \(seq): unknown format or outcome")
             }
-            let fields: String = row["fields"], terms: String = row["terms"]
+            let fields: String = try row.checked("fields"), terms: String = try row.checked("terms")
             let entry = AuditEntry(
-                at: row["at"], principal: row["principal"], role: row["role"], action: row["action"], purpose: row["purpose"],
-                reason: row["reason"], target: row["target"], fields: fields.isEmpty ? [] : fields.components(separatedBy: ","),
-                outcome: outcome, errorCode: row["error_code"], detail: row["detail"], policyHash: row["policy_hash"],
+                at: try row.checked("at"), principal: try row.checked("principal"), role: try row.checked("role"), action: try row.checked("action"), purpose: try row.checked("purpose"),
+                reason: try row.checked("reason"), target: try row.checked("target"), fields: fields.isEmpty ? [] : fields.components(separatedBy: ","),
+                outcome: outcome, errorCode: try row.checked("error_code"), detail: try row.checked("detail"), policyHash: try row.checked("policy_hash"),
                 terms: terms.isEmpty ? [] : terms.components(separatedBy: ","))
-            guard [UInt8](row["prev_hash"] as Data) == previous else {
+            guard [UInt8](try row.checked("prev_hash") as Data) == previous else {
                 throw VaultError.integrity("audit log entry \(seq): does not chain to entry \(seq - 1) (entries were removed, inserted or reordered)")
             }
             let key = try signingKey(entry.principal, seq: seq)
             let hash = try AuditTrail.entryHash(format: format, seq: seq, entry: entry, signerPublicKey: key, previousHash: previous)
-            guard [UInt8](row["hash"] as Data) == hash else {
+            guard [UInt8](try row.checked("hash") as Data) == hash else {
                 throw VaultError.integrity("audit log entry \(seq): its content does not match its hash (the entry was modified)")
             }
-            guard Ed25519.isValid(signature: [UInt8](row["signature"] as Data), for: hash, publicKey: key) else {
+            guard Ed25519.isValid(signature: [UInt8](try row.checked("signature") as Data), for: hash, publicKey: key) else {
                 throw VaultError.integrity("audit log entry \(seq): the signature of \(entry.principal) does not verify")
             }
             if let checkpoint, checkpoint.seq == seq {
@@ -105,6 +116,11 @@ enum AuditVerifier {
                     throw VaultError.integrity("audit log entry \(seq): differs from the checkpoint (the log was rewritten)")
                 }
                 matched = true
+            }
+            if entry.action == VaultAction.principalsManage.rawValue, outcome == .allowed, entry.detail.hasPrefix(AuditFacts.disabledDetail),
+               entry.target.hasPrefix("principal:") {
+                let name = String(entry.target.dropFirst("principal:".count))
+                loggedDisables[name] = loggedDisables[name] ?? seq
             }
             previous = hash
             expected += 1
@@ -126,7 +142,7 @@ extension CustomerVault {
         let expected = try checkpoint.map(AuditCheckpoint.parse)
         let reader: any DatabaseReader
         do {
-            reader = try VaultDatabase.open(path: path)
+            reader = try VaultDatabase.open(path: path).pool
         } catch let error as VaultError where error.code == .io && VaultDatabase.writeProblem(path) != nil {
             // A copy on read-only media: verification writes nothing, so read it as it is.
             reader = try VaultDatabase.readOnlyVault(path)

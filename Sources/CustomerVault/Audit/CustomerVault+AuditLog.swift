@@ -97,9 +97,9 @@ extension CustomerVault {
         let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
         while records.count < limit, let row = try rows.next() {
             let record = AuditRecord(
-                seq: row["seq"], at: row["at"], principal: row["principal"], role: row["role"], action: row["action"],
-                purpose: row["purpose"], reason: row["reason"], target: row["target"], fields: row["fields"], outcome: row["outcome"],
-                errorCode: row["error_code"], detail: row["detail"], policyHash: row["policy_hash"], terms: row["terms"])
+                seq: try row.checked("seq"), at: try row.checked("at"), principal: try row.checked("principal"), role: try row.checked("role"), action: try row.checked("action"),
+                purpose: try row.checked("purpose"), reason: try row.checked("reason"), target: try row.checked("target"), fields: try row.checked("fields"), outcome: try row.checked("outcome"),
+                errorCode: try row.checked("error_code"), detail: try row.checked("detail"), policyHash: try row.checked("policy_hash"), terms: try row.checked("terms"))
             if filter.admits(record) { records.append(record) }
         }
         return records
@@ -112,7 +112,7 @@ extension CustomerVault {
             guard let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") else {
                 throw VaultError.notFound("the access log is empty")
             }
-            let seq: Int64 = row["seq"], hash = Hex.encode([UInt8](row["hash"] as Data)), at = Timestamps.now()
+            let seq: Int64 = try row.checked("seq"), hash = Hex.encode([UInt8](try row.checked("hash") as Data)), at = Timestamps.now()
             let signature = try Ed25519.sign(AuditCheckpoint.message(vaultID: vaultID, seq: seq, hash: hash, principal: principal, at: at),
                                              with: secrets.signingKeyPair)
             note.target = "audit_log:\(seq)"

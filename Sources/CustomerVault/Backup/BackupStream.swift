@@ -67,7 +67,12 @@ enum BackupStream {
             progress?(BackupProgress(done: done, total: size))
         }
         try out.syncAndClose()
-        guard rename(partial, output) == 0 else { throw VaultError.io("cannot move the backup into place at \(output): \(String(cString: strerror(errno)))") }
+        // link() refuses an existing path, so a file that appeared at the name meanwhile is never replaced.
+        guard link(partial, output) == 0 else {
+            throw errno == EEXIST ? VaultError.conflict("\(output) already exists; choose a new file name (backups never overwrite)")
+                : VaultError.io("cannot move the backup into place at \(output): \(String(cString: strerror(errno)))")
+        }
+        unlink(partial)
         finished = true
         OutputFile.syncDirectory(of: output)
         let bytes = Int64(headerBytes.count) + Int64(chunks) * Int64(4 + SecretStream.chunkOverhead) + size
@@ -173,17 +178,21 @@ enum FileIO {
     }
 }
 
-/// A new file written sequentially with mode 0600, synced before it is closed.
+/// A new file written sequentially with mode 0600, synced before it is closed. It is never
+/// opened through a symbolic link and never over an existing file (`O_EXCL | O_NOFOLLOW`: a link
+/// planted at the path, even a dangling one, is refused like a file).
 final class OutputFile: @unchecked Sendable {
     private let fd: Int32
     let path: String
     private var closed = false
 
     init(creating path: String) throws {
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw errno == EEXIST ? VaultError.conflict("\(path) already exists") : VaultError.io("cannot create \(path): \(String(cString: strerror(errno)))")
         }
+        // The mode asked for is 0600 whatever the umask could add; make sure of it.
+        fchmod(fd, 0o600)
         self.path = path
     }
 

@@ -171,7 +171,7 @@ extension CustomerVault {
             throw VaultError.conflict("\(target) already exists; pass --force to replace it with the backup")
         }
         // Erasures the backup may predate: fail closed if a ledger that exists cannot be read.
-        var erasures: [ErasureLedgerEntry] = []
+        var erasures: [LedgerLine] = []
         for file in [ErasureLedger.sidecar(of: target)] + ledgers {
             erasures += try ErasureLedger.read(sidecar: file)
         }
@@ -179,7 +179,9 @@ extension CustomerVault {
             do {
                 let old = try VaultDatabase.readOnly(target)
                 defer { try? old.close() }
-                erasures += try await old.read { db in try ErasureLedger.entries(db, vaultID: Hex.encode(key.vaultID)) }
+                erasures += try await old.read { db in
+                    try ErasureLedger.entries(db, vaultID: Hex.encode(key.vaultID)).map { LedgerLine(entry: $0, place: "the ledger inside \(target)") }
+                }
             } catch {
                 guard FileManager.default.fileExists(atPath: ErasureLedger.sidecar(of: target)) || !ledgers.isEmpty else {
                     throw VaultError.integrity("cannot read the erasure ledger of the vault at \(target), which the restore would replace; pass its ledger file (--ledger \(ErasureLedger.sidecar(of: target)))")
@@ -215,9 +217,10 @@ extension CustomerVault {
         let restored = try await open(at: temporary, principal: principal, credential: credential, derived: await derivation.value)
         let reapplied: Int
         do {
-            reapplied = try await restored.perform(AccessRequest(.restore)) { [erasures] db, note in
+            reapplied = try await restored.perform(AccessRequest(.restore)) { [erasures, restored] db, note in
                 note.target = "vault:\(Hex.encode(key.vaultID))"
-                let count = try reapplyErasures(erasures, vaultID: Hex.encode(key.vaultID), db: db)
+                let count = try reapplyErasures(erasures, vaultID: key.vaultID, rootPublicKey: restored.secrets.rootSigningPublicKey,
+                                                policy: restored.policy, integrity: try note.codec.integrity, db: db)
                 note.detail = "restored from backup \((path as NSString).lastPathComponent) created \(report.header.createdAt); "
                     + "\(count) erasures re-applied from the ledger"
                 return count
@@ -276,6 +279,11 @@ extension CustomerVault {
         let queue = try VaultDatabase.readOnly(vaultPath)
         let entries = try queue.read { db in try ErasureLedger.entries(db, vaultID: vaultID) }
         try queue.close()
+        try rewriteSidecar(of: vaultPath, entries: entries)
+    }
+
+    /// Replaces the sidecar ledger of the vault at `vaultPath` by `entries`, atomically.
+    static func rewriteSidecar(of vaultPath: String, entries: [ErasureLedgerEntry]) throws {
         let sidecar = ErasureLedger.sidecar(of: vaultPath)
         guard !entries.isEmpty || FileManager.default.fileExists(atPath: sidecar) else { return }
         let fresh = sidecar + ".new"
@@ -313,7 +321,7 @@ extension CustomerVault {
                 note.detail = "backup key already created by another process"
                 return
             }
-            try KeyProvisioner.recordKeys([BackupKey.scope: fresh], db: db, now: Timestamps.now())
+            try KeyProvisioner.recordKeys([BackupKey.scope: fresh], integrity: try note.codec.integrity, db: db, now: Timestamps.now())
             var granted = 0
             for record in try PrincipalRecord.fetchAll(db) {
                 granted += try provisioner.provision(record, role: policy.role(record.role), db: db).added

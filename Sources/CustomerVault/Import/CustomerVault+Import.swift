@@ -37,10 +37,11 @@ extension CustomerVault {
         }
         let columns = try readHeader(reader, entity: entity, file: path)
 
-        let state = try await readAllowed(by: decision) { db in try ImportState.fetch(db, digest: digest) }
+        let integrity = try recordIntegrity
+        let state = try await readAllowed(by: decision) { db in try ImportState.fetch(db, digest: digest, integrity: integrity) }
         if let state, state.finished {
             return ImportReport(kind: entity, accepted: state.accepted, rejected: state.rejected, resumedAfterRecord: nil,
-                                alreadyImported: true, rejects: try await importRejects(digest, allowedBy: decision))
+                                alreadyImported: true, rejects: try await importRejects(digest, integrity: integrity, allowedBy: decision))
         }
         var done = state ?? ImportState(recordsDone: 1, accepted: 0, rejected: 0, finished: false)
         let resumedAfter = state.map(\.recordsDone)
@@ -68,7 +69,7 @@ extension CustomerVault {
             if batch.endOfFile { break }
         }
         return ImportReport(kind: entity, accepted: done.accepted, rejected: done.rejected, resumedAfterRecord: resumedAfter,
-                            alreadyImported: false, rejects: try await importRejects(digest, allowedBy: decision))
+                            alreadyImported: false, rejects: try await importRejects(digest, integrity: integrity, allowedBy: decision))
     }
 
     /// A CSV error as an import reject reason, with the limit a too-large record broke.
@@ -96,7 +97,7 @@ extension CustomerVault {
     private func commitBatch(_ batch: [ImportRow], entity: Entity, digest: [UInt8], state: ImportState, finished: Bool) async throws -> ImportState {
         var written = Set<String>()
         for row in batch { if case .valid(let values, _) = row.outcome { written.formUnion(values.filter { !$0.value.isEmpty }.keys) } }
-        let request = AccessRequest(.importData, writes: personalFieldNames(written, entity: entity))
+        let request = AccessRequest(.importData, writes: writtenFieldNames(written, entity: entity))
         return try await perform(request) { [validator] db, note in
             let codec = note.codec
             var next = state
@@ -106,9 +107,10 @@ extension CustomerVault {
             // Reserve ids under the write lock, then seal and hash the (already validated) rows on
             // all cores while this writer inserts each one, in file order, as soon as it is ready.
             let firstID = try RecordCodec.nextRecordID(entity, db: db)
+            let consentIDs = ConsentEvents.Numbering()
             try RecordCodec.pipelined(batch.count, produce: { index -> PreparedRecord? in
                 guard case .valid(let values, _) = batch[index].outcome else { return nil }
-                return try codec.prepare(values, entity: entity, recordID: firstID + Int64(index), today: validator.today)
+                return try codec.prepare(values, entity: entity, recordID: firstID + Int64(index), today: validator.today, now: now)
             }, consume: { index, outcome in
                 let row = batch[index]
                 defer { next.recordsDone = max(next.recordsDone, row.record) }
@@ -126,7 +128,7 @@ extension CustomerVault {
                                 throw FieldProblem(field: "", reason: "is outside the rows this role may access")
                             }
                             try codec.checkUnique(record.probes, except: nil, db: db)
-                            try codec.store(record, entity: entity, customerID: nil, now: now, db: db)
+                            try codec.store(record, entity: entity, customerID: nil, now: now, consentIDs: consentIDs, db: db)
                         } else {
                             guard let email, let customerID = try codec.customerID(forEmail: email, db: db),
                                   try Self.visibleAttributes(customerID, note: note, db: db) != nil else {
@@ -147,10 +149,12 @@ extension CustomerVault {
             next.accepted += ids.count
             next.rejected += rejects.count
             next.finished = finished
-            try next.save(db, digest: digest, kind: entity)
+            let integrity = try codec.integrity
+            try next.save(db, digest: digest, kind: entity, integrity: integrity)
             for reject in rejects {
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO import_rejects (file_digest, record, line, field, reason) VALUES (?, ?, ?, ?, ?)")
-                    .execute(arguments: [Data(digest), reject.record, reject.line, reject.field, reject.reason])
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO import_rejects (file_digest, record, line, field, reason, tag) VALUES (?, ?, ?, ?, ?, ?)")
+                    .execute(arguments: [Data(digest), reject.record, reject.line, reject.field, reject.reason,
+                                         Data(try integrity.importReject(digest: digest, reject))])
             }
             note.target = AuditTrail.bulkTarget(entity: entity, ids: ids)
             note.detail = "import batch: \(ids.count) accepted, \(rejects.count) rejected"
@@ -158,11 +162,14 @@ extension CustomerVault {
         }
     }
 
-    private func importRejects(_ digest: [UInt8], allowedBy decision: AccessDecision) async throws -> [ImportReject] {
+    private func importRejects(_ digest: [UInt8], integrity: RecordIntegrity, allowedBy decision: AccessDecision) async throws -> [ImportReject] {
         try await readAllowed(by: decision) { db in
-            try Row.fetchAll(db, sql: "SELECT record, line, field, reason FROM import_rejects WHERE file_digest = ? ORDER BY record",
-                             arguments: [Data(digest)]).map {
-                ImportReject(record: $0["record"], line: $0["line"], field: $0["field"], reason: $0["reason"])
+            try Row.fetchAll(db, sql: "SELECT record, line, field, reason, tag FROM import_rejects WHERE file_digest = ? ORDER BY record",
+                             arguments: [Data(digest)]).map { row in
+                let reject = ImportReject(record: try row.checked("record"), line: try row.checked("line"), field: try row.checked("field"), reason: try row.checked("reason"))
+                try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) }, try integrity.importReject(digest: digest, reject),
+                                          "import_rejects record \(reject.record)")
+                return reject
             }
         }
     }
@@ -202,21 +209,31 @@ struct ImportState: Sendable {
     var rejected: Int
     var finished: Bool
 
-    static func fetch(_ db: Database, digest: [UInt8]) throws -> ImportState? {
-        try Row.fetchOne(db, sql: "SELECT records_done, accepted, rejected, finished_at FROM imports WHERE file_digest = ?",
-                         arguments: [Data(digest)]).map {
-            ImportState(recordsDone: $0["records_done"], accepted: $0["accepted"], rejected: $0["rejected"],
-                        finished: ($0["finished_at"] as String?) != nil)
-        }
+    static func fetch(_ db: Database, digest: [UInt8], integrity: RecordIntegrity) throws -> ImportState? {
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT kind, records_done, accepted, rejected, started_at, updated_at, finished_at, tag FROM imports WHERE file_digest = ?
+            """, arguments: [Data(digest)]) else { return nil }
+        let state = ImportState(recordsDone: try row.checked("records_done"), accepted: try row.checked("accepted"), rejected: try row.checked("rejected"),
+                                finished: (try row.checked("finished_at") as String?) != nil)
+        try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
+                                  try integrity.importState(digest: digest, kind: try row.checked("kind"), recordsDone: state.recordsDone, accepted: state.accepted,
+                                                            rejected: state.rejected, startedAt: try row.checked("started_at"), updatedAt: try row.checked("updated_at"),
+                                                            finishedAt: try row.checked("finished_at")),
+                                  "imports entry \(Hex.encode(digest.prefix(8)))")
+        return state
     }
 
-    func save(_ db: Database, digest: [UInt8], kind: Entity) throws {
+    func save(_ db: Database, digest: [UInt8], kind: Entity, integrity: RecordIntegrity) throws {
         let now = Timestamps.now()
+        let startedAt = try String.fetchOne(db, sql: "SELECT started_at FROM imports WHERE file_digest = ?", arguments: [Data(digest)]) ?? now
+        let finishedAt = finished ? now : nil
+        let tag = try integrity.importState(digest: digest, kind: kind.rawValue, recordsDone: recordsDone, accepted: accepted, rejected: rejected,
+                                            startedAt: startedAt, updatedAt: now, finishedAt: finishedAt)
         try db.execute(sql: """
-            INSERT INTO imports (file_digest, kind, records_done, accepted, rejected, started_at, updated_at, finished_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (file_digest) DO UPDATE SET records_done = excluded.records_done, accepted = excluded.accepted,
-                rejected = excluded.rejected, updated_at = excluded.updated_at, finished_at = excluded.finished_at
-            """, arguments: [Data(digest), kind.rawValue, recordsDone, accepted, rejected, now, now, finished ? now : nil])
+            INSERT INTO imports (file_digest, kind, records_done, accepted, rejected, started_at, updated_at, finished_at, tag)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (file_digest) DO UPDATE SET kind = excluded.kind, records_done = excluded.records_done, accepted = excluded.accepted,
+                rejected = excluded.rejected, updated_at = excluded.updated_at, finished_at = excluded.finished_at, tag = excluded.tag
+            """, arguments: [Data(digest), kind.rawValue, recordsDone, accepted, rejected, startedAt, now, finishedAt, Data(tag)])
     }
 }

@@ -39,7 +39,8 @@ struct ImportColumns: Sendable {
                              outcome: .rejected(field: "", reason: "has \(record.fields.count) fields, the header has \(names.count)"))
         }
         var values: [String: String] = [:]
-        for (column, value) in zip(names, record.fields) where !CustomerVault.exportOnlyColumns.contains(column) { values[column] = value }
+        // Cells a cvault export neutralised for spreadsheets read back as they were (CSVFormula).
+        for (column, value) in zip(names, record.fields) where !CustomerVault.exportOnlyColumns.contains(column) { values[column] = CSVFormula.restore(value) }
         var customerEmail: String?
         if entity != .customers {
             guard let email = Normalization.email(values.removeValue(forKey: "customer_email") ?? "") else {

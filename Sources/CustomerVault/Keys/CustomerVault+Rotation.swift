@@ -66,29 +66,37 @@ extension CustomerVault {
                     for row in try Row.fetchAll(db, sql: """
                         SELECT key_version, count(*) AS n FROM sealed_values WHERE entity = ? AND field = ? GROUP BY key_version
                         """, arguments: [entity.rawValue, field.name]) {
-                        values[String(row["key_version"] as Int64)] = row["n"]
+                        values[String(try row.checked("key_version") as Int64)] = try row.checked("n")
                     }
                     var index: [String: Int] = [:]
                     if field.search != nil {
                         let table = field.unique ? "unique_indexes" : "blind_indexes"
                         for row in try Row.fetchAll(db, sql: "SELECT key_version, count(*) AS n FROM \(table) WHERE field = ? GROUP BY key_version",
                                                     arguments: [field.name]) {
-                            index[String(row["key_version"] as Int64)] = row["n"]
+                            index[String(try row.checked("key_version") as Int64)] = try row.checked("n")
                         }
                     }
                     fields.append(FieldKeyStatus(field: name, currentVersion: sealVersions.last ?? 0, valuesByVersion: values,
                                                  indexEntriesByVersion: index, liveOlderVersions: Array(sealVersions.dropLast())))
                 }
             }
-            return KeysReport(fields: fields, rotationInProgress: try Self.unfinishedRotation(db)?.fields)
+            return KeysReport(fields: fields, rotationInProgress: try Self.unfinishedRotation(db, integrity: try note.codec.integrity)?.fields)
         }
     }
 
-    static func unfinishedRotation(_ db: Database) throws -> (id: Int64, fields: [String])? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT id, fields FROM key_rotations WHERE finished_at IS NULL ORDER BY id LIMIT 1") else {
-            return nil
+    /// The unfinished rotation, if any. Every rotation row is checked against its tag: one whose
+    /// end or fields were altered in the file would make `--resume` rotate the wrong fields, or
+    /// none.
+    static func unfinishedRotation(_ db: Database, integrity: RecordIntegrity) throws -> (id: Int64, fields: [String])? {
+        var unfinished: (id: Int64, fields: [String])?
+        for row in try Row.fetchAll(db, sql: "SELECT id, fields, started_by, started_at, finished_at, tag FROM key_rotations ORDER BY id") {
+            let id: Int64 = try row.checked("id"), fields: String = try row.checked("fields"), finished: String? = try row.checked("finished_at")
+            try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
+                                      try integrity.rotation(id: id, fields: fields, startedBy: try row.checked("started_by"), startedAt: try row.checked("started_at"),
+                                                             finishedAt: finished), "key_rotations \(id)")
+            if finished == nil && unfinished == nil { unfinished = (id, fields.split(separator: ",").map(String.init)) }
         }
-        return (row["id"], (row["fields"] as String).split(separator: ",").map(String.init))
+        return unfinished
     }
 
     /// Per rotating field, how many values are still sealed under a version older than its target
@@ -133,7 +141,7 @@ extension CustomerVault {
         if resume {
             guard let unfinished = try await perform(AccessRequest(.rotateKeys), { db, note in
                 note.target = "keys"
-                return try Self.unfinishedRotation(db)
+                return try Self.unfinishedRotation(db, integrity: try note.codec.integrity)
             }) else { throw VaultError.notFound("no rotation is in progress") }
             fields = unfinished.fields
         } else {
@@ -167,10 +175,10 @@ extension CustomerVault {
             var moved = 0
             for entity in Entity.allCases {
                 guard let entityTargets = byEntity[entity.rawValue] else { continue }
-                var next = Task { try await self.prepareBatch(entity, targets: entityTargets, after: (0, ""), limit: batchSize, decision: decision) }
+                var next = Task { try await self.prepareBatch(entity, targets: entityTargets, after: 0, limit: batchSize, decision: decision) }
                 while let batch = try await next.value {
                     next = Task { try await self.prepareBatch(entity, targets: entityTargets, after: batch.cursor, limit: batchSize, decision: decision) }
-                    if batch.items.isEmpty { continue }
+                    if batch.records.isEmpty { continue }
                     let count: Int
                     do {
                         count = try await writeBatch(entity, batch)
@@ -228,13 +236,17 @@ extension CustomerVault {
         let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: Keyring(keys: all, existingScopes: []))
         let newKeys = fresh
         try await perform(AccessRequest(.rotateKeys)) { [policy, principal] db, note in
-            if let unfinished = try Self.unfinishedRotation(db) {
+            let integrity = try note.codec.integrity
+            if let unfinished = try Self.unfinishedRotation(db, integrity: integrity) {
                 throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished; finish it with `cvault keys rotate --resume`")
             }
             let now = Timestamps.now()
-            try KeyProvisioner.recordKeys(newKeys, db: db, now: now)
-            try db.execute(sql: "INSERT INTO key_rotations (fields, started_by, started_at) VALUES (?, ?, ?)",
-                           arguments: [fields.joined(separator: ","), principal, now])
+            try KeyProvisioner.recordKeys(newKeys, integrity: integrity, db: db, now: now)
+            let id = try RecordCodec.nextRecordID(table: "key_rotations", db: db)
+            let list = fields.joined(separator: ",")
+            try db.execute(sql: "INSERT INTO key_rotations (id, fields, started_by, started_at, tag) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [id, list, principal, now,
+                                       Data(try integrity.rotation(id: id, fields: list, startedBy: principal, startedAt: now, finishedAt: nil))])
             var granted = 0
             for record in try PrincipalRecord.fetchAll(db) {
                 granted += try provisioner.provision(record, role: policy.role(record.role), db: db).added
@@ -244,10 +256,9 @@ extension CustomerVault {
         }
     }
 
-    /// One batch of re-sealed values, ready to write.
+    /// One batch of re-sealed records, ready to write.
     struct RotationBatch: Sendable {
         struct Item: Sendable {
-            var recordID: Int64
             var field: FieldSchema
             var version: UInt32
             /// The envelope read; the write applies only if it is still the stored one.
@@ -256,15 +267,26 @@ extension CustomerVault {
             var masked: [UInt8]?
             var digest: [UInt8]?
         }
-        var items: [Item]
-        /// Where the scan stopped (primary-key order).
-        var cursor: (recordID: Int64, field: String)
+        /// One record: its row as it will be (new sealed digest, index digests and tag), and the tag
+        /// it had when read; the write applies only if the stored row still has that tag.
+        struct Record: Sendable {
+            var recordID: Int64
+            var previousTag: [UInt8]
+            var customer: CustomerRow?
+            var history: HistoryRow?
+            var items: [Item]
+        }
+        var records: [Record]
+        /// The last record read (primary-key order); the next batch starts after it.
+        var cursor: Int64
     }
 
-    /// Reads the next `limit` stored values of `entity` after `cursor` and re-seals those of the
-    /// rotating fields still under an older version, with their index digests. Reads a snapshot and
-    /// writes nothing; nil at the end of the table.
-    private func prepareBatch(_ entity: Entity, targets: [(field: String, version: UInt32)], after cursor: (recordID: Int64, field: String),
+    /// Reads the stored values of the next records of `entity` after `cursor` (about `limit`
+    /// values, whole records only) and re-seals those of the rotating fields still under an older
+    /// version, with their index digests and the records' new tags. Each record read is checked
+    /// against its row's tag and sealed digest first: rotation never launders a value it could not
+    /// verify. Reads a snapshot and writes nothing; nil at the end of the table.
+    private func prepareBatch(_ entity: Entity, targets: [(field: String, version: UInt32)], after cursor: Int64,
                               limit: Int, decision: AccessDecision) async throws -> RotationBatch? {
         let keyring = keys.current.keyring
         struct Plan: Sendable {
@@ -274,83 +296,138 @@ extension CustomerVault {
             var maskKey: SecretBytes?
             var indexKey: SecretBytes?
         }
-        var plans: [Plan] = []
-        var planIndex: [String: Int] = [:]
+        var plans: [String: Plan] = [:]
         for target in targets {
             let (_, field) = try Self.splitField(target.field, schema: schema)
             guard let sealKey = keyring.key(KeyScope(field: target.field, purpose: .seal, version: target.version)) else {
                 throw VaultError.accessDenied("access denied: this principal holds no key for \(target.field) version \(target.version)")
             }
-            planIndex[field.name] = plans.count
-            plans.append(Plan(field: field, version: target.version, sealKey: sealKey,
-                              maskKey: keyring.key(KeyScope(field: target.field, purpose: .mask, version: target.version)),
-                              indexKey: keyring.key(KeyScope(field: target.field, purpose: .index, version: target.version))))
+            plans[field.name] = Plan(field: field, version: target.version, sealKey: sealKey,
+                                     maskKey: keyring.key(KeyScope(field: target.field, purpose: .mask, version: target.version)),
+                                     indexKey: keyring.key(KeyScope(field: target.field, purpose: .index, version: target.version)))
         }
         // Open with every version the custodian holds, whatever the policy's views say.
         let reader = RecordCodec(schema: schema, keyring: keyring, vaultID: vaultIDBytes, views: [:], sessions: .none, sessionKeys: sessionKeys)
-        let planVersions = plans.map { Int64($0.version) }
-        let plansByIndex = plans
-        let fieldIndex = planIndex
-        typealias Scanned = (recordID: Int64, plan: Int, keyVersion: UInt32, sealed: [UInt8])
-        let scan = try await readAllowed(by: decision) { db -> (rows: [Scanned], last: (recordID: Int64, field: String)?) in
+        let integrity = try reader.integrity
+        let planned = plans
+        struct Scanned: Sendable {
+            var recordID: Int64
+            var entries: [RecordIntegrity.SealedEntry]
+            var customer: CustomerRow?
+            var history: HistoryRow?
+        }
+        let scan = try await readAllowed(by: decision) { db -> (records: [Scanned], last: Int64?) in
             let select = try BulkStatement(db, sql: """
-                SELECT record_id, field, key_version, sealed FROM sealed_values
-                WHERE entity = ? AND (record_id, field) > (?, ?) ORDER BY record_id, field LIMIT ?
+                SELECT record_id, field, key_version, sealed, masked FROM sealed_values
+                WHERE entity = ? AND record_id > ? ORDER BY record_id, field LIMIT ?
                 """)
             try select.bind(1, entity.rawValue)
-            try select.bind(2, cursor.recordID)
-            try select.bind(3, cursor.field)
-            try select.bind(4, Int64(limit))
-            var rows: [Scanned] = []
-            rows.reserveCapacity(limit)
-            var last: (recordID: Int64, field: String)?
+            try select.bind(2, cursor)
+            try select.bind(3, Int64(limit))
+            var grouped: [(Int64, [RecordIntegrity.SealedEntry])] = []
+            var count = 0
             while try select.next() {
+                let entry = RecordIntegrity.SealedEntry(field: select.text(1), keyVersion: select.int64(2), sealed: select.bytes(3),
+                                                        masked: select.isNull(4) ? nil : select.bytes(4))
                 let recordID = select.int64(0)
-                let field = select.text(1)
-                last = (recordID, field)
-                let keyVersion = select.int64(2)
-                guard let plan = fieldIndex[field], keyVersion < planVersions[plan] else { continue }
-                rows.append((recordID, plan, UInt32(clamping: keyVersion), select.bytes(3)))
+                if grouped.last?.0 == recordID { grouped[grouped.count - 1].1.append(entry) } else { grouped.append((recordID, [entry])) }
+                count += 1
             }
-            // Write sessions need the database to load; everything else runs on all cores.
-            for row in rows where FieldEnvelope.session(of: row.sealed) != nil {
-                _ = try reader.open(row.sealed, slot: SealedSlot(entity: entity, field: plansByIndex[row.plan].field.name, recordID: row.recordID, view: .plain),
-                                    claimedVersion: row.keyVersion, db: db)
+            guard let last = grouped.last else { return ([], nil) }
+            // Whole records only: the last one may continue past the limit.
+            if count == limit {
+                if grouped.count > 1 { grouped.removeLast() } else {
+                    grouped[0].1 = try SealedEntries.fetch(entity, recordID: last.0, db: db)
+                }
             }
-            return (rows, last)
+            var records: [Scanned] = []
+            for (recordID, entries) in grouped {
+                guard entries.contains(where: { entry in planned[entry.field].map { entry.keyVersion < Int64($0.version) } ?? false }) else { continue }
+                var record = Scanned(recordID: recordID, entries: entries)
+                let digest: [UInt8]
+                if entity == .customers {
+                    guard let row = try CustomerRow.fetch(recordID, db: db) else {
+                        throw VaultError.integrity("sealed values of customers \(recordID), which does not exist")
+                    }
+                    try row.verify(integrity)
+                    record.customer = row
+                    digest = row.sealedDigest
+                } else {
+                    let select = try BulkStatement(db, sql: "SELECT \(HistoryRow.columns) FROM \(entity.rawValue) WHERE id = ?")
+                    try select.bind(1, recordID)
+                    guard try select.next() else { throw VaultError.integrity("sealed values of \(entity.rawValue) \(recordID), which does not exist") }
+                    let row = HistoryRow.decode(select, entity: entity)
+                    select.reset()
+                    try row.verify(integrity)
+                    record.history = row
+                    digest = row.sealedDigest
+                }
+                try SealedEntries.check(entries, entity: entity, recordID: recordID, expected: digest)
+                // Write sessions need the database to load; everything else runs on all cores.
+                for entry in entries where FieldEnvelope.session(of: entry.sealed) != nil && planned[entry.field] != nil {
+                    _ = try reader.open(entry.sealed, slot: SealedSlot(entity: entity, field: entry.field, recordID: recordID, view: .plain),
+                                        claimedVersion: UInt32(clamping: entry.keyVersion), db: db)
+                }
+                records.append(record)
+            }
+            return (records, grouped.last?.0 ?? last.0)
         }
         guard let last = scan.last else { return nil }
-        let rows = scan.rows
+        let scanned = scan.records
         let vaultID = vaultIDBytes
-        let results = RecordCodec.concurrently(rows.count) { index -> RotationBatch.Item in
-            let row = rows[index]
-            let plan = plansByIndex[row.plan]
-            let field = plan.field
-            let plainSlot = SealedSlot(entity: entity, field: field.name, recordID: row.recordID, view: .plain)
-            guard let value = try reader.open(row.sealed, slot: plainSlot, claimedVersion: row.keyVersion, db: nil) else {
-                throw VaultError.accessDenied("access denied: \(field.name) of \(entity.rawValue) \(row.recordID) is under a key this principal lacks")
+        let results = RecordCodec.concurrently(scanned.count) { index -> RotationBatch.Record in
+            let record = scanned[index]
+            var entries = record.entries
+            var items: [RotationBatch.Item] = []
+            var indexDigests = record.customer?.indexDigests ?? IndexDigests()
+            for (position, entry) in record.entries.enumerated() {
+                guard let plan = planned[entry.field], entry.keyVersion < Int64(plan.version) else { continue }
+                let field = plan.field
+                let plainSlot = SealedSlot(entity: entity, field: field.name, recordID: record.recordID, view: .plain)
+                guard let value = try reader.open(entry.sealed, slot: plainSlot, claimedVersion: UInt32(clamping: entry.keyVersion), db: nil) else {
+                    throw VaultError.accessDenied("access denied: \(field.name) of \(entity.rawValue) \(record.recordID) is under a key this principal lacks")
+                }
+                let sealed = try FieldEnvelope.seal(value, key: plan.sealKey, keyVersion: plan.version, vaultID: vaultID, slot: plainSlot)
+                var masked: [UInt8]?
+                if let mask = field.mask, let maskKey = plan.maskKey {
+                    var maskedSlot = plainSlot
+                    maskedSlot.view = .masked
+                    masked = try FieldEnvelope.seal(Masking.mask(value, as: mask), key: maskKey, keyVersion: plan.version, vaultID: vaultID,
+                                                    slot: maskedSlot)
+                }
+                var digest: [UInt8]?
+                if entity == .customers, let search = field.search, let indexKey = plan.indexKey {
+                    let form = search.normalization == .name ? Normalization.name(value) : value
+                    let computed = try BlindIndex.digest(form, key: indexKey, bits: search.indexBits)
+                    digest = computed
+                    indexDigests[field.name] = .init(version: plan.version, digest: computed)
+                }
+                entries[position] = .init(field: entry.field, keyVersion: Int64(plan.version), sealed: sealed, masked: masked)
+                items.append(.init(field: field, version: plan.version, previous: entry.sealed, sealed: sealed, masked: masked,
+                                   digest: digest))
             }
-            let sealed = try FieldEnvelope.seal(value, key: plan.sealKey, keyVersion: plan.version, vaultID: vaultID, slot: plainSlot)
-            var masked: [UInt8]?
-            if let mask = field.mask, let maskKey = plan.maskKey {
-                var maskedSlot = plainSlot
-                maskedSlot.view = .masked
-                masked = try FieldEnvelope.seal(Masking.mask(value, as: mask), key: maskKey, keyVersion: plan.version, vaultID: vaultID,
-                                                slot: maskedSlot)
+            let sealedDigest = try RecordIntegrity.sealedDigest(entries, entity: entity, recordID: record.recordID)
+            var customer = record.customer, history = record.history
+            let previousTag = customer?.tag ?? history?.tag ?? []
+            if var row = customer {
+                row.sealedDigest = sealedDigest
+                row.indexDigests = indexDigests
+                try row.retag(integrity)
+                customer = row
             }
-            var digest: [UInt8]?
-            if entity == .customers, let search = field.search, let indexKey = plan.indexKey {
-                let form = search.normalization == .name ? Normalization.name(value) : value
-                digest = try BlindIndex.digest(form, key: indexKey, bits: search.indexBits)
+            if var row = history {
+                row.sealedDigest = sealedDigest
+                try row.retag(integrity)
+                history = row
             }
-            return RotationBatch.Item(recordID: row.recordID, field: field, version: plan.version, previous: row.sealed,
-                                      sealed: sealed, masked: masked, digest: digest)
+            return RotationBatch.Record(recordID: record.recordID, previousTag: previousTag, customer: customer, history: history, items: items)
         }
-        return RotationBatch(items: try results.map { try $0.get() }, cursor: last)
+        return RotationBatch(records: try results.map { try $0.get() }, cursor: last)
     }
 
-    /// Writes a prepared batch in one audited transaction. A value changed since it was read (a
-    /// concurrent update or delete) is skipped; the next pass takes it. Returns how many moved.
+    /// Writes a prepared batch in one audited transaction. A record changed since it was read (a
+    /// concurrent update or delete: its row's tag differs) is skipped; the next pass takes it.
+    /// Returns how many values moved.
     private func writeBatch(_ entity: Entity, _ batch: RotationBatch) async throws -> Int {
         try await perform(AccessRequest(.rotateKeys)) { db, note in
             let update = try BulkStatement(db, sql: """
@@ -358,17 +435,24 @@ extension CustomerVault {
                 WHERE entity = ? AND record_id = ? AND field = ? AND sealed = ?
                 """)
             var ids: [Int64] = []
-            ids.reserveCapacity(batch.items.count)
-            for item in batch.items {
-                try update.bind(1, Int64(item.version))
-                try update.bind(2, item.sealed)
-                try update.bind(3, item.masked)
-                try update.bind(4, entity.rawValue)
-                try update.bind(5, item.recordID)
-                try update.bind(6, item.field.name)
-                try update.bind(7, item.previous)
-                guard try update.execute() == 1 else { continue }
-                if let digest = item.digest {
+            var moved = 0
+            for record in batch.records {
+                let written = try record.customer?.update(db, expectedTag: record.previousTag)
+                    ?? record.history?.update(db, expectedTag: record.previousTag) ?? false
+                guard written else { continue }
+                for item in record.items {
+                    try update.bind(1, Int64(item.version))
+                    try update.bind(2, item.sealed)
+                    try update.bind(3, item.masked)
+                    try update.bind(4, entity.rawValue)
+                    try update.bind(5, record.recordID)
+                    try update.bind(6, item.field.name)
+                    try update.bind(7, item.previous)
+                    guard try update.execute() == 1 else {
+                        throw VaultError.integrity("rotation: \(entity.rawValue) \(record.recordID) field \(item.field.name) changed although its record did not (altered in the file)")
+                    }
+                    moved += 1
+                    guard let digest = item.digest else { continue }
                     // The new entry goes in beside the old one, which the end of the rotation drops
                     // with every other superseded entry: a search consults every version, so it
                     // finds the record before, during and after.
@@ -378,20 +462,20 @@ extension CustomerVault {
                     try insert.bind(1, item.field.name)
                     try insert.bind(2, Int64(item.version))
                     try insert.bind(3, digest)
-                    try insert.bind(4, item.recordID)
+                    try insert.bind(4, record.recordID)
                     if try insert.execute() == 0, item.field.unique {
                         let holder = try Int64.fetchOne(db, sql: "SELECT customer_id FROM unique_indexes WHERE field = ? AND key_version = ? AND digest = ?",
                                                         arguments: [item.field.name, item.version, Data(digest)])
-                        guard holder == item.recordID else {
+                        guard holder == record.recordID else {
                             throw VaultError.integrity("rotation: two customers hold the same \(item.field.name) (unique index); run `cvault audit verify` and restore from a backup")
                         }
                     }
                 }
-                ids.append(item.recordID)
+                ids.append(record.recordID)
             }
             note.target = AuditTrail.bulkTarget(entity: entity, ids: ids)
-            note.detail = "rotation: \(ids.count) values re-encrypted"
-            return ids.count
+            note.detail = "rotation: \(moved) values re-encrypted"
+            return moved
         }
     }
 
@@ -420,7 +504,14 @@ extension CustomerVault {
                     try db.execute(sql: "DELETE FROM \(entry.table) WHERE field = ? AND key_version < ?", arguments: [entry.field, entry.version])
                 }
             }
-            try db.execute(sql: "UPDATE key_rotations SET finished_at = ? WHERE finished_at IS NULL", arguments: [Timestamps.now()])
+            let integrity = try note.codec.integrity
+            let finishedAt = Timestamps.now()
+            for row in try Row.fetchAll(db, sql: "SELECT id, fields, started_by, started_at FROM key_rotations WHERE finished_at IS NULL") {
+                let id: Int64 = try row.checked("id")
+                try db.execute(sql: "UPDATE key_rotations SET finished_at = ?, tag = ? WHERE id = ?", arguments: [
+                    finishedAt, Data(try integrity.rotation(id: id, fields: try row.checked("fields"), startedBy: try row.checked("started_by"), startedAt: try row.checked("started_at"),
+                                                            finishedAt: finishedAt)), id])
+            }
             note.detail = "rotation finished: " + targets.map { "\($0.field) v\($0.version)" }.joined(separator: ", ")
             return true
         }
@@ -436,7 +527,7 @@ extension CustomerVault {
         let indexes = try Row.fetchAll(db, sql: """
             SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (\(tables.map { _ in "?" }.joined(separator: ",")))
             ORDER BY name
-            """, arguments: StatementArguments(tables.sorted())).map { (name: $0["name"] as String, sql: $0["sql"] as String) }
+            """, arguments: StatementArguments(tables.sorted())).map { (name: try $0.checked("name") as String, sql: try $0.checked("sql") as String) }
         for index in indexes { try db.execute(sql: "DROP INDEX \(index.name.quotedDatabaseIdentifier)") }
         try body()
         for index in indexes { try db.execute(sql: index.sql) }
@@ -452,7 +543,7 @@ extension CustomerVault {
         try await requireAllowed(AccessRequest(.rotateKeys))
         let fields = try resolveFields(requested)
         let retired = try await perform(AccessRequest(.rotateKeys)) { [schema] db, note in
-            if let unfinished = try Self.unfinishedRotation(db) {
+            if let unfinished = try Self.unfinishedRotation(db, integrity: try note.codec.integrity) {
                 throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished; finish it with `cvault keys rotate --resume` first")
             }
             var retired: [RetiredKey] = []
@@ -477,8 +568,12 @@ extension CustomerVault {
                     try db.execute(sql: """
                         DELETE FROM key_grants WHERE key_id IN (SELECT id FROM data_keys WHERE field = ? AND purpose = ? AND version = ?)
                         """, arguments: [scope.field, scope.purpose.rawValue, scope.version])
-                    try db.execute(sql: "UPDATE data_keys SET retired_at = ?, public_key = NULL WHERE field = ? AND purpose = ? AND version = ?",
-                                   arguments: [now, scope.field, scope.purpose.rawValue, scope.version])
+                    let integrity = try note.codec.integrity
+                    for id in try Int64.fetchAll(db, sql: "SELECT id FROM data_keys WHERE field = ? AND purpose = ? AND version = ?",
+                                                 arguments: [scope.field, scope.purpose.rawValue, scope.version]) {
+                        try db.execute(sql: "UPDATE data_keys SET retired_at = ?, public_key = NULL, tag = ? WHERE id = ?",
+                                       arguments: [now, Data(try integrity.dataKey(id: id, scope: scope, publicKey: nil, retiredAt: now)), id])
+                    }
                     retired.append(RetiredKey(field: scope.field, purpose: scope.purpose.rawValue, version: scope.version))
                 }
             }

@@ -46,6 +46,7 @@ struct KeyProvisioner {
                 switch scope.purpose {
                 case .audit: return role.allows(.customerSearch) || role.allows(.auditRead)
                 case .backupPublic: return role.allows(.backup)
+                case .record: return VaultAction.allCases.contains { $0.usesRecords && role.allows($0) }
                 default: return false
                 }
             }
@@ -60,7 +61,7 @@ struct KeyProvisioner {
             case .index: return grant.search || (grant.write && field.search != nil)
             case .sealPublic: return grant.write && grant.view != .plain
             case .maskPublic: return grant.write && grant.view == .none
-            case .root, .backup, .audit, .backupPublic: return false
+            case .root, .backup, .audit, .record, .backupPublic: return false
             }
         }
     }
@@ -68,11 +69,14 @@ struct KeyProvisioner {
     /// Makes `principal`'s grants equal to what `role` needs (none for a disabled principal).
     func provision(_ principal: PrincipalRecord, role: RolePolicy?, db: Database) throws -> KeyringChange {
         guard let principalID = principal.id else { throw VaultError.io("principal \(principal.name) has no id") }
+        // Keys are sealed to the box public key in the file: only to one the root key certified (a
+        // key replaced in the file would otherwise receive every key granted from now on).
+        try principal.verifyCertificate(vaultID: vaultID, rootPublicKey: root.publicKey)
         var keyIDs: [KeyScope: Int64] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT id, field, purpose, version FROM data_keys WHERE retired_at IS NULL") {
-            let version: Int64 = row["version"]
-            guard let purpose = KeyPurpose(rawValue: row["purpose"]), (1...Int64(UInt32.max)).contains(version) else { continue }
-            keyIDs[KeyScope(field: row["field"], purpose: purpose, version: UInt32(version))] = row["id"]
+            let version: Int64 = try row.checked("version")
+            guard let purpose = KeyPurpose(rawValue: try row.checked("purpose")), (1...Int64(UInt32.max)).contains(version) else { continue }
+            keyIDs[KeyScope(field: try row.checked("field"), purpose: purpose, version: UInt32(version))] = try row.checked("id")
         }
         let required = Self.requiredScopes(for: principal.disabled ? nil : role, schema: schema, existing: Set(keyIDs.keys))
         let held = Set(try principal.fetchGrants(db).map(\.scope))
@@ -83,14 +87,20 @@ struct KeyProvisioner {
             removed += 1
         }
         let missing = required.subtracting(held)
+        if !missing.isEmpty {
+            // Never grant to a principal record the log contradicts (put back to before its
+            // disable or credential change), nor over a log with entries deleted.
+            try AuditFacts.requireContiguous(db)
+            try AuditFacts.checkPrincipal(principal, db: db, vaultID: vaultID, rootPublicKey: root.publicKey)
+        }
         for scope in missing {
             guard let keyID = keyIDs[scope], let material = try custodian.material(for: scope) else {
                 throw VaultError.accessDenied("access denied: the custodian does not hold key \(scope), so it cannot grant it")
             }
             let grant = try KeyGrant.issue(key: material, scope: scope, to: principal.name, boxPublicKey: principal.boxPublicKey,
                                            vaultID: vaultID, root: root)
-            try db.execute(sql: "INSERT INTO key_grants (principal_id, key_id, sealed_key, signature) VALUES (?, ?, ?, ?)",
-                           arguments: [principalID, keyID, Data(grant.sealedKey), Data(grant.signature)])
+            try db.execute(sql: "INSERT INTO key_grants (principal_id, key_id, sealed_key, signature, format) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [principalID, keyID, Data(grant.sealedKey), Data(grant.signature), grant.format])
         }
         return KeyringChange(principal: principal.name, added: missing.count, removed: removed)
     }
@@ -113,15 +123,35 @@ struct KeyProvisioner {
         return keys
     }
 
-    /// Records data keys (and the public twins of seal and mask keys) in `data_keys`.
-    static func recordKeys(_ keys: [KeyScope: SecretBytes], db: Database, now: String) throws {
-        for (scope, key) in keys {
-            try db.execute(sql: "INSERT INTO data_keys (field, purpose, version, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [scope.field, scope.purpose.rawValue, scope.version, now])
+    /// Records data keys (and the public twins of seal and mask keys) in `data_keys`, each row
+    /// tagged with the record key (`integrity`: the record key among `keys`, or the custodian's).
+    static func recordKeys(_ keys: [KeyScope: SecretBytes], integrity: RecordIntegrity, db: Database, now: String) throws {
+        func insert(_ scope: KeyScope, publicKey: [UInt8]?) throws {
+            try db.execute(sql: "INSERT INTO data_keys (field, purpose, version, public_key, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [scope.field, scope.purpose.rawValue, scope.version, publicKey.map { Data($0) }, now])
+            let id = db.lastInsertedRowID
+            try db.execute(sql: "UPDATE data_keys SET tag = ? WHERE id = ?",
+                           arguments: [Data(try integrity.dataKey(id: id, scope: scope, publicKey: publicKey, retiredAt: nil)), id])
+        }
+        for (scope, key) in keys.sorted(by: { $0.key.description < $1.key.description }) {
+            try insert(scope, publicKey: nil)
             if let twin = scope.purpose.publicTwin {
-                try db.execute(sql: "INSERT INTO data_keys (field, purpose, version, public_key, created_at) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [scope.field, twin.rawValue, scope.version, Data(try WriteKeyPair.derive(from: key).publicKey), now])
+                try insert(KeyScope(field: scope.field, purpose: twin, version: scope.version), publicKey: try WriteKeyPair.derive(from: key).publicKey)
             }
+        }
+    }
+
+    /// Checks every row of `data_keys` against its tag.
+    static func verifyKeyTable(_ db: Database, integrity: RecordIntegrity) throws {
+        for row in try Row.fetchAll(db, sql: "SELECT id, field, purpose, version, public_key, retired_at, tag FROM data_keys") {
+            let id: Int64 = try row.checked("id"), version: Int64 = try row.checked("version")
+            guard let purpose = KeyPurpose(rawValue: try row.checked("purpose")), (1...Int64(UInt32.max)).contains(version) else {
+                throw VaultError.integrity("data_keys \(id): unknown purpose or version (altered in the file)")
+            }
+            let scope = KeyScope(field: try row.checked("field"), purpose: purpose, version: UInt32(version))
+            try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
+                                      try integrity.dataKey(id: id, scope: scope, publicKey: (try row.checked("public_key") as Data?).map { [UInt8]($0) },
+                                                            retiredAt: try row.checked("retired_at")), "data_keys \(id) (\(scope))")
         }
     }
 }

@@ -15,6 +15,9 @@ enum KeyPurpose: String, Sendable, CaseIterable {
     case backup
     /// Keys the digests of search terms in the access log (searchers and auditors).
     case audit
+    /// Keys the integrity tags of the rows the vault trusts (``RecordIntegrity``): held by every
+    /// role that reads or writes records.
+    case record
     /// The X25519 public key derived from a field's seal key: write-only roles seal session keys to it.
     case sealPublic = "seal_public"
     /// The same for the mask key, so a write-only role can also write the masked view.
@@ -60,9 +63,9 @@ extension KeyScope {
     /// Every live key the vault has, granted to anyone.
     static func fetchExisting(_ db: Database) throws -> Set<KeyScope> {
         Set(try Row.fetchAll(db, sql: "SELECT field, purpose, version FROM data_keys WHERE retired_at IS NULL").compactMap { row in
-            let version: Int64 = row["version"]
-            guard let purpose = KeyPurpose(rawValue: row["purpose"]), (1...Int64(UInt32.max)).contains(version) else { return nil }
-            return KeyScope(field: row["field"], purpose: purpose, version: UInt32(version))
+            let version: Int64 = try row.checked("version")
+            guard let purpose = KeyPurpose(rawValue: try row.checked("purpose")), (1...Int64(UInt32.max)).contains(version) else { return nil }
+            return KeyScope(field: try row.checked("field"), purpose: purpose, version: UInt32(version))
         })
     }
 }

@@ -13,10 +13,12 @@ final class KeyState: Sendable {
     }
 
     private let state: Mutex<Snapshot>
+    /// Set when a credential change replaced this principal's key pairs: the handle holding the old
+    /// ones must not sign or seal anything more.
+    private let replaced = Mutex(false)
     let principal: String
     let secrets: PrincipalSecrets
     let vaultID: [UInt8]
-
     init(_ snapshot: Snapshot, principal: String, secrets: PrincipalSecrets, vaultID: [UInt8]) {
         self.state = Mutex(snapshot)
         self.principal = principal
@@ -26,39 +28,78 @@ final class KeyState: Sendable {
 
     var current: Snapshot { state.withLock { $0 } }
 
+    func markReplaced() { replaced.withLock { $0 = true } }
+
+    func requireCurrent() throws {
+        guard !replaced.withLock({ $0 }) else {
+            throw VaultError.invalidInput("this vault handle's keys were replaced by a credential change; use the handle `changeCredential` returned")
+        }
+    }
+
     /// Changes whenever a data key is added or retired.
     static func epoch(_ db: Database) throws -> String {
         let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT count(*) AS n, coalesce(max(id), 0) AS top FROM data_keys WHERE retired_at IS NULL"))
         return "\(row?["n"] as Int64? ?? 0):\(row?["top"] as Int64? ?? 0)"
     }
 
-    /// Opens every grant the principal holds now.
-    static func load(principal: String, secrets: PrincipalSecrets, vaultID: [UInt8], db: Database) throws -> Keyring {
+    /// Opens every grant the principal holds now. With the record key among them, every row of
+    /// `data_keys` is checked against its tag; with a `requirement`, a grant the role needs but the
+    /// file lacks is an integrity error (grants change only with the policy, in one transaction).
+    static func load(principal: String, secrets: PrincipalSecrets, vaultID: [UInt8], requirement: KeyRequirement?,
+                     db: Database) throws -> Keyring {
         let record = try PrincipalRecord.fetch(db, name: principal)
         var keys: [KeyScope: SecretBytes] = [:]
         for grant in try record.fetchGrants(db) {
             keys[grant.scope] = try grant.open(principal: principal, secrets: secrets, vaultID: vaultID)
         }
-        return Keyring(keys: keys, existingScopes: try KeyScope.fetchExisting(db))
+        let existing = try KeyScope.fetchExisting(db)
+        if let key = keys[RecordIntegrity.scope] {
+            try KeyProvisioner.verifyKeyTable(db, integrity: RecordIntegrity(key: key, vaultID: vaultID))
+        }
+        if let requirement {
+            let missing = KeyProvisioner.requiredScopes(for: requirement.role, schema: requirement.schema, existing: existing).subtracting(keys.keys)
+            guard missing.isEmpty else {
+                throw VaultError.integrity("principal \(principal) lacks \(missing.count) key grants its role needs (\(missing.map(\.description).sorted().prefix(3).joined(separator: ", ")); removed in the file?)")
+            }
+        }
+        return Keyring(keys: keys, existingScopes: existing)
     }
 
     /// The snapshot to use in this write transaction: reloaded (and write sessions restarted, in
     /// this transaction) when the vault's keys changed since it was taken. The caller publishes it
     /// once the transaction has committed.
-    func refreshed(_ db: Database) throws -> Snapshot {
+    func refreshed(_ db: Database, policyHash: String) throws -> Snapshot {
+        // A principal disabled while this handle is open stops here, at its next request.
+        let disabled = try BulkStatement(db, sql: "SELECT disabled = 0 FROM principals WHERE name = ?")
+        try disabled.bind(1, principal)
+        guard try disabled.next(), disabled.int64(0) == 1 else {
+            disabled.reset()
+            throw VaultError.accessDenied("principal \(principal) is disabled (or no longer exists)")
+        }
+        disabled.reset()
         let epoch = try Self.epoch(db)
         let snapshot = current
         guard epoch != snapshot.epoch else { return snapshot }
-        let keyring = try Self.load(principal: principal, secrets: secrets, vaultID: vaultID, db: db)
+        // The role's requirement is checked at open, against the policy then in force; a policy
+        // applied since by another process may have removed grants this handle's role had.
+        let keyring = try Self.load(principal: principal, secrets: secrets, vaultID: vaultID, requirement: nil, db: db)
         let sessions = WriteSessions.writeOnlyScopes(keyring).isEmpty ? .none : try WriteSessions.start(
-            principal: try PrincipalRecord.fetch(db, name: principal), signer: secrets.signingKeyPair, keyring: keyring, vaultID: vaultID, db: db)
+            principal: try PrincipalRecord.fetch(db, name: principal), signer: secrets.signingKeyPair, keyring: keyring, vaultID: vaultID,
+            policyHash: policyHash, db: db)
         return Snapshot(epoch: epoch, keyring: keyring, sessions: sessions)
     }
 
-    /// Makes a snapshot from a committed transaction the current one.
-    func publish(_ snapshot: Snapshot) {
+    /// Makes a snapshot from a committed transaction the current one (with `force`, even when the
+    /// key epoch did not change: new write sessions of the same keyring).
+    func publish(_ snapshot: Snapshot, force: Bool = false) {
         state.withLock { current in
-            if current.epoch != snapshot.epoch { current = snapshot }
+            if force || current.epoch != snapshot.epoch { current = snapshot }
         }
     }
+}
+
+/// The role and schema a keyring is checked against.
+struct KeyRequirement: Sendable {
+    var role: RolePolicy?
+    var schema: Schema
 }

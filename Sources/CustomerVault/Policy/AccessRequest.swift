@@ -25,12 +25,19 @@ public enum VaultAction: String, Sendable, CaseIterable, Codable {
     case auditRead = "audit.read"
     case subjectExport = "subject.export"
     case subjectErase = "subject.erase"
+    /// Check every row, tag, signature and sealed value of the vault (`cvault verify`).
+    case vaultVerify = "vault.verify"
     /// Built in, not grantable: creating the vault, and a principal changing its own credential.
     case vaultInit = "vault.init"
     case credentialChange = "principal.passwd"
+    /// Built in: a key custodian's first open of a vault made before record integrity tags them.
+    case vaultUpgrade = "vault.upgrade"
 
     /// Actions a policy may grant.
-    public static var grantable: [VaultAction] { allCases.filter { $0 != .vaultInit && $0 != .credentialChange } }
+    public static var grantable: [VaultAction] { allCases.filter { $0 != .vaultInit && $0 != .credentialChange && $0 != .vaultUpgrade } }
+
+    /// Whether a role allowed this action reads or writes record rows, and so holds the record key.
+    var usesRecords: Bool { touchesCustomerRows || self == .vaultVerify }
 
     /// The entity whose personal values the action reads, if any (for the access log's fields).
     var readsEntity: Entity? {
@@ -45,7 +52,7 @@ public enum VaultAction: String, Sendable, CaseIterable, Codable {
     /// Actions that open existing customer rows, so the role's row conditions apply.
     var touchesCustomerRows: Bool {
         switch self {
-        case .backup, .restore, .rotateKeys, .principalsManage, .auditRead, .vaultInit, .credentialChange: false
+        case .backup, .restore, .rotateKeys, .principalsManage, .auditRead, .vaultInit, .credentialChange, .vaultUpgrade, .vaultVerify: false
         default: true
         }
     }

@@ -13,15 +13,16 @@ extension Policy {
 # roles.R.allow:  actions, as names, wildcards (`customer.*`, `*`) or { action: A, purposes: [..] }.
 #            customer.create|read|search|list|update|delete, import, export,
 #            transaction.read|write, interaction.read|write, behaviour.read|write, report.aggregate,
-#            vault.backup, vault.restore, keys.rotate, principals.manage, audit.read,
+#            vault.backup, vault.restore, vault.verify, keys.rotate, principals.manage, audit.read,
 #            subject.export, subject.erase
 # roles.R.deny:   actions refused even where an allow matches.
-# roles.R.fields: per personal field (`customers.email`, `customers.*`, `*`):
+# roles.R.fields: per field (`customers.email`, `customers.*`, `*`):
 #            view:   plain (full value) | masked (the schema's mask, e.g. j***@example.com) | none
 #            write:  true to write new values (a write-only role cannot read them back, not even its own)
 #            search: true to search by the field (needs a blind index in the schema)
 #            A specific field entry overrides a wildcard one. Plain attributes (region, consent flags,
-#            transaction amounts) are stored in clear and visible with any read action.
+#            transaction amounts) are stored in clear and visible with any read action; only `write`
+#            applies to them, and (format 2) writing one needs it, like a personal field.
 # roles.R.rows:   conditions on plain customer attributes, all of which must hold for a customer to be
 #            visible: { attribute: region, in_principal: regions } compares with the principal's
 #            attribute (`cvault principal add NAME --role R --attr regions=EU,UK`);
@@ -39,7 +40,7 @@ extension Policy {
 # searchable field, to refuse duplicates), and for a write without a plain view only a public key to
 # seal to. A role allowed principals.manage is a key custodian and holds every key. Purposes and row
 # conditions are enforced by the library's code (see SECURITY.md, "Policies and keys").
-format: 1
+format: 2
 
 erasure:
   transactions: keep_pseudonymised
@@ -81,7 +82,7 @@ roles:
       customers.email: { view: plain, write: true, search: true }
       customers.phone: { view: plain, write: true, search: true }
       customers.address: { view: masked, write: true }
-      interactions.summary: { write: true }
+      interactions.*: { write: true }
     rows:
       - { attribute: region, in_principal: regions }
 
@@ -110,7 +111,7 @@ roles:
     allow: [customer.create, interaction.write, import]
     fields:
       customers.*: { write: true }
-      interactions.summary: { write: true }
+      interactions.*: { write: true }
 
   dpo:
     description: Data-protection officer. Subject access exports and erasure, with a stated purpose.

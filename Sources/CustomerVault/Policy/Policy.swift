@@ -92,7 +92,14 @@ public struct RolePolicy: Sendable, Equatable {
 /// A parsed, validated access policy: purposes and roles. Stored in the vault and signed by the
 /// vault root key; `cvault policy apply` replaces it and re-provisions keyrings.
 public struct Policy: Sendable, Equatable {
-    public static let supportedFormat = 1
+    /// Format 2 (the shipped policy) makes plain attributes need a `write` grant like personal
+    /// fields; format 1, the first releases' format, let any write action set them.
+    public static let supportedFormats = 1...2
+    public static let currentFormat = 2
+
+    public var format = currentFormat
+    /// Whether writing a plain attribute (region, a consent flag, an order amount) needs a grant.
+    public var plainWritesNeedGrants: Bool { format >= 2 }
 
     /// Accepted purposes and what each means.
     public var purposes: [String: String]

@@ -48,6 +48,10 @@ struct PolicyDecisionPoint: Sendable {
         guard let role = policy.role(principal.role) else {
             return .deny("role \(principal.role) is not defined in the policy in force")
         }
+        if request.action == .vaultUpgrade {
+            return role.isKeyCustodian ? AccessDecision(allowed: true, rule: "built-in: a key custodian upgrades the vault's format")
+                : .deny("only a key custodian (a role allowed principals.manage) upgrades a vault's format")
+        }
         if let line = role.deny[request.action] {
             return .deny("policy line \(line): role \(role.name) explicitly denies \(action)")
         }
@@ -64,6 +68,8 @@ struct PolicyDecisionPoint: Sendable {
             }
         }
         for field in request.writes where !role.grant(for: field).write {
+            // A format-1 policy let any write action set plain attributes.
+            if !policy.plainWritesNeedGrants && !schema.isPersonalField(field) { continue }
             return .deny("role \(role.name) may not write \(field) (no 'write: true' for it in the policy)")
         }
         if let field = request.searchField, !role.grant(for: field).search {

@@ -24,19 +24,22 @@ public struct PolicyExplanation: Sendable, Equatable, Codable {
 extension CustomerVault {
     /// Explains a decision without unlocking: roles, attributes and the policy are not secret.
     /// The stored policy and the principal's certificate are verified against the vault's root key.
+    /// The customer's plain attributes are read without checking their row tag (that needs a record
+    /// key, which explaining does not unlock): a file writer can change what this reports, never
+    /// what the decision point decides on an unlocked read (SECURITY.md §10).
     ///
     /// - Parameters:
     ///   - field: `customers.email`, or a bare customers field name.
     ///   - customerID: Also evaluate the role's row conditions on this customer's plain attributes.
     public static func explain(at path: String, principal: String, action: VaultAction, field: String? = nil,
                                customerID: Int64? = nil, purpose: String? = nil) async throws -> PolicyExplanation {
-        let pool = try VaultDatabase.open(path: path)
+        let pool = try VaultDatabase.open(path: path).pool
         defer { try? pool.close() }
         do {
             return try await pool.read { db in
                 let meta = try VaultMeta.load(db)
                 let record = try PrincipalRecord.fetch(db, name: principal)
-                try record.verifyCertificate(vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey)
+                try record.verifyCertificate(vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey, legacy: !meta.isCurrent)
                 let qualified = field.map { $0.contains(".") ? $0 : KeyScope.fieldName(.customers, $0) }
                 if let qualified, !meta.schema.isPersonalField(qualified) {
                     throw VaultError.invalidInput("\(PolicyLoader.shown(qualified)) is not a personal field of the schema")
@@ -95,7 +98,7 @@ extension CustomerVault {
     /// root key. Needs no credential.
     public static func storedPolicy(at path: String) async throws -> (schema: Schema, policy: Policy) {
         guard FileManager.default.fileExists(atPath: path) else { throw VaultError.notFound("no vault at \(path)") }
-        let pool = try VaultDatabase.open(path: path)
+        let pool = try VaultDatabase.open(path: path).pool
         defer { try? pool.close() }
         do {
             let meta = try await pool.read { db in try VaultMeta.load(db) }

@@ -34,6 +34,8 @@ struct PolicyLoader {
     let schema: Schema
     private var problems: [VaultError] = []
     private var entries = 0
+    /// The file's format: from 2, field grants also name plain attributes (`write` only).
+    private var format = Policy.currentFormat
 
     init(reader: YAMLReader, schema: Schema) {
         self.reader = reader
@@ -49,9 +51,11 @@ struct PolicyLoader {
             switch key {
             case "format":
                 let format = try reader.integer(value, "format")
-                guard format == Policy.supportedFormat else {
-                    throw reader.error(at: value, "policy format \(format) is not supported (this build reads format \(Policy.supportedFormat))")
+                guard Policy.supportedFormats.contains(format) else {
+                    throw reader.error(at: value, "policy format \(format) is not supported (this build reads formats 1 and 2)")
                 }
+                policy.format = format
+                self.format = format
                 sawFormat = true
             case "purposes":
                 policy.purposes = try loadPurposes(value)
@@ -83,7 +87,7 @@ struct PolicyLoader {
                 throw reader.error(at: keyNode, "unknown key '\(key)' (expected format, purposes, roles, erasure, retention)")
             }
         }
-        guard sawFormat else { throw reader.error(at: root, "missing 'format: \(Policy.supportedFormat)'") }
+        guard sawFormat else { throw reader.error(at: root, "missing 'format: \(Policy.currentFormat)'") }
         guard let rolesNode else { throw reader.error(at: root, "missing 'roles'") }
         let roles = try reader.mapping(rolesNode, "roles")
         guard !roles.isEmpty else { throw reader.error(at: rolesNode, "the policy defines no roles") }
@@ -245,11 +249,13 @@ struct PolicyLoader {
                     throw reader.error(at: keyNode, "role \(role.name): unknown entity in '\(Self.shown(key))' (customers, transactions, interactions)")
                 }
                 for entity in entities {
-                    for field in schema.personalFields(of: entity) {
-                        // A wildcard gives each field what it can have: no mask means no masked view.
+                    for field in schema.fields(of: entity) where field.isPersonal || format >= 2 {
+                        // A wildcard gives each field what it can have: no mask means no masked
+                        // view; a plain attribute can only be written (it is visible to any read).
                         var fitted = grant
                         if fitted.view == .masked && field.mask == nil { fitted.view = .none }
                         if field.search == nil { fitted.search = false }
+                        if !field.isPersonal { fitted.view = .none; fitted.search = false }
                         wildcard[KeyScope.fieldName(entity, field.name)] = fitted
                     }
                 }
@@ -260,11 +266,14 @@ struct PolicyLoader {
                 throw reader.error(at: keyNode, "role \(role.name): '\(Self.shown(key))' is not entity.field (e.g. customers.email) or a wildcard")
             }
             guard let field = schema.field(entity, parts[1]) else {
-                let known = schema.personalFields(of: entity).map(\.name).joined(separator: ", ")
-                throw reader.error(at: keyNode, "role \(role.name): unknown field \(Self.shown(key)) (personal fields of \(entity.rawValue): \(known))")
+                let known = (format >= 2 ? schema.fields(of: entity) : schema.personalFields(of: entity)).map(\.name).joined(separator: ", ")
+                throw reader.error(at: keyNode, "role \(role.name): unknown field \(Self.shown(key)) (\(format >= 2 ? "" : "personal ")fields of \(entity.rawValue): \(known))")
             }
-            guard field.isPersonal else {
-                throw reader.error(at: keyNode, "role \(role.name): \(key) is a plain attribute stored in clear; field grants apply to personal fields only")
+            guard field.isPersonal || format >= 2 else {
+                throw reader.error(at: keyNode, "role \(role.name): \(key) is a plain attribute stored in clear; in a format-1 policy field grants apply to personal fields only (format 2 grants plain attributes `write`)")
+            }
+            if !field.isPersonal && (grant.view != .none || grant.search) {
+                throw reader.error(at: value, "role \(role.name): \(key) is a plain attribute, visible with any read action; only `write` applies to it")
             }
             if grant.view == .masked && field.mask == nil {
                 throw reader.error(at: value, "role \(role.name): \(key) has no mask in the schema, so a masked view can never apply")

@@ -24,30 +24,69 @@ enum ConsentEvents {
     }
 
     /// Records a new customer's consent flags (from ``initial(_:)``), each the first event of its history.
-    static func recordInitial(_ consents: [(name: String, granted: Bool)], customerID: Int64, at: String, db: Database) throws {
-        guard !consents.isEmpty else { return }
-        let insert = try BulkStatement(db, sql: "INSERT INTO consent_events (customer_id, consent, granted, at) VALUES (?, ?, ?, ?)")
-        try insert.bind(1, customerID)
-        try insert.bind(4, at)
+    static func recordInitial(_ consents: [(name: String, granted: Bool)], customerID: Int64, at: String, integrity: RecordIntegrity,
+                              numbering: Numbering, db: Database) throws {
         for consent in consents {
-            try insert.bind(2, consent.name)
-            try insert.bind(3, Int64(consent.granted ? 1 : 0))
-            try insert.execute()
+            try insert(customerID: customerID, consent: consent.name, granted: consent.granted, at: at, integrity: integrity,
+                       numbering: numbering, db: db)
+        }
+    }
+
+    /// Event ids within one write transaction: the largest id is read once, then counted up (the
+    /// write lock keeps every other writer out meanwhile).
+    final class Numbering {
+        private var next: Int64?
+
+        init() {}
+
+        func take(_ db: Database) throws -> Int64 {
+            if let next {
+                self.next = next + 1
+                return next
+            }
+            let query = try BulkStatement(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM consent_events")
+            guard try query.next() else { throw VaultError.io("cannot number a consent event") }
+            let first = query.int64(0)
+            query.reset()
+            next = first + 1
+            return first
         }
     }
 
     /// A row per consent flag whose value changed (a removed flag counts as withdrawn).
-    static func recordChanges(customerID: Int64, from old: [String: String], to new: [String: String], at: String, db: Database) throws {
+    static func recordChanges(customerID: Int64, from old: [String: String], to new: [String: String], at: String,
+                              integrity: RecordIntegrity, db: Database) throws {
         for name in Set(old.keys).union(new.keys).filter(isConsent).sorted() where old[name] != new[name] {
             guard new[name] != nil || old[name] == "true" else { continue }
-            try db.cachedStatement(sql: "INSERT INTO consent_events (customer_id, consent, granted, at) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [customerID, name, new[name] == "true", at])
+            try insert(customerID: customerID, consent: name, granted: new[name] == "true", at: at, integrity: integrity, numbering: Numbering(), db: db)
         }
     }
 
-    static func history(customerID: Int64, db: Database) throws -> [ConsentEvent] {
-        try Row.fetchAll(db, sql: "SELECT consent, granted, at FROM consent_events WHERE customer_id = ? ORDER BY id", arguments: [customerID]).map {
-            ConsentEvent(consent: $0["consent"], granted: $0["granted"], at: $0["at"])
+    /// Inserts one event with the next id and its tag (the id is bound into the tag, so events
+    /// cannot be reordered in the file).
+    private static func insert(customerID: Int64, consent: String, granted: Bool, at: String, integrity: RecordIntegrity,
+                               numbering: Numbering, db: Database) throws {
+        let id = try numbering.take(db)
+        let insert = try BulkStatement(db, sql: "INSERT INTO consent_events (id, customer_id, consent, granted, at, tag) VALUES (?, ?, ?, ?, ?, ?)")
+        try insert.bind(1, id)
+        try insert.bind(2, customerID)
+        try insert.bind(3, consent)
+        try insert.bind(4, Int64(granted ? 1 : 0))
+        try insert.bind(5, at)
+        try insert.bind(6, try integrity.consent(id: id, customerID: customerID, consent: consent, granted: granted, at: at))
+        try insert.execute()
+    }
+
+    /// A customer's consent history, oldest first, each event checked against its tag.
+    static func history(customerID: Int64, integrity: RecordIntegrity, db: Database) throws -> [ConsentEvent] {
+        try Row.fetchAll(db, sql: "SELECT id, consent, granted, at, tag FROM consent_events WHERE customer_id = ? ORDER BY id",
+                         arguments: [customerID]).map { row in
+            let event = ConsentEvent(consent: try row.checked("consent"), granted: try row.checked("granted"), at: try row.checked("at"))
+            let id: Int64 = try row.checked("id")
+            try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
+                                      try integrity.consent(id: id, customerID: customerID, consent: event.consent, granted: event.granted, at: event.at),
+                                      "consent_events \(id)")
+            return event
         }
     }
 }

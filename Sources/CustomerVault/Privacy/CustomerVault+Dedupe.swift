@@ -23,16 +23,43 @@ extension CustomerVault {
             func values(_ id: Int64) throws -> [String: String]? {
                 if let cached = opened[id] { return cached }
                 var result: [String: String]?
-                if let (attributes, _) = try Self.visibleAttributes(id, note: note, db: db) {
-                    result = attributes.merging(try note.codec.readSealed(entity: .customers, recordID: id, db: db).values) { _, sealed in sealed }
+                if let (attributes, row) = try Self.visibleAttributes(id, note: note, db: db) {
+                    let sealed = try note.codec.readSealed(entity: .customers, recordID: id, expectedDigest: row.sealedDigest, db: db)
+                    result = attributes.merging(sealed.values) { _, sealed in sealed }
                 }
                 opened[id] = result
                 return result
             }
+            // Buckets of one field, in index order; each member's record must commit to its entry.
             func buckets(_ field: String) throws -> [[Int64]] {
-                try String.fetchAll(db, sql: """
-                    SELECT group_concat(customer_id) FROM blind_indexes WHERE field = ? GROUP BY key_version, digest HAVING count(*) > 1
-                    """, arguments: [field]).map { $0.split(separator: ",").compactMap { Int64($0) } }
+                guard let schema = note.codec.schema.field(.customers, field) else { return [] }
+                var buckets: [[Int64]] = []
+                var current: (version: Int64, digest: [UInt8])?
+                var members: [(Int64, UInt32, [UInt8])] = []
+                func close() throws {
+                    guard members.count > 1 else { return }
+                    for (customer, version, digest) in members {
+                        guard let row = try CustomerRow.fetch(customer, db: db) else {
+                            throw VaultError.integrity("an index entry names customer \(customer), which does not exist")
+                        }
+                        try row.verify(try note.codec.integrity)
+                        try RecordCodec.checkIndexed((schema, version, digest), by: row)
+                    }
+                    buckets.append(members.map(\.0))
+                }
+                let select = try BulkStatement(db, sql: "SELECT key_version, digest, customer_id FROM blind_indexes WHERE field = ? ORDER BY key_version, digest")
+                try select.bind(1, field)
+                while try select.next() {
+                    let version = select.int64(0), digest = select.bytes(1), customer = select.int64(2)
+                    if current.map({ $0.version != version || $0.digest != digest }) ?? true {
+                        try close()
+                        members = []
+                        current = (version, digest)
+                    }
+                    members.append((customer, UInt32(clamping: version), digest))
+                }
+                try close()
+                return buckets
             }
             var linked: [Int64: Set<String>] = [:]
             func link(_ members: [Int64], _ kind: String) {
@@ -113,20 +140,21 @@ extension CustomerVault {
             for id in [keep, drop] {
                 guard try Self.visibleAttributes(id, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(id)") }
             }
+            let integrity = try note.codec.integrity
             var report = MergeReport(kept: keep, dropped: drop, transactionsMoved: 0, interactionsMoved: 0, behaviour: BehaviourCounters())
-            try db.execute(sql: "UPDATE transactions SET customer_id = ? WHERE customer_id = ?", arguments: [keep, drop])
-            report.transactionsMoved = db.changesCount
-            try db.execute(sql: "UPDATE interactions SET customer_id = ? WHERE customer_id = ?", arguments: [keep, drop])
-            report.interactionsMoved = db.changesCount
-            let dropped = try Self.loadBehaviour(drop, db: db)
-            let kept = try Self.loadBehaviour(keep, db: db)
-            report.behaviour = BehaviourCounters(browse: kept.browse + dropped.browse, purchase: kept.purchase + dropped.purchase,
-                                                 review: kept.review + dropped.review)
-            try db.execute(sql: """
-                INSERT INTO behaviour (customer_id, browse_count, purchase_count, review_count, updated_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(customer_id) DO UPDATE SET browse_count = excluded.browse_count, purchase_count = excluded.purchase_count,
-                    review_count = excluded.review_count, updated_at = excluded.updated_at
-                """, arguments: [keep, report.behaviour.browse, report.behaviour.purchase, report.behaviour.review, Timestamps.now()])
+            // Each moved row is checked, then bound to its new owner by a new tag.
+            for entity in [Entity.transactions, .interactions] {
+                for var row in try HistoryRow.fetchVerified(entity, customerID: drop, integrity: integrity, db: db) {
+                    row.customerID = keep
+                    try row.retag(integrity)
+                    try row.update(db)
+                    if entity == .transactions { report.transactionsMoved += 1 } else { report.interactionsMoved += 1 }
+                }
+            }
+            let dropped = try Self.loadBehaviour(drop, integrity: integrity, db: db)
+            let kept = try Self.loadBehaviour(keep, integrity: integrity, db: db)
+            report.behaviour = try kept.adding(dropped)
+            try Self.storeBehaviour(keep, report.behaviour, integrity: integrity, db: db)
             try db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [drop])
             note.detail = "merged customer \(drop) into \(keep): \(report.transactionsMoved) transactions, \(report.interactionsMoved) interactions moved"
             return report

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import VaultCrypto
 
 /// What `eraseCustomer` prints: proof of the erasure that itself holds no personal data.
 public struct ErasureReceipt: Sendable, Equatable, Codable {
@@ -58,19 +59,23 @@ extension CustomerVault {
         let sidecar = ErasureLedger.sidecar(of: path)
         let entries = try await readAllowed(by: decision) { [vaultIDBytes] db in try ErasureLedger.entries(db, vaultID: Hex.encode(vaultIDBytes)) }
         guard !entries.isEmpty else { return }
-        let written = Set(try ErasureLedger.read(sidecar: sidecar).map(\.customer))
+        let written = Set(try ErasureLedger.read(sidecar: sidecar).map(\.entry.customer))
         try ErasureLedger.append(entries.filter { !written.contains($0.customer) }, toSidecar: sidecar)
     }
 
     private func performErase(_ id: Int64) async throws -> ErasureLedgerEntry {
-        try await perform(AccessRequest(.subjectErase)) { [policy, principal, purpose, vaultIDBytes] db, note in
+        try await perform(AccessRequest(.subjectErase)) { [policy, principal, purpose, vaultIDBytes, secrets] db, note in
             note.target = "customers:\(id)"
-            if let erased = try String.fetchOne(db, sql: "SELECT erased_at FROM customers WHERE id = ? AND erased_at IS NOT NULL", arguments: [id]) {
+            if let row = try CustomerRow.fetch(id, db: db), let erased = row.erasedAt {
+                try row.verify(try note.codec.integrity)
+                // A role with row conditions cannot tell an erased customer from an absent one.
+                guard note.decision.rows.isUnrestricted else { throw VaultError.notFound("no customer \(id)") }
                 throw VaultError.conflict("customer \(id) was already erased at \(erased)")
             }
             guard try Self.visibleAttributes(id, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(id)") }
+            try Self.checkHistory(integrity: try note.codec.integrity, db: db)
             let entry = try Self.erase(id, policy: policy, vaultID: vaultIDBytes, principal: principal, purpose: purpose,
-                                       at: Timestamps.now(), db: db)
+                                       at: Timestamps.now(), signer: secrets.signingKeyPair, integrity: try note.codec.integrity, db: db)
             let counts = entry.removed
             note.detail = "erased: \(counts.sealedValues) sealed values, \(counts.indexEntries) index entries, \(counts.interactions) interactions, "
                 + "\(counts.transactions) transactions \(entry.transactions), behaviour \(counts.behaviour)"
@@ -78,36 +83,57 @@ extension CustomerVault {
         }
     }
 
-    /// Erases one customer as the policy says and records it in the ledger table.
+    /// Checks every transaction and interaction against its tag before an erasure: a history row
+    /// of the person re-parented to another customer in the file would otherwise be missed by the
+    /// erasure while its receipt says everything went. (Retention checks the same rows as it
+    /// selects them.)
+    static func checkHistory(integrity: RecordIntegrity, db: Database) throws {
+        for entity in [Entity.transactions, .interactions] {
+            try HistoryRow.forEachVerified(entity, integrity: integrity, db: db) { _ in }
+        }
+    }
+
+    /// Erases one customer as the policy says and records it, signed by `principal`, in the
+    /// ledger table; the entry names the access-log entry this transaction appends.
     static func erase(_ id: Int64, policy: Policy, vaultID: [UInt8], principal: String, purpose: String?, at now: String,
-                      db: Database) throws -> ErasureLedgerEntry {
+                      signer: Ed25519.KeyPair, integrity: RecordIntegrity, db: Database) throws -> ErasureLedgerEntry {
         let keep = policy.erasureKeepsTransactions
-        let entry = ErasureLedgerEntry(vaultID: Hex.encode(vaultID), customer: id, erasedAt: now, principal: principal, purpose: purpose,
+        var entry = ErasureLedgerEntry(vaultID: Hex.encode(vaultID), customer: id, erasedAt: now, principal: principal, purpose: purpose,
                                        transactions: keep ? "kept_pseudonymised" : "removed",
-                                       removed: try applyErasure(id, keepTransactions: keep, at: now, db: db))
+                                       removed: try applyErasure(id, keepTransactions: keep, at: now, integrity: integrity, db: db),
+                                       auditSeq: try AuditTrail.nextSeq(db))
+        try entry.sign(as: try PrincipalRecord.fetch(db, name: principal), with: signer)
         try ErasureLedger.record(entry, db: db)
         return entry
     }
 
-    /// The erasure ledger of this vault (action `audit.read`): ids and times, no personal data.
+    /// The erasure ledger of this vault (action `audit.read`): ids and times, no personal data;
+    /// every entry's signature verified.
     public func erasureLedger() async throws -> [ErasureLedgerEntry] {
-        try await perform(AccessRequest(.auditRead)) { [vaultIDBytes] db, note in
+        try await perform(AccessRequest(.auditRead)) { [vaultIDBytes, secrets, policy] db, note in
             note.target = "erasure-ledger"
-            return try ErasureLedger.entries(db, vaultID: Hex.encode(vaultIDBytes))
+            return try ErasureLedger.verifiedEntries(db, vaultID: vaultIDBytes, rootPublicKey: secrets.rootSigningPublicKey, policy: policy)
         }
     }
 
-    /// Re-applies ledger entries of this vault that `db` lacks (a restored older backup). Returns
-    /// how many customers were erased again.
-    static func reapplyErasures(_ entries: [ErasureLedgerEntry], vaultID: String, db: Database) throws -> Int {
+    /// Re-applies ledger entries of this vault that `db` lacks (a restored older backup), each
+    /// signature verified first: an unsigned or forged line stops the restore, naming its place.
+    /// Returns how many customers were erased again.
+    static func reapplyErasures(_ lines: [LedgerLine], vaultID: [UInt8], rootPublicKey: [UInt8], policy: Policy, integrity: RecordIntegrity,
+                                db: Database) throws -> Int {
         // The same erasure may come from several ledgers (the sidecar, the replaced vault): once.
         var known = Set(try Int64.fetchAll(db, sql: "SELECT customer_id FROM erasure_ledger"))
         var applied = 0
-        for entry in entries where entry.vaultID == vaultID && known.insert(entry.customer).inserted {
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM customers WHERE id = ?", arguments: [entry.customer]) == true else { continue }
-            var recorded = entry
-            recorded.removed = try applyErasure(entry.customer, keepTransactions: entry.transactions != "removed", at: entry.erasedAt, db: db)
-            try ErasureLedger.record(recorded, db: db)
+        if !lines.isEmpty { try checkHistory(integrity: integrity, db: db) }
+        for line in lines {
+            let entry = line.entry
+            let signer = entry.signedBy.flatMap { try? PrincipalRecord.fetch(db, name: $0) }
+            try entry.verify(vaultID: vaultID, rootPublicKey: rootPublicKey, policy: policy, known: signer, place: line.place)
+            guard known.insert(entry.customer).inserted else { continue }
+            guard let row = try CustomerRow.fetch(entry.customer, db: db) else { continue }
+            try row.verify(integrity)
+            _ = try applyErasure(entry.customer, keepTransactions: entry.transactions != "removed", at: entry.erasedAt, integrity: integrity, db: db)
+            try ErasureLedger.record(entry, db: db)
             applied += 1
         }
         return applied

@@ -39,10 +39,10 @@ extension CustomerVault {
             }
             return SubjectExport(vaultID: Hex.encode(vaultIDBytes), generatedAt: Timestamps.now(), generatedBy: principal, purpose: purpose,
                                  customer: customer, consents: customer.fields.filter { $0.key.hasSuffix("_consent") },
-                                 consentHistory: try ConsentEvents.history(customerID: id, db: db),
+                                 consentHistory: try ConsentEvents.history(customerID: id, integrity: try note.codec.integrity, db: db),
                                  transactions: try Self.loadHistory(.transactions, customerID: id, note: note, db: db),
                                  interactions: try Self.loadHistory(.interactions, customerID: id, note: note, db: db),
-                                 behaviour: try Self.loadBehaviour(id, db: db), accessLog: log)
+                                 behaviour: try Self.loadBehaviour(id, integrity: try note.codec.integrity, db: db), accessLog: log)
         }
     }
 }

@@ -62,17 +62,18 @@ extension CustomerVault {
     /// ``applyRetention(dryRun:)`` as of another moment (tests compare a dry run and a run at one instant).
     func applyRetention(dryRun: Bool, asOf now: Date) async throws -> RetentionReport {
         let rules = policy.retention
-        let report = try await perform(AccessRequest(.subjectErase)) { [policy, principal, purpose, vaultIDBytes] db, note in
+        let report = try await perform(AccessRequest(.subjectErase)) { [policy, principal, purpose, vaultIDBytes, secrets] db, note in
             note.target = "retention"
             guard note.decision.rows.isUnrestricted else {
                 throw VaultError.accessDenied("access denied: retention covers every customer; a role with row conditions cannot apply it")
             }
+            let integrity = try note.codec.integrity
             var report = RetentionReport(dryRun: dryRun, asOf: Timestamps.instant(now), items: [])
             var erased: [ErasureLedgerEntry] = []
             for kind in RetentionKind.allCases {
                 guard let period = rules[kind] else { continue }
                 let cutoff = period.cutoff(from: now)
-                let ids = try Self.outOfRetention(kind, before: cutoff, db: db)
+                let ids = try Self.outOfRetention(kind, before: cutoff, integrity: integrity, db: db)
                 report.items.append(.init(kind: kind, period: period.description, cutoff: cutoff, count: ids.count))
                 guard !dryRun else { continue }
                 switch kind {
@@ -85,7 +86,8 @@ extension CustomerVault {
                     let at = Timestamps.now()
                     for id in ids {
                         erased.append(try Self.erase(id, policy: policy, vaultID: vaultIDBytes, principal: principal,
-                                                     purpose: purpose ?? "retention", at: at, db: db))
+                                                     purpose: purpose ?? "retention", at: at, signer: secrets.signingKeyPair,
+                                                     integrity: integrity, db: db))
                     }
                 }
             }
@@ -100,22 +102,35 @@ extension CustomerVault {
         return report.0
     }
 
-    /// Ids of the records of `kind` that fall out of retention at `cutoff`.
-    static func outOfRetention(_ kind: RetentionKind, before cutoff: String, db: Database) throws -> [Int64] {
+    /// Ids of the records of `kind` that fall out of retention at `cutoff`. Every row the choice
+    /// depends on is read and checked against its tag (a date altered in the file must not keep a
+    /// record past its period, nor remove one inside it).
+    static func outOfRetention(_ kind: RetentionKind, before cutoff: String, integrity: RecordIntegrity, db: Database) throws -> [Int64] {
+        func latest(_ entity: Entity, _ attribute: String) throws -> (old: [Int64], lastByCustomer: [Int64: String]) {
+            var old: [Int64] = []
+            var last: [Int64: String] = [:]
+            try HistoryRow.forEachVerified(entity, integrity: integrity, db: db) { row in
+                let time = try row.decodedAttributes()[attribute] ?? ""
+                if time < cutoff { old.append(row.id) }
+                if time > last[row.customerID] ?? "" { last[row.customerID] = time }
+            }
+            return (old, last)
+        }
         switch kind {
-        case .interactions:
-            return try Int64.fetchAll(db, sql: "SELECT id FROM interactions WHERE json_extract(attributes, '$.occurred_at') < ? ORDER BY id",
-                                      arguments: [cutoff])
-        case .transactions:
-            return try Int64.fetchAll(db, sql: "SELECT id FROM transactions WHERE json_extract(attributes, '$.order_time') < ? ORDER BY id",
-                                      arguments: [cutoff])
+        case .interactions: return try latest(.interactions, "occurred_at").old
+        case .transactions: return try latest(.transactions, "order_time").old
         case .inactiveCustomers:
-            return try Int64.fetchAll(db, sql: """
-                SELECT c.id FROM customers c WHERE c.erased_at IS NULL AND c.updated_at < :cutoff
-                  AND NOT EXISTS (SELECT 1 FROM transactions t WHERE t.customer_id = c.id AND json_extract(t.attributes, '$.order_time') >= :cutoff)
-                  AND NOT EXISTS (SELECT 1 FROM interactions i WHERE i.customer_id = c.id AND json_extract(i.attributes, '$.occurred_at') >= :cutoff)
-                ORDER BY c.id
-                """, arguments: ["cutoff": cutoff])
+            let orders = try latest(.transactions, "order_time").lastByCustomer
+            let contacts = try latest(.interactions, "occurred_at").lastByCustomer
+            var inactive: [Int64] = []
+            let select = try BulkStatement(db, sql: "SELECT \(CustomerRow.columns) FROM customers ORDER BY id")
+            while try select.next() {
+                let row = try CustomerRow.decode(select)
+                try row.verify(integrity)
+                guard row.erasedAt == nil, row.updatedAt < cutoff, orders[row.id] ?? "" < cutoff, contacts[row.id] ?? "" < cutoff else { continue }
+                inactive.append(row.id)
+            }
+            return inactive
         }
     }
 }

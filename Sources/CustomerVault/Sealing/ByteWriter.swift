@@ -6,7 +6,16 @@ struct ByteWriter {
 
     init(domain: String) { append(domain) }
 
-    mutating func append(_ string: String) { append(Array(string.utf8)) }
+    /// With room for about `capacity` bytes (hot paths: one allocation instead of several).
+    init(domain: String, capacity: Int) {
+        bytes.reserveCapacity(capacity)
+        append(domain)
+    }
+
+    mutating func append(_ string: String) {
+        append(UInt32(string.utf8.count))
+        bytes += string.utf8
+    }
 
     mutating func append(_ data: [UInt8]) {
         append(UInt32(data.count))

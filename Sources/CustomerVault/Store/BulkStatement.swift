@@ -100,3 +100,16 @@ struct BulkStatement {
         return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
     }
 }
+
+extension Row {
+    /// The value of `column` as `Value`. A file can hold any type in any column (SQLite types are
+    /// dynamic): a value of another type is an integrity error naming the column, where GRDB's
+    /// subscript would stop the process.
+    func checked<Value: DatabaseValueConvertible>(_ column: String) throws -> Value {
+        do {
+            return try decode(Value.self, forColumn: column)
+        } catch {
+            throw VaultError.integrity("a value of column \(column) in the file is not of the type cvault stores there (altered in the file)")
+        }
+    }
+}

@@ -249,6 +249,77 @@ enum Migrations {
                 CREATE INDEX consent_events_by_customer ON consent_events(customer_id, id);
                 """)
         }
+        migrator.registerMigration("v8-integrity") { db in
+            try db.execute(sql: """
+                -- Record integrity (SECURITY.md §4c): each row the vault trusts carries a tag, keyed
+                -- BLAKE2b under the vault's record key. Records commit to the exact bytes of their sealed
+                -- values (sealed_digest) and customers to their blind-index digests (so index entries need
+                -- no tag of their own). NULL only in a vault made before this migration until a key
+                -- custodian's first open tags every row.
+                ALTER TABLE customers ADD COLUMN sealed_digest BLOB;
+                ALTER TABLE customers ADD COLUMN index_digests BLOB;
+                ALTER TABLE customers ADD COLUMN tag BLOB;
+                ALTER TABLE transactions ADD COLUMN sealed_digest BLOB;
+                ALTER TABLE transactions ADD COLUMN tag BLOB;
+                ALTER TABLE interactions ADD COLUMN sealed_digest BLOB;
+                ALTER TABLE interactions ADD COLUMN tag BLOB;
+                ALTER TABLE behaviour ADD COLUMN tag BLOB;
+                ALTER TABLE consent_events ADD COLUMN tag BLOB;
+                ALTER TABLE imports ADD COLUMN tag BLOB;
+                ALTER TABLE import_rejects ADD COLUMN tag BLOB;
+                ALTER TABLE key_rotations ADD COLUMN tag BLOB;
+                ALTER TABLE data_keys ADD COLUMN tag BLOB;
+
+                -- A credential change gives a principal new key pairs: version 1 is anchored by the
+                -- root-signed certificate, each later version is endorsed by the one before and signs
+                -- access-log entries from `from_seq` on.
+                ALTER TABLE principals ADD COLUMN key_version INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE principals ADD COLUMN disabled_at_seq INTEGER;
+                CREATE TABLE principal_keys (
+                    principal_id    INTEGER NOT NULL REFERENCES principals(id),
+                    version         INTEGER NOT NULL,
+                    box_public_key  BLOB NOT NULL,
+                    sign_public_key BLOB NOT NULL,
+                    from_seq        INTEGER NOT NULL,
+                    endorsement     BLOB,
+                    PRIMARY KEY (principal_id, version)
+                ) WITHOUT ROWID;
+                INSERT INTO principal_keys (principal_id, version, box_public_key, sign_public_key, from_seq)
+                    SELECT id, 1, box_public_key, sign_public_key, 1 FROM principals;
+
+                -- Grants of format 2 are signed over a commitment to the key, not the sealed bytes, so
+                -- their holder can seal them again to new key pairs.
+                ALTER TABLE key_grants ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
+
+                -- Sessions of format 2 name the policy in force when they were started; a disabled
+                -- writer's sessions are countersigned by the root key.
+                ALTER TABLE write_sessions ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE write_sessions ADD COLUMN policy_hash TEXT;
+                ALTER TABLE write_sessions ADD COLUMN root_signature BLOB;
+
+                -- Every policy ever in force, root-signed, by the hash access-log entries and write
+                -- sessions name.
+                CREATE TABLE policy_history (
+                    hash      TEXT PRIMARY KEY,
+                    source    TEXT NOT NULL,
+                    signature BLOB NOT NULL,
+                    stored_at TEXT NOT NULL
+                ) WITHOUT ROWID;
+
+                -- Erasures are signed by the principal that made them (signer_proof: its certificate and
+                -- key chain, so the entry verifies against the root key alone).
+                ALTER TABLE erasure_ledger ADD COLUMN audit_seq INTEGER;
+                ALTER TABLE erasure_ledger ADD COLUMN signed_by TEXT;
+                ALTER TABLE erasure_ledger ADD COLUMN signature BLOB;
+                ALTER TABLE erasure_ledger ADD COLUMN signer_proof TEXT;
+                """)
+            // The policy in force is already root-signed; it starts the history.
+            if let text = try String.fetchOne(db, sql: "SELECT CAST(value AS TEXT) FROM vault_meta WHERE name = 'policy'"),
+               let signature = try Data.fetchOne(db, sql: "SELECT value FROM vault_meta WHERE name = 'policy_signature'") {
+                try db.execute(sql: "INSERT INTO policy_history (hash, source, signature, stored_at) VALUES (?, ?, ?, ?)",
+                               arguments: [AuditTrail.policyHash(text), text, signature, Timestamps.now()])
+            }
+        }
         return migrator
     }
 }

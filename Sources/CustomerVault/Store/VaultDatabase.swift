@@ -42,12 +42,19 @@ enum VaultDatabase {
         return config
     }
 
-    /// Opens an existing vault file.
+    /// Opens an existing vault file, after checking that its SQLite schema is exactly what the
+    /// migrations it records create (``StoredSchema``), then migrates it.
     ///
-    /// - Throws: ``VaultError`` `.notFound` when there is no file, `.integrity` when it is not a vault.
-    static func open(path: String) throws -> DatabasePool {
+    /// - Returns: The pool, and the guard that re-checks the schema in each transaction.
+    /// - Throws: ``VaultError`` `.notFound` when there is no file, `.integrity` when it is not a vault
+    ///   or holds objects cvault did not create.
+    static func open(path: String) throws -> (pool: DatabasePool, schemaGuard: SchemaGuard) {
         guard FileManager.default.fileExists(atPath: path) else {
             throw VaultError.notFound("no vault at \(path) (create one with `cvault init`)")
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw VaultError.invalidInput("\(path) is a directory, not a vault file")
         }
         let pool: DatabasePool
         do {
@@ -55,6 +62,8 @@ enum VaultDatabase {
             try enforceDurability(pool)
             try pool.read { db in
                 guard try db.tableExists("vault_meta") else { throw VaultError.integrity("\(path) is not a cvault vault") }
+                // Before anything runs a statement that a planted trigger could hook, the migration included.
+                try StoredSchema.verify(db, path: path)
             }
         } catch let error as VaultError {
             throw error
@@ -67,8 +76,14 @@ enum VaultDatabase {
             }
             throw VaultError.io("cannot open vault \(path): \(VaultDatabase.describe(error))")
         }
-        try migrate(pool)
-        return pool
+        do {
+            try migrate(pool)
+            let version = try pool.read { db in try StoredSchema.verify(db, path: path) }
+            return (pool, SchemaGuard(path: path, verifiedVersion: version))
+        } catch {
+            try? pool.close()
+            throw error
+        }
     }
 
     /// Why the vault file or its directory cannot be written (read-only file system, permissions), if so.
@@ -82,19 +97,21 @@ enum VaultDatabase {
     }
 
     /// Creates a new, empty vault file; refuses to touch an existing one.
-    static func create(path: String) throws -> DatabasePool {
+    static func create(path: String) throws -> (pool: DatabasePool, schemaGuard: SchemaGuard) {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw VaultError.conflict("\(path) already exists; refusing to overwrite it")
         }
-        // Created 0600 whatever the umask (SQLite gives the -wal and -shm files the same mode).
-        guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw VaultError.io("cannot create vault \(path): \(String(cString: strerror(errno)))")
-        }
+        // Created 0600 whatever the umask (SQLite gives the -wal and -shm files the same mode), and
+        // never through a symbolic link planted at the path.
+        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw VaultError.io("cannot create vault \(path): \(String(cString: strerror(errno)))") }
+        close(fd)
         do {
             let pool = try DatabasePool(path: path, configuration: configuration())
             try enforceDurability(pool)
             try migrate(pool)
-            return pool
+            let version = try pool.read { db in try StoredSchema.verify(db, path: path) }
+            return (pool, SchemaGuard(path: path, verifiedVersion: version))
         } catch {
             throw VaultError.io("cannot create vault \(path): \(VaultDatabase.describe(error))")
         }
@@ -138,7 +155,10 @@ enum VaultDatabase {
         let escaped = path.unicodeScalars.map { "%?#".unicodeScalars.contains($0) ? String(format: "%%%02X", $0.value) : String($0) }.joined()
         do {
             let queue = try readOnly("file:\(escaped)?immutable=1")
-            guard try queue.read({ try $0.tableExists("vault_meta") }) else { throw VaultError.integrity("\(path) is not a cvault vault") }
+            try queue.read { db in
+                guard try db.tableExists("vault_meta") else { throw VaultError.integrity("\(path) is not a cvault vault") }
+                try StoredSchema.verify(db, path: path)
+            }
             return queue
         } catch let error as VaultError {
             throw error
@@ -172,6 +192,7 @@ enum VaultDatabase {
                 guard unknown.isEmpty else {
                     throw VaultError(.unsupported, "the backup was made by a newer cvault (schema \(unknown.joined(separator: ", "))); restore it with that version")
                 }
+                try StoredSchema.verify(db, path: "the restored database")
             }
         } catch let error as VaultError {
             throw error

@@ -15,6 +15,12 @@ extension CustomerVault {
         names.filter { schema.field(entity, $0)?.isPersonal == true }.map { KeyScope.fieldName(entity, $0) }.sorted()
     }
 
+    /// Every schema field among `names`, personal or plain, qualified: what a write touches (each
+    /// needs a write grant under a format-2 policy, and each is listed in the access-log entry).
+    func writtenFieldNames(_ names: some Sequence<String>, entity: Entity) -> [String] {
+        Set(names.filter { schema.field(entity, $0) != nil }).map { KeyScope.fieldName(entity, $0) }.sorted()
+    }
+
     // MARK: - Customers
 
     /// Adds a customer and returns its id.
@@ -25,7 +31,7 @@ extension CustomerVault {
     ///   outside the role's row conditions).
     public func addCustomer(_ values: [String: String]) async throws -> Int64 {
         let canonical = try validate(values, entity: .customers)
-        let request = AccessRequest(.customerCreate, writes: personalFieldNames(canonical.keys, entity: .customers))
+        let request = AccessRequest(.customerCreate, writes: writtenFieldNames(canonical.keys, entity: .customers))
         return try await perform(request) { [validator] db, note in
             try Self.checkRowConditions(canonical, note: note)
             let id = try Self.insertCustomer(canonical, codec: note.codec, today: validator.today, db: db)
@@ -43,7 +49,7 @@ extension CustomerVault {
 
     static func insertCustomer(_ values: [String: String], codec: RecordCodec, today: String, now: String = Timestamps.now(),
                                db: Database) throws -> Int64 {
-        let record = try codec.prepare(values, entity: .customers, recordID: try RecordCodec.nextRecordID(.customers, db: db), today: today)
+        let record = try codec.prepare(values, entity: .customers, recordID: try RecordCodec.nextRecordID(.customers, db: db), today: today, now: now)
         try codec.checkUnique(record.probes, except: nil, db: db)
         try codec.store(record, entity: .customers, customerID: nil, now: now, db: db)
         return record.id
@@ -61,21 +67,32 @@ extension CustomerVault {
         }
     }
 
-    /// Plain attributes of a customer the decision admits; nil when absent or outside its rows.
-    static func visibleAttributes(_ id: Int64, note: AuditNote, db: Database) throws -> (attributes: [String: String], row: Row)? {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT created_at, updated_at, attributes FROM customers WHERE id = ? AND erased_at IS NULL"), arguments: [id]) else {
-            return nil
-        }
-        let attributes = try RecordCodec.decodeAttributes(row["attributes"], entity: .customers, id: id)
+    /// Plain attributes of a customer the decision admits, with its verified row; nil when absent,
+    /// erased or outside its rows.
+    static func visibleAttributes(_ id: Int64, note: AuditNote, db: Database) throws -> (attributes: [String: String], row: CustomerRow)? {
+        guard let row = try CustomerRow.fetch(id, db: db) else { return nil }
+        try row.verify(try note.codec.integrity)
+        guard row.erasedAt == nil else { return nil }
+        let attributes = try row.decodedAttributes()
         return note.admits(customerAttributes: attributes) ? (attributes, row) : nil
     }
 
-    static func loadCustomer(_ id: Int64, note: AuditNote, db: Database) throws -> CustomerRecord? {
-        guard let (attributes, row) = try visibleAttributes(id, note: note, db: db) else { return nil }
-        let opened = try note.codec.readSealed(entity: .customers, recordID: id, db: db)
+    /// A customer the decision admits, opened in its views; nil when absent, erased or outside its
+    /// rows. `entries` are the index entries that named it, which its row must commit to.
+    static func loadCustomer(_ id: Int64, note: AuditNote, indexedBy entries: [(field: FieldSchema, version: UInt32, digest: [UInt8])] = [],
+                             db: Database) throws -> CustomerRecord? {
+        guard let row = try CustomerRow.fetch(id, db: db) else {
+            guard entries.isEmpty else { throw VaultError.integrity("an index entry names customer \(id), which does not exist") }
+            return nil
+        }
+        try row.verify(try note.codec.integrity)
+        for entry in entries { try RecordCodec.checkIndexed(entry, by: row) }
+        guard row.erasedAt == nil else { return nil }
+        let attributes = try row.decodedAttributes()
+        guard note.admits(customerAttributes: attributes) else { return nil }
+        let opened = try note.codec.readSealed(entity: .customers, recordID: id, expectedDigest: row.sealedDigest, db: db)
         return CustomerRecord(id: id, fields: attributes.merging(opened.values) { _, sealed in sealed }, masked: opened.masked.sorted(),
-                              createdAt: row["created_at"], updatedAt: row["updated_at"])
+                              createdAt: row.createdAt, updatedAt: row.updatedAt)
     }
 
     /// Finds customers whose searchable `field` equals `value` after normalisation.
@@ -114,20 +131,17 @@ extension CustomerVault {
             let keyring = note.codec.keyring
             let keys = keyring.allVersions(field: KeyScope.fieldName(.customers, name), purpose: .index)
             guard !keys.isEmpty else { throw VaultError.accessDenied("access denied: this principal holds no search key for customers.\(name)") }
-            let table = field.unique ? "unique_indexes" : "blind_indexes"
-            let statement = try db.cachedStatement(sql: "SELECT customer_id FROM \(table) WHERE field = ? AND key_version = ? AND digest = ?")
             var results: [String: [CustomerRecord]] = [:]
             var loaded: [Int64: CustomerRecord?] = [:]
-            var candidateCount = 0
             for query in queries {
-                var candidates = Set<Int64>()
+                // Each candidate with the entries that named it, checked against what its record commits to.
+                var candidates: [Int64: [(field: FieldSchema, version: UInt32, digest: [UInt8])]] = [:]
                 for key in keys {
-                    let digest = try BlindIndex.digest(query.form, key: key.key, bits: search.indexBits)
-                    candidates.formUnion(try Int64.fetchAll(statement, arguments: [name, key.version, Data(digest)]))
+                    let entry = (field: field, version: key.version, digest: try BlindIndex.digest(query.form, key: key.key, bits: search.indexBits))
+                    for holder in try note.codec.indexHolders(entry, db: db) { candidates[holder, default: []].append(entry) }
                 }
-                candidateCount += candidates.count
-                results[query.value, default: []] += try candidates.sorted().compactMap { id -> CustomerRecord? in
-                    if loaded[id] == nil { loaded[id] = try Self.loadCustomer(id, note: note, db: db) }
+                results[query.value, default: []] += try candidates.keys.sorted().compactMap { id -> CustomerRecord? in
+                    if loaded[id] == nil { loaded[id] = try Self.loadCustomer(id, note: note, indexedBy: candidates[id] ?? [], db: db) }
                     guard let record = loaded[id] ?? nil, let stored = record.fields[name], !record.masked.contains(name),
                           Normalization.searchForm(stored, as: search.normalization, defaultCountryCode: country) == query.form else {
                         return nil
@@ -140,7 +154,8 @@ extension CustomerVault {
             if let auditKey = keyring.currentKey(field: KeyScope.vaultWide, purpose: .audit)?.key {
                 note.terms = try queries.prefix(1_000).map { try AuditTrail.termDigest(field: "customers.\(name)", form: $0.form, key: auditKey) }
             }
-            note.detail = "search by \(name): \(queries.count) values, \(candidateCount) candidates, \(matched.count) matches"
+            // No candidate count: it would tell a row-restricted role about customers it cannot see.
+            note.detail = "search by \(name): \(queries.count) values, \(matched.count) matches"
             return results
         }
     }
@@ -161,7 +176,7 @@ extension CustomerVault {
         var records: [CustomerRecord] = []
         var cursor = after
         while records.count < limit {
-            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM customers WHERE id > ? AND erased_at IS NULL ORDER BY id LIMIT ?", arguments: [cursor, limit])
+            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?", arguments: [cursor, limit])
             guard let last = ids.last else { break }
             cursor = last
             for id in ids where records.count < limit {
@@ -186,10 +201,12 @@ extension CustomerVault {
             }
             guard !field.required else { throw VaultError.invalidInput("\(name): is required and cannot be removed") }
         }
-        let request = AccessRequest(.customerUpdate, writes: personalFieldNames(Array(values.keys) + remove, entity: .customers))
+        let request = AccessRequest(.customerUpdate, writes: writtenFieldNames(Array(values.keys) + remove, entity: .customers))
         try await perform(request) { [validator, schema] db, note in
             note.target = "customers:\(id)"
-            guard let (current, _) = try Self.visibleAttributes(id, note: note, db: db) else { throw VaultError.notFound("no customer \(id)") }
+            guard let (current, row) = try Self.visibleAttributes(id, note: note, db: db) else { throw VaultError.notFound("no customer \(id)") }
+            // The values kept must be the ones the record commits to: re-tagging tampered ones would launder them.
+            var entries = try SealedEntries.fetchVerified(.customers, recordID: id, expected: row.sealedDigest, db: db)
             var attributes = current
             for name in remove where schema.field(.customers, name)?.isPersonal == false { attributes[name] = nil }
             let derived = try note.codec.plainAttributes(canonical, entity: .customers, today: validator.today)
@@ -198,15 +215,25 @@ extension CustomerVault {
             let digests = try note.codec.indexDigests(canonical)
             try note.codec.checkUnique(note.codec.uniquenessProbes(canonical, current: digests), except: id, db: db)
             let now = Timestamps.now()
-            try db.execute(sql: "UPDATE customers SET updated_at = ?, attributes = ? WHERE id = ?",
-                           arguments: [now, FlatJSON.encode(attributes), id])
-            try ConsentEvents.recordChanges(customerID: id, from: current, to: attributes, at: now, db: db)
-            try note.codec.writeSealed(canonical, entity: .customers, recordID: id, db: db)
+            let sealed = try note.codec.seal(canonical, entity: .customers, recordID: id)
+            let removed = Set(remove.filter { schema.field(.customers, $0)?.isPersonal == true })
+            let replaced = removed.union(sealed.map(\.field))
+            entries.removeAll { replaced.contains($0.field) }
+            entries += sealed.map(\.entry)
+            var updated = row
+            updated.updatedAt = now
+            updated.attributes = FlatJSON.encode(attributes)
+            updated.sealedDigest = try RecordIntegrity.sealedDigest(entries, entity: .customers, recordID: id)
+            for name in removed { updated.indexDigests[name] = nil }
+            for entry in digests { updated.indexDigests[entry.field.name] = .init(version: entry.version, digest: entry.digest) }
+            try updated.retag(try note.codec.integrity)
+            try updated.update(db)
+            try ConsentEvents.recordChanges(customerID: id, from: current, to: attributes, at: now, integrity: try note.codec.integrity, db: db)
+            try note.codec.writeSealed(sealed, entity: .customers, recordID: id, db: db)
             try note.codec.writeIndexes(digests, customerID: id, replacing: true, db: db)
-            for name in remove where schema.field(.customers, name)?.isPersonal == true {
+            for name in removed {
                 try db.execute(sql: "DELETE FROM sealed_values WHERE entity = 'customers' AND record_id = ? AND field = ?", arguments: [id, name])
-                try db.execute(sql: "DELETE FROM blind_indexes WHERE customer_id = ? AND field = ?", arguments: [id, name])
-                try db.execute(sql: "DELETE FROM unique_indexes WHERE customer_id = ? AND field = ?", arguments: [id, name])
+                try RecordCodec.removeIndexes(field: name, customerID: id, db: db)
             }
         }
     }

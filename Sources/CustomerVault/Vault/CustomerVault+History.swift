@@ -12,6 +12,19 @@ public struct BehaviourCounters: Sendable, Equatable, Codable {
         self.purchase = purchase
         self.review = review
     }
+
+    /// Largest count kept per counter (and largest change at a time): far beyond any real count,
+    /// far below where sums of a million customers' counts could overflow.
+    public static let maximum = 1_000_000_000
+
+    /// The sum of two sets of counters; one over ``maximum`` is refused.
+    func adding(_ other: BehaviourCounters) throws -> BehaviourCounters {
+        let sum = BehaviourCounters(browse: browse + other.browse, purchase: purchase + other.purchase, review: review + other.review)
+        guard [sum.browse, sum.purchase, sum.review].allSatisfy({ $0 <= Self.maximum }) else {
+            throw VaultError.invalidInput("a behaviour count would exceed \(Self.maximum)")
+        }
+        return sum
+    }
 }
 
 extension CustomerVault {
@@ -24,7 +37,7 @@ extension CustomerVault {
         guard entity != .customers else { throw VaultError.invalidInput("use addCustomer for customers") }
         let canonical = try validate(values, entity: entity)
         let action: VaultAction = entity == .transactions ? .transactionWrite : .interactionWrite
-        return try await perform(AccessRequest(action, writes: personalFieldNames(canonical.keys, entity: entity))) { [validator] db, note in
+        return try await perform(AccessRequest(action, writes: writtenFieldNames(canonical.keys, entity: entity))) { [validator] db, note in
             guard try Self.visibleAttributes(customerID, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
             let id = try Self.insertHistory(entity, customerID: customerID, values: canonical, codec: note.codec, today: validator.today, db: db)
             note.target = "customers:\(customerID),\(entity.rawValue):\(id)"
@@ -32,12 +45,10 @@ extension CustomerVault {
         }
     }
 
+    /// Inserts a history row for a customer the caller has found visible.
     static func insertHistory(_ entity: Entity, customerID: Int64, values: [String: String], codec: RecordCodec, today: String,
                               now: String = Timestamps.now(), db: Database) throws -> Int64 {
-        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM customers WHERE id = ? AND erased_at IS NULL"), arguments: [customerID]) == true else {
-            throw VaultError.notFound("no customer \(customerID)")
-        }
-        let record = try codec.prepare(values, entity: entity, recordID: try RecordCodec.nextRecordID(entity, db: db), today: today)
+        let record = try codec.prepare(values, entity: entity, recordID: try RecordCodec.nextRecordID(entity, db: db), today: today, now: now)
         try codec.store(record, entity: entity, customerID: customerID, now: now, db: db)
         return record.id
     }
@@ -53,38 +64,33 @@ extension CustomerVault {
         }
     }
 
-    /// A customer's transactions or interactions, opened in the decision's views.
+    /// A customer's transactions or interactions, opened in the decision's views, each row and its
+    /// sealed values checked against the row's tag.
     static func loadHistory(_ entity: Entity, customerID: Int64, note: AuditNote, db: Database) throws -> [HistoryRecord] {
-        let rows = try Row.fetchAll(db, sql: "SELECT id, attributes FROM \(entity.rawValue) WHERE customer_id = ? ORDER BY id",
-                                    arguments: [customerID])
-        return try rows.map { row in
-            let id: Int64 = row["id"]
-            var fields = try RecordCodec.decodeAttributes(row["attributes"], entity: entity, id: id)
-            fields.merge(try note.codec.readSealed(entity: entity, recordID: id, db: db).values) { _, sealed in sealed }
-            return HistoryRecord(id: id, customerID: customerID, fields: fields)
+        try HistoryRow.fetchVerified(entity, customerID: customerID, integrity: try note.codec.integrity, db: db).map { row in
+            var fields = try row.decodedAttributes()
+            fields.merge(try note.codec.readSealed(entity: entity, recordID: row.id, expectedDigest: row.sealedDigest, db: db).values) { _, sealed in sealed }
+            return HistoryRecord(id: row.id, customerID: customerID, fields: fields)
         }
     }
 
     // MARK: - Behaviour
 
-    /// Adds to a customer's behaviour counters (counts may not go below zero).
+    /// Adds to a customer's behaviour counters (counts may not go below zero, nor above
+    /// ``BehaviourCounters/maximum``).
     public func recordBehaviour(customerID: Int64, adding delta: BehaviourCounters) async throws -> BehaviourCounters {
-        try await perform(AccessRequest(.behaviourWrite)) { db, note in
+        for value in [delta.browse, delta.purchase, delta.review] where value.magnitude > UInt(BehaviourCounters.maximum) {
+            throw VaultError.invalidInput("a behaviour count changes by at most \(BehaviourCounters.maximum) at a time")
+        }
+        return try await perform(AccessRequest(.behaviourWrite)) { db, note in
             note.target = "customers:\(customerID)"
             guard try Self.visibleAttributes(customerID, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
-            try db.execute(sql: """
-                INSERT INTO behaviour (customer_id, browse_count, purchase_count, review_count, updated_at) VALUES (?, 0, 0, 0, ?)
-                ON CONFLICT (customer_id) DO NOTHING
-                """, arguments: [customerID, Timestamps.now()])
-            let current = try Self.loadBehaviour(customerID, db: db)
-            let next = BehaviourCounters(browse: current.browse + delta.browse, purchase: current.purchase + delta.purchase,
-                                         review: current.review + delta.review)
+            let current = try Self.loadBehaviour(customerID, integrity: try note.codec.integrity, db: db)
+            let next = try current.adding(delta)
             guard next.browse >= 0, next.purchase >= 0, next.review >= 0 else {
                 throw VaultError.invalidInput("behaviour counters cannot go below zero")
             }
-            try db.execute(sql: """
-                UPDATE behaviour SET browse_count = ?, purchase_count = ?, review_count = ?, updated_at = ? WHERE customer_id = ?
-                """, arguments: [next.browse, next.purchase, next.review, Timestamps.now(), customerID])
+            try Self.storeBehaviour(customerID, next, integrity: try note.codec.integrity, db: db)
             return next
         }
     }
@@ -94,13 +100,31 @@ extension CustomerVault {
         try await perform(AccessRequest(.behaviourRead)) { db, note in
             note.target = "customers:\(customerID)"
             guard try Self.visibleAttributes(customerID, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
-            return try Self.loadBehaviour(customerID, db: db)
+            return try Self.loadBehaviour(customerID, integrity: try note.codec.integrity, db: db)
         }
     }
 
-    static func loadBehaviour(_ customerID: Int64, db: Database) throws -> BehaviourCounters {
-        guard let row = try Row.fetchOne(db, sql: "SELECT browse_count, purchase_count, review_count FROM behaviour WHERE customer_id = ?",
+    /// A customer's counters, checked against their tag (zero when none were recorded).
+    static func loadBehaviour(_ customerID: Int64, integrity: RecordIntegrity, db: Database) throws -> BehaviourCounters {
+        guard let row = try Row.fetchOne(db, sql: "SELECT browse_count, purchase_count, review_count, updated_at, tag FROM behaviour WHERE customer_id = ?",
                                          arguments: [customerID]) else { return BehaviourCounters() }
-        return BehaviourCounters(browse: row["browse_count"], purchase: row["purchase_count"], review: row["review_count"])
+        let counters = BehaviourCounters(browse: try row.checked("browse_count"), purchase: try row.checked("purchase_count"), review: try row.checked("review_count"))
+        guard [counters.browse, counters.purchase, counters.review].allSatisfy({ (0...BehaviourCounters.maximum).contains($0) }) else {
+            throw VaultError.integrity("behaviour of customer \(customerID): a count is out of range (altered in the file)")
+        }
+        try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
+                                  try integrity.behaviour(customerID: customerID, counters, updatedAt: try row.checked("updated_at")), "behaviour of customer \(customerID)")
+        return counters
+    }
+
+    /// Writes a customer's counters with their tag.
+    static func storeBehaviour(_ customerID: Int64, _ counters: BehaviourCounters, integrity: RecordIntegrity, db: Database) throws {
+        let now = Timestamps.now()
+        try db.execute(sql: """
+            INSERT INTO behaviour (customer_id, browse_count, purchase_count, review_count, updated_at, tag) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (customer_id) DO UPDATE SET browse_count = excluded.browse_count, purchase_count = excluded.purchase_count,
+                review_count = excluded.review_count, updated_at = excluded.updated_at, tag = excluded.tag
+            """, arguments: [customerID, counters.browse, counters.purchase, counters.review, now,
+                             Data(try integrity.behaviour(customerID: customerID, counters, updatedAt: now))])
     }
 }

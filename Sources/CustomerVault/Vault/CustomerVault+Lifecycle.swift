@@ -25,7 +25,7 @@ extension CustomerVault {
         guard policy.role(administratorRole)?.isKeyCustodian == true else {
             throw VaultError.invalidInput("the policy must define role \(administratorRole) allowing principals.manage (the first principal's role)")
         }
-        let pool = try VaultDatabase.create(path: path)
+        let (pool, schemaGuard) = try VaultDatabase.create(path: path)
         let vaultID = SecureRandom.bytes(16)
         let root = try Ed25519.KeyPair.generate()
         let secrets = try PrincipalSecrets.generate(rootSigningPublicKey: root.publicKey)
@@ -33,6 +33,8 @@ extension CustomerVault {
         keys[KeyScope(field: KeyScope.vaultWide, purpose: .root, version: 1)] = root.seed
         keys[KeyScope(field: KeyScope.vaultWide, purpose: .audit, version: 1)] = try SecretBytes(randomCount: 32)
         keys[BackupKey.scope] = try SecretBytes(randomCount: 32)
+        let recordKey = try SecretBytes(randomCount: 32)
+        keys[RecordIntegrity.scope] = recordKey
         var record = try PrincipalRecord.make(
             name: administrator, role: administratorRole, credential: credential, kdf: kdf, secrets: secrets, vaultID: vaultID)
         try record.certify(vaultID: vaultID, root: root)
@@ -40,30 +42,34 @@ extension CustomerVault {
         let custodian = Keyring(keys: keys, existingScopes: [])
         let provisioner = try KeyProvisioner(vaultID: vaultID, schema: schema, custodian: custodian)
         let policySignature = try VaultMeta.signPolicy(policy.source, vaultID: vaultID, root: root)
+        let schemaSignature = try VaultMeta.signSchema(schema.source, vaultID: vaultID, root: root)
         let context = PrincipalContext(name: administrator, role: administratorRole, attributes: [:])
+        let requirement = KeyRequirement(role: policy.role(administratorRole), schema: schema)
         do {
             let snapshot = try await pool.write { [record] db in
                 let now = Timestamps.now()
                 for (name, value) in [("vault_id", Data(vaultID)), ("format", Data("1".utf8)), ("schema", Data(schema.source.utf8)),
                                       ("root_sign_public_key", Data(root.publicKey)), ("created_at", Data(now.utf8)),
-                                      ("policy", Data(policy.source.utf8)), ("policy_signature", Data(policySignature))] {
+                                      ("policy", Data(policy.source.utf8)), ("policy_signature", Data(policySignature)),
+                                      ("schema_signature", Data(schemaSignature))] {
                     try db.execute(sql: "INSERT INTO vault_meta (name, value) VALUES (?, ?)", arguments: [name, value])
                 }
+                try VaultMeta.recordPolicy(policy.source, signature: policySignature, db: db)
                 var stored = record
                 stored.id = try record.insert(db)
-                try KeyProvisioner.recordKeys(generated, db: db, now: now)
+                try KeyProvisioner.recordKeys(generated, integrity: RecordIntegrity(key: recordKey, vaultID: vaultID), db: db, now: now)
                 let change = try provisioner.provision(stored, role: policy.role(administratorRole), db: db)
-                let keyring = try KeyState.load(principal: administrator, secrets: secrets, vaultID: vaultID, db: db)
+                let keyring = try KeyState.load(principal: administrator, secrets: secrets, vaultID: vaultID, requirement: requirement, db: db)
                 try AuditTrail(vaultID: vaultID, signer: secrets.signingKeyPair).append(AuditEntry(
                     at: now, principal: administrator, role: administratorRole, action: VaultAction.vaultInit.rawValue,
                     purpose: nil, target: "vault:\(Hex.encode(vaultID))", fields: [], outcome: .allowed,
-                    detail: "created with \(change.added) keys granted to \(administrator)",
+                    detail: "created with \(change.added) keys granted to \(administrator); \(Self.integrityMarker)",
                     policyHash: AuditTrail.policyHash(policy.source)), in: db)
                 return KeyState.Snapshot(epoch: try KeyState.epoch(db), keyring: keyring, sessions: .none)
             }
             let keys = KeyState(snapshot, principal: administrator, secrets: secrets, vaultID: vaultID)
-            return CustomerVault(path: path, pool: pool, context: context, schema: schema, policy: policy, vaultID: vaultID,
-                                 keys: keys, secrets: secrets)
+            return CustomerVault(path: path, pool: pool, schemaGuard: schemaGuard, context: context, schema: schema, policy: policy,
+                                 vaultID: vaultID, keys: keys, secrets: secrets)
         } catch {
             try? pool.close()
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
@@ -74,14 +80,9 @@ extension CustomerVault {
     /// The role of the first principal of every vault.
     public static let administratorRole = "admin"
 
-    /// Verifies and opens every key grant made to a principal.
-    static func openGrants(of record: PrincipalRecord, secrets: PrincipalSecrets, vaultID: [UInt8], db: Database) throws -> [KeyScope: SecretBytes] {
-        var keys: [KeyScope: SecretBytes] = [:]
-        for grant in try record.fetchGrants(db) {
-            keys[grant.scope] = try grant.open(principal: record.name, secrets: secrets, vaultID: vaultID)
-        }
-        return keys
-    }
+    /// Said by the `vault.init` entry of every vault made with record integrity tags: such a vault
+    /// never needs the upgrade of an older one, so a schema signature missing from it was removed.
+    static let integrityMarker = "record integrity tags"
 
     /// Unlocks a vault as `principal`.
     ///
@@ -96,7 +97,7 @@ extension CustomerVault {
     /// derived from exactly the parameters stored for it (the restore derives it beside its checks).
     static func open(at path: String, principal: String, credential: Credential,
                      derived: (parameters: CredentialParameters, kek: SecretBytes)?) async throws -> CustomerVault {
-        let pool = try VaultDatabase.open(path: path)
+        let (pool, schemaGuard) = try VaultDatabase.open(path: path)
         do {
             let loaded = try await pool.read { db in
                 (try VaultMeta.load(db), try PrincipalRecord.fetch(db, name: principal))
@@ -108,25 +109,51 @@ extension CustomerVault {
             guard secrets.rootSigningPublicKey == meta.rootSigningPublicKey else {
                 throw VaultError.integrity("the vault's root signing key does not match the one pinned for principal \(principal)")
             }
-            try record.verifyCertificate(vaultID: meta.vaultID, rootPublicKey: secrets.rootSigningPublicKey)
+            try record.verifyCertificate(vaultID: meta.vaultID, rootPublicKey: secrets.rootSigningPublicKey, legacy: !meta.isCurrent)
+            // The disabled state is checked once the certificate that holds it has verified.
+            guard !record.disabled else { throw VaultError.accessDenied("principal \(principal) is disabled") }
+            // A principal, or the policy, put back in the file to a state the access log moved past.
+            try await pool.read { db in
+                try AuditFacts.checkPrincipal(record, db: db, vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey)
+                try AuditFacts.checkPolicy(meta.policy, db: db, vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey)
+            }
+            let requirement = KeyRequirement(role: meta.policy.role(record.role), schema: meta.schema)
             let (keyring, epoch) = try await pool.read { db in
-                (try KeyState.load(principal: principal, secrets: secrets, vaultID: meta.vaultID, db: db), try KeyState.epoch(db))
+                (try KeyState.load(principal: principal, secrets: secrets, vaultID: meta.vaultID, requirement: requirement, db: db),
+                 try KeyState.epoch(db))
             }
-            // Only principals that write fields they cannot read need write sessions (and a write).
-            let sessions = WriteSessions.writeOnlyScopes(keyring).isEmpty ? .none : try await pool.write { db in
-                try WriteSessions.start(principal: record, signer: secrets.signingKeyPair, keyring: keyring, vaultID: meta.vaultID, db: db)
+            if !meta.isCurrent && !keyring.isCustodian {
+                throw VaultError(.unsupported, "this vault was made by an older cvault and is not yet upgraded to record integrity tags; "
+                    + "a key custodian must open it once (any command, e.g. `cvault keys status` as admin), then try again")
             }
-            logger.info("unlocked", metadata: ["principal": "\(principal)", "vault": "\(Hex.encode(meta.vaultID))", "keys": "\(keyring.scopes.count)"])
+            logger.debug("unlocked", metadata: ["principal": "\(principal)", "vault": "\(Hex.encode(meta.vaultID))", "keys": "\(keyring.scopes.count)"])
             let context = PrincipalContext(name: principal, role: record.role, attributes: record.attributes)
-            return CustomerVault(path: path, pool: pool, context: context, schema: meta.schema, policy: meta.policy,
-                                 vaultID: meta.vaultID,
-                                 keys: KeyState(KeyState.Snapshot(epoch: epoch, keyring: keyring, sessions: sessions), principal: principal,
-                                                secrets: secrets, vaultID: meta.vaultID),
-                                 secrets: secrets)
+            let vault = CustomerVault(path: path, pool: pool, schemaGuard: schemaGuard, context: context, schema: meta.schema, policy: meta.policy,
+                                      vaultID: meta.vaultID,
+                                      keys: KeyState(KeyState.Snapshot(epoch: epoch, keyring: keyring, sessions: .none), principal: principal,
+                                                     secrets: secrets, vaultID: meta.vaultID),
+                                      secrets: secrets)
+            if !meta.isCurrent { try await vault.upgradeFormat() }
+            // Only principals that write fields they cannot read need write sessions (and a write).
+            try await vault.startWriteSessions()
+            return vault
         } catch {
             try? pool.close()
             throw vaultError(from: error)
         }
+    }
+
+    /// Starts this handle's write sessions when its keyring has write-only fields (in a
+    /// transaction of their own, before any value is sealed with them).
+    func startWriteSessions() async throws {
+        let keyring = keys.current.keyring
+        guard !WriteSessions.writeOnlyScopes(keyring).isEmpty else { return }
+        let sessions = try await pool.write { [schemaGuard, principal, secrets, vaultIDBytes, policyHash] db in
+            try schemaGuard.check(db)
+            return try WriteSessions.start(principal: try PrincipalRecord.fetch(db, name: principal), signer: secrets.signingKeyPair,
+                                           keyring: keyring, vaultID: vaultIDBytes, policyHash: policyHash, db: db)
+        }
+        keys.publish(KeyState.Snapshot(epoch: keys.current.epoch, keyring: keyring, sessions: sessions), force: true)
     }
 
     /// Closes the database connections. The vault must not be used afterwards.
@@ -139,60 +166,5 @@ extension CustomerVault {
         _ = try await pool.writeWithoutTransaction { db in
             try db.checkpoint(.truncate)
         }
-    }
-}
-
-/// The vault-wide facts stored in `vault_meta`.
-struct VaultMeta: Sendable {
-    var vaultID: [UInt8]
-    var schema: Schema
-    var rootSigningPublicKey: [UInt8]
-    /// Verified against the root key stored beside it; `open` then checks that key against the pin.
-    var policy: Policy
-
-    static func policyMessage(_ text: String, vaultID: [UInt8]) -> [UInt8] {
-        var writer = ByteWriter(domain: "cvault.policy.v1")
-        writer.append(vaultID)
-        writer.append(text)
-        return writer.bytes
-    }
-
-    static func signPolicy(_ text: String, vaultID: [UInt8], root: Ed25519.KeyPair) throws -> [UInt8] {
-        try Ed25519.sign(policyMessage(text, vaultID: vaultID), with: root)
-    }
-
-    static func load(_ db: Database) throws -> VaultMeta {
-        var values: [String: Data] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT name, value FROM vault_meta") {
-            values[row["name"]] = row["value"]
-        }
-        guard let format = values["format"].map({ String(decoding: $0, as: UTF8.self) }) else {
-            throw VaultError.integrity("the vault has no format marker")
-        }
-        guard format == "1" else {
-            throw VaultError(.unsupported, "vault format \(format) is newer than this cvault supports (1)")
-        }
-        guard let id = values["vault_id"], id.count == 16,
-              let schemaText = values["schema"].flatMap({ String(data: $0, encoding: .utf8) }),
-              let root = values["root_sign_public_key"], root.count == 32 else {
-            throw VaultError.integrity("the vault's metadata is incomplete or corrupt")
-        }
-        let schema: Schema
-        do {
-            schema = try Schema.load(yaml: schemaText, fileName: "stored schema")
-        } catch {
-            throw VaultError.integrity("the schema stored in the vault does not parse")
-        }
-        guard let policyText = values["policy"].flatMap({ String(data: $0, encoding: .utf8) }), let signature = values["policy_signature"],
-              Ed25519.isValid(signature: [UInt8](signature), for: policyMessage(policyText, vaultID: [UInt8](id)), publicKey: [UInt8](root)) else {
-            throw VaultError.integrity("the vault's policy is missing or its signature does not verify (altered in the file?)")
-        }
-        let policy: Policy
-        do {
-            policy = try Policy.load(yaml: policyText, schema: schema, fileName: "stored policy")
-        } catch {
-            throw VaultError.integrity("the policy stored in the vault does not parse against its schema")
-        }
-        return VaultMeta(vaultID: [UInt8](id), schema: schema, rootSigningPublicKey: [UInt8](root), policy: policy)
     }
 }

@@ -53,10 +53,11 @@ extension CustomerVault {
 
     /// Every principal of the vault (needs `principals.manage`).
     public func listPrincipals() async throws -> [PrincipalInfo] {
-        try await perform(AccessRequest(.principalsManage)) { db, note in
+        try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes, secrets] db, note in
             note.target = "principals"
             return try PrincipalRecord.fetchAll(db).map { record in
-                PrincipalInfo(name: record.name, role: record.role, attributes: record.attributes, credential: record.parameters.kind.rawValue,
+                try record.verifyCertificate(vaultID: vaultIDBytes, rootPublicKey: secrets.rootSigningPublicKey)
+                return PrincipalInfo(name: record.name, role: record.role, attributes: record.attributes, credential: record.parameters.kind.rawValue,
                               disabled: record.disabled,
                               keys: try Int.fetchOne(db, sql: "SELECT count(*) FROM key_grants WHERE principal_id = ?", arguments: [record.id]) ?? 0)
             }
@@ -73,40 +74,93 @@ extension CustomerVault {
         try await requireAllowed(AccessRequest(.principalsManage))
         guard name != principal else { throw VaultError.invalidInput("a principal cannot disable itself") }
         let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: keyring)
-        let heldFields = try await perform(AccessRequest(.principalsManage)) { db, note in
+        let heldFields = try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes] db, note in
             note.target = "principal:\(name)"
             var record = try PrincipalRecord.fetch(db, name: name)
             guard !record.disabled else { throw VaultError.conflict("principal \(name) is already disabled") }
+            try record.verifyCertificate(vaultID: vaultIDBytes, rootPublicKey: provisioner.root.publicKey)
             let held = Set(try record.fetchGrants(db).map(\.scope.field).filter { $0 != KeyScope.vaultWide })
+            // The disabled state goes into a new root certificate, with the access-log entry from
+            // which it holds: a flag flipped back in the file no longer matches the certificate.
             record.disabled = true
-            try db.execute(sql: "UPDATE principals SET disabled = 1 WHERE id = ?", arguments: [record.id])
+            record.disabledAtSeq = try AuditTrail.nextSeq(db)
+            try record.certify(vaultID: vaultIDBytes, root: provisioner.root)
+            try db.execute(sql: "UPDATE principals SET disabled = 1, disabled_at_seq = ?, certificate = ? WHERE id = ?",
+                           arguments: [record.disabledAtSeq, record.certificate.map { Data($0) }, record.id])
+            let sessions = try WriteSessions.countersign(of: record, vaultID: vaultIDBytes, root: provisioner.root, db: db)
             let change = try provisioner.provision(record, role: nil, db: db)
-            note.detail = "disabled, \(change.removed) keys removed"
+            note.detail = "disabled, \(change.removed) keys removed, \(sessions) write sessions countersigned"
             return held.sorted()
         }
         guard rotatingItsKeys, !heldFields.isEmpty else { return nil }
         return try await rotateKeys(fields: heldFields, batchSize: batchSize, progress: progress)
     }
 
-    /// Changes the unlocked principal's own credential. Its keys stay; only their wrapping changes.
-    public func changeCredential(to credential: Credential, kdf: Argon2id.Parameters = .interactive) async throws {
+    /// Changes the unlocked principal's own credential, and with it its key pairs: a revocation of
+    /// the old credential. In one transaction it makes fresh X25519 and Ed25519 key pairs (key
+    /// version n+1, endorsed by version n and valid for access-log entries after this one), seals
+    /// every key grant again to the new box key, signs its write sessions again with the new signing
+    /// key, and wraps the new secrets under the new credential. Afterwards the old credential, even
+    /// with an old copy of the file, opens none of the grants in the file, and its signing key signs
+    /// nothing the vault accepts. This handle can no longer be used; use the one returned.
+    ///
+    /// - Throws: ``VaultError`` `.unsupported` when a grant predates format 2 (a key custodian's
+    ///   first open upgrades them).
+    @discardableResult
+    public func changeCredential(to credential: Credential, kdf: Argon2id.Parameters = .interactive) async throws -> CustomerVault {
         guard kdf.isWithinAcceptedRange else { throw VaultError.invalidInput("Argon2id parameters are outside the accepted range") }
         let parameters = CredentialParameters.fresh(for: credential, argon2: kdf)
         let kek = try parameters.deriveKEK(from: credential, principal: principal)
         let check = try CredentialParameters.check(kek: kek)
+        let fresh = try PrincipalSecrets.generate(rootSigningPublicKey: secrets.rootSigningPublicKey)
         try await perform(AccessRequest(.credentialChange)) { [secrets, vaultIDBytes, principal] db, note in
             note.target = "principal:\(principal)"
-            let record = try PrincipalRecord.fetch(db, name: principal)
+            var record = try PrincipalRecord.fetch(db, name: principal)
+            try record.verifyCertificate(vaultID: vaultIDBytes, rootPublicKey: secrets.rootSigningPublicKey)
+            guard record.signPublicKey == secrets.signingKeyPair.publicKey else {
+                throw VaultError.integrity("principal \(principal): the keys in the file are not the ones this handle unlocked")
+            }
+            // Every grant, opened with the old box key and sealed to the new one; the root signature
+            // covers the key, not the sealing, so it stays valid.
+            var grants: [(keyID: Int64, grant: KeyGrant)] = []
+            for row in try Row.fetchAll(db, sql: """
+                SELECT g.key_id, k.field, k.purpose, k.version, g.sealed_key, g.signature, g.format
+                FROM key_grants g JOIN data_keys k ON k.id = g.key_id WHERE g.principal_id = ?
+                """, arguments: [record.id]) {
+                guard let purpose = KeyPurpose(rawValue: try row.checked("purpose")) else { throw VaultError.integrity("principal \(principal): a grant has an unknown purpose") }
+                let grant = KeyGrant(scope: KeyScope(field: try row.checked("field"), purpose: purpose, version: UInt32(clamping: try row.checked("version") as Int64)),
+                                     sealedKey: [UInt8](try row.checked("sealed_key") as Data), signature: [UInt8](try row.checked("signature") as Data), format: try row.checked("format"))
+                let key = try grant.open(principal: principal, secrets: secrets, vaultID: vaultIDBytes)
+                grants.append((try row.checked("key_id"), try grant.resealed(key: key, to: fresh.boxKeyPair.publicKey)))
+            }
+            for (keyID, grant) in grants {
+                try db.execute(sql: "UPDATE key_grants SET sealed_key = ? WHERE principal_id = ? AND key_id = ?",
+                               arguments: [Data(grant.sealedKey), record.id, keyID])
+            }
+            // The new key version signs from the entry after this one (which the old key signs).
+            var key = PrincipalKey(version: record.keyVersion + 1, boxPublicKey: fresh.boxKeyPair.publicKey,
+                                   signPublicKey: fresh.signingKeyPair.publicKey, fromSeq: try AuditTrail.nextSeq(db) + 1, endorsement: nil)
+            key.endorsement = try Ed25519.sign(key.endorsedMessage(vaultID: vaultIDBytes, principal: principal), with: secrets.signingKeyPair)
+            try key.insert(principalID: record.id ?? 0, db: db)
+            let sessions = try WriteSessions.resign(of: record, with: fresh.signingKeyPair, vaultID: vaultIDBytes, db: db)
             let version = record.credentialVersion + 1
-            let wrapped = try secrets.wrap(kek: kek, associatedData: PrincipalSecrets.associatedData(
+            let wrapped = try fresh.wrap(kek: kek, associatedData: PrincipalSecrets.associatedData(
                 vaultID: vaultIDBytes, principal: principal, credentialVersion: version))
             try db.execute(sql: """
                 UPDATE principals SET credential_kind = ?, kdf_salt = ?, kdf_ops = ?, kdf_mem = ?, credential_check = ?,
-                                      wrapped_secrets = ?, credential_version = ? WHERE id = ?
+                                      wrapped_secrets = ?, credential_version = ?, box_public_key = ?, sign_public_key = ?, key_version = ?
+                WHERE id = ?
                 """, arguments: [parameters.kind.rawValue, Data(parameters.salt), parameters.argon2.map { Int64($0.opsLimit) },
-                                 parameters.argon2.map { Int64($0.memLimit) }, Data(check), Data(wrapped), version, record.id])
-            note.detail = "credential changed to \(parameters.kind.rawValue), version \(version)"
+                                 parameters.argon2.map { Int64($0.memLimit) }, Data(check), Data(wrapped), version,
+                                 Data(fresh.boxKeyPair.publicKey), Data(fresh.signingKeyPair.publicKey), key.version, record.id])
+            record.keys.append(key)
+            note.detail = "credential changed to \(parameters.kind.rawValue), version \(version); new key pairs (key version \(key.version)), "
+                + "\(grants.count) grants sealed again, \(sessions) write sessions signed again"
         }
+        keys.markReplaced()
+        let renewed = try await Self.open(at: path, principal: principal, credential: credential, derived: (parameters, kek))
+        try? pool.close()
+        return try renewed.withPurposeIfSet(purpose, reason: reason)
     }
 
     /// Replaces the policy in force and re-provisions every principal's keyring to match it, in one
@@ -122,7 +176,7 @@ extension CustomerVault {
         }
         let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: keyring)
         let signature = try VaultMeta.signPolicy(newPolicy.source, vaultID: vaultIDBytes, root: provisioner.root)
-        return try await perform(AccessRequest(.principalsManage)) { db, note in
+        return try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes] db, note in
             note.target = "policy"
             let principals = try PrincipalRecord.fetchAll(db)
             let orphans = principals.filter { !$0.disabled && newPolicy.role($0.role) == nil }
@@ -131,8 +185,16 @@ extension CustomerVault {
             }
             try db.execute(sql: "UPDATE vault_meta SET value = ? WHERE name = 'policy'", arguments: [Data(newPolicy.source.utf8)])
             try db.execute(sql: "UPDATE vault_meta SET value = ? WHERE name = 'policy_signature'", arguments: [Data(signature)])
+            try VaultMeta.recordPolicy(newPolicy.source, signature: signature, db: db)
+            // Values written through sessions whose writer's role loses its write grant stay readable.
+            var countersigned = 0
+            for principal in principals where !principal.disabled {
+                let role = newPolicy.role(principal.role)
+                countersigned += try WriteSessions.countersign(of: principal, fields: { role?.grant(for: $0).write != true },
+                                                               vaultID: vaultIDBytes, root: provisioner.root, db: db)
+            }
             let changes = try principals.map { try provisioner.provision($0, role: newPolicy.role($0.role), db: db) }
-            note.detail = "policy applied: " + changes.map { "\($0.principal) +\($0.added)/-\($0.removed)" }.joined(separator: ", ")
+            note.detail = "\(AuditFacts.policyMarker)\(AuditTrail.policyHash(newPolicy.source))): \(countersigned) write sessions countersigned; " + changes.map { "\($0.principal) +\($0.added)/-\($0.removed)" }.joined(separator: ", ")
             return changes
         }
     }

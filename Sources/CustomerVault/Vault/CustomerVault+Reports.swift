@@ -16,36 +16,40 @@ extension CustomerVault {
     /// Aggregates over the customers the role's row conditions admit (action `report.aggregate`).
     public func aggregateReport() async throws -> AggregateReport {
         try await perform(AccessRequest(.reportAggregate)) { db, note in
+            let integrity = try note.codec.integrity
             var report = AggregateReport()
             var admitted = Set<Int64>()
             let restricted = !note.decision.rows.isUnrestricted
-            let customers = try Row.fetchCursor(db, sql: "SELECT id, attributes FROM customers WHERE erased_at IS NULL")
-            while let row = try customers.next() {
-                let id: Int64 = row["id"]
-                let attributes = try RecordCodec.decodeAttributes(row["attributes"], entity: .customers, id: id)
-                guard note.admits(customerAttributes: attributes) else { continue }
+            try Self.forEachVisibleCustomer(note: note, integrity: integrity, db: db) { id, attributes in
                 if restricted { admitted.insert(id) }
                 report.customers += 1
                 report.byRegion[attributes["region"] ?? "unknown", default: 0] += 1
                 report.byAgeBand[attributes["age_band"] ?? "unknown", default: 0] += 1
             }
             var sums: [String: Decimal] = [:]
-            let transactions = try Row.fetchCursor(db, sql: "SELECT id, customer_id, attributes FROM transactions")
-            while let row = try transactions.next() {
-                guard !restricted || admitted.contains(row["customer_id"]) else { continue }
-                let attributes = try RecordCodec.decodeAttributes(row["attributes"], entity: .transactions, id: row["id"])
+            try HistoryRow.forEachVerified(.transactions, integrity: integrity, db: db) { row in
+                guard !restricted || admitted.contains(row.customerID) else { return }
+                let attributes = try row.decodedAttributes()
                 report.transactions += 1
                 if let amount = attributes["amount"].flatMap({ Decimal(string: $0) }) {
                     sums[attributes["currency"] ?? "unknown", default: 0] += amount
                 }
             }
             report.amountByCurrency = sums.mapValues { String(format: "%.2f", NSDecimalNumber(decimal: $0).doubleValue) }
-            let behaviour = try Row.fetchCursor(db, sql: "SELECT customer_id, browse_count, purchase_count, review_count FROM behaviour")
+            let behaviour = try Row.fetchCursor(db, sql: "SELECT customer_id, browse_count, purchase_count, review_count, updated_at, tag FROM behaviour")
             while let row = try behaviour.next() {
-                guard !restricted || admitted.contains(row["customer_id"]) else { continue }
-                report.behaviour.browse += row["browse_count"]
-                report.behaviour.purchase += row["purchase_count"]
-                report.behaviour.review += row["review_count"]
+                let customerID: Int64 = try row.checked("customer_id")
+                let counters = BehaviourCounters(browse: try row.checked("browse_count"), purchase: try row.checked("purchase_count"), review: try row.checked("review_count"))
+                try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
+                                          try integrity.behaviour(customerID: customerID, counters, updatedAt: try row.checked("updated_at")),
+                                          "behaviour of customer \(customerID)")
+                guard [counters.browse, counters.purchase, counters.review].allSatisfy({ (0...BehaviourCounters.maximum).contains($0) }) else {
+                    throw VaultError.integrity("behaviour of customer \(customerID): a count is out of range (altered in the file)")
+                }
+                guard !restricted || admitted.contains(customerID) else { continue }
+                report.behaviour.browse += counters.browse
+                report.behaviour.purchase += counters.purchase
+                report.behaviour.review += counters.review
             }
             note.target = "aggregate"
             note.detail = "\(report.customers) customers, \(report.transactions) transactions"
@@ -53,17 +57,25 @@ extension CustomerVault {
         }
     }
 
+    /// Calls `body` with each live customer the decision admits, every row checked against its tag.
+    static func forEachVisibleCustomer(note: AuditNote, integrity: RecordIntegrity, db: Database,
+                                       _ body: (Int64, [String: String]) throws -> Void) throws {
+        let select = try BulkStatement(db, sql: "SELECT \(CustomerRow.columns) FROM customers ORDER BY id")
+        while try select.next() {
+            let row = try CustomerRow.decode(select)
+            try row.verify(integrity)
+            guard row.erasedAt == nil else { continue }
+            let attributes = try row.decodedAttributes()
+            if note.admits(customerAttributes: attributes) { try body(row.id, attributes) }
+        }
+    }
+
     /// Number of customers the role's row conditions admit (action `report.aggregate`).
     public func customerCount() async throws -> Int {
         try await perform(AccessRequest(.reportAggregate)) { db, note in
             note.target = "aggregate"
-            guard !note.decision.rows.isUnrestricted else { return try Int.fetchOne(db, sql: "SELECT count(*) FROM customers WHERE erased_at IS NULL") ?? 0 }
             var count = 0
-            let rows = try Row.fetchCursor(db, sql: "SELECT id, attributes FROM customers WHERE erased_at IS NULL")
-            while let row = try rows.next() {
-                let attributes = try RecordCodec.decodeAttributes(row["attributes"], entity: .customers, id: row["id"])
-                if note.admits(customerAttributes: attributes) { count += 1 }
-            }
+            try Self.forEachVisibleCustomer(note: note, integrity: try note.codec.integrity, db: db) { _, _ in count += 1 }
             return count
         }
     }

@@ -32,6 +32,8 @@ public final class CustomerVault: Sendable {
     public let path: String
 
     let pool: DatabasePool
+    /// Re-checks the file's SQLite schema in each transaction when it changed (``SchemaGuard``).
+    let schemaGuard: SchemaGuard
     let vaultIDBytes: [UInt8]
     let context: PrincipalContext
     let keys: KeyState
@@ -47,11 +49,12 @@ public final class CustomerVault: Sendable {
     /// The library's logger. Messages carry ids, counts, field names and error codes, never values.
     static let logger = Logger(label: "cvault")
 
-    init(path: String, pool: DatabasePool, context: PrincipalContext, schema: Schema, policy: Policy,
+    init(path: String, pool: DatabasePool, schemaGuard: SchemaGuard, context: PrincipalContext, schema: Schema, policy: Policy,
          vaultID: [UInt8], keys: KeyState, secrets: PrincipalSecrets,
          sessionKeys: SessionKeyCache? = nil, purpose: String? = nil, reason: String? = nil) {
         self.path = path
         self.pool = pool
+        self.schemaGuard = schemaGuard
         self.context = context
         self.schema = schema
         self.policy = policy
@@ -61,7 +64,8 @@ public final class CustomerVault: Sendable {
         self.audit = AuditTrail(vaultID: vaultID, signer: secrets.signingKeyPair)
         self.decisionPoint = PolicyDecisionPoint(policy: policy, schema: schema)
         self.validator = FieldValidator(schema: schema)
-        self.sessionKeys = sessionKeys ?? SessionKeyCache(vaultID: vaultID, rootPublicKey: secrets.rootSigningPublicKey)
+        self.sessionKeys = sessionKeys ?? SessionKeyCache(vaultID: vaultID, rootPublicKey: secrets.rootSigningPublicKey, schema: schema,
+                                                          currentPolicy: policy)
         self.purpose = purpose
         self.reason = reason
         self.policyHash = AuditTrail.policyHash(policy.source)
@@ -79,9 +83,20 @@ public final class CustomerVault: Sendable {
         if let reason, reason.count > 500 || reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             throw VaultError.invalidInput("a reason is one line of at most 500 characters")
         }
-        return CustomerVault(path: path, pool: pool, context: context, schema: schema, policy: policy, vaultID: vaultIDBytes,
+        return CustomerVault(path: path, pool: pool, schemaGuard: schemaGuard, context: context, schema: schema, policy: policy, vaultID: vaultIDBytes,
                              keys: keys, secrets: secrets, sessionKeys: sessionKeys,
                              purpose: purpose, reason: reason)
+    }
+
+    /// The record key's tagger from the current keyring, for work outside a transaction's codec.
+    var recordIntegrity: RecordIntegrity {
+        get throws { try RecordCodec(schema: schema, keyring: keyring, vaultID: vaultIDBytes).integrity }
+    }
+
+    /// This handle with `purpose`, when one is given (a handle re-opened for the same caller).
+    func withPurposeIfSet(_ purpose: String?, reason: String?) throws -> CustomerVault {
+        guard let purpose else { return self }
+        return try withPurpose(purpose, reason: reason)
     }
 
     /// A codec that opens exactly the views `decision` grants, with the keys of `snapshot`.
@@ -112,7 +127,8 @@ public final class CustomerVault: Sendable {
         let decision = try await requireAllowed(request)
         do {
             let (result, snapshot) = try await pool.write { [self] db in
-                let snapshot = try keys.refreshed(db)
+                try schemaGuard.check(db)
+                let snapshot = try keys.refreshed(db, policyHash: policyHash)
                 let note = AuditNote(decision: decision, codec: codec(decision, snapshot))
                 let result = try body(db, note)
                 try audit.append(entry(request, decision: decision, outcome: .allowed, target: note.target,
@@ -138,6 +154,7 @@ public final class CustomerVault: Sendable {
     /// must prepare work before their transaction (deriving keys) call this first, then ``perform(_:_:)``.
     @discardableResult
     func requireAllowed(_ request: AccessRequest) async throws -> AccessDecision {
+        try keys.requireCurrent()
         let request = stated(request)
         let decision = decisionPoint.decide(request, for: context)
         guard decision.allowed else {
@@ -155,7 +172,10 @@ public final class CustomerVault: Sendable {
     /// plaintext leaves the library from here).
     func readAllowed<T: Sendable>(by decision: AccessDecision, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         guard decision.allowed else { throw VaultError.accessDenied("access denied: \(decision.rule)") }
-        return try await pool.read(body)
+        return try await pool.read { [schemaGuard] db in
+            try schemaGuard.check(db)
+            return try body(db)
+        }
     }
 
     /// A snapshot of the database into `path` for a backup the decision point has allowed; the
@@ -176,7 +196,12 @@ public final class CustomerVault: Sendable {
 
     private func recordOutcome(_ entry: AuditEntry) async throws {
         do {
-            try await pool.write { [audit] db in try audit.append(entry, in: db) }
+            try await pool.write { [audit, schemaGuard, principal] db in
+                try schemaGuard.check(db)
+                // A principal disabled meanwhile signs nothing more, not even its refusals.
+                guard try Int64.fetchOne(db, sql: "SELECT disabled = 0 FROM principals WHERE name = ?", arguments: [principal]) == 1 else { return }
+                try audit.append(entry, in: db)
+            }
         } catch {
             throw VaultError.io("the access log cannot be written: \(VaultDatabase.describe(error))")
         }

@@ -8,6 +8,9 @@ struct SealedField: Sendable {
     var keyVersion: UInt32
     var sealed: [UInt8]
     var masked: [UInt8]?
+
+    /// As the record's sealed digest covers it.
+    var entry: RecordIntegrity.SealedEntry { .init(field: field, keyVersion: Int64(keyVersion), sealed: sealed, masked: masked) }
 }
 
 /// A record whose values are validated, sealed and indexed, waiting only to be inserted.
@@ -18,6 +21,10 @@ struct PreparedRecord: Sendable {
     var id: Int64
     var attributes: String
     var sealed: [SealedField]
+    /// What the record's row commits to about `sealed` (``RecordIntegrity/sealedDigest(_:entity:recordID:)``).
+    var sealedDigest: [UInt8]
+    /// A customer's row, tagged (history rows are tagged when stored, once their owner is known).
+    var customerRow: CustomerRow?
     var digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])]
     /// Digests to check uniqueness against (see ``RecordCodec/uniquenessProbes(_:current:)``).
     var probes: [(field: FieldSchema, version: UInt32, digest: [UInt8])]
@@ -26,33 +33,42 @@ struct PreparedRecord: Sendable {
 }
 
 extension RecordCodec {
-    func prepare(_ values: [String: String], entity: Entity, recordID: Int64, today: String) throws -> PreparedRecord {
+    /// Validated values → a record ready to insert under `recordID`, created at `now`: sealed,
+    /// indexed and tagged. Pure computation, safe on all cores.
+    func prepare(_ values: [String: String], entity: Entity, recordID: Int64, today: String, now: String) throws -> PreparedRecord {
+        let integrity = try integrity
         let digests = entity == .customers ? try indexDigests(values) : []
         let plain = plainAttributeValues(values, entity: entity, today: today)
+        let attributes = FlatJSON.encode(plain)
+        let sealed = try seal(values, entity: entity, recordID: recordID)
+        let sealedDigest = try RecordIntegrity.sealedDigest(sealed, entity: entity, recordID: recordID)
+        var row: CustomerRow?
+        if entity == .customers {
+            var customer = CustomerRow(id: recordID, createdAt: now, updatedAt: now, attributes: attributes, erasedAt: nil,
+                                       sealedDigest: sealedDigest, indexDigests: IndexDigests(digests), tag: nil)
+            try customer.retag(integrity)
+            row = customer
+        }
         return PreparedRecord(
-            id: recordID, attributes: FlatJSON.encode(plain),
-            sealed: try seal(values, entity: entity, recordID: recordID),
+            id: recordID, attributes: attributes, sealed: sealed, sealedDigest: sealedDigest, customerRow: row,
             digests: digests, probes: try uniquenessProbes(values, current: digests),
             consents: entity == .customers ? ConsentEvents.initial(plain) : [])
     }
 
     /// Inserts a prepared record (its row, sealed values and index entries) under its reserved id.
-    func store(_ record: PreparedRecord, entity: Entity, customerID: Int64?, now: String, db: Database) throws {
-        if entity == .customers {
-            let insert = try BulkStatement(db, sql: "INSERT INTO customers (id, created_at, updated_at, attributes) VALUES (?, ?, ?, ?)")
-            try insert.bind(1, record.id)
-            try insert.bind(2, now)
-            try insert.bind(3, now)
-            try insert.bind(4, record.attributes)
-            try insert.execute()
-            try ConsentEvents.recordInitial(record.consents, customerID: record.id, at: now, db: db)
+    /// `consentIDs` numbers the consent events of a batch (one query for the batch, not one per event).
+    func store(_ record: PreparedRecord, entity: Entity, customerID: Int64?, now: String, consentIDs: ConsentEvents.Numbering? = nil,
+               db: Database) throws {
+        if let row = record.customerRow {
+            try row.insert(db)
+            try ConsentEvents.recordInitial(record.consents, customerID: record.id, at: now, integrity: try integrity,
+                                            numbering: consentIDs ?? ConsentEvents.Numbering(), db: db)
         } else {
-            let insert = try BulkStatement(db, sql: "INSERT INTO \(entity.rawValue) (id, customer_id, created_at, attributes) VALUES (?, ?, ?, ?)")
-            try insert.bind(1, record.id)
-            if let customerID { try insert.bind(2, customerID) } else { try insert.bind(2, nil as [UInt8]?) }
-            try insert.bind(3, now)
-            try insert.bind(4, record.attributes)
-            try insert.execute()
+            guard let customerID else { throw VaultError.io("\(entity.rawValue) \(record.id) has no customer") }
+            var row = HistoryRow(entity: entity, id: record.id, customerID: customerID, createdAt: now, attributes: record.attributes,
+                                 sealedDigest: record.sealedDigest, tag: nil)
+            try row.retag(try integrity)
+            try row.insert(db)
         }
         try writeSealed(record.sealed, entity: entity, recordID: record.id, db: db)
         try writeIndexes(record.digests, customerID: record.id, replacing: false, db: db)

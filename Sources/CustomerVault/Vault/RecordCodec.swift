@@ -13,6 +13,16 @@ struct RecordCodec: Sendable {
     var sessions: WriteSessions = .none
     var sessionKeys: SessionKeyCache?
 
+    /// The record key's tagger; every role that reads or writes records holds it.
+    var integrity: RecordIntegrity {
+        get throws {
+            guard let key = keyring.key(RecordIntegrity.scope) else {
+                throw VaultError.accessDenied("access denied: this principal holds no record key (a key custodian's `cvault policy apply` grants it to roles that read or write records)")
+            }
+            return RecordIntegrity(key: key, vaultID: vaultID)
+        }
+    }
+
     /// The plain attributes a record keeps in clear, as JSON: plain schema fields plus, for
     /// customers, the derived `age_band`.
     func plainAttributes(_ values: [String: String], entity: Entity, today: String) throws -> String {
@@ -118,19 +128,44 @@ struct RecordCodec: Sendable {
         return probes
     }
 
-    /// Refuses a unique value (e-mail) that another customer already has.
+    /// Refuses a unique value (e-mail) that another customer already has. The refusal says only
+    /// that some customer has it (SECURITY.md §8a: what a uniqueness rule implies), never which.
     func checkUnique(_ digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])], except customerID: Int64?, db: Database) throws {
         for entry in digests where entry.field.unique {
-            let probe = try BulkStatement(db, sql: "SELECT customer_id FROM unique_indexes WHERE field = ? AND key_version = ? AND digest = ?")
-            try probe.bind(1, entry.field.name)
-            try probe.bind(2, Int64(entry.version))
-            try probe.bind(3, entry.digest)
-            while try probe.next() {
-                if probe.int64(0) != customerID {
-                    probe.reset()
-                    throw VaultError.conflict("a customer with this \(entry.field.name) already exists")
+            for holder in try indexHolders(entry, db: db) where holder != customerID {
+                // Only a holder whose record holds the value refuses it; a planted entry is an integrity error.
+                guard let row = try CustomerRow.fetch(holder, db: db) else {
+                    throw VaultError.integrity("unique_indexes: an entry names customer \(holder), which does not exist")
                 }
+                try row.verify(try integrity)
+                try Self.checkIndexed(entry, by: row)
+                throw VaultError.conflict("a customer with this \(entry.field.name) already exists")
             }
+        }
+    }
+
+    /// The customers an index entry names (unchecked: see ``checkIndexed(_:by:)``).
+    func indexHolders(_ entry: (field: FieldSchema, version: UInt32, digest: [UInt8]), db: Database) throws -> [Int64] {
+        let table = entry.field.unique ? "unique_indexes" : "blind_indexes"
+        let probe = try BulkStatement(db, sql: "SELECT customer_id FROM \(table) WHERE field = ? AND key_version = ? AND digest = ?")
+        try probe.bind(1, entry.field.name)
+        try probe.bind(2, Int64(entry.version))
+        try probe.bind(3, entry.digest)
+        var holders: [Int64] = []
+        while try probe.next() { holders.append(probe.int64(0)) }
+        return holders
+    }
+
+    /// Refuses an index entry that names a customer whose (verified) row does not commit to it: an
+    /// entry moved, planted or put back in the file. An entry under an older index key version than
+    /// the row's is one a rotation has superseded and not yet dropped; searches confirm every
+    /// candidate by decryption, so it can only add a candidate, never a wrong match.
+    static func checkIndexed(_ entry: (field: FieldSchema, version: UInt32, digest: [UInt8]), by row: CustomerRow) throws {
+        let committed = row.indexDigests[entry.field.name]
+        if let committed, committed.version > entry.version { return }
+        guard committed == IndexDigests.Entry(version: entry.version, digest: entry.digest) else {
+            throw VaultError.integrity("an index entry of customers.\(entry.field.name) names customer \(row.id), whose record does not hold that value "
+                + "(moved, planted or put back in the file)")
         }
     }
 
@@ -141,12 +176,7 @@ struct RecordCodec: Sendable {
     func writeIndexes(_ digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])], customerID: Int64, replacing: Bool,
                       db: Database) throws {
         for entry in digests {
-            if replacing {
-                try db.cachedStatement(sql: "DELETE FROM blind_indexes WHERE customer_id = ? AND field = ?")
-                    .execute(arguments: [customerID, entry.field.name])
-                try db.cachedStatement(sql: "DELETE FROM unique_indexes WHERE customer_id = ? AND field = ?")
-                    .execute(arguments: [customerID, entry.field.name])
-            }
+            if replacing { try Self.removeIndexes(field: entry.field.name, customerID: customerID, db: db) }
             let insert = try BulkStatement(db, sql: entry.field.unique ? Self.insertUniqueIndex : Self.insertBlindIndex)
             try insert.bind(1, entry.field.name)
             try insert.bind(2, Int64(entry.version))
@@ -156,17 +186,17 @@ struct RecordCodec: Sendable {
         }
     }
 
+    static func removeIndexes(field: String, customerID: Int64, db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM blind_indexes WHERE customer_id = ? AND field = ?").execute(arguments: [customerID, field])
+        try db.cachedStatement(sql: "DELETE FROM unique_indexes WHERE customer_id = ? AND field = ?").execute(arguments: [customerID, field])
+    }
+
     /// Opens the stored personal values of a record in the views granted: plain fields in full,
-    /// masked fields in their masked form (listed in `masked`), the rest absent.
-    func readSealed(entity: Entity, recordID: Int64, db: Database) throws -> OpenedValues {
+    /// masked fields in their masked form (listed in `masked`), the rest absent. The values read
+    /// must be exactly those the record's (verified) row commits to, `expectedDigest`.
+    func readSealed(entity: Entity, recordID: Int64, expectedDigest: [UInt8], db: Database) throws -> OpenedValues {
         // Read first, then open: opening may query the key tables.
-        let select = try BulkStatement(db, sql: "SELECT field, key_version, sealed, masked FROM sealed_values WHERE entity = ? AND record_id = ?")
-        try select.bind(1, entity.rawValue)
-        try select.bind(2, recordID)
-        var rows: [(field: String, keyVersion: Int64, sealed: [UInt8], masked: [UInt8]?)] = []
-        while try select.next() {
-            rows.append((select.text(0), select.int64(1), select.bytes(2), select.isNull(3) ? nil : select.bytes(3)))
-        }
+        let rows = try SealedEntries.fetchVerified(entity, recordID: recordID, expected: expectedDigest, db: db)
         var opened = OpenedValues()
         for row in rows {
             let field = row.field
@@ -233,15 +263,25 @@ struct OpenedValues: Sendable {
 
 extension RecordCodec {
     /// Resolves a customer by e-mail through the unique index (no decryption needed), under every
-    /// index key version held, so it also works while the index is being rotated.
+    /// index key version held, so it also works while the index is being rotated. The entry's tag
+    /// is checked, and the customer's own (verified) row must commit to that e-mail's digest, so an
+    /// index entry moved or put back from an older copy never attaches history to the wrong customer.
     func customerID(forEmail email: String, db: Database) throws -> Int64? {
         let current = try indexDigests(["email": email])
         for entry in try uniquenessProbes(["email": email], current: current) {
-            if let id = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT customer_id FROM unique_indexes WHERE field = ? AND key_version = ? AND digest = ?"),
-                arguments: [entry.field.name, entry.version, Data(entry.digest)]) {
-                return id
+            guard let id = try indexHolders(entry, db: db).first else { continue }
+            guard let row = try CustomerRow.fetch(id, db: db) else {
+                throw VaultError.integrity("unique_indexes: an entry names customer \(id), which does not exist")
             }
+            try row.verify(try integrity)
+            guard let committed = row.indexDigests[entry.field.name],
+                  let key = keyring.key(KeyScope(field: KeyScope.fieldName(.customers, entry.field.name), purpose: .index, version: committed.version)),
+                  let search = entry.field.search,
+                  try BlindIndex.digest(email, key: key, bits: search.indexBits) == committed.digest else {
+                throw VaultError.integrity("unique_indexes: the entry for this e-mail names customer \(id), whose record does not hold it "
+                    + "(moved or put back in the file)")
+            }
+            return id
         }
         return nil
     }

@@ -1,0 +1,293 @@
+import Foundation
+import GRDB
+import VaultCrypto
+
+/// What `verifyIntegrity` checked: every count is of things that verified.
+public struct IntegrityReport: Sendable, Equatable, Codable {
+    /// Rows checked against their tags (records, counters, consent events, index entries, imports,
+    /// rejects, rotations).
+    public var taggedRows = 0
+    /// Customers, transactions and interactions whose sealed values match what their row commits to.
+    public var records = 0
+    /// Sealed values (full and masked views) opened and authenticated with keys this principal holds.
+    public var valuesOpened = 0
+    /// Sealed values this principal holds no key for (their digest still checked).
+    public var valuesNotOpened = 0
+    public var indexEntries = 0
+    public var principals = 0
+    /// Key grants whose root signature was checked (key custodians check every grant).
+    public var grants = 0
+    public var writeSessions = 0
+    public var erasures = 0
+    public var policies = 0
+    public var auditEntries: Int64 = 0
+}
+
+extension CustomerVault {
+    /// Checks everything the vault trusts, in one read snapshot (action `vault.verify`): the SQLite
+    /// schema, the signed schema and policy and the policy history, every principal's certificate
+    /// and key chain, every key grant's root signature (with the keys this principal holds), every
+    /// write session, every row's tag, every record's sealed values against the digest its row
+    /// commits to (each value opened where a key is held), every index entry against its tag and
+    /// against the digests its customer commits to, sealed values without a record, the erasure
+    /// ledger's signatures, that every erased customer is still an empty tombstone, and the whole
+    /// access log. The first failure is an integrity error naming
+    /// the table and row; nothing is repaired and no value is returned.
+    public func verifyIntegrity() async throws -> IntegrityReport {
+        let request = AccessRequest(.vaultVerify)
+        let decision = try await requireAllowed(request)
+        try await perform(request) { _, note in
+            note.target = "vault"
+            note.detail = "integrity check started"
+        }
+        let report: IntegrityReport
+        do {
+            report = try await readAllowed(by: decision) { [self] db in
+                var check = IntegrityCheck(vault: self, db: db)
+                return try check.run()
+            }
+        } catch {
+            throw await recordFailure(request, error)
+        }
+        try await perform(request) { _, note in
+            note.target = "vault"
+            note.detail = "integrity verified: \(report.records) records, \(report.taggedRows) tagged rows, \(report.valuesOpened) values opened, "
+                + "\(report.indexEntries) index entries, \(report.principals) principals, \(report.grants) grants, "
+                + "\(report.writeSessions) write sessions, \(report.erasures) erasures, \(report.auditEntries) log entries"
+        }
+        return report
+    }
+}
+
+/// The checks of ``CustomerVault/verifyIntegrity()``, over one read transaction.
+private struct IntegrityCheck {
+    let vault: CustomerVault
+    let db: Database
+    var report = IntegrityReport()
+
+    init(vault: CustomerVault, db: Database) {
+        self.vault = vault
+        self.db = db
+    }
+
+    var codec: RecordCodec {
+        RecordCodec(schema: vault.schema, keyring: vault.keys.current.keyring, vaultID: vault.vaultIDBytes, views: [:], sessions: .none,
+                    sessionKeys: vault.sessionKeys)
+    }
+
+    mutating func run() throws -> IntegrityReport {
+        try StoredSchema.verify(db, path: vault.path)
+        let meta = try VaultMeta.load(db)
+        guard meta.rootSigningPublicKey == vault.secrets.rootSigningPublicKey, meta.vaultID == vault.vaultIDBytes else {
+            throw VaultError.integrity("the vault's id or root key is not the one this principal's secrets pin")
+        }
+        guard meta.isCurrent else { throw VaultError.integrity("the vault's schema signature is missing (removed in the file?)") }
+        try policies(meta)
+        try principalsAndGrants()
+        try sessions()
+        let integrity = try codec.integrity
+        let committed = try customers(integrity)
+        for entity in [Entity.transactions, .interactions] { try history(entity, integrity) }
+        try orphans()
+        try indexes(integrity, committed: committed)
+        try counters(integrity)
+        try bookkeeping(integrity)
+        let erasures = try ErasureLedger.verifiedEntries(db, vaultID: vault.vaultIDBytes, rootPublicKey: meta.rootSigningPublicKey, policy: meta.policy)
+        try tombstones(erasures)
+        report.erasures = erasures.count
+        report.auditEntries = try AuditVerifier.verify(db, meta: meta, expect: nil).entries
+        return report
+    }
+
+    private mutating func policies(_ meta: VaultMeta) throws {
+        var inForce = false
+        for hash in try String.fetchAll(db, sql: "SELECT hash FROM policy_history") {
+            _ = try VaultMeta.historicPolicy(hash, schema: meta.schema, vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey, db: db)
+            inForce = inForce || hash == AuditTrail.policyHash(meta.policy.source)
+            report.policies += 1
+        }
+        guard inForce else { throw VaultError.integrity("policy_history lacks the policy in force (removed in the file?)") }
+    }
+
+    private mutating func principalsAndGrants() throws {
+        let keyring = vault.keys.current.keyring
+        let root = vault.secrets.rootSigningPublicKey
+        for record in try PrincipalRecord.fetchAll(db) {
+            try record.verifyCertificate(vaultID: vault.vaultIDBytes, rootPublicKey: root)
+            report.principals += 1
+            for grant in try record.fetchGrants(db) {
+                guard keyring.existingScopes.contains(grant.scope) else {
+                    throw VaultError.integrity("principal \(record.name): a grant names key \(grant.scope), which does not exist")
+                }
+                // The root signature covers a commitment to the key: checkable with the key itself.
+                guard let key = keyring.key(grant.scope) else { continue }
+                guard grant.format == KeyGrant.currentFormat,
+                      Ed25519.isValid(signature: grant.signature,
+                                      for: KeyGrant.message(vaultID: vault.vaultIDBytes, principal: record.name, scope: grant.scope,
+                                                            commitment: try KeyGrant.commitment(key)), publicKey: root) else {
+                    throw VaultError.integrity("principal \(record.name): key grant \(grant.scope) has an invalid root signature (planted in the file?)")
+                }
+                report.grants += 1
+            }
+        }
+    }
+
+    private mutating func sessions() throws {
+        for id in try Int64.fetchAll(db, sql: "SELECT id FROM write_sessions ORDER BY id") {
+            _ = try vault.sessionKeys.verified(id, db: db)
+            report.writeSessions += 1
+        }
+    }
+
+    /// Every customer: tag, sealed values, and the index digests it commits to (returned).
+    private mutating func customers(_ integrity: RecordIntegrity) throws -> [Int64: IndexDigests] {
+        var committed: [Int64: IndexDigests] = [:]
+        let select = try BulkStatement(db, sql: "SELECT \(CustomerRow.columns) FROM customers ORDER BY id")
+        var rows: [CustomerRow] = []
+        while try select.next() { rows.append(try CustomerRow.decode(select)) }
+        for row in rows {
+            try row.verify(integrity)
+            _ = try row.decodedAttributes()
+            try values(.customers, recordID: row.id, expected: row.sealedDigest)
+            committed[row.id] = row.indexDigests
+            report.taggedRows += 1
+        }
+        return committed
+    }
+
+    private mutating func history(_ entity: Entity, _ integrity: RecordIntegrity) throws {
+        let customers = Set(try Int64.fetchAll(db, sql: "SELECT id FROM customers"))
+        var rows: [HistoryRow] = []
+        try HistoryRow.forEachVerified(entity, integrity: integrity, db: db) { rows.append($0) }
+        for row in rows {
+            guard customers.contains(row.customerID) else {
+                throw VaultError.integrity("\(row.place): its customer \(row.customerID) does not exist")
+            }
+            _ = try row.decodedAttributes()
+            try values(entity, recordID: row.id, expected: row.sealedDigest)
+            report.taggedRows += 1
+        }
+    }
+
+    /// A record's sealed values: the set its row commits to, each opened where a key is held.
+    private mutating func values(_ entity: Entity, recordID: Int64, expected: [UInt8]) throws {
+        let codec = codec
+        for entry in try SealedEntries.fetchVerified(entity, recordID: recordID, expected: expected, db: db) {
+            guard vault.schema.field(entity, entry.field)?.isPersonal == true, (1...Int64(UInt32.max)).contains(entry.keyVersion) else {
+                throw VaultError.integrity("\(entity.rawValue) \(recordID): a sealed value of unknown field \(entry.field) or key version")
+            }
+            let slot = SealedSlot(entity: entity, field: entry.field, recordID: recordID, view: .plain)
+            for (envelope, view) in [(entry.sealed, SealedSlot.View.plain)] + (entry.masked.map { [($0, SealedSlot.View.masked)] } ?? []) {
+                var viewSlot = slot
+                viewSlot.view = view
+                if try codec.open(envelope, slot: viewSlot, claimedVersion: view == .plain ? UInt32(entry.keyVersion) : nil, db: db) != nil {
+                    report.valuesOpened += 1
+                } else {
+                    report.valuesNotOpened += 1
+                }
+            }
+        }
+        report.records += 1
+    }
+
+    private func orphans() throws {
+        if let row = try Row.fetchOne(db, sql: """
+            SELECT entity, record_id FROM sealed_values s WHERE NOT EXISTS (
+                SELECT 1 FROM customers c WHERE s.entity = 'customers' AND c.id = s.record_id
+                UNION ALL SELECT 1 FROM transactions t WHERE s.entity = 'transactions' AND t.id = s.record_id
+                UNION ALL SELECT 1 FROM interactions i WHERE s.entity = 'interactions' AND i.id = s.record_id) LIMIT 1
+            """) {
+            throw VaultError.integrity("sealed_values: values of \(try row.checked("entity") as String) \(try row.checked("record_id") as Int64), which does not exist (planted in the file?)")
+        }
+    }
+
+    /// Every index entry: either a digest its customer commits to, or an entry under an
+    /// older index key version that a rotation superseded and has not yet dropped. Every committed
+    /// digest must be present (an entry removed or altered in the file hides the customer from
+    /// that search).
+    private mutating func indexes(_ integrity: RecordIntegrity, committed: [Int64: IndexDigests]) throws {
+        var found = Set<String>()
+        for unique in [true, false] {
+            let table = unique ? "unique_indexes" : "blind_indexes"
+            let select = try BulkStatement(db, sql: "SELECT field, key_version, digest, customer_id FROM \(table)")
+            while try select.next() {
+                let field = select.text(0), version = UInt32(clamping: select.int64(1)), digest = select.bytes(2), customer = select.int64(3)
+                let place = "\(table) entry of customers.\(field) for customer \(customer)"
+                guard let digests = committed[customer] else { throw VaultError.integrity("\(place): the customer does not exist") }
+                if let current = digests[field], current.version == version {
+                    guard current.digest == digest, vault.schema.field(.customers, field)?.unique == unique else {
+                        throw VaultError.integrity("\(place): not the digest the customer's record commits to (put back from an older copy?)")
+                    }
+                    found.insert("\(customer)/\(field)")
+                } else if let current = digests[field], version < current.version {
+                    // Superseded by a rotation still in progress.
+                } else {
+                    throw VaultError.integrity("\(place): the customer's record holds no such value (planted or put back in the file?)")
+                }
+                report.indexEntries += 1
+            }
+        }
+        for (customer, digests) in committed {
+            for field in digests.fields where !found.contains("\(customer)/\(field)") {
+                throw VaultError.integrity("customers \(customer): its customers.\(field) index entry is missing (removed or altered in the file); "
+                    + "searches by \(field) do not find it")
+            }
+        }
+    }
+
+    /// Every customer the ledger says was erased is an empty tombstone: nothing of the person came
+    /// back (a row or value put back from an older copy of the file would be served again, and
+    /// the receipt's promise broken). The rows left were verified above; here, that they are empty.
+    private func tombstones(_ erasures: [ErasureLedgerEntry]) throws {
+        for entry in erasures {
+            let place = "customers \(entry.customer) (erased, in the ledger)"
+            guard let row = try CustomerRow.fetch(entry.customer, db: db) else {
+                throw VaultError.integrity("\(place): its tombstone is missing (removed in the file?)")
+            }
+            guard row.erasedAt != nil, row.attributes == "{}", row.indexDigests.fields.isEmpty,
+                  row.sealedDigest == (try RecordIntegrity.sealedDigest([SealedField](), entity: .customers, recordID: entry.customer)) else {
+                throw VaultError.integrity("\(place): holds values again (put back from an older copy of the file?)")
+            }
+            for (table, what) in [("interactions", "interactions"), ("behaviour", "behaviour counters"), ("consent_events", "consent events")] {
+                if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE customer_id = ?)", arguments: [entry.customer]) == true {
+                    throw VaultError.integrity("\(place): has \(what) again (put back from an older copy of the file?)")
+                }
+            }
+            for transaction in try HistoryRow.fetchVerified(.transactions, customerID: entry.customer, integrity: try codec.integrity, db: db) {
+                let emptied = try RecordIntegrity.sealedDigest([SealedField](), entity: .transactions, recordID: transaction.id)
+                guard entry.transactions != "removed", transaction.sealedDigest == emptied else {
+                    throw VaultError.integrity("\(place): transaction \(transaction.id) holds what the erasure removed (put back from an older copy of the file?)")
+                }
+            }
+        }
+    }
+
+    private mutating func counters(_ integrity: RecordIntegrity) throws {
+        for row in try Row.fetchAll(db, sql: "SELECT customer_id, browse_count, purchase_count, review_count, updated_at, tag FROM behaviour") {
+            let customer: Int64 = try row.checked("customer_id")
+            try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
+                                      try integrity.behaviour(customerID: customer, BehaviourCounters(browse: try row.checked("browse_count"), purchase: try row.checked("purchase_count"),
+                                                                                                      review: try row.checked("review_count")), updatedAt: try row.checked("updated_at")),
+                                      "behaviour of customer \(customer)")
+            report.taggedRows += 1
+        }
+        for customer in Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT customer_id FROM consent_events")) {
+            report.taggedRows += try ConsentEvents.history(customerID: customer, integrity: integrity, db: db).count
+        }
+    }
+
+    private mutating func bookkeeping(_ integrity: RecordIntegrity) throws {
+        for digest in try Data.fetchAll(db, sql: "SELECT file_digest FROM imports") {
+            _ = try ImportState.fetch(db, digest: [UInt8](digest), integrity: integrity)
+            report.taggedRows += 1
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT file_digest, record, line, field, reason, tag FROM import_rejects") {
+            let reject = ImportReject(record: try row.checked("record"), line: try row.checked("line"), field: try row.checked("field"), reason: try row.checked("reason"))
+            try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
+                                      try integrity.importReject(digest: [UInt8](try row.checked("file_digest") as Data), reject), "import_rejects record \(reject.record)")
+            report.taggedRows += 1
+        }
+        _ = try CustomerVault.unfinishedRotation(db, integrity: integrity)
+        report.taggedRows += try Int.fetchOne(db, sql: "SELECT count(*) FROM key_rotations") ?? 0
+    }
+}
