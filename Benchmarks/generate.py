@@ -6,7 +6,7 @@ Usage:
                                    [--duplicate-rate D] [--person-duplicate-rate P] --out DIR
 
 Writes, streaming (memory stays constant however large N is):
-    DIR/customers.csv               name,age,gender,address,phone,email,birth_date,region,marketing_consent
+    DIR/customers.csv               name,age,gender,address,phone,email,birth_date,region,country,marketing_consent
     DIR/transactions.csv            customer_email,order_id,order_time,payment_method,amount,currency
     DIR/interactions.csv            customer_email,occurred_at,channel,summary
     DIR/expected_invalid_rows.txt   "<record number>\t<reason>" for every row broken on purpose
@@ -32,7 +32,8 @@ original customers only, by the email exactly as written in customers.csv.
 
 Every email is unique (name + counter, on reserved example domains); every phone is unique after
 normalisation (the number encodes the customer counter; unique for up to 10 million customers). UK phones may be national ("020 7946
-0123", "(0)20-7946-0124"), all others are international, so all normalise with default +44.
+0123", "(0)20-7946-0124"), all others are international; each row's country column (ISO 3166
+alpha-2) says how a national number reads.
 
 Python 3 standard library only.
 """
@@ -324,23 +325,23 @@ def phone_us(counter, style):
     return formats[style % len(formats)]
 
 
-# A profile: (weight, region, names, script, address maker, phone maker, usual currency or None).
+# A profile: (weight, region, names, script, address maker, phone maker, usual currency or None, country).
 # script: "latin"; "cjk" (half the names in native script, family name first, half romanised);
 # "other" (always a non-Latin script).
 PROFILES = [
-    (36, "UK", ENGLISH, "latin", address_uk, phone_uk, "GBP"),
-    (5, "EU", FRENCH, "latin", address_fr, phone_international("33", "1", 8, (2, 2, 2, 2)), "EUR"),
-    (5, "EU", GERMAN, "latin", address_de, phone_international("49", "30", 8, (4, 4)), "EUR"),
-    (5, "EU", SPANISH, "latin", address_es, phone_international("34", "91", 7, (3, 2, 2)), "EUR"),
-    (2, "EU", NORDIC, "latin", address_se, phone_international("46", "8", 8, (3, 3, 2)), "EUR"),
-    (2, "EU", GREEK, "other", address_gr, phone_international("30", "21", 8, (4, 4)), "EUR"),
-    (1, "EU", BULGARIAN, "other", address_bg, phone_international("359", "2", 7, (3, 4)), "EUR"),
-    (24, "US", AMERICAN, "latin", address_us, phone_us, "USD"),
-    (3, "APAC", JAPANESE, "cjk", (address_jp, address_jp_native), phone_international("81", "3", 8, (4, 4)), None),
-    (2, "APAC", CHINESE, "cjk", (address_cn, address_cn), phone_international("86", "21", 8, (4, 4)), None),
-    (7, "APAC", INDIAN, "latin", address_in, phone_international("91", "80", 8, (4, 4)), None),
-    (4, "LATAM", BRAZILIAN, "latin", address_br, phone_international("55", "11", 9, (5, 4)), None),
-    (4, "LATAM", MEXICAN, "latin", address_mx, phone_international("52", "55", 8, (4, 4)), None),
+    (36, "UK", ENGLISH, "latin", address_uk, phone_uk, "GBP", "GB"),
+    (5, "EU", FRENCH, "latin", address_fr, phone_international("33", "1", 8, (2, 2, 2, 2)), "EUR", "FR"),
+    (5, "EU", GERMAN, "latin", address_de, phone_international("49", "30", 8, (4, 4)), "EUR", "DE"),
+    (5, "EU", SPANISH, "latin", address_es, phone_international("34", "91", 7, (3, 2, 2)), "EUR", "ES"),
+    (2, "EU", NORDIC, "latin", address_se, phone_international("46", "8", 8, (3, 3, 2)), "EUR", "SE"),
+    (2, "EU", GREEK, "other", address_gr, phone_international("30", "21", 8, (4, 4)), "EUR", "GR"),
+    (1, "EU", BULGARIAN, "other", address_bg, phone_international("359", "2", 7, (3, 4)), "EUR", "BG"),
+    (24, "US", AMERICAN, "latin", address_us, phone_us, "USD", "US"),
+    (3, "APAC", JAPANESE, "cjk", (address_jp, address_jp_native), phone_international("81", "3", 8, (4, 4)), None, "JP"),
+    (2, "APAC", CHINESE, "cjk", (address_cn, address_cn), phone_international("86", "21", 8, (4, 4)), None, "CN"),
+    (7, "APAC", INDIAN, "latin", address_in, phone_international("91", "80", 8, (4, 4)), None, "IN"),
+    (4, "LATAM", BRAZILIAN, "latin", address_br, phone_international("55", "11", 9, (5, 4)), None, "BR"),
+    (4, "LATAM", MEXICAN, "latin", address_mx, phone_international("52", "55", 8, (4, 4)), None, "MX"),
 ]
 PROFILES = [(profile[0], profile[1], prepare(profile[2])) + profile[3:] for profile in PROFILES]
 PROFILE_CUMULATIVE = []
@@ -470,7 +471,7 @@ INVALID_REASONS = ["malformed_email", "age_out_of_range", "name_too_long", "phon
 
 def break_row(rng, row, reason):
     """Give a customer row exactly one defect."""
-    name, age, gender, address, phone, email, birth_date, region = row
+    name, age, gender, address, phone, email, birth_date, region, country = row
     if reason == "malformed_email":
         local, _, domain = email.partition("@")
         email = pick(rng, [local + domain, local + "@@" + domain, local + "@",
@@ -484,7 +485,7 @@ def break_row(rng, row, reason):
         phone = phone[:-4] + pick(rng, ["ABCD", "CALL", "x12O", "TEL1"])
     elif reason == "empty_name":
         name = ""
-    return [name, age, gender, address, phone, email, birth_date, region]
+    return [name, age, gender, address, phone, email, birth_date, region, country]
 
 
 # MARK: - Main
@@ -534,7 +535,7 @@ def main(argv):
     invalid_file = open(os.path.join(args.out, "expected_invalid_rows.txt"), "w", encoding="utf-8", buffering=1 << 16)
     duplicate_file = open(os.path.join(args.out, "expected_duplicate_rows.txt"), "w", encoding="utf-8", buffering=1 << 16)
 
-    customers.writerow(["name", "age", "gender", "address", "phone", "email", "birth_date", "region", "marketing_consent"])
+    customers.writerow(["name", "age", "gender", "address", "phone", "email", "birth_date", "region", "country", "marketing_consent"])
     transactions.writerow(["customer_email", "order_id", "order_time", "payment_method", "amount", "currency"])
     interactions.writerow(["customer_email", "occurred_at", "channel", "summary"])
 
@@ -552,7 +553,7 @@ def main(argv):
         index = 0
         while PROFILE_CUMULATIVE[index] <= x:
             index += 1
-        _, region, names, script, address_maker, phone_maker, currency = PROFILES[index]
+        _, region, names, script, address_maker, phone_maker, currency, country = PROFILES[index]
 
         r = rng.random()
         gender = "female" if r < 0.47 else "male" if r < 0.94 else "nonbinary" if r < 0.97 else "unspecified"
@@ -571,7 +572,7 @@ def main(argv):
         else:
             age = ""
             birth_date = birth.isoformat()
-        row = [name, age, gender, address, phone, email, birth_date, region]
+        row = [name, age, gender, address, phone, email, birth_date, region, country]
         # About 40% consent to marketing; derived from the counter so the random stream is unchanged.
         consent = "true" if (counter * 2654435761) % 100 < 40 else "false"
 

@@ -16,12 +16,13 @@ extension CVault {
 struct CustomerFieldOptions: ParsableArguments {
     @Option(help: "Full name.") var name: String?
     @Option(help: "E-mail address (unique; stored lower-cased).") var email: String?
-    @Option(help: "Phone number; national numbers use the schema's default country code.") var phone: String?
+    @Option(help: "Phone number: international (+44 20 7946 0123), or national in --country (else the schema's default_country).") var phone: String?
     @Option(help: "Postal address.") var address: String?
     @Option(help: "Age in years (or give --birth-date).") var age: Int?
     @Option(help: ArgumentHelp("Birth date.", valueName: "YYYY-MM-DD")) var birthDate: String?
     @Option(help: "Gender.") var gender: String?
     @Option(help: "Region (a plain attribute, e.g. EU).") var region: String?
+    @Option(help: "Country (a plain attribute, ISO 3166: GB, DEU, France); national phone numbers are read in it.") var country: String?
     @Option(name: .customLong("field"), help: ArgumentHelp("Any schema field, repeatable.", valueName: "key=value"))
     var fields: [String] = []
 
@@ -33,7 +34,8 @@ struct CustomerFieldOptions: ParsableArguments {
         get throws {
             var values: [String: String] = [:]
             let named: [(String, String?)] = [("name", name), ("email", email), ("phone", phone), ("address", address),
-                                               ("age", age.map(String.init)), ("birth_date", birthDate), ("gender", gender), ("region", region)]
+                                               ("age", age.map(String.init)), ("birth_date", birthDate), ("gender", gender), ("region", region),
+                                               ("country", country)]
             for case let (key, value?) in named { values[key] = value }
             for pair in fields {
                 guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
@@ -52,7 +54,7 @@ extension CVault.CustomerCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a customer and print its id.",
-            discussion: "Example: cvault customer add --name 'Ada Lovelace' --email ada@example.com --phone '020 7946 0123' --region UK")
+            discussion: "Example: cvault customer add --name 'Ada Lovelace' --email ada@example.com --phone '020 7946 0123' --country GB --region UK")
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var input: CustomerFieldOptions

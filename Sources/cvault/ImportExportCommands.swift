@@ -4,38 +4,73 @@ import Foundation
 
 extension Entity: ExpressibleByArgument {}
 extension ExportFormat: ExpressibleByArgument {}
+extension CSVTextEncoding: ExpressibleByArgument {}
 
 extension CVault {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import customers, transactions or interactions from a CSV file.",
             discussion: """
-                Headers: customers name,email[,phone,address,age,birth_date,gender,region,…any schema field] \
-                (the extra columns of `cvault export customers` — id, age_band, created_at, updated_at — are \
-                accepted and ignored, so an export imports again); \
-                transactions customer_email,order_id,order_time,payment_method,amount[,currency]; \
-                interactions customer_email,occurred_at,channel,summary.
+                Headers: customers name,email[,phone,address,age,birth_date,gender,region,country,…any schema \
+                field] (the extra columns of `cvault export customers` — id, age_band, created_at, updated_at — \
+                are accepted and ignored, so an export imports again); transactions \
+                customer_email,order_id,order_time,payment_method,amount[,currency]; interactions \
+                customer_email,occurred_at,channel,summary. Column names match regardless of case, spaces and \
+                hyphens ("Customer Email").
 
-                Rows are committed in batches. A bad row is refused with its record number, field and \
-                reason (never its content) and does not stop the import. If an import is interrupted, \
-                run the same command again: it resumes after the last committed batch. Importing a file \
-                that was already imported completely does nothing.
+                Values as CRM exports write them: times in ISO 8601 with Z, an offset or no zone (read in \
+                --timezone, else the schema's timezone, else UTC), with T or a space, with or without seconds; \
+                enumeration values regardless of case, spaces, hyphens and accents, and the schema's aliases \
+                ("Credit Card" is card); national phone numbers in the row's country column, else --country, \
+                else the schema's default_country (refused when none says); line breaks in addresses and notes \
+                are kept.
 
-                Exit status: 0 when every row was accepted, 1 when some rows were refused.
+                Rows are committed in batches. A bad row is refused with its record number, line and every \
+                problem it has (field and reason, never its content) and does not stop the import. A row \
+                whose natural key is stored already (a customer's e-mail, a transaction's order_id) is left \
+                as it is and counted as already stored, so importing an overlapping export again stores \
+                nothing twice. If an import is interrupted, run the same command again: it resumes after \
+                the last committed batch. Importing a file that was already imported completely does nothing.
+
+                Exit status: 0 when every row was stored or already stored, 1 when some rows were refused.
+
+                Example: cvault import transactions orders.csv --timezone Europe/Paris --rejects refused.csv
                 """)
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "What the file holds: customers, transactions or interactions.") var kind: Entity
         @Argument(help: "The CSV file (UTF-8, RFC 4180).") var file: String
-        @Option(help: ArgumentHelp("Write refused rows (record, line, field, reason) to this CSV file (mode 0600; never over a file without --force).", valueName: "file"))
+        @Option(help: ArgumentHelp("Write refused rows (record, line, field, reason; one line per problem) to this CSV file (mode 0600; never over a file without --force).", valueName: "file"))
         var rejects: String?
         @Flag(help: "Replace an existing --rejects file (atomically).") var force = false
+        @Option(help: ArgumentHelp("Read times written without a zone in this IANA time zone (default: the schema's timezone, else UTC).", valueName: "zone"))
+        var timezone: String?
+        @Option(help: ArgumentHelp("Read national phone numbers of rows without a country in this country (ISO 3166: GB, DEU, France).", valueName: "country"))
+        var country: String?
+        @Option(help: ArgumentHelp("The file's text encoding: utf-8, latin1 or windows-1252.", valueName: "encoding"))
+        var encoding: CSVTextEncoding = .utf8
+        @Option(help: ArgumentHelp("The field separator: ',', ';', '|' or tab (written \\t or tab).", valueName: "char"))
+        var delimiter = ","
         @Option(help: "Rows per transaction.") var batch = CustomerVault.defaultImportBatchSize
+
+        func validate() throws {
+            guard Self.separator(delimiter) != nil else { throw ValidationError("--delimiter must be ',', ';', '|' or tab (\\t)") }
+        }
+
+        static func separator(_ text: String) -> Character? {
+            switch text {
+            case ",", ";", "|": text.first
+            case "\t", "\\t", "tab", "TAB": "\t"
+            default: nil
+            }
+        }
 
         func run() async throws {
             let vault = try await global.openVault()
             let bar = ProgressBar(label: "import \(kind.rawValue)")
-            let report = try await vault.importCSV(kind, from: file, batchSize: batch) { progress in
+            let options = ImportOptions(batchSize: batch, timeZone: timezone, country: country, encoding: encoding,
+                                        delimiter: Self.separator(delimiter) ?? ",")
+            let report = try await vault.importCSV(kind, from: file, options: options) { progress in
                 bar.update(done: progress.bytesRead, total: progress.totalBytes, accepted: progress.accepted, rejected: progress.rejected)
             }
             bar.finish()
@@ -52,11 +87,14 @@ extension CVault {
             if global.json {
                 try Output.json(report)
             } else {
-                if report.alreadyImported { Output.note("\(file) was already imported completely; nothing to do") }
+                if report.alreadyImported {
+                    Output.note("nothing to do: \(file) was imported completely\(report.finishedAt.map { " on \($0)" } ?? "")")
+                }
                 if let resumed = report.resumedAfterRecord { Output.note("resumed an interrupted import after record \(resumed)") }
-                Output.line("\(kind.rawValue): \(report.accepted) accepted, \(report.rejected) rejected")
+                Output.line("\(kind.rawValue): \(report.accepted) stored, \(report.alreadyStored) already stored, \(report.rejected) rejected "
+                    + "(times without a zone read in \(report.timeZone))")
                 for reject in report.rejects.prefix(20) {
-                    Output.line("  record \(reject.record) (line \(reject.line))\(reject.field.isEmpty ? "" : " field \(reject.field)"): \(reject.reason)")
+                    Output.line("  record \(reject.record) (line \(reject.line)): " + reject.problems.map(\.description).joined(separator: "; "))
                 }
                 if report.rejects.count > 20 {
                     Output.line("  … \(report.rejects.count - 20) more" + (rejects.map { " in \($0)" } ?? " (use --rejects FILE for all)"))
@@ -117,6 +155,8 @@ enum CSVOutput {
             let safe = text.first.map { "=+-@\t\r'".contains($0) } == true ? "'" + text : text
             return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
-        return "record,line,field,reason\n" + rejects.map { "\($0.record),\($0.line),\(cell($0.field)),\(cell($0.reason))\n" }.joined()
+        return "record,line,field,reason\n" + rejects.flatMap { reject in
+            reject.problems.map { "\(reject.record),\(reject.line),\(cell($0.field)),\(cell($0.reason))\n" }
+        }.joined()
     }
 }

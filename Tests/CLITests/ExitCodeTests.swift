@@ -44,7 +44,7 @@ struct ExitCodeTests {
     func happyPath() throws {
         let (_, cli) = try Self.initialised()
         let added = try cli.run(["customer", "add", "--name", "Ada Lovelace", "--email", "ada@example.com", "--phone", "020 7946 0001",
-                                 "--age", "36", "--region", "UK", "--json"])
+                                 "--country", "GB", "--age", "36", "--region", "UK", "--json"])
         #expect(added.status == 0)
         let id = try #require(try JSONSerialization.jsonObject(with: Data(added.stdout.utf8)) as? [String: Int])["id"]
         let found = try cli.run(["customer", "find", "--email", "ADA@example.com", "--json"])

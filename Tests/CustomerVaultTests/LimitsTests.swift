@@ -94,7 +94,7 @@ struct LimitsTests {
         let report = try await vault.importCSV(.customers, from: over)
         #expect(report.accepted == 1 && report.rejected == 1)
         #expect(report.rejects.first?.record == 2 && report.rejects.first?.line == 2)
-        #expect(report.rejects.first?.reason.contains("longer than \(limit) bytes") == true, "\(report.rejects.first?.reason ?? "")")
+        #expect(report.rejects.first?.problems.first?.reason.contains("longer than \(limit) bytes") == true, "\(report.rejects.first?.problems ?? [])")
         #expect(try await vault.findCustomers(field: "email", equalTo: "next-over@example.com").count == 1)
         #expect(try await vault.findCustomers(field: "email", equalTo: "long-over@example.com").isEmpty)
     }

@@ -240,6 +240,7 @@ struct PrivacyTests {
         let original = try await Self.addSubject(fixture.admin)
         var samePhone = Fixtures.customer(7_777)
         samePhone["phone"] = "020 7946 0555"  // the subject's +44 20 7946 0555, written nationally
+        samePhone["country"] = "GB"
         let byPhone = try await fixture.admin.addCustomer(samePhone)
         var sameName = Fixtures.customer(7_778)
         sameName["name"] = "  ZYXERASE   quillon "

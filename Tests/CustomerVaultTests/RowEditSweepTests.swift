@@ -159,6 +159,7 @@ struct RowEditSweepTests {
         case "imports": return "file_digest = (SELECT min(file_digest) FROM imports)"
         case "import_rejects": return "record = (SELECT min(record) FROM import_rejects)"
         case "sqlite_sequence": return "name = 'customers'"
+        case "natural_keys": return "entity = 'transactions' AND record_id = (SELECT min(id) FROM transactions)"
         default: return "rowid = (SELECT min(rowid) FROM \(table))"
         }
     }

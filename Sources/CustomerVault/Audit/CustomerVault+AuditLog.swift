@@ -126,7 +126,7 @@ extension CustomerVault {
         guard let field = schema.field(.customers, name), let search = field.search else {
             throw VaultError.invalidInput("customers.\(name) is not searchable, so it never appears in search terms")
         }
-        guard let form = Normalization.searchForm(value, as: search.normalization, defaultCountryCode: schema.phoneDefaultCountryCode) else {
+        guard let form = Normalization.searchForm(value, as: search.normalization, country: schema.defaultPhoneCountry) else {
             throw VaultError.invalidInput("\(name): the value is not a valid \(search.normalization.rawValue)")
         }
         return try await perform(AccessRequest(.auditRead)) { _, note in

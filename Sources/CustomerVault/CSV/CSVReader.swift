@@ -51,6 +51,10 @@ public final class CSVReader {
     }
 
     private let source: Source
+    /// How the input's bytes encode text; anything but UTF-8 is transcoded as it is read.
+    public let encoding: CSVTextEncoding
+    /// The byte that separates fields (`,` unless the file uses `;`, a tab or `|`).
+    public let delimiter: UInt8
     private var dataOffset = 0
     private var sourceExhausted = false
 
@@ -108,6 +112,23 @@ public final class CSVReader {
         )
     }
 
+    /// Creates a reader for a file in another encoding or with another delimiter.
+    ///
+    /// A delimiter other than `,` is read by exchanging it with the comma in every byte read and
+    /// again in every field returned: both are ASCII, never part of a multi-byte UTF-8 sequence,
+    /// so the exchange is exact and quoting works as in a comma-separated file.
+    public convenience init(fileURL: URL, encoding: CSVTextEncoding, delimiter: UInt8) throws {
+        let handle = try FileHandle(forReadingFrom: fileURL)
+        self.init(source: .file(handle), maximumRecordBytes: Self.defaultMaximumRecordBytes, maximumFields: Self.defaultMaximumFields,
+                  chunkSize: Self.defaultChunkSize, encoding: encoding, delimiter: delimiter)
+    }
+
+    /// Creates a reader for bytes in memory in another encoding or with another delimiter.
+    public convenience init(data: Data, encoding: CSVTextEncoding, delimiter: UInt8, chunkSize: Int = 1 << 16) {
+        self.init(source: .data(data), maximumRecordBytes: Self.defaultMaximumRecordBytes, maximumFields: Self.defaultMaximumFields,
+                  chunkSize: chunkSize, encoding: encoding, delimiter: delimiter)
+    }
+
     /// Creates a file reader with a chosen chunk size (for tests of chunk boundaries).
     convenience init(
         fileURL: URL,
@@ -139,8 +160,12 @@ public final class CSVReader {
         )
     }
 
-    private init(source: Source, maximumRecordBytes: Int, maximumFields: Int, chunkSize: Int) {
+    private init(source: Source, maximumRecordBytes: Int, maximumFields: Int, chunkSize: Int,
+                 encoding: CSVTextEncoding = .utf8, delimiter: UInt8 = 0x2C) {
         precondition(maximumRecordBytes > 0, "maximumRecordBytes must be positive")
+        precondition([0x2C, 0x3B, 0x09, 0x7C].contains(delimiter), "delimiter must be one of , ; tab |")
+        self.encoding = encoding
+        self.delimiter = delimiter
         precondition(maximumFields > 0, "maximumFields must be positive")
         precondition(chunkSize > 0, "chunkSize must be positive")
         self.source = source
@@ -191,7 +216,7 @@ public final class CSVReader {
                 if try fill(keepingFrom: keepFrom) { continue }
                 do {
                     if let record = try scanner.finishAtEndOfInput(buffer, end: end) {
-                        return record
+                        return restoringDelimiter(record)
                     }
                     finished = true
                     return nil
@@ -201,7 +226,7 @@ public final class CSVReader {
                 }
             case .record(let contentEnd, let next):
                 if let record = try scanner.completeRecord(buffer, contentEnd: contentEnd, next: next) {
-                    return record
+                    return restoringDelimiter(record)
                 }
             case .emptyLine:
                 continue
@@ -209,6 +234,19 @@ public final class CSVReader {
                 throw error
             }
         }
+    }
+
+    /// Exchanges the delimiter and the comma back in a record's fields (see ``init(fileURL:encoding:delimiter:)``).
+    private func restoringDelimiter(_ record: CSVRecord) -> CSVRecord {
+        guard delimiter != 0x2C else { return record }
+        let comma = Unicode.Scalar(0x2C as UInt8), other = Unicode.Scalar(delimiter)
+        let fields = record.fields.map { field -> String in
+            guard field.utf8.contains(where: { $0 == 0x2C || $0 == delimiter }) else { return field }
+            var scalars = String.UnicodeScalarView()
+            for scalar in field.unicodeScalars { scalars.append(scalar == comma ? other : scalar == other ? comma : scalar) }
+            return String(scalars)
+        }
+        return CSVRecord(fields: fields, recordNumber: record.recordNumber, line: record.line)
     }
 
     // MARK: - Input
@@ -242,9 +280,11 @@ public final class CSVReader {
             buffer = newBuffer
             bufferCapacity = newCapacity
         }
-        let room = min(chunkSize, bufferCapacity - end)
+        let space = min(chunkSize, bufferCapacity - end)
         // The scanner reports a record too long before it can fill the buffer.
-        precondition(room > 0, "CSVReader buffer full")
+        precondition(space > 0, "CSVReader buffer full")
+        // A byte of a single-byte encoding becomes at most 3 bytes of UTF-8.
+        let room = encoding == .utf8 ? space : max(1, space / 3)
 
         let count: Int
         switch source {
@@ -272,7 +312,56 @@ public final class CSVReader {
             sourceExhausted = true
             return false
         }
-        end += count
+        var produced = count
+        if encoding != .utf8 {
+            let raw = Array(UnsafeBufferPointer(start: buffer + end, count: count))
+            produced = encoding.transcode(raw, into: buffer + end)
+        }
+        if delimiter != 0x2C {
+            for index in end..<(end + produced) {
+                if buffer[index] == 0x2C { buffer[index] = delimiter } else if buffer[index] == delimiter { buffer[index] = 0x2C }
+            }
+        }
+        end += produced
         return true
+    }
+}
+
+/// Single-byte encodings CRM exports still use, read as UTF-8.
+public enum CSVTextEncoding: String, Sendable, CaseIterable {
+    case utf8 = "utf-8"
+    /// ISO 8859-1: each byte is the code point of the same number.
+    case latin1
+    /// Windows code page 1252: Latin-1 with printable characters (€, curly quotes, Š…) at 0x80–0x9F.
+    case windows1252 = "windows-1252"
+
+    /// Code points of bytes 0x80–0x9F in Windows-1252; the five bytes it leaves undefined keep their
+    /// C1 control code point, which the importer refuses as a control character.
+    private static let windows1252High: [UInt32] = [
+        0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D, 0x8F,
+        0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
+    ]
+
+    /// Writes `bytes` as UTF-8 to `output` (room for 3 bytes each) and returns how many it wrote.
+    func transcode(_ bytes: [UInt8], into output: UnsafeMutablePointer<UInt8>) -> Int {
+        var count = 0
+        for byte in bytes {
+            let scalar: UInt32 = self == .windows1252 && (0x80...0x9F).contains(byte) ? Self.windows1252High[Int(byte - 0x80)] : UInt32(byte)
+            switch scalar {
+            case ..<0x80:
+                output[count] = UInt8(scalar)
+                count += 1
+            case ..<0x800:
+                output[count] = UInt8(0xC0 | (scalar >> 6))
+                output[count + 1] = UInt8(0x80 | (scalar & 0x3F))
+                count += 2
+            default:
+                output[count] = UInt8(0xE0 | (scalar >> 12))
+                output[count + 1] = UInt8(0x80 | ((scalar >> 6) & 0x3F))
+                output[count + 2] = UInt8(0x80 | (scalar & 0x3F))
+                count += 3
+            }
+        }
+        return count
     }
 }

@@ -119,7 +119,7 @@ private enum FuzzCSV {
         ("customers.csv", Array(("\u{0}" + """
             name,email,phone,address,age,birth_date,gender,region,marketing_consent
             Ada Lovelace,ada@example.com,+44 20 7946 0000,12 St James's Square,36,1815-12-10,female,UK,true
-            "Quoted, Name","bob@example.org","(555) 010-0199","Line 1
+            "Quoted, Name","bob@example.org","+1 (555) 010-0199","Line 1
             Line 2",56,1970-01-01,,EU,false
 
             """).utf8)),

@@ -9,56 +9,68 @@ extension CustomerVault {
     /// Rows committed per transaction. An interrupted import resumes after the last committed batch.
     public static let defaultImportBatchSize = 1_000
 
+    /// Imports a CSV file of customers, transactions or interactions (see
+    /// ``importCSV(_:from:options:progress:)``) with the schema's time zone and country.
+    public func importCSV(_ entity: Entity, from path: String, batchSize: Int = defaultImportBatchSize,
+                          progress: (@Sendable (ImportProgress) -> Void)? = nil) async throws -> ImportReport {
+        try await importCSV(entity, from: path, options: ImportOptions(batchSize: batchSize), progress: progress)
+    }
+
     /// Imports a CSV file of customers, transactions or interactions.
     ///
     /// The file is streamed (memory does not grow with it) and committed in batches. Each batch
     /// commits its rows, its refused rows and the import's progress in one transaction, so an
-    /// interrupted import resumes exactly where it stopped when the same file is imported again,
-    /// and a file imported completely is not imported twice. A refused row is never half-stored.
+    /// interrupted import resumes exactly where it stopped when the same file is imported again
+    /// with the same options, and a file imported completely is not imported twice. A refused row
+    /// is never half-stored. A row whose natural key (a customer's e-mail, a plain `unique` field
+    /// such as a transaction's `order_id`) a stored record holds already is left alone and counted
+    /// in ``ImportReport/alreadyStored``, so an overlapping export imports without doubling.
     ///
     /// Headers: customers use schema field names (`name,email,…`); transactions and interactions
-    /// use `customer_email` plus their schema fields.
+    /// use `customer_email` plus their schema fields. Names match regardless of case, spaces and
+    /// hyphens (`Customer Email` reads as `customer_email`).
     ///
-    /// - Throws: ``VaultError`` `.invalidInput` for a wrong header (nothing is imported), `.notFound`
-    ///   for a missing file. Bad rows do not throw; they are listed in the report.
-    public func importCSV(_ entity: Entity, from path: String, batchSize: Int = defaultImportBatchSize,
+    /// - Throws: ``VaultError`` `.invalidInput` for a wrong header or option (nothing is imported),
+    ///   `.notFound` for a missing file. Bad rows do not throw; each is listed in the report with
+    ///   every problem it has.
+    public func importCSV(_ entity: Entity, from path: String, options: ImportOptions,
                           progress: (@Sendable (ImportProgress) -> Void)? = nil) async throws -> ImportReport {
         guard FileManager.default.fileExists(atPath: path) else { throw VaultError.notFound("no file \(path)") }
-        guard (1...100_000).contains(batchSize) else { throw VaultError.invalidInput("batch size must be between 1 and 100000") }
+        guard (1...100_000).contains(options.batchSize) else { throw VaultError.invalidInput("batch size must be between 1 and 100000") }
+        let rowValidator = try options.validator(schema: schema)
         let decision = try await requireAllowed(AccessRequest(.importData))
-        let digest = try Self.fileDigest(path)
-        try Self.checkStructure(path)
+        let digest = try options.importIdentity(fileDigest: Self.fileDigest(path))
+        try Self.checkStructure(path, options: options)
         let totalBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        let reader: CSVReader
-        do {
-            reader = try CSVReader(fileURL: URL(fileURLWithPath: path))
-        } catch {
-            throw VaultError.io("cannot read \(path)")
-        }
+        let reader = try options.reader(path)
         let columns = try readHeader(reader, entity: entity, file: path)
+        let zone = options.timeZone ?? schema.timeZone
 
         let integrity = try recordIntegrity
         let state = try await readAllowed(by: decision) { db in try ImportState.fetch(db, digest: digest, integrity: integrity) }
         if let state, state.finished {
-            return ImportReport(kind: entity, accepted: state.accepted, rejected: state.rejected, resumedAfterRecord: nil,
-                                alreadyImported: true, rejects: try await importRejects(digest, integrity: integrity, allowedBy: decision))
+            return ImportReport(kind: entity, accepted: state.accepted, rejected: state.rejected, alreadyStored: state.alreadyStored, timeZone: zone,
+                                resumedAfterRecord: nil, alreadyImported: true, finishedAt: state.finishedAt,
+                                rejects: try await importRejects(digest, integrity: integrity, allowedBy: decision))
         }
-        var done = state ?? ImportState(recordsDone: 1, accepted: 0, rejected: 0, finished: false)
+        var done = state ?? ImportState(recordsDone: 1, accepted: 0, rejected: 0, alreadyStored: 0, finishedAt: nil)
         let resumedAfter = state.map(\.recordsDone)
         if let resumedAfter {
             Self.logger.notice("resuming an interrupted import", metadata: ["kind": "\(entity.rawValue)", "after_record": "\(resumedAfter)"])
         }
 
         // The next batch is read and validated while the current one commits.
-        let batches = ImportBatchReader(reader: reader, columns: columns, validator: validator,
-                                        committedThrough: done.recordsDone, batchSize: batchSize)
+        let batches = ImportBatchReader(reader: reader, columns: columns, validator: rowValidator,
+                                        committedThrough: done.recordsDone, batchSize: options.batchSize)
+        let seen = ImportKeys()
         var upcoming = Task.detached { batches.next() }
         defer { upcoming.cancel() }
         while true {
             let batch = await upcoming.value
             if !batch.endOfFile { upcoming = Task.detached { batches.next() } }
             do {
-                done = try await commitBatch(batch.rows, entity: entity, digest: digest, state: done, finished: batch.endOfFile)
+                done = try await commitBatch(batch.rows, entity: entity, digest: digest, state: done, finished: batch.endOfFile,
+                                             today: rowValidator.today, seen: seen)
             } catch let error as VaultError where error.code == .io {
                 // Disk full, a read-only or vanished file: say what is safe and how to go on.
                 throw VaultError.io("\(error.message); the import stopped at record \(batch.rows.first?.record ?? done.recordsDone + 1) with "
@@ -68,8 +80,9 @@ extension CustomerVault {
             progress?(ImportProgress(bytesRead: batch.bytesRead, totalBytes: totalBytes, accepted: done.accepted, rejected: done.rejected))
             if batch.endOfFile { break }
         }
-        return ImportReport(kind: entity, accepted: done.accepted, rejected: done.rejected, resumedAfterRecord: resumedAfter,
-                            alreadyImported: false, rejects: try await importRejects(digest, integrity: integrity, allowedBy: decision))
+        return ImportReport(kind: entity, accepted: done.accepted, rejected: done.rejected, alreadyStored: done.alreadyStored, timeZone: zone,
+                            resumedAfterRecord: resumedAfter, alreadyImported: false, finishedAt: nil,
+                            rejects: try await importRejects(digest, integrity: integrity, allowedBy: decision))
     }
 
     /// A CSV error as an import reject reason, with the limit a too-large record broke.
@@ -94,15 +107,18 @@ extension CustomerVault {
     }
 
     /// Commits one batch: its accepted rows, its rejects and the import's progress, atomically.
-    private func commitBatch(_ batch: [ImportRow], entity: Entity, digest: [UInt8], state: ImportState, finished: Bool) async throws -> ImportState {
+    private func commitBatch(_ batch: [ImportRow], entity: Entity, digest: [UInt8], state: ImportState, finished: Bool, today: String,
+                             seen: ImportKeys) async throws -> ImportState {
         var written = Set<String>()
         for row in batch { if case .valid(let values, _) = row.outcome { written.formUnion(values.filter { !$0.value.isEmpty }.keys) } }
         let request = AccessRequest(.importData, writes: writtenFieldNames(written, entity: entity))
-        return try await perform(request) { [validator] db, note in
+        return try await perform(request) { [schema] db, note in
             let codec = note.codec
+            let integrity = try codec.integrity
             var next = state
             var ids: [Int64] = []
             var rejects: [ImportReject] = []
+            var alreadyStored = 0
             let now = Timestamps.now()
             // Reserve ids under the write lock, then seal and hash the (already validated) rows on
             // all cores while this writer inserts each one, in file order, as soon as it is ready.
@@ -110,37 +126,64 @@ extension CustomerVault {
             let consentIDs = ConsentEvents.Numbering()
             try RecordCodec.pipelined(batch.count, produce: { index -> PreparedRecord? in
                 guard case .valid(let values, _) = batch[index].outcome else { return nil }
-                return try codec.prepare(values, entity: entity, recordID: firstID + Int64(index), today: validator.today, now: now)
+                return try codec.prepare(values, entity: entity, recordID: firstID + Int64(index), today: today, now: now)
             }, consume: { index, outcome in
                 let row = batch[index]
                 defer { next.recordsDone = max(next.recordsDone, row.record) }
+                func refuse(_ problems: [FieldProblem]) { rejects.append(ImportReject(record: row.record, line: row.line, problems: problems)) }
                 switch (row.outcome, outcome) {
-                case (.rejected(let field, let reason), _):
-                    rejects.append(ImportReject(record: row.record, line: row.line, field: field, reason: reason))
+                case (.rejected(let problems), _):
+                    refuse(problems)
                 case (_, .failure(let problem as FieldProblem)):
-                    rejects.append(ImportReject(record: row.record, line: row.line, field: problem.field, reason: problem.reason))
+                    refuse([problem])
                 case (_, .failure(let error)):
                     throw error
                 case (.valid(let values, let email), .success(let record?)):
                     do {
+                        var customerID: Int64?
                         if entity == .customers {
                             if !note.decision.rows.isUnrestricted, !note.admits(customerAttributes: values) {
                                 throw FieldProblem(field: "", reason: "is outside the rows this role may access")
                             }
-                            try codec.checkUnique(record.probes, except: nil, db: db)
-                            try codec.store(record, entity: entity, customerID: nil, now: now, consentIDs: consentIDs, db: db)
                         } else {
-                            guard let email, let customerID = try codec.customerID(forEmail: email, db: db),
-                                  try Self.visibleAttributes(customerID, note: note, db: db) != nil else {
+                            guard let email, let owner = try codec.customerID(forEmail: email, db: db),
+                                  try Self.visibleAttributes(owner, note: note, db: db) != nil else {
                                 throw FieldProblem(field: "customer_email", reason: "no customer has this e-mail address")
                             }
+                            customerID = owner
+                        }
+                        if let held = try NaturalKeys.firstHeld(entity, values: values, schema: schema, integrity: integrity, db: db) {
+                            if let earlier = seen.record(of: "\(held.field)\u{0}\(held.value)") {
+                                throw FieldProblem(field: held.field, reason: "has the same value as record \(earlier) of this file")
+                            }
+                            if let owner = held.holder.customerID, owner != customerID {
+                                throw FieldProblem(field: held.field, reason: "is stored already for another customer (\(entity.rawValue) \(held.holder.recordID))")
+                            }
+                            alreadyStored += 1
+                            return
+                        }
+                        if entity == .customers {
+                            do {
+                                try codec.checkUnique(record.probes, except: nil, db: db)
+                            } catch let error as VaultError where error.code == .conflict {
+                                if let email = values["email"], let earlier = seen.record(of: "email\u{0}\(email)") {
+                                    throw FieldProblem(field: "email", reason: "has the same e-mail address as record \(earlier) of this file")
+                                }
+                                alreadyStored += 1
+                                return
+                            }
+                            try codec.store(record, entity: entity, customerID: nil, now: now, consentIDs: consentIDs, db: db)
+                            if let email = values["email"] { seen.note("email\u{0}\(email)", record: row.record) }
+                        } else {
                             try codec.store(record, entity: entity, customerID: customerID, now: now, db: db)
                         }
+                        try NaturalKeys.insert(entity, recordID: record.id, values: values, schema: schema, db: db)
+                        for field in schema.naturalKeys(of: entity) {
+                            if let value = values[field.name] { seen.note("\(field.name)\u{0}\(value)", record: row.record) }
+                        }
                         ids.append(record.id)
-                    } catch let error as VaultError where error.code == .conflict {
-                        rejects.append(ImportReject(record: row.record, line: row.line, field: "email", reason: "a customer with this e-mail already exists"))
                     } catch let problem as FieldProblem {
-                        rejects.append(ImportReject(record: row.record, line: row.line, field: problem.field, reason: problem.reason))
+                        refuse([problem])
                     }
                 case (.valid, .success(nil)):
                     throw VaultError.io("record \(row.record) was not prepared")
@@ -148,16 +191,16 @@ extension CustomerVault {
             })
             next.accepted += ids.count
             next.rejected += rejects.count
-            next.finished = finished
-            let integrity = try codec.integrity
-            try next.save(db, digest: digest, kind: entity, integrity: integrity)
+            next.alreadyStored += alreadyStored
+            next.finishedAt = finished ? now : nil
+            try next.save(db, digest: digest, kind: entity, integrity: integrity, now: now)
             for reject in rejects {
                 try db.cachedStatement(sql: "INSERT OR REPLACE INTO import_rejects (file_digest, record, line, field, reason, tag) VALUES (?, ?, ?, ?, ?, ?)")
-                    .execute(arguments: [Data(digest), reject.record, reject.line, reject.field, reject.reason,
+                    .execute(arguments: [Data(digest), reject.record, reject.line, reject.storedField, reject.storedReason,
                                          Data(try integrity.importReject(digest: digest, reject))])
             }
             note.target = AuditTrail.bulkTarget(entity: entity, ids: ids)
-            note.detail = "import batch: \(ids.count) accepted, \(rejects.count) rejected"
+            note.detail = "import batch: \(ids.count) accepted, \(rejects.count) rejected, \(alreadyStored) already stored"
             return next
         }
     }
@@ -166,7 +209,7 @@ extension CustomerVault {
         try await readAllowed(by: decision) { db in
             try Row.fetchAll(db, sql: "SELECT record, line, field, reason, tag FROM import_rejects WHERE file_digest = ? ORDER BY record",
                              arguments: [Data(digest)]).map { row in
-                let reject = ImportReject(record: try row.checked("record"), line: try row.checked("line"), field: try row.checked("field"), reason: try row.checked("reason"))
+                let reject = try ImportReject.stored(row)
                 try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) }, try integrity.importReject(digest: digest, reject),
                                           "import_rejects record \(reject.record)")
                 return reject
@@ -174,11 +217,11 @@ extension CustomerVault {
         }
     }
 
-    /// Refuses, before anything is stored, a file whose quoting breaks the rest of it: an
-    /// unterminated quote would make every following row unreadable.
-    static func checkStructure(_ path: String) throws {
-        let reader: CSVReader
-        do { reader = try CSVReader(fileURL: URL(fileURLWithPath: path)) } catch { throw VaultError.io("cannot read \(path)") }
+    /// Refuses, before anything is stored, a file that cannot be read as a whole: an unterminated
+    /// quote (every following row would be unreadable), or bytes that are not UTF-8 (a file in
+    /// another encoding would otherwise have each row with an accent refused, or worse, read wrong).
+    static func checkStructure(_ path: String, options: ImportOptions = ImportOptions()) throws {
+        let reader = try options.reader(path)
         while true {
             do {
                 guard try reader.next() != nil else { return }
@@ -186,8 +229,36 @@ extension CustomerVault {
                 if error.kind == .unterminatedQuote || error.kind == .ioFailure {
                     throw VaultError.invalidInput("\(path) \(error.description); nothing was imported")
                 }
+                if error.kind == .invalidUTF8 {
+                    let offset = (try? firstInvalidUTF8(path)).flatMap { $0 }.map { " at byte \($0)" } ?? ""
+                    throw VaultError.invalidInput("\(path) line \(error.line): the file is not UTF-8\(offset); nothing was imported. "
+                        + "Convert it (iconv -f WINDOWS-1252 -t UTF-8 \(path) > converted.csv) or give its encoding (latin1 or windows-1252)")
+                }
             }
         }
+    }
+
+    /// The offset of the first byte of `path` that is not part of valid UTF-8, or nil.
+    static func firstInvalidUTF8(_ path: String) throws -> Int? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw VaultError.io("cannot read \(path)") }
+        defer { try? handle.close() }
+        var offset = 0
+        var carry: [UInt8] = []
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            let bytes = carry + [UInt8](chunk)
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                let length = byte < 0x80 ? 1 : byte >> 5 == 0b110 ? 2 : byte >> 4 == 0b1110 ? 3 : byte >> 3 == 0b11110 ? 4 : 0
+                guard length > 0 else { return offset + index }
+                if index + length > bytes.count { break }
+                if length > 1, String(validating: bytes[index..<(index + length)], as: UTF8.self) == nil { return offset + index }
+                index += length
+            }
+            offset += index
+            carry = Array(bytes[index...])
+        }
+        return carry.isEmpty ? nil : offset
     }
 
     /// BLAKE2b-256 of a file's bytes: identifies "the same file" for resuming.
@@ -207,33 +278,68 @@ struct ImportState: Sendable {
     var recordsDone: Int
     var accepted: Int
     var rejected: Int
-    var finished: Bool
+    var alreadyStored: Int
+    var finishedAt: String?
+
+    var finished: Bool { finishedAt != nil }
 
     static func fetch(_ db: Database, digest: [UInt8], integrity: RecordIntegrity) throws -> ImportState? {
         guard let row = try Row.fetchOne(db, sql: """
-            SELECT kind, records_done, accepted, rejected, started_at, updated_at, finished_at, tag FROM imports WHERE file_digest = ?
+            SELECT kind, records_done, accepted, rejected, already_stored, started_at, updated_at, finished_at, tag FROM imports WHERE file_digest = ?
             """, arguments: [Data(digest)]) else { return nil }
         let state = ImportState(recordsDone: try row.checked("records_done"), accepted: try row.checked("accepted"), rejected: try row.checked("rejected"),
-                                finished: (try row.checked("finished_at") as String?) != nil)
+                                alreadyStored: try row.checked("already_stored"), finishedAt: try row.checked("finished_at"))
         try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
                                   try integrity.importState(digest: digest, kind: try row.checked("kind"), recordsDone: state.recordsDone, accepted: state.accepted,
                                                             rejected: state.rejected, startedAt: try row.checked("started_at"), updatedAt: try row.checked("updated_at"),
-                                                            finishedAt: try row.checked("finished_at")),
+                                                            finishedAt: state.finishedAt, alreadyStored: state.alreadyStored),
                                   "imports entry \(Hex.encode(digest.prefix(8)))")
         return state
     }
 
-    func save(_ db: Database, digest: [UInt8], kind: Entity, integrity: RecordIntegrity) throws {
-        let now = Timestamps.now()
+    func save(_ db: Database, digest: [UInt8], kind: Entity, integrity: RecordIntegrity, now: String = Timestamps.now()) throws {
         let startedAt = try String.fetchOne(db, sql: "SELECT started_at FROM imports WHERE file_digest = ?", arguments: [Data(digest)]) ?? now
-        let finishedAt = finished ? now : nil
         let tag = try integrity.importState(digest: digest, kind: kind.rawValue, recordsDone: recordsDone, accepted: accepted, rejected: rejected,
-                                            startedAt: startedAt, updatedAt: now, finishedAt: finishedAt)
+                                            startedAt: startedAt, updatedAt: now, finishedAt: finishedAt, alreadyStored: alreadyStored)
         try db.execute(sql: """
-            INSERT INTO imports (file_digest, kind, records_done, accepted, rejected, started_at, updated_at, finished_at, tag)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO imports (file_digest, kind, records_done, accepted, rejected, already_stored, started_at, updated_at, finished_at, tag)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (file_digest) DO UPDATE SET kind = excluded.kind, records_done = excluded.records_done, accepted = excluded.accepted,
-                rejected = excluded.rejected, updated_at = excluded.updated_at, finished_at = excluded.finished_at, tag = excluded.tag
-            """, arguments: [Data(digest), kind.rawValue, recordsDone, accepted, rejected, startedAt, now, finishedAt, Data(tag)])
+                rejected = excluded.rejected, already_stored = excluded.already_stored, updated_at = excluded.updated_at,
+                finished_at = excluded.finished_at, tag = excluded.tag
+            """, arguments: [Data(digest), kind.rawValue, recordsDone, accepted, rejected, alreadyStored, startedAt, now, finishedAt, Data(tag)])
+    }
+}
+
+extension ImportReject {
+    /// A row of `import_rejects` (columns record, line, field, reason).
+    static func stored(_ row: Row) throws -> ImportReject {
+        let record: Int = try row.checked("record")
+        guard let reject = ImportReject(record: record, line: try row.checked("line"), storedField: try row.checked("field"),
+                                        storedReason: try row.checked("reason")) else {
+            throw VaultError.integrity("import_rejects record \(record): its fields and reasons do not pair up (altered in the file)")
+        }
+        return reject
+    }
+}
+
+/// Natural-key values (and e-mail addresses) an import stored, with their record numbers, so a
+/// second row with the same key in the same file names the first. Memory only, for one run; keys
+/// are kept as 64-bit hashes (about 20 bytes a row), consulted only for a key the vault already
+/// holds, so a hash collision could at worst call a stored row "of this file".
+final class ImportKeys: Sendable {
+    private let keys = Mutex<[Int: Int32]>([:])
+
+    private static func hash(_ key: String) -> Int {
+        var hasher = Hasher()
+        hasher.combine(key)
+        return hasher.finalize()
+    }
+
+    func record(of key: String) -> Int? { keys.withLock { $0[Self.hash(key)].map(Int.init) } }
+
+    func note(_ key: String, record: Int) {
+        let hash = Self.hash(key)
+        keys.withLock { if $0[hash] == nil { $0[hash] = Int32(clamping: record) } }
     }
 }

@@ -44,7 +44,7 @@ final class ImportBatchReader: @unchecked Sendable {
             } catch {
                 if error.recordNumber <= committedThrough && error.kind != .unterminatedQuote { continue }
                 rows.append(ImportRow(record: error.recordNumber, line: error.line,
-                                      outcome: .rejected(field: "", reason: CustomerVault.describe(error, reader: reader))))
+                                      outcome: .rejected([FieldProblem(field: "", reason: CustomerVault.describe(error, reader: reader))])))
                 if error.kind == .unterminatedQuote || error.kind == .ioFailure {
                     return Batch(rows: rows, bytesRead: reader.bytesRead, endOfFile: true)
                 }
@@ -57,9 +57,10 @@ final class ImportBatchReader: @unchecked Sendable {
         guard case .valid(let raw, let email) = row.outcome else { return row }
         var checked = row
         do {
-            checked.outcome = .valid(try validator.validateRecord(raw, entity: columns.entity), customerEmail: email)
+            let values = try validator.validateRecord(raw, entity: columns.entity)
+            checked.outcome = row.problems.isEmpty ? .valid(values, customerEmail: email) : .rejected(row.problems)
         } catch {
-            checked.outcome = .rejected(field: error.field, reason: error.reason)
+            checked.outcome = .rejected(row.problems + error.problems)
         }
         return checked
     }

@@ -1,11 +1,34 @@
-/// One refused CSV row: where it is and why, never its content.
+/// One refused CSV row: where it is and every reason, never its content.
 public struct ImportReject: Sendable, Equatable, Codable {
     /// CSV record number; the header is record 1.
     public var record: Int
     /// Physical line where the record starts.
     public var line: Int
-    public var field: String
-    public var reason: String
+    /// Every problem of the row, in schema order; `field` is empty for a problem of the whole row.
+    public var problems: [FieldProblem]
+
+    public init(record: Int, line: Int, problems: [FieldProblem]) {
+        self.record = record
+        self.line = line
+        self.problems = problems
+    }
+
+    init(record: Int, line: Int, field: String, reason: String) {
+        self.init(record: record, line: line, problems: [FieldProblem(field: field, reason: reason)])
+    }
+
+    /// The fields, comma-separated, as `import_rejects.field` stores them.
+    var storedField: String { problems.map(\.field).joined(separator: ",") }
+    /// The reasons, one a line, as `import_rejects.reason` stores them (a reason has no line break).
+    var storedReason: String { problems.map { $0.reason.replacingOccurrences(of: "\n", with: " ") }.joined(separator: "\n") }
+
+    /// A reject as `import_rejects` stores it; nil when its two columns do not pair up.
+    init?(record: Int, line: Int, storedField: String, storedReason: String) {
+        let fields = storedField.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let reasons = storedReason.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard fields.count == reasons.count else { return nil }
+        self.init(record: record, line: line, problems: zip(fields, reasons).map { FieldProblem(field: $0, reason: $1) })
+    }
 }
 
 /// Progress of a running import, reported after each committed batch.
@@ -19,12 +42,20 @@ public struct ImportProgress: Sendable {
 /// The outcome of an import.
 public struct ImportReport: Sendable, Codable {
     public var kind: Entity
+    /// Rows stored as new records.
     public var accepted: Int
     public var rejected: Int
+    /// Rows whose natural key (a customer's e-mail, a transaction's `order_id`) matched a record
+    /// stored before, left as it was: nothing is stored or counted twice.
+    public var alreadyStored: Int
+    /// The time zone times without a zone were read in.
+    public var timeZone: String
     /// The record after which this run resumed an interrupted import of the same file, if any.
     public var resumedAfterRecord: Int?
     /// True when the same file had already been imported completely; nothing was done.
     public var alreadyImported: Bool
+    /// When that earlier import finished (with `alreadyImported`).
+    public var finishedAt: String?
     /// Refused rows of the whole import (all runs), in record order.
     public var rejects: [ImportReject]
 }

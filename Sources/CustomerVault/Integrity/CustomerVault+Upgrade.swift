@@ -197,7 +197,7 @@ extension CustomerVault {
                 for row in try Row.fetchAll(db, sql: "SELECT file_digest, record, line, field, reason FROM import_rejects WHERE tag IS NULL LIMIT ?",
                                             arguments: [limit]) {
                     let digest = [UInt8](try row.checked("file_digest") as Data)
-                    let reject = ImportReject(record: try row.checked("record"), line: try row.checked("line"), field: try row.checked("field"), reason: try row.checked("reason"))
+                    let reject = try ImportReject.stored(row)
                     try db.execute(sql: "UPDATE import_rejects SET tag = ? WHERE file_digest = ? AND record = ?",
                                    arguments: [Data(try integrity.importReject(digest: digest, reject)), Data(digest), reject.record])
                     count += 1

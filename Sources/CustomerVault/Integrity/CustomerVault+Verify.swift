@@ -90,6 +90,7 @@ private struct IntegrityCheck {
         for entity in [Entity.transactions, .interactions] { try history(entity, integrity) }
         try orphans()
         try indexes(integrity, committed: committed)
+        try naturalKeys()
         try counters(integrity)
         try bookkeeping(integrity)
         let erasures = try ErasureLedger.verifiedEntries(db, vaultID: vault.vaultIDBytes, rootPublicKey: meta.rootSigningPublicKey, policy: meta.policy)
@@ -262,6 +263,34 @@ private struct IntegrityCheck {
         }
     }
 
+    /// `natural_keys` holds exactly one entry per natural-key value of every record (rows were
+    /// checked against their tags above): a deleted entry would let a row be imported twice.
+    private mutating func naturalKeys() throws {
+        var expected: Set<[String]> = []
+        for entity in Entity.allCases {
+            let fields = vault.schema.naturalKeys(of: entity)
+            guard !fields.isEmpty else { continue }
+            for row in try Row.fetchAll(db, sql: "SELECT id, attributes FROM \(entity.rawValue)") {
+                let id: Int64 = try row.checked("id")
+                let attributes = try RecordCodec.decodeAttributes(try row.checked("attributes"), entity: entity, id: id)
+                for field in fields {
+                    guard let value = attributes[field.name] else { continue }
+                    expected.insert([entity.rawValue, field.name, value, String(id)])
+                }
+            }
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT entity, field, value, record_id FROM natural_keys") {
+            let entry: [String] = [try row.checked("entity"), try row.checked("field"), try row.checked("value"), String(try row.checked("record_id") as Int64)]
+            guard expected.remove(entry) != nil else {
+                throw VaultError.integrity("natural_keys: the entry for \(entry[0]).\(entry[1]) of record \(entry[3]) does not match a record (planted or moved in the file)")
+            }
+            report.indexEntries += 1
+        }
+        if let missing = expected.sorted(by: { $0.lexicographicallyPrecedes($1) }).first {
+            throw VaultError.integrity("natural_keys: \(missing[0]) \(missing[3]) has no entry for its \(missing[1]) (deleted in the file; a re-import would store it twice)")
+        }
+    }
+
     private mutating func counters(_ integrity: RecordIntegrity) throws {
         for row in try Row.fetchAll(db, sql: "SELECT customer_id, browse_count, purchase_count, review_count, updated_at, tag FROM behaviour") {
             let customer: Int64 = try row.checked("customer_id")
@@ -282,7 +311,7 @@ private struct IntegrityCheck {
             report.taggedRows += 1
         }
         for row in try Row.fetchAll(db, sql: "SELECT file_digest, record, line, field, reason, tag FROM import_rejects") {
-            let reject = ImportReject(record: try row.checked("record"), line: try row.checked("line"), field: try row.checked("field"), reason: try row.checked("reason"))
+            let reject = try ImportReject.stored(row)
             try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
                                       try integrity.importReject(digest: [UInt8](try row.checked("file_digest") as Data), reject), "import_rejects record \(reject.record)")
             report.taggedRows += 1

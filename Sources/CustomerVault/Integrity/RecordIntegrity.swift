@@ -74,8 +74,10 @@ struct RecordIntegrity: Sendable {
         }
     }
 
+    /// `alreadyStored` (migration v9) is covered only when it is not zero, so the tags of imports
+    /// made before it still verify; a tag with it covers a longer message than one without.
     func importState(digest: [UInt8], kind: String, recordsDone: Int, accepted: Int, rejected: Int, startedAt: String, updatedAt: String,
-                     finishedAt: String?) throws -> [UInt8] {
+                     finishedAt: String?, alreadyStored: Int = 0) throws -> [UInt8] {
         try tag("imports") { w in
             w.append(digest)
             w.append(kind)
@@ -86,6 +88,7 @@ struct RecordIntegrity: Sendable {
             w.append(updatedAt)
             w.append(finishedAt ?? "")
             w.append(finishedAt == nil ? 0 : 1 as UInt8)
+            if alreadyStored != 0 { w.append(Int64(alreadyStored)) }
         }
     }
 
@@ -94,8 +97,8 @@ struct RecordIntegrity: Sendable {
             w.append(digest)
             w.append(Int64(reject.record))
             w.append(Int64(reject.line))
-            w.append(reject.field)
-            w.append(reject.reason)
+            w.append(reject.storedField)
+            w.append(reject.storedReason)
         }
     }
 

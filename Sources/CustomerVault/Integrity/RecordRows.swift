@@ -114,6 +114,17 @@ struct HistoryRow: Sendable {
         return rows
     }
 
+    /// The row `id` of `entity` checked against its tag; nil when there is none.
+    static func fetchVerified(_ entity: Entity, id: Int64, integrity: RecordIntegrity, db: Database) throws -> HistoryRow? {
+        let select = try BulkStatement(db, sql: "SELECT \(columns) FROM \(entity.rawValue) WHERE id = ?")
+        try select.bind(1, id)
+        guard try select.next() else { return nil }
+        defer { select.reset() }
+        let row = decode(select, entity: entity)
+        try row.verify(integrity)
+        return row
+    }
+
     /// Every row of `entity`, each checked against its tag, in id order (a cursor: memory stays flat).
     static func forEachVerified(_ entity: Entity, integrity: RecordIntegrity, db: Database, _ body: (HistoryRow) throws -> Void) throws {
         let select = try BulkStatement(db, sql: "SELECT \(columns) FROM \(entity.rawValue) ORDER BY id")

@@ -1,10 +1,15 @@
 import Foundation
 
 /// A rejected value: which field and why. The value itself is never repeated (it may be personal).
-public struct FieldProblem: Error, Equatable, Sendable, CustomStringConvertible {
+public struct FieldProblem: Error, Equatable, Sendable, Codable, CustomStringConvertible {
     public let field: String
     public let reason: String
-    public var description: String { "\(field): \(reason)" }
+    public var description: String { field.isEmpty ? reason : "\(field): \(reason)" }
+
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
 }
 
 /// Compiled regular expressions, shared because compiling one per row would dominate imports.
@@ -26,38 +31,77 @@ enum NSRegularExpressionCache {
     }
 }
 
+/// Every problem of one record, in schema order (the same on every run of the same input).
+public struct RecordProblems: Error, Equatable, Sendable, CustomStringConvertible {
+    public var problems: [FieldProblem]
+    public var description: String { problems.map(\.description).joined(separator: "; ") }
+}
+
 /// Validates and canonicalises field values against the schema.
 struct FieldValidator: Sendable {
     let schema: Schema
     /// Today's date in UTC as YYYY-MM-DD, fixed per validator so a batch is judged consistently.
     let today: String
+    /// Where times written without a zone are read (an import's `--timezone`, else the schema's).
+    let timeZone: TimeZone
+    /// The zone's name as given (Foundation calls UTC "GMT").
+    let timeZoneName: String
+    /// The country national phone numbers are read in when a record names none (an import's
+    /// `--country`, else the schema's `default_country`).
+    let country: Country?
+    /// Per qualified enumeration field: matching key (``Normalization/enumKey(_:)``) → value.
+    private let spellings: [String: [String: String]]
 
-    init(schema: Schema, now: Date = Date()) {
+    init(schema: Schema, now: Date = Date(), timeZone: TimeZone? = nil, country: Country? = nil) {
         self.schema = schema
         self.today = Timestamps.day(now)
+        self.timeZone = timeZone ?? TimeZone(identifier: schema.timeZone) ?? TimeZone(secondsFromGMT: 0)!
+        self.timeZoneName = timeZone?.identifier ?? schema.timeZone
+        self.country = country ?? schema.defaultPhoneCountry
+        var spellings: [String: [String: String]] = [:]
+        for entity in Entity.allCases {
+            for field in schema.fields(of: entity) {
+                guard case .enumeration(let values) = field.type else { continue }
+                var keys: [String: String] = [:]
+                for value in values {
+                    keys[Normalization.enumKey(value)] = value
+                    for alias in field.aliases[value] ?? [] { keys[Normalization.enumKey(alias)] = value }
+                }
+                spellings[KeyScope.fieldName(entity, field.name)] = keys
+            }
+        }
+        self.spellings = spellings
     }
 
     /// Returns the canonical stored form of `raw` for `field`, or throws the reason it is refused.
-    func canonical(_ raw: String, for field: FieldSchema) throws(FieldProblem) -> String {
+    /// `country` is the record's own country, if it names one (for national phone numbers).
+    func canonical(_ raw: String, for field: FieldSchema, country recordCountry: Country? = nil) throws(FieldProblem) -> String {
         func refuse(_ reason: String) -> FieldProblem { FieldProblem(field: field.name, reason: reason) }
         let trimmed = raw.trimmedWhitespace.canonicallyComposed
         let value: String
         switch field.type {
         case .text:
             // Line breaks and tabs are whitespace (a postal address may span lines); other control
-            // characters have no place in a value. Long free text keeps its lines; short fields fold them.
+            // characters have no place in a value. Lines are kept (CR LF and CR read as LF); long
+            // free text keeps its spacing, short fields collapse spaces within each line.
             if trimmed.unicodeScalars.contains(where: { $0.isControlFast && $0 != "\n" && $0 != "\t" && $0 != "\r" }) {
                 throw refuse("contains control characters")
             }
-            value = field.maxLength > 1_000 ? trimmed : trimmed.collapsingWhitespace
+            value = trimmed.keepingLines(collapsingSpaces: field.maxLength <= 1_000)
         case .email:
             guard let email = Normalization.email(trimmed) else { throw refuse("is not a valid e-mail address") }
             value = email
         case .phone:
-            guard let phone = Normalization.phone(trimmed, defaultCountryCode: schema.phoneDefaultCountryCode) else {
-                throw refuse("is not a valid phone number (digits, spaces, + ( ) - . only; 7 to 15 digits)")
+            switch Normalization.readPhone(trimmed, country: recordCountry ?? country) {
+            case .number(let number): value = number
+            case .malformed: throw refuse("is not a valid phone number (digits, spaces, + ( ) - . only; 7 to 15 digits)")
+            case .needsCountry:
+                throw refuse("is a national number and no country says how to read it: write it in international form (+44 20 7946 0123), "
+                    + "give the record a country, or import with --country")
             }
-            value = phone
+        case .country:
+            guard let match = Countries.lookup(trimmed) else { throw refuse("is not an ISO 3166 country (write it as GB, DEU, France, …)") }
+            value = match.alpha2
         case .integer:
             guard let number = Int(trimmed) else { throw refuse("must be a whole number") }
             try checkRange(Double(number), field)
@@ -69,24 +113,32 @@ struct FieldValidator: Sendable {
             value = trimmed
         case .boolean:
             switch trimmed.lowercased() {
-            case "true", "yes", "1": value = "true"
-            case "false", "no", "0": value = "false"
+            case "true", "yes", "1", "y": value = "true"
+            case "false", "no", "0", "n": value = "false"
             default: throw refuse("must be true or false")
             }
         case .date:
-            guard let day = Timestamps.parseDay(trimmed) else { throw refuse("must be a date written YYYY-MM-DD") }
+            var text = trimmed
+            // A date-time whose time is midnight, as spreadsheets write dates ("1985-04-12 00:00:00").
+            for suffix in [" 00:00:00", "T00:00:00", " 00:00", "T00:00"] where text.utf8.count == 10 + suffix.utf8.count && text.hasSuffix(suffix) {
+                text = String(text.prefix(10))
+            }
+            guard let day = Timestamps.parseDay(text) else { throw refuse("must be a date written YYYY-MM-DD") }
             if field.name == "birth_date" {
                 guard day <= today, day >= "1890-01-01" else { throw refuse("must be between 1890-01-01 and today") }
             }
             value = day
         case .timestamp:
-            guard let timestamp = Timestamps.parseInstant(trimmed) else {
-                throw refuse("must be an ISO 8601 time such as 2025-03-04T10:22:01Z")
+            switch Timestamps.readInstant(trimmed, zone: timeZone) {
+            case .instant(let instant): value = instant
+            case .dateOnly: throw refuse("is a date without a time of day; write a time such as 2025-03-04T10:22:01")
+            case .skipped(let zone): throw refuse("is a local time that does not exist in \(zone) (the clocks moved forward over it)")
+            case .malformed, .needsZone:
+                throw refuse("must be an ISO 8601 time such as 2025-03-04T10:22:01Z, 2025-03-04 10:22+01:00 or 2025-03-04 10:22 (read in \(timeZoneName))")
             }
-            value = timestamp
         case .enumeration(let allowed):
-            guard let match = allowed.first(where: { $0.equalsIgnoringCase(trimmed) }) else {
-                throw refuse("must be one of \(allowed.joined(separator: ", "))")
+            guard let match = spellings[KeyScope.fieldName(field.entity, field.name)]?[Normalization.enumKey(trimmed)] else {
+                throw refuse("must be one of \(allowed.joined(separator: ", "))\(Suggestion.didYouMean(Normalization.enumKey(trimmed), among: allowed))")
             }
             value = match
         }
@@ -113,23 +165,39 @@ struct FieldValidator: Sendable {
         number == number.rounded() ? String(Int(number)) : String(number)
     }
 
-    /// Validates a whole record: unknown fields, required fields, each value.
+    /// Validates a whole record: unknown fields, required fields, each value. Every problem is
+    /// reported, in schema order (unknown fields first, by name).
     ///
-    /// Empty strings mean "absent". Returns the canonical values of the present fields.
-    func validateRecord(_ values: [String: String], entity: Entity, requireAll: Bool = true) throws(FieldProblem) -> [String: String] {
+    /// Empty strings mean "absent"; an absent plain field with a `default` takes it (when
+    /// `requireAll`, that is for a new record). A phone number is read in the record's country
+    /// when the record names a valid one. Returns the canonical values of the present fields.
+    func validateRecord(_ values: [String: String], entity: Entity, requireAll: Bool = true) throws(RecordProblems) -> [String: String] {
+        var problems = values.keys.filter { schema.field(entity, $0) == nil }.sorted()
+            .map { FieldProblem(field: $0, reason: "is not a field of \(entity.rawValue) in the schema\(Suggestion.didYouMean($0, among: schema.fields(of: entity).map(\.name)))") }
         var result: [String: String] = [:]
-        for (name, raw) in values {
-            guard let field = schema.field(entity, name) else {
-                throw FieldProblem(field: name, reason: "is not a field of \(entity.rawValue) in the schema")
-            }
-            if raw.unicodeScalars.allSatisfy(\.isWhitespaceFast) { continue }
-            result[name] = try canonical(raw, for: field)
+        let fields = schema.fields(of: entity)
+        // The record's country first: its phone numbers are read in it.
+        var recordCountry: Country?
+        if let countryField = fields.first(where: { $0.type == .country }), let raw = values[countryField.name],
+           let code = try? canonical(raw, for: countryField) {
+            recordCountry = Countries.alpha2(code)
         }
-        if requireAll {
-            for field in schema.fields(of: entity) where field.required && result[field.name] == nil {
-                throw FieldProblem(field: field.name, reason: "is required")
+        for field in fields {
+            guard let raw = values[field.name], !raw.unicodeScalars.allSatisfy(\.isWhitespaceFast) else {
+                if requireAll, let fallback = field.defaultValue {
+                    result[field.name] = fallback
+                } else if requireAll && field.required {
+                    problems.append(FieldProblem(field: field.name, reason: "is required"))
+                }
+                continue
+            }
+            do {
+                result[field.name] = try canonical(raw, for: field, country: recordCountry)
+            } catch {
+                problems.append(error)
             }
         }
+        guard problems.isEmpty else { throw RecordProblems(problems: problems) }
         return result
     }
 }

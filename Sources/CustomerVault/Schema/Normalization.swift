@@ -3,7 +3,7 @@ import Foundation
 /// Canonical forms of searchable values, so that equal values give equal blind indexes.
 ///
 /// - email: trimmed and lower-cased.
-/// - phone: E.164 (`+` and 7 to 15 digits); national numbers take the schema's default country code.
+/// - phone: E.164 (`+` and 7 to 15 digits); national numbers take the record's or the schema's country.
 /// - name: Unicode NFKC, case-folded, inner whitespace collapsed to one space, trimmed.
 public enum Normalization {
     /// Returns the canonical e-mail address, or nil when it is not a plausible address.
@@ -34,8 +34,18 @@ public enum Normalization {
         return String(decoding: label, as: UTF8.self).allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
     }
 
-    /// Returns the phone number in E.164, or nil when it is not a phone number.
-    public static func phone(_ raw: String, defaultCountryCode: String) -> String? {
+    /// How a written phone number reads.
+    enum PhoneReading: Equatable {
+        /// In E.164: `+` and 7 to 15 digits.
+        case number(String)
+        case malformed
+        /// A national number (no `+` or `00`) with no country to read it in.
+        case needsCountry
+    }
+
+    /// Reads a phone number: international (`+44 20 7946 0123`, `0044 …`) as written; a national
+    /// one (`020 7946 0123`) with `country`'s calling code, its trunk prefix dropped.
+    static func readPhone(_ raw: String, country: Country?) -> PhoneReading {
         var text = raw.trimmedWhitespace
         // "+44 (0)20 7946 0123": the bracketed trunk prefix is dropped in international form.
         if text.contains("(0)") { text = text.replacingOccurrences(of: "(0)", with: "") }
@@ -47,18 +57,28 @@ public enum Normalization {
             } else if character.isASCII && character.isNumber {
                 digits.append(character)
             } else if !" -.()/".contains(character) {
-                return nil
+                return .malformed
             }
         }
         if !international && digits.hasPrefix("00") {
             international = true
             digits.removeFirst(2)
         } else if !international {
-            if digits.hasPrefix("0") { digits.removeFirst() }
-            digits = defaultCountryCode + digits
+            guard (4...15).contains(digits.count) else { return .malformed }
+            guard let country, !country.callingCode.isEmpty else { return .needsCountry }
+            if !country.nationalPrefix.isEmpty && digits.hasPrefix(country.nationalPrefix) { digits.removeFirst(country.nationalPrefix.count) }
+            digits = country.callingCode + digits
         }
-        guard (7...15).contains(digits.count), digits.first != "0" else { return nil }
-        return "+" + digits
+        guard (7...15).contains(digits.count), digits.first != "0" else { return .malformed }
+        return .number("+" + digits)
+    }
+
+    /// Returns the phone number in E.164, or nil when it is not a phone number; a national number
+    /// takes `defaultCountryCode` (its leading 0 dropped).
+    public static func phone(_ raw: String, defaultCountryCode: String) -> String? {
+        let country = defaultCountryCode.isEmpty ? nil : Country(alpha2: "", alpha3: "", callingCode: defaultCountryCode, nationalPrefix: "0", names: [])
+        guard case .number(let number) = readPhone(raw, country: country) else { return nil }
+        return number
     }
 
     /// Returns the search form of a person's name.
@@ -70,11 +90,36 @@ public enum Normalization {
         return folded.collapsingWhitespace
     }
 
+    /// A form for matching labels people type differently: NFKC (full-width and compatibility
+    /// forms), zero-width and soft-hyphen characters removed, Turkish dotted and dotless I and
+    /// German ß folded to i and ss, case and accents folded, whitespace collapsed.
+    /// "Müller" = "MULLER", "İstanbul" = "istanbul", "Ｂａｎｋ" = "bank".
+    public static func folded(_ raw: String) -> String {
+        if raw.isASCIIOnly { return raw.lowercased().collapsingWhitespace }
+        var scalars = String.UnicodeScalarView()
+        for scalar in raw.precomposedStringWithCompatibilityMapping.unicodeScalars {
+            switch scalar.value {
+            case 0x200B...0x200D, 0x2060, 0xFEFF, 0x00AD: continue
+            case 0x0130, 0x0131: scalars.append("i")
+            case 0x00DF, 0x1E9E: scalars.append(contentsOf: "ss".unicodeScalars)
+            default: scalars.append(scalar)
+            }
+        }
+        return String(scalars).folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
+            .collapsingWhitespace
+    }
+
+    /// The key enumeration values and their aliases are matched by: ``folded(_:)`` without spaces,
+    /// hyphens, underscores and dots, so "Bank Transfer", "bank-transfer" and "BANK_TRANSFER" agree.
+    static func enumKey(_ raw: String) -> String {
+        String(folded(raw).unicodeScalars.filter { !" -_.".unicodeScalars.contains($0) })
+    }
+
     /// Applies the normalisation a searchable field declares.
-    static func searchForm(_ value: String, as normalization: FieldSchema.Normalization, defaultCountryCode: String) -> String? {
+    static func searchForm(_ value: String, as normalization: FieldSchema.Normalization, country: Country?) -> String? {
         switch normalization {
         case .email: email(value)
-        case .phone: phone(value, defaultCountryCode: defaultCountryCode)
+        case .phone: if case .number(let number) = readPhone(value, country: country) { number } else { nil }
         case .name: name(value)
         case .exact: value
         }

@@ -11,6 +11,9 @@ public struct FieldSchema: Sendable, Equatable {
     /// The value type; it decides validation and normalisation.
     public enum ValueType: Sendable, Equatable {
         case text, email, phone, date, timestamp, integer, decimal, boolean
+        /// An ISO 3166-1 country, stored as its alpha-2 code; it says how the record's national
+        /// phone numbers read.
+        case country
         case enumeration([String])
     }
 
@@ -39,11 +42,19 @@ public struct FieldSchema: Sendable, Equatable {
     public var minimum: Double?
     public var maximum: Double?
     public var pattern: String?
+    /// A personal unique field is checked through its blind index; a plain one is the entity's
+    /// natural key (a transaction's `order_id`): a row whose key is stored already is not stored again.
     public var unique: Bool
     public var search: Search?
     public var mask: Mask?
+    /// Other spellings of enumeration values (value → aliases), matched like the values themselves.
+    public var aliases: [String: [String]] = [:]
+    /// The value a plain field takes when a record leaves it empty (a default currency).
+    public var defaultValue: String?
 
     public var isPersonal: Bool { classification == .personal }
+    /// Whether the field identifies its record within the entity (``unique``, plain).
+    public var isNaturalKey: Bool { unique && !isPersonal }
 }
 
 /// The vault's schema: the fields of each entity in declaration order.
@@ -53,8 +64,14 @@ public struct Schema: Sendable, Equatable {
     public static let absoluteMaximumLength = 65_536
 
     public var expectedRecords: Int
-    /// Country calling code used to write national phone numbers in E.164 (no `+`).
+    /// Country calling code used to write national phone numbers in E.164 (no `+`); schemas
+    /// written before `default_country` (kept so their phone numbers normalise as before).
     public var phoneDefaultCountryCode: String
+    /// ISO 3166-1 alpha-2 code of the country a national phone number is read in when its record
+    /// names none (`default_country`); the shipped schema sets none.
+    public var defaultCountry: String?
+    /// IANA time zone in which times written without a zone are read (`timezone`, UTC by default).
+    public var timeZone: String = "UTC"
     public var fields: [Entity: [FieldSchema]]
     /// The schema text as stored in the vault; its hash identifies the schema in force.
     public var source: String
@@ -69,6 +86,16 @@ public struct Schema: Sendable, Equatable {
     public func personalFields(of entity: Entity) -> [FieldSchema] {
         fields(of: entity).filter(\.isPersonal)
     }
+
+    /// The country national phone numbers are read in when a record names none, if any.
+    var defaultPhoneCountry: Country? {
+        if let defaultCountry { return Countries.alpha2(defaultCountry) }
+        guard !phoneDefaultCountryCode.isEmpty else { return nil }
+        return Country(alpha2: "", alpha3: "", callingCode: phoneDefaultCountryCode, nationalPrefix: "0", names: [])
+    }
+
+    /// The entity's natural keys (plain unique fields).
+    public func naturalKeys(of entity: Entity) -> [FieldSchema] { fields(of: entity).filter(\.isNaturalKey) }
 
     /// Fields with a blind index (customers only).
     public var searchableFields: [FieldSchema] {

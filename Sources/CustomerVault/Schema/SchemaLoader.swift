@@ -37,17 +37,36 @@ extension Schema {
                     throw reader.error(at: value, "phone_default_country_code must be 1 to 3 digits without '+', e.g. \"44\"")
                 }
                 schema.phoneDefaultCountryCode = code
+            case "default_country":
+                let text = try reader.string(value, "default_country")
+                guard let country = Countries.lookup(text), !country.callingCode.isEmpty else {
+                    throw reader.error(at: value, "default_country '\(text)' is not an ISO 3166 country with a calling code (write it as GB, DE, US, …)")
+                }
+                schema.defaultCountry = country.alpha2
+            case "timezone":
+                let text = try reader.string(value, "timezone")
+                guard TimeZone(identifier: text) != nil else {
+                    throw reader.error(at: value, "timezone '\(text)' is not an IANA time zone (such as UTC, Europe/Paris, America/New_York)")
+                }
+                schema.timeZone = text
             default:
                 guard let entity = Entity(rawValue: key) else {
-                    throw reader.error(at: keyNode, "unknown key '\(key)' (expected format, expected_records, phone_default_country_code, customers, transactions or interactions)")
+                    throw reader.error(at: keyNode, "unknown key '\(key)'\(Suggestion.didYouMean(key, among: topLevelKeys)) (expected \(topLevelKeys.joined(separator: ", ")))")
                 }
                 schema.fields[entity] = try loadFields(of: entity, from: value, reader: reader)
             }
         }
         guard sawFormat else { throw reader.error(at: root, "missing 'format: \(supportedFormat)'") }
         try schema.checkRequiredFields(reader: reader, root: root)
+        try schema.checkDefaults(reader: reader, root: root)
         return schema
     }
+
+    static let topLevelKeys = ["format", "expected_records", "timezone", "default_country", "phone_default_country_code",
+                               "customers", "transactions", "interactions"]
+    static let fieldKeys = ["class", "type", "values", "aliases", "required", "unique", "default", "max_length", "min", "max",
+                            "pattern", "search", "mask"]
+    static let typeNames = ["text", "email", "phone", "date", "timestamp", "integer", "decimal", "boolean", "country", "enum"]
 
     private static func loadFields(of entity: Entity, from node: Node, reader: YAMLReader) throws -> [FieldSchema] {
         try reader.mapping(node, entity.rawValue).map { name, keyNode, value in
@@ -66,7 +85,7 @@ extension Schema {
             entity: entity, name: name, classification: .plain, type: .text, required: false,
             maxLength: 1_000, minimum: nil, maximum: nil, pattern: nil, unique: false, search: nil, mask: nil)
         var sawClass = false, sawType = false, enumValues: [String]?, typeNode = node
-        var searchNode: Node?
+        var searchNode: Node?, aliasNode: Node?
         for (key, keyNode, value) in try reader.mapping(node, what) {
             switch key {
             case "class":
@@ -87,12 +106,15 @@ extension Schema {
                 case "integer": field.type = .integer
                 case "decimal": field.type = .decimal
                 case "boolean": field.type = .boolean
+                case "country": field.type = .country
                 case "enum": field.type = .enumeration([])
                 default:
-                    throw reader.error(at: value, "\(what): unknown type '\(type)' (text, email, phone, date, timestamp, integer, decimal, boolean, enum)")
+                    throw reader.error(at: value, "\(what): unknown type '\(type)'\(Suggestion.didYouMean(type, among: typeNames)) (\(typeNames.joined(separator: ", ")))")
                 }
                 sawType = true
             case "values": enumValues = try reader.strings(value, "values")
+            case "aliases": aliasNode = value
+            case "default": field.defaultValue = try reader.string(value, "default")
             case "required": field.required = try reader.bool(value, "required")
             case "unique": field.unique = try reader.bool(value, "unique")
             case "max_length":
@@ -111,7 +133,7 @@ extension Schema {
             case "search": searchNode = value
             case "mask": field.mask = try loadMask(value, what: what, reader: reader)
             default:
-                throw reader.error(at: keyNode, "\(what): unknown key '\(key)' (class, type, values, required, unique, max_length, min, max, pattern, search, mask)")
+                throw reader.error(at: keyNode, "\(what): unknown key '\(key)'\(Suggestion.didYouMean(key, among: fieldKeys)) (\(fieldKeys.joined(separator: ", ")))")
             }
         }
         guard sawClass else { throw reader.error(at: node, "\(what): missing 'class' (personal or plain)") }
@@ -119,14 +141,21 @@ extension Schema {
         if case .enumeration = field.type {
             guard let enumValues, !enumValues.isEmpty else { throw reader.error(at: typeNode, "\(what): an enum needs a non-empty 'values' list") }
             field.type = .enumeration(enumValues)
-        } else if enumValues != nil {
-            throw reader.error(at: typeNode, "\(what): 'values' is only for type enum")
+            if let aliasNode { field.aliases = try loadAliases(aliasNode, values: enumValues, what: what, reader: reader) }
+        } else if enumValues != nil || aliasNode != nil {
+            throw reader.error(at: typeNode, "\(what): 'values' and 'aliases' are only for type enum")
+        }
+        if field.defaultValue != nil && (field.isPersonal || field.required) {
+            throw reader.error(at: node, "\(what): 'default' is for optional plain fields only")
         }
         if let searchNode {
             field.search = try loadSearch(searchNode, field: field, what: what, reader: reader)
         }
-        if field.unique && field.search == nil {
-            throw reader.error(at: node, "\(what): a unique field needs 'search' (uniqueness is checked through its blind index)")
+        if field.unique && field.isPersonal && field.search == nil {
+            throw reader.error(at: node, "\(what): a unique personal field needs 'search' (uniqueness is checked through its blind index)")
+        }
+        if field.isNaturalKey && !field.required {
+            throw reader.error(at: node, "\(what): a unique plain field is its records' natural key and must be required")
         }
         if (field.search != nil || field.mask != nil) && !field.isPersonal {
             throw reader.error(at: node, "\(what): search and mask apply to personal fields only")
@@ -184,6 +213,47 @@ extension Schema {
         }
     }
 
+    /// `aliases: { card: [credit card, debit card], … }`: each key a value of the enum, no spelling
+    /// (as values are matched: case, spaces, hyphens, underscores and accents aside) used twice.
+    private static func loadAliases(_ node: Node, values: [String], what: String, reader: YAMLReader) throws -> [String: [String]] {
+        var aliases: [String: [String]] = [:]
+        var owner: [String: String] = [:]
+        for value in values {
+            let key = Normalization.enumKey(value)
+            if let other = owner[key] { throw reader.error(at: node, "\(what): values '\(other)' and '\(value)' are the same when matched") }
+            owner[key] = value
+        }
+        for (value, valueNode, list) in try reader.mapping(node, "\(what).aliases") {
+            guard values.contains(value) else {
+                throw reader.error(at: valueNode, "\(what).aliases: '\(value)' is not one of the values\(Suggestion.didYouMean(value, among: values))")
+            }
+            let spellings = try reader.strings(list, "\(what).aliases.\(value)")
+            for spelling in spellings {
+                let key = Normalization.enumKey(spelling)
+                guard !key.isEmpty else { throw reader.error(at: list, "\(what).aliases.\(value): an alias is empty") }
+                if let other = owner[key], other != value {
+                    throw reader.error(at: list, "\(what).aliases.\(value): '\(spelling)' already reads as '\(other)'")
+                }
+                owner[key] = value
+            }
+            aliases[value] = spellings
+        }
+        return aliases
+    }
+
+    /// A field's `default` must be a value the field accepts, in its canonical form.
+    private func checkDefaults(reader: YAMLReader, root: Node) throws {
+        let validator = FieldValidator(schema: self)
+        for entity in Entity.allCases {
+            for field in fields(of: entity) {
+                guard let value = field.defaultValue else { continue }
+                guard let canonical = try? validator.canonical(value, for: field, country: nil), canonical == value else {
+                    throw reader.error(at: root, "\(entity.rawValue).\(field.name): default '\(value)' is not a value of the field in its canonical form")
+                }
+            }
+        }
+    }
+
     /// Fields the vault's own logic relies on must exist with the right shape.
     private func checkRequiredFields(reader: YAMLReader, root: Node) throws {
         guard let email = field(.customers, "email"), email.isPersonal, email.type == .email, email.unique else {
@@ -192,8 +262,11 @@ extension Schema {
         for entity in Entity.allCases where fields[entity] == nil {
             throw reader.error(at: root, "missing section '\(entity.rawValue)'")
         }
-        if fields(of: .customers).contains(where: { $0.type == .phone }) && phoneDefaultCountryCode.isEmpty {
-            throw reader.error(at: root, "phone fields need 'phone_default_country_code'")
+        for entity in Entity.allCases where fields(of: entity).filter({ $0.type == .country }).count > 1 {
+            throw reader.error(at: root, "\(entity.rawValue) has more than one country field (phone numbers are read in the record's country)")
+        }
+        if defaultCountry != nil && !phoneDefaultCountryCode.isEmpty {
+            throw reader.error(at: root, "give default_country or phone_default_country_code, not both")
         }
     }
 }

@@ -53,6 +53,21 @@ extension String {
     }
 }
 
+extension String {
+    /// The text with its line breaks kept (CR LF and lone CR read as LF). With `collapsingSpaces`,
+    /// each line's runs of whitespace become one space, lines are trimmed and empty lines dropped.
+    func keepingLines(collapsingSpaces: Bool) -> String {
+        let hasCR = utf8.contains(0x0D)
+        if !hasCR && (!collapsingSpaces || !utf8.contains(0x0A)) { return collapsingSpaces ? collapsingWhitespace : self }
+        let unified = hasCR ? replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n") : self
+        guard collapsingSpaces else { return unified }
+        return unified.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { String($0).collapsingWhitespace }
+            .filter { !$0.isEmpty }
+            .joined(separator: "\n")
+    }
+}
+
 /// A minimal JSON object writer for flat string maps (sorted keys), used for plain attributes
 /// on every stored row, where JSONSerialization's generality costs more than the rest of the row.
 enum FlatJSON {

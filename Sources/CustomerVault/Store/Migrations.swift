@@ -320,6 +320,34 @@ enum Migrations {
                                arguments: [AuditTrail.policyHash(text), text, signature, Timestamps.now()])
             }
         }
+        migrator.registerMigration("v9-natural-keys") { db in
+            try db.execute(sql: """
+                -- Natural keys (plain unique fields, such as a transaction's order_id): a row whose key
+                -- is stored already is not stored again. An entry is trusted only after the record it
+                -- names is found to hold its value (that record's row is tagged); cvault verify checks
+                -- that every record has its entries and every entry its record.
+                CREATE TABLE natural_keys (
+                    entity    TEXT NOT NULL,
+                    field     TEXT NOT NULL,
+                    value     TEXT NOT NULL,
+                    record_id INTEGER NOT NULL,
+                    PRIMARY KEY (entity, field, value)
+                ) WITHOUT ROWID;
+                CREATE INDEX natural_keys_by_record ON natural_keys(entity, record_id);
+                CREATE TRIGGER customers_drop_natural_keys AFTER DELETE ON customers BEGIN
+                    DELETE FROM natural_keys WHERE entity = 'customers' AND record_id = OLD.id;
+                END;
+                CREATE TRIGGER transactions_drop_natural_keys AFTER DELETE ON transactions BEGIN
+                    DELETE FROM natural_keys WHERE entity = 'transactions' AND record_id = OLD.id;
+                END;
+                CREATE TRIGGER interactions_drop_natural_keys AFTER DELETE ON interactions BEGIN
+                    DELETE FROM natural_keys WHERE entity = 'interactions' AND record_id = OLD.id;
+                END;
+
+                -- Rows of an import that matched a stored record by natural key.
+                ALTER TABLE imports ADD COLUMN already_stored INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

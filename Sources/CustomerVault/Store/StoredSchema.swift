@@ -38,6 +38,7 @@ enum StoredSchema {
         "v6-erasure": "15f357270643f53a271a4844b804da08f7666dd022eeb81992856eb9f9bd6bfe",
         "v7-consent": "5e149ff17c3f4c2a4a02785ee2f8e497434acd2cc7dac9d67c0697473a985a90",
         "v8-integrity": "9e0a99202351f133e4a000a85fa72f975d7d4a8cc2ce2c7857673cd6556b9262",
+        "v9-natural-keys": "275c83dfb90b4fcc5ca884ca8dd3a93e74bfb5775a371a102c4bb46c4792d726",
     ]
 
     /// A digest of a set of objects, independent of their order.

@@ -51,7 +51,9 @@ extension CustomerVault {
                                db: Database) throws -> Int64 {
         let record = try codec.prepare(values, entity: .customers, recordID: try RecordCodec.nextRecordID(.customers, db: db), today: today, now: now)
         try codec.checkUnique(record.probes, except: nil, db: db)
+        try NaturalKeys.refuseHeld(.customers, values: values, schema: codec.schema, integrity: try codec.integrity, db: db)
         try codec.store(record, entity: .customers, customerID: nil, now: now, db: db)
+        try NaturalKeys.insert(.customers, recordID: record.id, values: values, schema: codec.schema, db: db)
         return record.id
     }
 
@@ -115,11 +117,15 @@ extension CustomerVault {
             throw VaultError.invalidInput("customers cannot be searched by \(name) (searchable: \(searchable))")
         }
         guard values.count <= 100_000 else { throw VaultError.invalidInput("at most 100000 values per lookup") }
-        let country = schema.phoneDefaultCountryCode
+        let country = schema.defaultPhoneCountry
         var forms: [(value: String, form: String)] = []
         var seen = Set<String>()
         for (position, value) in values.enumerated() {
-            guard let form = Normalization.searchForm(value, as: search.normalization, defaultCountryCode: country) else {
+            guard let form = Normalization.searchForm(value, as: search.normalization, country: country) else {
+                if search.normalization == .phone, Normalization.readPhone(value, country: country) == .needsCountry {
+                    throw VaultError.invalidInput("\(name): search value \(position + 1) is a national number and the schema names no default_country; "
+                        + "write it in international form (+44 20 7946 0123)")
+                }
                 throw VaultError.invalidInput("\(name): search value \(position + 1) is not a valid \(search.normalization.rawValue)")
             }
             // A value given twice is looked up once (its matches would otherwise be listed twice).
@@ -143,7 +149,7 @@ extension CustomerVault {
                 results[query.value, default: []] += try candidates.keys.sorted().compactMap { id -> CustomerRecord? in
                     if loaded[id] == nil { loaded[id] = try Self.loadCustomer(id, note: note, indexedBy: candidates[id] ?? [], db: db) }
                     guard let record = loaded[id] ?? nil, let stored = record.fields[name], !record.masked.contains(name),
-                          Normalization.searchForm(stored, as: search.normalization, defaultCountryCode: country) == query.form else {
+                          Normalization.searchForm(stored, as: search.normalization, country: country) == query.form else {
                         return nil
                     }
                     return record
@@ -214,6 +220,7 @@ extension CustomerVault {
             try Self.checkRowConditions(attributes, note: note)
             let digests = try note.codec.indexDigests(canonical)
             try note.codec.checkUnique(note.codec.uniquenessProbes(canonical, current: digests), except: id, db: db)
+            try NaturalKeys.replace(.customers, recordID: id, from: current, to: canonical, schema: schema, integrity: try note.codec.integrity, db: db)
             let now = Timestamps.now()
             let sealed = try note.codec.seal(canonical, entity: .customers, recordID: id)
             let removed = Set(remove.filter { schema.field(.customers, $0)?.isPersonal == true })

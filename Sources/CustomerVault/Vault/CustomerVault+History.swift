@@ -48,8 +48,10 @@ extension CustomerVault {
     /// Inserts a history row for a customer the caller has found visible.
     static func insertHistory(_ entity: Entity, customerID: Int64, values: [String: String], codec: RecordCodec, today: String,
                               now: String = Timestamps.now(), db: Database) throws -> Int64 {
+        try NaturalKeys.refuseHeld(entity, values: values, schema: codec.schema, integrity: try codec.integrity, db: db)
         let record = try codec.prepare(values, entity: entity, recordID: try RecordCodec.nextRecordID(entity, db: db), today: today, now: now)
         try codec.store(record, entity: entity, customerID: customerID, now: now, db: db)
+        try NaturalKeys.insert(entity, recordID: record.id, values: values, schema: codec.schema, db: db)
         return record.id
     }
 

@@ -1,0 +1,82 @@
+import Foundation
+import VaultCrypto
+
+/// How an import reads its file, beyond what the schema says.
+public struct ImportOptions: Sendable, Equatable {
+    /// Rows committed per transaction.
+    public var batchSize: Int
+    /// IANA time zone for times written without a zone; nil for the schema's `timezone` (UTC by default).
+    public var timeZone: String?
+    /// The country national phone numbers are read in when a row names none (ISO 3166: `GB`,
+    /// `DEU`, `France`); nil for the schema's `default_country`.
+    public var country: String?
+    /// How the file's bytes encode text (UTF-8 unless said otherwise).
+    public var encoding: CSVTextEncoding
+    /// The field separator: `,` (RFC 4180), or `;`, a tab or `|` as some exports write.
+    public var delimiter: Character
+
+    public init(batchSize: Int = CustomerVault.defaultImportBatchSize, timeZone: String? = nil, country: String? = nil,
+                encoding: CSVTextEncoding = .utf8, delimiter: Character = ",") {
+        self.batchSize = batchSize
+        self.timeZone = timeZone
+        self.country = country
+        self.encoding = encoding
+        self.delimiter = delimiter
+    }
+
+    /// The delimiter as a byte.
+    ///
+    /// - Throws: ``VaultError`` `.invalidInput` for a delimiter other than `,`, `;`, tab or `|`.
+    func delimiterByte() throws -> UInt8 {
+        guard let byte = delimiter.asciiValue, [0x2C, 0x3B, 0x09, 0x7C].contains(byte) else {
+            throw VaultError.invalidInput("the delimiter must be ',', ';', a tab or '|'")
+        }
+        return byte
+    }
+
+    /// A reader of `path` with these options.
+    func reader(_ path: String) throws -> CSVReader {
+        let byte = try delimiterByte()
+        do {
+            return encoding == .utf8 && byte == 0x2C ? try CSVReader(fileURL: URL(fileURLWithPath: path))
+                : try CSVReader(fileURL: URL(fileURLWithPath: path), encoding: encoding, delimiter: byte)
+        } catch {
+            throw VaultError.io("cannot read \(path)")
+        }
+    }
+
+    /// The validator rows are checked with.
+    ///
+    /// - Throws: ``VaultError`` `.invalidInput` for an unknown time zone or country.
+    func validator(schema: Schema) throws -> FieldValidator {
+        var zone: TimeZone?
+        if let timeZone {
+            guard let known = TimeZone(identifier: timeZone) else {
+                throw VaultError.invalidInput("time zone '\(timeZone)' is not an IANA time zone (such as UTC, Europe/Paris, America/New_York)")
+            }
+            zone = known
+        }
+        var reading: Country?
+        if let country {
+            guard let known = Countries.lookup(country), !known.callingCode.isEmpty else {
+                throw VaultError.invalidInput("country '\(country)' is not an ISO 3166 country with a calling code (write it as GB, DE, US, …)")
+            }
+            reading = known
+        }
+        return FieldValidator(schema: schema, timeZone: zone, country: reading)
+    }
+
+    /// What identifies "the same import" for resuming and for "imported already": the file's
+    /// digest, with the options that change how its rows read (so the same file read in another
+    /// time zone is another import; rows stored by the first are then recognised by natural key).
+    func importIdentity(fileDigest: [UInt8]) throws -> [UInt8] {
+        guard timeZone != nil || country != nil || encoding != .utf8 || delimiter != "," else { return fileDigest }
+        var writer = ByteWriter(domain: "cvault.import-identity.v1")
+        writer.append(fileDigest)
+        writer.append(timeZone ?? "")
+        writer.append(country.flatMap { Countries.lookup($0)?.alpha2 } ?? "")
+        writer.append(encoding.rawValue)
+        writer.append(String(delimiter))
+        return try BLAKE2b.hash(writer.bytes)
+    }
+}
