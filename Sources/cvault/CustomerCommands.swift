@@ -68,15 +68,35 @@ extension CVault.CustomerCommand {
     }
 
     struct Get: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one customer.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show one or more customers.",
+            discussion: """
+                Several ids are read in one process (one unlock), each read audited. With --json, one id \
+                prints an object and several print an array, in the order given.
+
+                Example: cvault customer get 42 43 44 --json
+                """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Customer id.") var id: Int64
+        @Argument(help: "Customer ids.") var ids: [Int64]
+
+        func validate() throws {
+            guard !ids.isEmpty else { throw ValidationError("give at least one customer id") }
+            guard ids.count <= 100_000 else { throw ValidationError("at most 100000 ids per call") }
+        }
 
         func run() async throws {
             let vault = try await global.openVault()
-            let record = try await vault.customer(id)
-            if global.json { try Output.json(record) } else { Output.customer(record, schema: vault.schema) }
+            var records: [CustomerRecord] = []
+            for id in ids { records.append(try await vault.customer(id)) }
+            if global.json {
+                if records.count == 1 { try Output.json(records[0]) } else { try Output.json(records) }
+            } else {
+                for (index, record) in records.enumerated() {
+                    if index > 0 { Output.line("") }
+                    Output.customer(record, schema: vault.schema)
+                }
+            }
         }
     }
 
@@ -85,35 +105,114 @@ extension CVault.CustomerCommand {
             abstract: "Find customers by e-mail, phone or name (exact match after normalisation).",
             discussion: """
                 E-mail is compared trimmed and lower-cased, phone in E.164, names case-folded with \
-                whitespace collapsed. Example: cvault customer find --phone '+44 20 7946 0123'
+                whitespace collapsed.
+
+                Many values in one process (one unlock, one audited transaction whose access-log entry \
+                holds a keyed digest of each value): repeat --email, --phone or --name, or give \
+                --from FILE (one value a line, or with --column the named column of a CSV file; - reads \
+                standard input) with --by for the field. With more than one value, the output lists each \
+                value with its matches (--json: an array of {"query", "matches"} in the order given) and \
+                the exit status is 5 only when no value matched.
+
+                Examples:
+                  cvault customer find --phone '+44 20 7946 0123'
+                  cvault customer find --email a@example.com --email b@example.com --json
+                  cvault customer find --from emails.txt --by email --json
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Option(help: "E-mail address.") var email: String?
-        @Option(help: "Phone number.") var phone: String?
-        @Option(help: "Full name.") var name: String?
+        @Option(help: "E-mail address (repeatable).") var email: [String] = []
+        @Option(help: "Phone number (repeatable).") var phone: [String] = []
+        @Option(help: "Full name (repeatable).") var name: [String] = []
+        @Option(help: ArgumentHelp("Read the values from this file (- for standard input).", valueName: "file")) var from: String?
+        @Option(help: ArgumentHelp("The field the values of --from are: email, phone or name.", valueName: "field")) var by: String?
+        @Option(help: ArgumentHelp("Read --from as CSV with a header and take this column.", valueName: "name")) var column: String?
 
         func validate() throws {
-            guard [email, phone, name].compactMap({ $0 }).count == 1 else {
-                throw ValidationError("give exactly one of --email, --phone or --name")
+            let given = [("email", email), ("phone", phone), ("name", name)].filter { !$0.1.isEmpty }
+            if from == nil {
+                guard given.count == 1 else { throw ValidationError("give exactly one of --email, --phone or --name (each repeatable), or --from FILE") }
+                guard by == nil && column == nil else { throw ValidationError("--by and --column go with --from") }
+            } else {
+                guard given.isEmpty else { throw ValidationError("give either --from or --email/--phone/--name, not both") }
+                guard let by, ["email", "phone", "name"].contains(by) else {
+                    throw ValidationError("--from needs --by email, --by phone or --by name\(Suggestion.didYouMean(by ?? "", among: ["email", "phone", "name"]))")
+                }
             }
         }
 
         func run() async throws {
-            let (field, value) = email.map { ("email", $0) } ?? phone.map { ("phone", $0) } ?? ("name", name ?? "")
+            let (field, values) = try queries()
             let vault = try await global.openVault()
-            let matches = try await vault.findCustomers(field: field, equalTo: value)
-            if global.json {
-                try Output.json(matches)
-            } else if matches.isEmpty {
-                Output.note("no customer matches")
-            } else {
-                for (index, record) in matches.enumerated() {
-                    if index > 0 { Output.line("") }
-                    Output.customer(record, schema: vault.schema)
-                }
+            let results: [String: [CustomerRecord]]
+            do {
+                results = try await vault.findCustomers(field: field, anyOf: values)
+            } catch let error as VaultError where error.code == .invalidInput && error.message.hasPrefix("\(field): search value") {
+                // Name the flag or the line the value came from, never the value.
+                let detail = error.message.dropFirst("\(field): search value ".count)
+                throw VaultError(.invalidInput, from == nil ? "--\(field) value \(detail)" : "\(from ?? "") value \(detail) (values counted from 1, empty lines skipped)")
             }
-            if matches.isEmpty { throw ExitCode(5) }
+            if values.count == 1 && from == nil {
+                let matches = results[values[0]] ?? []
+                if global.json {
+                    try Output.json(matches)
+                } else if matches.isEmpty {
+                    Output.note("no customer matches")
+                } else {
+                    for (index, record) in matches.enumerated() {
+                        if index > 0 { Output.line("") }
+                        Output.customer(record, schema: vault.schema)
+                    }
+                }
+                if matches.isEmpty { throw ExitCode(5) }
+                return
+            }
+            struct Answer: Encodable { var query: String; var matches: [CustomerRecord] }
+            let answers = values.map { Answer(query: $0, matches: results[$0] ?? []) }
+            if global.json {
+                try Output.json(answers)
+            } else {
+                for answer in answers {
+                    Output.line("== \(answer.query): \(answer.matches.count) match\(answer.matches.count == 1 ? "" : "es")")
+                    for record in answer.matches { Output.customer(record, schema: vault.schema) }
+                }
+                Output.note("\(answers.filter { !$0.matches.isEmpty }.count) of \(answers.count) values matched")
+            }
+            if answers.allSatisfy({ $0.matches.isEmpty }) { throw ExitCode(5) }
+        }
+
+        /// The field and the values to look up, in the order given.
+        private func queries() throws -> (String, [String]) {
+            if !email.isEmpty { return ("email", email) }
+            if !phone.isEmpty { return ("phone", phone) }
+            if !name.isEmpty { return ("name", name) }
+            guard let from, let by else { throw ValidationError("nothing to look up") }
+            let data: Data
+            if from == "-" {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                guard let contents = FileManager.default.contents(atPath: from) else { throw VaultError(.notFound, "no file \(from)") }
+                data = contents
+            }
+            guard let column else {
+                let values = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
+                    .filter { !$0.allSatisfy(\.isWhitespace) }
+                guard !values.isEmpty else { throw VaultError(.invalidInput, "\(from) holds no value") }
+                return (by, values)
+            }
+            let reader = CSVReader(data: data)
+            guard let header = try reader.next() else { throw VaultError(.invalidInput, "\(from) is empty") }
+            let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard let index = names.firstIndex(of: column.lowercased()) else {
+                throw VaultError(.invalidInput, "\(from) has no column '\(column)'\(Suggestion.didYouMean(column.lowercased(), among: names)) (columns: \(names.joined(separator: ",")))")
+            }
+            var values: [String] = []
+            while let record = try reader.next() {
+                guard index < record.fields.count else { throw VaultError(.invalidInput, "\(from) line \(record.line): has no column \(index + 1)") }
+                if !record.fields[index].allSatisfy(\.isWhitespace) { values.append(record.fields[index]) }
+            }
+            guard !values.isEmpty else { throw VaultError(.invalidInput, "\(from) holds no value in column '\(column)'") }
+            return (by, values)
         }
     }
 
