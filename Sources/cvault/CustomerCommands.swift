@@ -379,14 +379,11 @@ extension CVault.CustomerCommand {
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Customer id.") var id: Int64
-        @Option(help: "transactions or interactions.") var kind: Entity = .transactions
-
-        func validate() throws {
-            guard kind != .customers else { throw ValidationError("--kind is transactions or interactions") }
-        }
+        @Option(help: "transactions or interactions.") var kind: HistoryKind = .transactions
 
         func run() async throws {
             let vault = try await global.openVault()
+            let kind = self.kind.entity
             let records = try await vault.history(kind, customerID: id)
             if global.json {
                 try Output.json(records)
@@ -424,4 +421,11 @@ extension CVault.CustomerCommand {
             }
         }
     }
+}
+
+/// The history a customer has: what `--kind` offers (customers are not history).
+enum HistoryKind: String, ExpressibleByArgument, CaseIterable {
+    case transactions, interactions
+
+    var entity: Entity { self == .transactions ? .transactions : .interactions }
 }

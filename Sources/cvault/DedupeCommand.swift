@@ -7,10 +7,10 @@ extension CVault {
         static let configuration = CommandConfiguration(
             abstract: "List groups of probable duplicate customers (customer.list).",
             discussion: """
-                Customers are linked when they have the same phone (after normalisation, so "020 7946 0123" and \\
-                "+44 20 7946 0123" match), or the same name (case and spacing ignored) with the same birth date \\
-                or address. A link is used only if your role sees its fields in plain. E-mails are unique already. \\
-                Candidates come from the blind indexes and are confirmed on the values, so an index collision never \\
+                Customers are linked when they have the same phone (after normalisation, so "020 7946 0123" and \
+                "+44 20 7946 0123" match), or the same name (case and spacing ignored) with the same birth date \
+                or address. A link is used only if your role sees its fields in plain. E-mails are unique already. \
+                Candidates come from the blind indexes and are confirmed on the values, so an index collision never \
                 makes a group. The run is logged with the ids it grouped.
                 """)
 

@@ -8,8 +8,8 @@ extension CVault {
             commandName: "erasures",
             abstract: "Show or export the erasure ledger (audit.read): ids and times, no personal data.",
             discussion: """
-                Every `cvault customer erase` is recorded in the vault and in VAULT.erasures beside it. A restore \\
-                re-applies the ledger, so keep a copy with your backups: `cvault erasures export --output FILE`, \\
+                Every `cvault customer erase` is recorded in the vault and in VAULT.erasures beside it. A restore \
+                re-applies the ledger, so keep a copy with your backups: `cvault erasures export --output FILE`, \
                 then `cvault backup restore … --ledger FILE`.
                 """,
             subcommands: [List.self, Export.self])

@@ -70,6 +70,8 @@ extension CVault {
             let bar = ProgressBar(label: "import \(kind.rawValue)")
             let options = ImportOptions(batchSize: batch, timeZone: timezone, country: country, encoding: encoding,
                                         delimiter: Self.separator(delimiter) ?? ",")
+            let interruption = Interruption.announce("the batches committed so far are kept; run the same command again to resume after them")
+            defer { interruption.cancel() }
             let report = try await vault.importCSV(kind, from: file, options: options) { progress in
                 bar.update(done: progress.bytesRead, total: progress.totalBytes, accepted: progress.accepted, rejected: progress.rejected)
             }

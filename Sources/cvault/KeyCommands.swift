@@ -67,8 +67,15 @@ extension CVault.KeysCommand {
         func run() async throws {
             let vault = try await global.openVault()
             let bar = ProgressBar(label: resume ? "resume rotation" : "rotate keys")
-            let report = try await vault.rotateKeys(fields: fields, resume: resume, batchSize: batch) { progress in
-                bar.update(done: progress.done, total: progress.total, accepted: progress.done, rejected: 0)
+            let report: RotationReport
+            do {
+                report = try await vault.rotateKeys(fields: fields, resume: resume, batchSize: batch) { progress in
+                    bar.update(done: progress.done, total: progress.total, unit: "values re-sealed")
+                }
+            } catch let error as VaultError where resume && error.code == .notFound {
+                // Nothing interrupted: the state asked for (no rotation in progress) holds already.
+                if global.json { try Output.json(["resumed": false]) } else { Output.note("nothing to resume: no rotation is in progress") }
+                return
             }
             bar.finish()
             if global.json { try Output.json(report); return }

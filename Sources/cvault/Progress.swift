@@ -9,6 +9,21 @@ final class ProgressBar: @unchecked Sendable {
 
     init(label: String) { self.label = label }
 
+    /// For work counted in items of one kind (rotation's re-sealed values): done, rate, ETA.
+    func update(done: Int, total: Int, unit: String) {
+        guard enabled, total > 0 else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        let fraction = min(1, Double(done) / Double(total))
+        let elapsed = Date().timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let filled = Int(fraction * 30)
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: 30 - filled)
+        let text = String(format: "\r%@ [%@] %3.0f%%  %d of %d %@  %.0f/s  %@", label, bar, fraction * 100, done, total, unit, rate,
+                          Self.remaining(fraction: fraction, elapsed: elapsed))
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
     func update(done: Int, total: Int, accepted: Int, rejected: Int) {
         guard enabled, total > 0 else { return }
         lock.lock()
@@ -16,12 +31,11 @@ final class ProgressBar: @unchecked Sendable {
         let fraction = min(1, Double(done) / Double(total))
         let elapsed = Date().timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(accepted + rejected) / elapsed : 0
-        let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
         let width = 30
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        let text = String(format: "\r%@ [%@] %3.0f%%  %d ok  %d rejected  %.0f rows/s  ETA %@",
-                          label, bar, fraction * 100, accepted, rejected, rate, Self.duration(eta))
+        let text = String(format: "\r%@ [%@] %3.0f%%  %d ok  %d rejected  %.0f rows/s  %@",
+                          label, bar, fraction * 100, accepted, rejected, rate, Self.remaining(fraction: fraction, elapsed: elapsed))
         FileHandle.standardError.write(Data(text.utf8))
     }
 
@@ -33,11 +47,11 @@ final class ProgressBar: @unchecked Sendable {
         let fraction = min(1, Double(done) / Double(total))
         let elapsed = Date().timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(done) / elapsed / 1_048_576 : 0
-        let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : 0
         let filled = Int(fraction * 30)
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: 30 - filled)
-        let text = String(format: "\r%@ [%@] %3.0f%%  %.1f of %.1f MiB  %.1f MiB/s  ETA %@",
-                          label, bar, fraction * 100, Double(done) / 1_048_576, Double(total) / 1_048_576, rate, Self.duration(eta))
+        let text = String(format: "\r%@ [%@] %3.0f%%  %.1f of %.1f MiB  %.1f MiB/s  %@",
+                          label, bar, fraction * 100, Double(done) / 1_048_576, Double(total) / 1_048_576, rate,
+                          Self.remaining(fraction: fraction, elapsed: elapsed))
         FileHandle.standardError.write(Data(text.utf8))
     }
 
@@ -46,8 +60,31 @@ final class ProgressBar: @unchecked Sendable {
         FileHandle.standardError.write(Data("\n".utf8))
     }
 
-    private static func duration(_ seconds: Double) -> String {
+    /// "ETA 1m05s" while running, "took 12s" once done (never "ETA 0m00s").
+    static func remaining(fraction: Double, elapsed: Double) -> String {
+        guard fraction < 1 else { return "took " + duration(elapsed) }
+        return "ETA " + (fraction > 0 ? duration(elapsed * (1 - fraction) / fraction) : "…")
+    }
+
+    static func duration(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
-        return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : "\(s / 60)m\(String(format: "%02d", s % 60))s"
+        if s >= 3600 { return "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" }
+        return s >= 60 ? "\(s / 60)m\(String(format: "%02d", s % 60))s" : "\(s)s"
+    }
+}
+
+/// What Ctrl-C says during long, resumable work: what is kept and how to go on. SIGINT is caught
+/// on a dispatch source; the handler prints the message and exits 130 (the transaction in
+/// flight rolls back, as on any interruption, and every committed batch stays).
+enum Interruption {
+    static func announce(_ message: String) -> any DispatchSourceSignal {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            FileHandle.standardError.write(Data("\ninterrupted: \(message)\n".utf8))
+            exit(130)
+        }
+        source.resume()
+        return source
     }
 }

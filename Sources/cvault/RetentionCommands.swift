@@ -8,10 +8,10 @@ extension CVault {
             commandName: "retention",
             abstract: "Remove what has outlived the policy's retention periods (subject.erase).",
             discussion: """
-                The policy's `retention` section sets how long interactions, transactions and inactive customers \\
-                are kept (for example 2y, 10y, 5y). Interactions and transactions past their period are removed; \\
-                customers with no update, transaction or interaction within theirs are erased, with ledger entries, \\
-                as `cvault customer erase` does. Run with --dry-run first: it counts the same records and changes \\
+                The policy's `retention` section sets how long interactions, transactions and inactive customers \
+                are kept (for example 2y, 10y, 5y). Interactions and transactions past their period are removed; \
+                customers with no update, transaction or interaction within theirs are erased, with ledger entries, \
+                as `cvault customer erase` does. Run with --dry-run first: it counts the same records and changes \
                 nothing. Both are in the access log.
 
                 Examples:
