@@ -127,6 +127,8 @@ extension CVault.CustomerCommand {
         @Option(help: ArgumentHelp("Read the values from this file (- for standard input).", valueName: "file")) var from: String?
         @Option(help: ArgumentHelp("The field the values of --from are: email, phone or name.", valueName: "field")) var by: String?
         @Option(help: ArgumentHelp("Read --from as CSV with a header and take this column.", valueName: "name")) var column: String?
+        @Option(help: ArgumentHelp("Read national phone numbers in this country (ISO 3166: GB, DEU, France).", valueName: "country"))
+        var country: String?
 
         func validate() throws {
             let given = [("email", email), ("phone", phone), ("name", name)].filter { !$0.1.isEmpty }
@@ -146,7 +148,7 @@ extension CVault.CustomerCommand {
             let vault = try await global.openVault()
             let results: [String: [CustomerRecord]]
             do {
-                results = try await vault.findCustomers(field: field, anyOf: values)
+                results = try await vault.findCustomers(field: field, anyOf: values, country: country)
             } catch let error as VaultError where error.code == .invalidInput && error.message.hasPrefix("\(field): search value") {
                 // Name the flag or the line the value came from, never the value.
                 let detail = error.message.dropFirst("\(field): search value ".count)

@@ -17,6 +17,10 @@ struct SearchTests {
             #expect(found.map(\.id) == [id], "\(field) = \(query)")
         }
         #expect(try await vault.findCustomers(field: "email", equalTo: "zoe.c@example.com").isEmpty)
+        // A national number is searched for in the country given; with none it is refused, not guessed.
+        #expect(try await vault.findCustomers(field: "phone", anyOf: ["020 7946 0123"], country: "GB")["020 7946 0123"]?.map(\.id) == [id])
+        let national = await VaultError.caught { _ = try await vault.findCustomers(field: "phone", equalTo: "020 7946 0123") }
+        #expect(national?.code == .invalidInput && national?.message.contains("international form") == true)
         let error = await VaultError.caught { _ = try await vault.findCustomers(field: "address", equalTo: "x") }
         #expect(error?.code == .invalidInput)
     }
@@ -101,5 +105,22 @@ struct SearchTests {
                 }
             }
         }
+    }
+
+    @Test("a batch lookup of 2,500 values is one access-log entry per 1,000 values, with the digest of every value")
+    func batchLookupAudited() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        for n in 0..<5 { _ = try await vault.addCustomer(Fixtures.customer(n)) }
+        let values = (0..<2_500).map { "person\($0)@example.com" }
+        func searches() throws -> [String] {
+            try Fixtures.rawDatabase(vault.path).read { try String.fetchAll($0, sql: "SELECT terms FROM audit_log WHERE action = 'customer.search' ORDER BY seq") }
+        }
+        let before = try searches().count
+        let found = try await vault.findCustomers(field: "email", anyOf: values)
+        #expect(found.values.filter { !$0.isEmpty }.count == 5)
+        let entries = try searches().dropFirst(before)
+        #expect(entries.count == 3)
+        #expect(entries.map { $0.split(separator: ",").count } == [1_000, 1_000, 500], "every value's digest is in the log")
     }
 }

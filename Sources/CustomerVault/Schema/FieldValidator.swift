@@ -55,7 +55,7 @@ struct FieldValidator: Sendable {
     init(schema: Schema, now: Date = Date(), timeZone: TimeZone? = nil, country: Country? = nil) {
         self.schema = schema
         self.today = Timestamps.day(now)
-        self.timeZone = timeZone ?? TimeZone(identifier: schema.timeZone) ?? TimeZone(secondsFromGMT: 0)!
+        self.timeZone = timeZone ?? TimeZone(identifier: schema.timeZone) ?? .gmt
         self.timeZoneName = timeZone?.identifier ?? schema.timeZone
         self.country = country ?? schema.defaultPhoneCountry
         var spellings: [String: [String: String]] = [:]

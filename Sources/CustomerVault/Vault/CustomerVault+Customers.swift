@@ -107,31 +107,55 @@ extension CustomerVault {
         try await findCustomers(field: name, anyOf: [value])[value] ?? []
     }
 
-    /// Looks up many values of one searchable field in one audited transaction (for
-    /// reconciliation jobs). Returns the matches of each value given.
+    /// An access-log entry holds at most this many search-term digests, so a batch lookup is one
+    /// audited transaction per this many values: every value looked up has its digest in the log.
+    static let termsPerEntry = 1_000
+
+    /// Looks up many values of one searchable field (for reconciliation jobs and scripts), in one
+    /// audited transaction per ``termsPerEntry`` values. Returns the matches of each value given.
     ///
-    /// - Throws: ``VaultError`` `.invalidInput` naming the first malformed value by position.
-    public func findCustomers(field name: String, anyOf values: [String]) async throws -> [String: [CustomerRecord]] {
+    /// - Parameter country: The country national phone numbers among `values` are read in (ISO
+    ///   3166: `GB`, `DEU`, `France`); nil for the schema's `default_country`.
+    /// - Throws: ``VaultError`` `.invalidInput` naming the first malformed value by position
+    ///   (before anything is looked up).
+    public func findCustomers(field name: String, anyOf values: [String], country countryName: String? = nil) async throws -> [String: [CustomerRecord]] {
         guard let field = schema.field(.customers, name), let search = field.search else {
             let searchable = schema.searchableFields.map(\.name).joined(separator: ", ")
             throw VaultError.invalidInput("customers cannot be searched by \(name) (searchable: \(searchable))")
         }
         guard values.count <= 100_000 else { throw VaultError.invalidInput("at most 100000 values per lookup") }
-        let country = schema.defaultPhoneCountry
+        var country = schema.defaultPhoneCountry
+        if let countryName {
+            guard let named = Countries.lookup(countryName), !named.callingCode.isEmpty else {
+                throw VaultError.invalidInput("country '\(countryName)' is not an ISO 3166 country with a calling code (write it as GB, DE, US, …)")
+            }
+            country = named
+        }
         var forms: [(value: String, form: String)] = []
         var seen = Set<String>()
         for (position, value) in values.enumerated() {
             guard let form = Normalization.searchForm(value, as: search.normalization, country: country) else {
                 if search.normalization == .phone, Normalization.readPhone(value, country: country) == .needsCountry {
-                    throw VaultError.invalidInput("\(name): search value \(position + 1) is a national number and the schema names no default_country; "
-                        + "write it in international form (+44 20 7946 0123)")
+                    throw VaultError.invalidInput("\(name): search value \(position + 1) is a national number and no country says how to read it; "
+                        + "write it in international form (+44 20 7946 0123) or give its country")
                 }
                 throw VaultError.invalidInput("\(name): search value \(position + 1) is not a valid \(search.normalization.rawValue)")
             }
             // A value given twice is looked up once (its matches would otherwise be listed twice).
             if seen.insert(value).inserted { forms.append((value, form)) }
         }
-        let queries = forms
+        var results: [String: [CustomerRecord]] = [:]
+        for start in stride(from: 0, to: forms.count, by: Self.termsPerEntry) {
+            let chunk = Array(forms[start..<min(start + Self.termsPerEntry, forms.count)])
+            results.merge(try await findChunk(field, search: search, queries: chunk, country: country)) { _, new in new }
+        }
+        return results
+    }
+
+    /// One audited transaction of a lookup: at most ``termsPerEntry`` distinct values.
+    private func findChunk(_ field: FieldSchema, search: FieldSchema.Search, queries: [(value: String, form: String)],
+                           country: Country?) async throws -> [String: [CustomerRecord]] {
+        let name = field.name
         let request = AccessRequest(.customerSearch, searchField: KeyScope.fieldName(.customers, name))
         return try await perform(request) { db, note in
             let keyring = note.codec.keyring
@@ -158,7 +182,7 @@ extension CustomerVault {
             let matched = Set(results.values.joined().map(\.id)).sorted()
             note.target = AuditTrail.bulkTarget(entity: .customers, ids: matched)
             if let auditKey = keyring.currentKey(field: KeyScope.vaultWide, purpose: .audit)?.key {
-                note.terms = try queries.prefix(1_000).map { try AuditTrail.termDigest(field: "customers.\(name)", form: $0.form, key: auditKey) }
+                note.terms = try queries.prefix(Self.termsPerEntry).map { try AuditTrail.termDigest(field: "customers.\(name)", form: $0.form, key: auditKey) }
             }
             // No candidate count: it would tell a row-restricted role about customers it cannot see.
             note.detail = "search by \(name): \(queries.count) values, \(matched.count) matches"
