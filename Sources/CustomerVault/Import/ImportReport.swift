@@ -13,10 +13,6 @@ public struct ImportReject: Sendable, Equatable, Codable {
         self.problems = problems
     }
 
-    init(record: Int, line: Int, field: String, reason: String) {
-        self.init(record: record, line: line, problems: [FieldProblem(field: field, reason: reason)])
-    }
-
     /// The fields, comma-separated, as `import_rejects.field` stores them.
     var storedField: String { problems.map(\.field).joined(separator: ",") }
     /// The reasons, one a line, as `import_rejects.reason` stores them (a reason has no line break).
