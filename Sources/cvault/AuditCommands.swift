@@ -119,7 +119,8 @@ extension CVault.AuditCommand {
         func run() async throws {
             let vault = try await global.openVault()
             let value = try PassphraseSource.value(prompt: "Value to hash: ")
-            Output.line(try await vault.auditTermDigest(field: field, value: value))
+            let digest = try await vault.auditTermDigest(field: field, value: value)
+            if global.json { try Output.json(["field": field, "digest": digest]) } else { Output.line(digest) }
         }
     }
 }

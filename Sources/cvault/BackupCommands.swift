@@ -159,7 +159,7 @@ extension CVault.BackupCommand {
         func run() async throws {
             let vault = try await global.openVault()
             try await vault.exportBackupKey(to: keyFileOut)
-            if global.json { try Output.json(["recoveryKeyFile": keyFileOut]); return }
+            if global.json { try Output.json(["recovery_key_file": keyFileOut]); return }
             Output.line("backup key written to \(keyFileOut); keep it offline, apart from the backups")
         }
     }

@@ -44,21 +44,28 @@ enum Main {
             handler.logLevel = level
             return handler
         }
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        // Errors follow --json too (on stderr), so a script never parses English.
+        let json = arguments.prefix { $0 != "--" }.contains("--json")
         do {
-            var command = try CVault.parseAsRoot()
+            try UsageCheck.check(arguments)
+            var command = try CVault.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
+        } catch let problem as UsageCheck.Problem {
+            ErrorOutput.usage(problem.message, usage: UsageCheck.usage(of: problem.command), json: json)
+            exit(2)
         } catch let error as VaultError {
-            Output.error(error.message)
+            ErrorOutput.vault(error, json: json)
             exit(error.code.exitCode)
         } catch {
             let code = CVault.exitCode(for: error)
             if code == .validationFailure {
                 // ArgumentParser uses EX_USAGE (64); cvault documents 2 for usage errors.
-                Output.error(CVault.fullMessage(for: error))
+                ErrorOutput.usage(ErrorOutput.argumentMessage(error), usage: ErrorOutput.argumentUsage(error), json: json)
                 exit(2)
             }
             CVault.exit(withError: error)

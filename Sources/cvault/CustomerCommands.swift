@@ -234,7 +234,8 @@ extension CVault.CustomerCommand {
             guard !values.isEmpty || !remove.isEmpty else { throw ValidationError("nothing to update: give field options or --remove") }
             let vault = try await global.openVault()
             try await vault.updateCustomer(id, set: values, remove: remove)
-            if global.json { try Output.json(["updated": id]) } else { Output.line("updated customer \(id)") }
+            let changed = Set(values.keys).union(remove).sorted()
+            if global.json { try Output.json(UpdateResult(id: id, updated: changed)) } else { Output.line("updated customer \(id)") }
         }
     }
 
@@ -248,7 +249,7 @@ extension CVault.CustomerCommand {
         func run() async throws {
             let vault = try await global.openVault()
             try await vault.deleteCustomer(id)
-            if global.json { try Output.json(["deleted": id]) } else { Output.line("deleted customer \(id)") }
+            if global.json { try Output.json(DeleteResult(id: id, deleted: true)) } else { Output.line("deleted customer \(id)") }
         }
     }
 
@@ -309,8 +310,8 @@ extension CVault.CustomerCommand {
         func run() async throws {
             let vault = try await global.openVault()
             let export = try await vault.exportSubject(id)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let encoder = Output.encoder
+            encoder.outputFormatting.insert(.prettyPrinted)
             let data = try encoder.encode(export)
             guard let output else {
                 FileHandle.standardOutput.write(data + Data("\n".utf8))
@@ -430,4 +431,16 @@ enum HistoryKind: String, ExpressibleByArgument, CaseIterable {
     case transactions, interactions
 
     var entity: Entity { self == .transactions ? .transactions : .interactions }
+}
+
+/// `cvault customer update --json`: the customer and the fields set or removed, sorted.
+struct UpdateResult: Encodable {
+    var id: Int64
+    var updated: [String]
+}
+
+/// `cvault customer delete --json`.
+struct DeleteResult: Encodable {
+    var id: Int64
+    var deleted: Bool
 }

@@ -39,6 +39,11 @@ extension CVault.ErasuresCommand {
         @Option(help: ArgumentHelp("The ledger file to create (mode 0600; never over a file without --force).", valueName: "file")) var output: String
         @Flag(help: "Replace an existing --output file (atomically).") var force = false
 
+        func validate() throws {
+            // The ledger file's format is what `backup restore --ledger` reads; there is nothing else to print.
+            if global.json { throw ValidationError("erasures export writes a ledger file and prints nothing: leave out --json (`cvault erasures list --json` prints the ledger)") }
+        }
+
         func run() async throws {
             let entries = try await global.openVault().erasureLedger()
             let encoder = JSONEncoder()

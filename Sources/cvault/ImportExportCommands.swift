@@ -3,20 +3,34 @@ import CustomerVault
 import Foundation
 
 extension Entity: ExpressibleByArgument {}
-extension ExportFormat: ExpressibleByArgument {}
+extension RecordKind: ExpressibleByArgument {}
+extension FileFormat: ExpressibleByArgument {}
+
+/// What `cvault export` writes: one kind of record, or all of them into a directory.
+enum ExportTarget: String, ExpressibleByArgument, CaseIterable {
+    case customers, transactions, interactions, behaviour, all
+}
 extension CSVTextEncoding: ExpressibleByArgument {}
 
 extension CVault {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import customers, transactions or interactions from a CSV file.",
+            abstract: "Import customers, transactions, interactions or behaviour from a CSV or JSON Lines file.",
             discussion: """
                 Headers: customers name,email[,phone,address,age,birth_date,gender,region,country,…any schema \
-                field] (the extra columns of `cvault export customers` — id, age_band, created_at, updated_at — \
-                are accepted and ignored, so an export imports again); transactions \
-                customer_email,order_id,order_time,payment_method,amount[,currency]; interactions \
-                customer_email,occurred_at,channel,summary. Column names match regardless of case, spaces and \
-                hyphens ("Customer Email").
+                field]; transactions customer_email,order_id,order_time,payment_method,amount[,currency]; \
+                interactions customer_email,occurred_at,channel,summary (with --restore, customer_id instead of \
+                customer_email); behaviour customer_email (or customer_id),browse,purchase,review \
+                [,updated_at] — its counts replace the stored ones. Column names match regardless of case, spaces \
+                and hyphens ("Customer Email"). A .jsonl or .ndjson file (or --format jsonl) holds one JSON object \
+                a line, with the same names as keys.
+
+                What `cvault export` writes imports again. With --restore its id, created_at and updated_at \
+                are given back and customer_id names this vault's customers, so an export imported into an \
+                empty vault exports as the same files; an id this vault issued before is never reused (ids are \
+                bound into ciphertexts) and such a row is refused. Without --restore those columns are ignored \
+                (another tool's ids and times mean something else) and records get new ids; age_band is \
+                derived and always ignored.
 
                 Values as CRM exports write them: times in ISO 8601 with Z, an offset or no zone (read in \
                 --timezone, else the schema's timezone, else UTC), with T or a space, with or without seconds; \
@@ -38,8 +52,11 @@ extension CVault {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "What the file holds: customers, transactions or interactions.") var kind: Entity
-        @Argument(help: "The CSV file (UTF-8, RFC 4180).") var file: String
+        @Argument(help: "What the file holds: customers, transactions, interactions or behaviour.") var kind: RecordKind
+        @Argument(help: "The file: CSV (RFC 4180) or JSON Lines.") var file: String
+        @Option(help: ArgumentHelp("csv or jsonl (default: jsonl for a .jsonl or .ndjson file, else csv).", valueName: "format"))
+        var format: FileFormat?
+        @Flag(help: "Restore a cvault export: keep its ids, created_at and updated_at, and read customer_id as this vault's ids.") var restore = false
         @Option(help: ArgumentHelp("Write refused rows (record, line, field, reason; one line per problem) to this CSV file (mode 0600; never over a file without --force).", valueName: "file"))
         var rejects: String?
         @Flag(help: "Replace an existing --rejects file (atomically).") var force = false
@@ -68,12 +85,19 @@ extension CVault {
         func run() async throws {
             let vault = try await global.openVault()
             let bar = ProgressBar(label: "import \(kind.rawValue)")
+            let inferred: FileFormat = [".jsonl", ".ndjson"].contains(where: { file.lowercased().hasSuffix($0) }) ? .jsonl : .csv
             let options = ImportOptions(batchSize: batch, timeZone: timezone, country: country, encoding: encoding,
-                                        delimiter: Self.separator(delimiter) ?? ",")
-            let interruption = Interruption.announce("the batches committed so far are kept; run the same command again to resume after them")
+                                        delimiter: Self.separator(delimiter) ?? ",", format: format ?? inferred, restore: restore)
+            let interruption = Interruption.announce(kind == .behaviour ? "the batches committed so far are kept; running the same command again is safe"
+                : "the batches committed so far are kept; run the same command again to resume after them")
             defer { interruption.cancel() }
-            let report = try await vault.importCSV(kind, from: file, options: options) { progress in
+            let update: @Sendable (ImportProgress) -> Void = { progress in
                 bar.update(done: progress.bytesRead, total: progress.totalBytes, accepted: progress.accepted, rejected: progress.rejected)
+            }
+            let report = if let entity = kind.entity {
+                try await vault.importCSV(entity, from: file, options: options, progress: update)
+            } else {
+                try await vault.importBehaviour(from: file, options: options, progress: update)
             }
             bar.finish()
             if let rejects {
@@ -108,44 +132,78 @@ extension CVault {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Export customers as CSV or JSON Lines.",
+            abstract: "Export customers, transactions, interactions or behaviour as CSV or JSON Lines.",
             discussion: """
+                Each record in the views the role's policy grants, as `cvault import` reads it again: customers \
+                id, the schema's fields, age_band, created_at, updated_at (JSON Lines adds masked, the fields \
+                shown masked); transactions and interactions id, customer_id, their fields, created_at; \
+                behaviour customer_id, browse, purchase, review, updated_at. `all` writes customers, \
+                transactions, interactions and behaviour into --output DIR from one consistent snapshot \
+                (writers wait while it runs). JSON Lines is a stream: one object a line, numbers as numbers, \
+                booleans as booleans, absent values as null.
+
                 The output holds personal data in clear: it is written with mode 0600, never through a \
                 symbolic link and never over an existing file unless --force (which replaces it atomically), \
                 and the export is recorded in the access log. CSV cells that a spreadsheet would run as a \
                 formula (starting with = + - @, a tab or a carriage return) get a leading apostrophe; \
                 `cvault import` removes it again.
 
-                Example: cvault export customers --format jsonl --output out.jsonl
+                Examples:
+                  cvault export customers --format jsonl --output customers.jsonl
+                  cvault export all --output backup-2024-05/
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "What to export (customers).") var kind: Entity
-        @Option(help: "csv or jsonl.") var format: ExportFormat = .csv
-        @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var output: String?
-        @Flag(help: "Replace an existing --output file (atomically).") var force = false
+        @Argument(help: "What to export: customers, transactions, interactions, behaviour or all.") var kind: ExportTarget
+        @Option(help: "csv or jsonl.") var format: FileFormat = .csv
+        @Option(help: ArgumentHelp("Write to this file (for all: this directory) instead of standard output.", valueName: "path")) var output: String?
+        @Flag(help: "Replace existing output files (atomically).") var force = false
 
         func validate() throws {
-            guard kind == .customers else { throw ValidationError("only customers can be exported for now") }
+            if kind == .all && output == nil { throw ValidationError("export all writes one file per kind: give --output DIR") }
+            if global.json && output == nil {
+                throw ValidationError("--json prints a summary of an export to --output; the records themselves are CSV or JSON Lines (--format jsonl)")
+            }
         }
 
         func run() async throws {
             let vault = try await global.openVault()
+            guard let kind = RecordKind(rawValue: kind.rawValue) else {
+                let counts = try await vault.exportAll(format: format, to: output ?? ".", replace: force)
+                if global.json {
+                    try Output.json(ExportSummary(output: output ?? ".", format: format, counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })))
+                } else {
+                    Output.note("exported " + RecordKind.allCases.map { "\(counts[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ") + " to \(output ?? ".")")
+                }
+                return
+            }
             guard let output else {
-                _ = try await vault.exportCustomers(format: format) { data in try FileHandle.standardOutput.write(contentsOf: data) }
+                _ = try await vault.export(kind, format: format) { data in try FileHandle.standardOutput.write(contentsOf: data) }
                 return
             }
             let file = try PrivateOutputFile(path: output, replace: force)
             do {
-                let count = try await vault.exportCustomers(format: format) { data in try file.write(data) }
+                let count = try await vault.export(kind, format: format) { data in try file.write(data) }
                 try file.commit()
-                Output.note("exported \(count) customers to \(output)")
+                if global.json {
+                    try Output.json(ExportSummary(output: output, format: format, counts: [kind.rawValue: count]))
+                } else {
+                    Output.note("exported \(count) \(kind.rawValue) to \(output)")
+                }
             } catch {
                 file.discard()
                 throw error
             }
         }
     }
+}
+
+/// `cvault export --output … --json`: what was written where.
+struct ExportSummary: Encodable {
+    var output: String
+    var format: FileFormat
+    /// Records written, by kind.
+    var counts: [String: Int]
 }
 
 /// CSV the CLI writes itself.

@@ -28,6 +28,8 @@ extension CVault {
         @Option(help: ArgumentHelp("Write a new random key file for the administrator instead of using a passphrase.", valueName: "file"))
         var keyFileOut: String?
 
+        @Flag(help: "Accept a passphrase that the strength check refuses (for tests and throw-away vaults).")
+        var allowWeakPassphrase = false
         @Option(help: "Argon2id cost for the passphrase: interactive, moderate or sensitive.")
         var kdf: KDFPreset = .interactive
 
@@ -43,6 +45,7 @@ extension CVault {
                 credential = try KeyFileWriter.create(at: keyFileOut)
             } else {
                 credential = try global.credential(confirm: true)
+                try PassphraseSource.checkStrength(credential, allowWeak: allowWeakPassphrase)
             }
             let vault: CustomerVault
             do {

@@ -5,9 +5,10 @@ import VaultCrypto
 /// Reads passphrases from files or from the terminal without echo. Never from arguments.
 enum PassphraseSource {
     /// Prompts on /dev/tty with echo off; asks twice when `confirm` is set.
-    static func prompt(confirm: Bool, label: String = "Passphrase") throws -> Credential {
+    static func prompt(confirm: Bool, label: String = "Passphrase",
+                       sources: String = "set CVAULT_PASSPHRASE, use --passphrase-file FILE or --key-file FILE") throws -> Credential {
         guard isatty(STDIN_FILENO) == 1, let tty = fopen("/dev/tty", "r+") else {
-            throw VaultError(.invalidInput, "no passphrase: set CVAULT_PASSPHRASE, use --passphrase-file or --key-file, or run on a terminal")
+            throw VaultError(.invalidInput, "no \(label.lowercased()): \(sources), or run on a terminal")
         }
         defer { fclose(tty) }
         var first = try read(prompt: "\(label): ", tty: tty)
@@ -18,6 +19,13 @@ enum PassphraseSource {
             guard constantTimeEquals(first, second) else { throw VaultError(.invalidInput, "the passphrases do not match") }
         }
         return try Credential.passphrase(bytes: first, source: "passphrase")
+    }
+
+    /// Refuses a new passphrase that ``PassphraseStrength`` finds weak, unless allowed.
+    static func checkStrength(_ credential: Credential, allowWeak: Bool) throws {
+        guard !allowWeak, let weakness = credential.passphraseWeakness else { return }
+        throw VaultError(.invalidInput, "the new passphrase is too weak: \(weakness)",
+                         hint: "choose a stronger one (four or more unrelated words), use a key file, or pass --allow-weak-passphrase for a test vault")
     }
 
     /// One line of sensitive input (a value to hash): from standard input when it is not a

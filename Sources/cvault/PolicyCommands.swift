@@ -47,21 +47,21 @@ extension CVault.PolicyCommand {
             let schema = try self.schema.map(Schema.load(fileAt:)) ?? stored?.schema ?? Schema.shippedDefault()
             guard !files.isEmpty else {
                 guard let stored else { throw ValidationError("give policy files to check, or --vault to check the stored policy") }
-                if json { try Output.json([["file": "stored policy", "valid": "true"]]) } else {
+                if json { try Output.json([PolicyCheckResult(file: "stored policy", valid: true, errors: [])]) } else {
                     Output.line("stored policy: ok (\(stored.policy.roles.count) roles)")
                 }
                 return
             }
-            var results: [[String: String]] = []
+            var results: [PolicyCheckResult] = []
             var failures = 0
             for file in files {
                 do {
                     let policy = try Policy.load(fileAt: file, schema: schema)
-                    results.append(["file": file, "valid": "true"])
+                    results.append(PolicyCheckResult(file: file, valid: true, errors: []))
                     if !json { Output.line("\(file): ok (\(policy.roles.count) roles, \(policy.purposes.count) purposes)") }
                 } catch let error as VaultError {
                     failures += 1
-                    results.append(["file": file, "valid": "false", "errors": error.message])
+                    results.append(PolicyCheckResult(file: file, valid: false, errors: error.message.split(separator: "\n").map(String.init)))
                     if !json { for line in error.message.split(separator: "\n") { Output.error(String(line)) } }
                 }
             }
@@ -162,4 +162,12 @@ extension CVault {
             Output.line("behaviour: browse \(report.behaviour.browse), purchase \(report.behaviour.purchase), review \(report.behaviour.review)")
         }
     }
+}
+
+/// One file's outcome in `cvault policy check --json`.
+struct PolicyCheckResult: Encodable {
+    var file: String
+    var valid: Bool
+    /// Every problem, `file:line: message`.
+    var errors: [String]
 }

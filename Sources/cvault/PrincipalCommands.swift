@@ -31,6 +31,9 @@ struct NewCredentialOptions: ParsableArguments {
     @Option(help: "Argon2id cost for a new passphrase: interactive, moderate or sensitive.")
     var kdf: KDFPreset = .interactive
 
+    @Flag(help: "Accept a new passphrase that the strength check refuses (for tests and throw-away vaults).")
+    var allowWeakPassphrase = false
+
     func validate() throws {
         if newPassphraseFile != nil && keyFileOut != nil { throw ValidationError("give --new-passphrase-file or --key-file-out, not both") }
     }
@@ -49,12 +52,18 @@ struct NewCredentialOptions: ParsableArguments {
     }
 
     private func passphrase() throws -> Credential {
-        if let newPassphraseFile { return try Credential.passphrase(fileAt: newPassphraseFile) }
-        if var passphrase = SecretEnvironment.take("CVAULT_NEW_PASSPHRASE") {
+        let credential: Credential
+        if let newPassphraseFile {
+            credential = try Credential.passphrase(fileAt: newPassphraseFile)
+        } else if var passphrase = SecretEnvironment.take("CVAULT_NEW_PASSPHRASE") {
             defer { wipe(&passphrase) }
-            return try Credential.passphrase(bytes: passphrase, source: "CVAULT_NEW_PASSPHRASE")
+            credential = try Credential.passphrase(bytes: passphrase, source: "CVAULT_NEW_PASSPHRASE")
+        } else {
+            credential = try PassphraseSource.prompt(confirm: true, label: "New passphrase",
+                                                     sources: "set CVAULT_NEW_PASSPHRASE, use --new-passphrase-file FILE or --key-file-out FILE")
         }
-        return try PassphraseSource.prompt(confirm: true, label: "New passphrase")
+        try PassphraseSource.checkStrength(credential, allowWeak: allowWeakPassphrase)
+        return credential
     }
 }
 
@@ -133,7 +142,7 @@ extension CVault.PrincipalCommand {
                 bar.update(done: progress.done, total: progress.total, accepted: progress.done, rejected: 0)
             }
             bar.finish()
-            if global.json { try Output.json(["disabled": name, "rotated": rotation?.fields.joined(separator: ",") ?? ""]); return }
+            if global.json { try Output.json(DisableResult(disabled: name, rotated: rotation?.fields ?? [])); return }
             Output.line("disabled principal \(name); its keys are removed")
             if let rotation { Output.line("rotated \(rotation.fields.count) fields it held; \(rotation.reencrypted) values re-encrypted") }
         }
@@ -159,7 +168,13 @@ extension CVault.PrincipalCommand {
             let vault = try await global.openVault()
             let renewed = try await newCredential.with { try await vault.changeCredential(to: $0, kdf: newCredential.kdf.parameters) }
             try? renewed.close()
-            if global.json { try Output.json(["changed": vault.principal]) } else { Output.line("credential of \(vault.principal) changed") }
+            if global.json { try Output.json(["principal": vault.principal]) } else { Output.line("credential of \(vault.principal) changed") }
         }
     }
+}
+
+/// `cvault principal disable --json`: who, and the fields whose keys were rotated with it.
+struct DisableResult: Encodable {
+    var disabled: String
+    var rotated: [String]
 }

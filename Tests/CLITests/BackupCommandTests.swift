@@ -27,7 +27,7 @@ struct BackupCommandTests {
         let file = workspace.path("b.cvbackup")
         let created = try cli.run(["backup", "create", file, "--json"] + auth)
         #expect(created.status == 0, "\(created.stderr)")
-        let report = try JSONDecoder().decode(BackupReport.self, from: Data(created.stdout.utf8))
+        let report = try JSONDecoder.cli.decode(BackupReport.self, from: Data(created.stdout.utf8))
         #expect(report.chunks >= 1)
         let inspected = try cli.run(["backup", "inspect", file])
         #expect(inspected.status == 0 && inspected.stdout.contains(report.header.keyID))

@@ -124,3 +124,50 @@ final class Transcript: @unchecked Sendable {
     func append(_ output: String) { lock.withLock { outputs.append(output) } }
     var all: String { lock.withLock { outputs.joined(separator: "\n") } }
 }
+
+extension JSONDecoder {
+    /// Reads what `cvault --json` prints: snake_case keys (`customer_id`) onto the library's
+    /// Swift names (`customerID`).
+    static var cli: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .custom { path in
+            let key = path.last!.stringValue
+            let parts = key.split(separator: "_")
+            guard parts.count > 1 else { return AnyKey(key) }
+            let camel = parts[0] + parts.dropFirst().map { $0 == "id" ? "ID" : $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+            return AnyKey(String(camel))
+        }
+        return decoder
+    }
+
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+}
+
+/// A line of `cvault export --format jsonl`: a flat object with `id`, the fields and `masked`.
+struct ExportedCustomer {
+    var id: Int64
+    var fields: [String: String]
+
+    init(_ line: some StringProtocol) throws {
+        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let id = object["id"] as? Int else {
+            throw CocoaError(.coderReadCorrupt)
+        }
+        self.id = Int64(id)
+        var fields: [String: String] = [:]
+        for (key, value) in object where !["id", "created_at", "updated_at", "masked"].contains(key) {
+            switch value {
+            case let text as String: fields[key] = text
+            case let flag as Bool where type(of: value) == type(of: true as Any): fields[key] = flag ? "true" : "false"
+            case let number as NSNumber: fields[key] = number.stringValue
+            default: continue
+            }
+        }
+        self.fields = fields
+    }
+}

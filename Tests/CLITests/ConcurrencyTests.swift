@@ -70,7 +70,7 @@ struct ConcurrencyTests {
             let email = Self.email("cli-add", n)
             let result = try cli.run(["customer", "add", "--name", "Cli Added \(n)", "--email", email, "--region", "UK", "--json"])
             guard Self.check(result, "add \(n)", &tally) else { return }
-            let id = try JSONDecoder().decode([String: Int64].self, from: Data(result.stdout.utf8))["id"]
+            let id = try JSONDecoder.cli.decode([String: Int64].self, from: Data(result.stdout.utf8))["id"]
             tally.added.append((try #require(id), email))
         }
         async let updater = Self.cliWorker("cli-update", until: deadline) { n, tally in

@@ -562,7 +562,7 @@ struct CrashInjectionTests {
                 let read = try timed("CLI reads") { try cli.run(["customer", "get", String(id), "--json"]) }
                 #expect(read.status == 0, "\(label): customer get \(id) exited \(read.status): \(read.stderr.prefix(300))")
                 if read.status == 0 {
-                    let record = try JSONDecoder().decode(CustomerRecord.self, from: Data(read.stdout.utf8))
+                    let record = try JSONDecoder.cli.decode(CustomerRecord.self, from: Data(read.stdout.utf8))
                     let same = record.fields == view.records[id]
                     #expect(same, "\(label): the CLI shows customer \(id) otherwise than the library (fields \(CrashInjectionTests.differingFields(record.fields, view.records[id])))")
                 }
@@ -809,7 +809,7 @@ struct CrashInjectionTests {
             #expect(after.view.matches(email) == (complete ? [id!] : []), "\(label): a search by the new e-mail does not find exactly the added customer")
             if run.succeeded {
                 #expect(complete, "\(label): an acknowledged add is not stored")
-                let printed = try? JSONDecoder().decode([String: Int64].self, from: Data(run.stdout.utf8))["id"]
+                let printed = try? JSONDecoder.cli.decode([String: Int64].self, from: Data(run.stdout.utf8))["id"]
                 #expect(printed != nil && printed == id, "\(label): the printed id is not the stored customer")
             }
             if complete, let id {
@@ -1055,7 +1055,7 @@ struct CrashInjectionTests {
             }
             #expect(store.unfinishedRotations == 0 && store.onOlderVersions == 0, "a rotation is left unfinished after --resume")
             let status = try cli.run(["keys", "status", "--json"])
-            let keys = try JSONDecoder().decode(KeysReport.self, from: Data(status.stdout.utf8))
+            let keys = try JSONDecoder.cli.decode(KeysReport.self, from: Data(status.stdout.utf8))
             #expect(keys.rotationInProgress == nil)
             try retireIfDone("final")
             let final = try await observe("final", full: true)

@@ -24,7 +24,7 @@ struct DedupeTests {
         let auth = ["--key-file", workspace.path("admin.key")]
         #expect(try cli.run(["init", "--key-file-out", workspace.path("admin.key")]).status == 0)
         let imported = try cli.run(["import", "customers", out.appendingPathComponent("customers.csv").path, "--json"] + auth)
-        let report = try JSONDecoder().decode(ImportReport.self, from: Data(imported.stdout.utf8))
+        let report = try JSONDecoder.cli.decode(ImportReport.self, from: Data(imported.stdout.utf8))
         #expect(report.rejected == 0 && report.accepted == 101_000, "\(imported.stderr)")
 
         // The truth: record r (header = record 1) is customer r - 1, as every row was accepted.
@@ -44,7 +44,7 @@ struct DedupeTests {
 
         let run = try cli.run(["dedupe", "--json"] + auth)
         #expect(run.status == 0, "\(run.stderr)")
-        let groups = try JSONDecoder().decode([DuplicateGroup].self, from: Data(run.stdout.utf8))
+        let groups = try JSONDecoder.cli.decode([DuplicateGroup].self, from: Data(run.stdout.utf8))
         let found = Set(groups.map { Set($0.customers) })
         let truth = Set(expected.values)
         #expect(found.subtracting(truth).isEmpty, "false groups: \(found.subtracting(truth).prefix(5))")
@@ -57,7 +57,7 @@ struct DedupeTests {
         // A role without plain access to the linking fields finds nothing it cannot see.
         #expect(try cli.run(["principal", "add", "m", "--role", "marketing", "--key-file-out", workspace.path("m.key")] + auth).status == 0)
         let limited = try cli.run(["dedupe", "--json", "--principal", "m", "--key-file", workspace.path("m.key")])
-        let limitedGroups = limited.status == 0 ? try JSONDecoder().decode([DuplicateGroup].self, from: Data(limited.stdout.utf8)) : []
+        let limitedGroups = limited.status == 0 ? try JSONDecoder.cli.decode([DuplicateGroup].self, from: Data(limited.stdout.utf8)) : []
         #expect(limited.status == 0 && limitedGroups.isEmpty, "\(limited.stderr)")
     }
 }

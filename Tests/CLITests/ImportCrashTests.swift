@@ -49,7 +49,7 @@ struct ImportCrashTests {
         }
         #expect(interrupted >= 3, "only \(interrupted) kills landed in an unfinished import")
         let finish = try cli.run(["import", "customers", csv, "--json"])
-        let report = try JSONDecoder().decode(ImportReport.self, from: Data(finish.stdout.utf8))
+        let report = try JSONDecoder.cli.decode(ImportReport.self, from: Data(finish.stdout.utf8))
         let expected = try ScaleImportTests.expectedInvalid(data)
         #expect(report.accepted + report.rejected == 10_000)
         #expect(report.rejects.map(\.record) == expected)

@@ -50,7 +50,7 @@ struct ImportOptionsCLITests {
         let imported = try cli.run(["import", "transactions", orders, "--timezone", "America/New_York", "--vault", copy, "--json"])
         #expect(imported.status == 0, "\(imported.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(imported.stdout.utf8)) as? [String: Any])
-        #expect(report["accepted"] as? Int == 2 && report["timeZone"] as? String == "America/New_York", "\(report)")
+        #expect(report["accepted"] as? Int == 2 && report["time_zone"] as? String == "America/New_York", "\(report)")
         let history = try cli.run(["customer", "history", "1", "--kind", "transactions", "--json", "--vault", copy])
         #expect(history.stdout.contains("2026-07-01T13:30:00Z") && history.stdout.contains("\"card\"") && history.stdout.contains("\"bank_transfer\""),
                 "\(history.stdout)")

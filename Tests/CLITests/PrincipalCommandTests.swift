@@ -50,7 +50,7 @@ struct PrincipalCommandTests {
     static func principals(_ cli: CLI) throws -> [Listed] {
         let listed = try cli.run(["principal", "list", "--json"])
         #expect(listed.status == 0, "\(listed.stderr)")
-        return try JSONDecoder().decode([Listed].self, from: Data(listed.stdout.utf8))
+        return try JSONDecoder.cli.decode([Listed].self, from: Data(listed.stdout.utf8))
     }
 
     static func policyShown(_ cli: CLI) throws -> String {

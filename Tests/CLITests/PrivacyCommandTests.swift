@@ -33,7 +33,7 @@ struct PrivacyCommandTests {
 
         let subject = workspace.path("subject-2.json")
         #expect(try cli.run(["customer", "export-subject", "2", "--output", subject] + dpo).status == 0)
-        let document = try JSONDecoder().decode(SubjectExport.self, from: Data(contentsOf: URL(fileURLWithPath: subject)))
+        let document = try JSONDecoder.cli.decode(SubjectExport.self, from: Data(contentsOf: URL(fileURLWithPath: subject)))
         #expect(document.customer.fields["email"] == "other@example.com" && document.format == "cvault.subject-export.v1")
         #expect(!String(decoding: try Data(contentsOf: URL(fileURLWithPath: subject)), as: UTF8.self).contains("wyx"))
         let mode = (try FileManager.default.attributesOfItem(atPath: subject)[.posixPermissions] as? NSNumber)?.intValue

@@ -40,7 +40,7 @@ struct ResourceFaultTests {
 
         try disk.resize(kiB: 65_536)
         let finished = try cli.run(["import", "customers", csv, "--batch", "100", "--json"])
-        let report = try JSONDecoder().decode(ImportReport.self, from: Data(finished.stdout.utf8))
+        let report = try JSONDecoder.cli.decode(ImportReport.self, from: Data(finished.stdout.utf8))
         let invalid = try ScaleImportTests.expectedInvalid(data)
         #expect(report.resumedAfterRecord != nil)
         #expect(report.accepted == 3_000 - invalid.count && report.rejects.map(\.record) == invalid)
@@ -190,7 +190,7 @@ struct ResourceFaultTests {
         let extra = ["CVAULT_VAULT": moved]
         #expect(try cli.run(["audit", "verify"], extraEnvironment: extra).status == 0)
         let finished = try cli.run(["import", "customers", csv, "--batch", "100", "--json"], extraEnvironment: extra)
-        let report = try JSONDecoder().decode(ImportReport.self, from: Data(finished.stdout.utf8))
+        let report = try JSONDecoder.cli.decode(ImportReport.self, from: Data(finished.stdout.utf8))
         let invalid = try ScaleImportTests.expectedInvalid(data)
         #expect(report.accepted == 20_000 - invalid.count && report.rejects.map(\.record) == invalid)
         #expect(try await Self.inspect(moved).customers == 20_000 - invalid.count)

@@ -31,7 +31,7 @@ struct RotationCrashTests {
         #expect(try cli.run(["init", "--key-file-out", key]).status == 0)
         let auth = ["--key-file", key]
         let imported = try cli.run(["import", "customers", data.appendingPathComponent("customers.csv").path, "--json"] + auth)
-        let report = try JSONDecoder().decode(ImportReport.self, from: Data(imported.stdout.utf8))
+        let report = try JSONDecoder.cli.decode(ImportReport.self, from: Data(imported.stdout.utf8))
         #expect(report.accepted > 98_000)
         let vaultPath = cli.environment["CVAULT_VAULT"]!
         let total = try Self.count(vaultPath, "SELECT count(*) FROM sealed_values")
@@ -67,7 +67,7 @@ struct RotationCrashTests {
         #expect(finish.status == 0, "\(finish.stderr)")
 
         // Nothing left on version 1; the old versions can be retired.
-        let status = try JSONDecoder().decode(KeysReport.self, from: Data(try cli.run(["keys", "status", "--json"] + auth).stdout.utf8))
+        let status = try JSONDecoder.cli.decode(KeysReport.self, from: Data(try cli.run(["keys", "status", "--json"] + auth).stdout.utf8))
         #expect(status.rotationInProgress == nil)
         for field in status.fields {
             #expect(field.valuesByVersion.keys.allSatisfy { $0 == "2" }, "\(field.field): \(field.valuesByVersion)")
@@ -79,7 +79,7 @@ struct RotationCrashTests {
         let export = workspace.path("export.jsonl")
         #expect(try cli.run(["export", "customers", "--format", "jsonl", "--output", export] + auth).status == 0)
         let exported = try String(contentsOfFile: export, encoding: .utf8).split(separator: "\n")
-            .map { try JSONDecoder().decode(CustomerRecord.self, from: Data($0.utf8)) }
+            .map { try ExportedCustomer($0) }
         #expect(exported.count == report.accepted)
         #expect(Set(exported.compactMap { $0.fields["email"] }).count == report.accepted)
         #expect(exported.allSatisfy { $0.fields["name"] != nil })

@@ -48,7 +48,7 @@ struct ScaleImportTests {
         let rejects = workspace.path("rejects.csv")
         let run = try cli.run(["import", "customers", large.appendingPathComponent("customers.csv").path, "--rejects", rejects, "--json"])
         #expect(run.status == 1, "some rows are invalid on purpose: \(run.stderr)")
-        let report = try JSONDecoder().decode(ImportReport.self, from: Data(run.stdout.utf8))
+        let report = try JSONDecoder.cli.decode(ImportReport.self, from: Data(run.stdout.utf8))
         let expected = try Self.expectedInvalid(large)
         #expect(expected.count == 1_000)
         #expect(report.rejects.map(\.record) == expected, "every invalid row is reported by its record number")
@@ -63,7 +63,7 @@ struct ScaleImportTests {
         for kind in ["transactions", "interactions"] {
             let history = try cli.run(["import", kind, large.appendingPathComponent("\(kind).csv").path, "--json"])
             #expect(history.status == 0, "\(kind): \(history.stderr.prefix(500))")
-            #expect(try JSONDecoder().decode(ImportReport.self, from: Data(history.stdout.utf8)).rejected == 0)
+            #expect(try JSONDecoder.cli.decode(ImportReport.self, from: Data(history.stdout.utf8)).rejected == 0)
         }
 
         // Every valid customer is found by e-mail, phone and name (bulk lookups, confirmed by e-mail).

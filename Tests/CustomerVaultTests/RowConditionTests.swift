@@ -55,8 +55,9 @@ struct RowConditionTests {
         let exporter = try await fixture.open("support", purpose: "fraud_investigation")
         var text = ""
         let count = try await exporter.exportCustomers(format: .jsonl) { text += String(decoding: $0, as: UTF8.self) }
-        let exported = try text.split(separator: "\n").map { try JSONDecoder().decode(CustomerRecord.self, from: Data($0.utf8)).id }
-        #expect(count == eu.count && exported == eu.sorted())
+        let exported = try text.split(separator: "\n").map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["id"] as? Int }
+            .map { $0.map(Int64.init) }
+        #expect(count == eu.count && exported == eu.sorted().map(Optional.init))
         // history and writes on hidden customers are "not found" too.
         #expect(await VaultError.caught { _ = try await agent.history(.interactions, customerID: other[0]) }?.code == .notFound)
         #expect(await VaultError.caught { try await agent.updateCustomer(other[0], set: ["name": "X Y"]) }?.code == .notFound)

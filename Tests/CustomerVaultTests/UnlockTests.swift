@@ -62,7 +62,7 @@ struct UnlockTests {
         #expect(error?.code == .badCredential)
         try Data("not a key".utf8).write(to: URL(fileURLWithPath: directory.path("bad.key")))
         #expect(throws: VaultError(.invalidInput, "")) { try Credential.keyFile(at: directory.path("bad.key")) }
-        #expect(throws: VaultError(.notFound, "")) { try Credential.keyFile(at: directory.path("missing.key")) }
+        #expect(throws: VaultError(.invalidInput, "")) { try Credential.keyFile(at: directory.path("missing.key")) }
     }
 
     @Test("malformed passphrase files are refused", arguments: [
@@ -141,7 +141,16 @@ struct UnlockTests {
         let junk = await VaultError.caught {
             _ = try await CustomerVault.open(at: directory.path("junk.vault"), principal: "admin", credential: Fixtures.credential())
         }
-        #expect(junk?.code == .integrity)
+        #expect(junk?.code == .invalidInput && junk?.message.contains("is not a vault (not an SQLite database)") == true, "\(junk?.message ?? "")")
+        // An SQLite database that is not a vault is not one either, and is left as it was.
+        let foreign = directory.path("foreign.db")
+        try await DatabaseQueue(path: foreign).write { db in try db.execute(sql: "CREATE TABLE t (x)") }
+        let before = try Data(contentsOf: URL(fileURLWithPath: foreign))
+        let notVault = await VaultError.caught { _ = try await CustomerVault.open(at: foreign, principal: "admin", credential: Fixtures.credential()) }
+        #expect(notVault?.code == .invalidInput && notVault?.message.contains("without a vault's tables") == true, "\(notVault?.message ?? "")")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: foreign)) == before)
+        let folder = await VaultError.caught { _ = try await CustomerVault.open(at: directory.path(""), principal: "admin", credential: Fixtures.credential()) }
+        #expect(folder?.code == .invalidInput && folder?.message.contains("is a directory") == true)
     }
 }
 

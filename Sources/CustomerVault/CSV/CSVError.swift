@@ -27,6 +27,10 @@ public struct CSVError: Error, Equatable, Sendable, CustomStringConvertible {
         case ioFailure
         /// A quote character appeared inside a field that did not start with a quote.
         case quoteInUnquotedField
+        /// A JSON Lines line is not one flat JSON object (``JSONLinesReader``).
+        case malformedJSON
+        /// A JSON Lines object has a key the first object (the header) does not have.
+        case unknownJSONKey
     }
 
     /// What went wrong.
@@ -56,6 +60,8 @@ public struct CSVError: Error, Equatable, Sendable, CustomStringConvertible {
         case .tooManyFields: "too many fields"
         case .ioFailure: "read error"
         case .quoteInUnquotedField: "quote inside unquoted field"
+        case .malformedJSON: "not one flat JSON object (strings, numbers, booleans, null and arrays of strings as values)"
+        case .unknownJSONKey: "a key that the first line does not have (every line must use the first line's keys)"
         }
     }
 }

@@ -39,10 +39,18 @@ public struct VaultError: Error, Equatable, Sendable, CustomStringConvertible {
     public let code: Code
     /// A one-line, human-readable explanation without secrets or personal data.
     public let message: String
+    /// What to do about it, when the thrower knows better than the code's general advice.
+    public let hint: String?
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, hint: String? = nil) {
         self.code = code
         self.message = message
+        self.hint = hint
+    }
+
+    /// The code as scripts see it (`cvault --json` errors): `invalid_input`, `not_found`, …
+    public var codeName: String {
+        String(code.rawValue.flatMap { $0.isUppercase ? ["_", Character($0.lowercased())] : [$0] })
     }
 
     public var description: String { message }
@@ -51,7 +59,7 @@ public struct VaultError: Error, Equatable, Sendable, CustomStringConvertible {
 
     // MARK: - Factories
 
-    static func invalidInput(_ message: String) -> VaultError { .init(.invalidInput, message) }
+    static func invalidInput(_ message: String, hint: String? = nil) -> VaultError { .init(.invalidInput, message, hint: hint) }
     static func accessDenied(_ message: String) -> VaultError { .init(.accessDenied, message) }
     static func notFound(_ message: String) -> VaultError { .init(.notFound, message) }
     static func integrity(_ message: String) -> VaultError { .init(.integrity, message) }

@@ -1,60 +1,223 @@
 public import Foundation
 import GRDB
 
-/// Output formats of `exportCustomers`.
-public enum ExportFormat: String, Sendable, CaseIterable {
+/// File formats of exports and imports.
+public enum FileFormat: String, Sendable, CaseIterable, Codable {
     case csv, jsonl
+
+    /// The file name extension (`customers.csv`, `customers.jsonl`).
+    public var fileExtension: String { rawValue }
+}
+
+/// What kind of records an export or import file holds.
+public enum RecordKind: String, Sendable, CaseIterable, Codable {
+    case customers, transactions, interactions, behaviour
+
+    /// The read action a role needs beside `export` (customers are what `export` itself reads).
+    var readAction: VaultAction? {
+        switch self {
+        case .customers: nil
+        case .transactions: .transactionRead
+        case .interactions: .interactionRead
+        case .behaviour: .behaviourRead
+        }
+    }
+
+    public init(_ entity: Entity) {
+        switch entity {
+        case .customers: self = .customers
+        case .transactions: self = .transactions
+        case .interactions: self = .interactions
+        }
+    }
+
+    /// The entity whose records these are, if any (behaviour counters are part of a customer).
+    public var entity: Entity? {
+        switch self {
+        case .customers: .customers
+        case .transactions: .transactions
+        case .interactions: .interactions
+        case .behaviour: nil
+        }
+    }
 }
 
 extension CustomerVault {
-    /// Streams every customer the principal may read to `output`, in the views its policy grants,
-    /// one page per audited transaction. Customers outside the role's row conditions are left out.
+    /// Streams every customer the principal may read to `output` (see ``export(_:format:pageSize:progress:output:)``).
+    public func exportCustomers(format: FileFormat, pageSize: Int = 1_000, progress: (@Sendable (Int) -> Void)? = nil,
+                                output: (Data) throws -> Void) async throws -> Int {
+        try await export(.customers, format: format, pageSize: pageSize, progress: progress, output: output)
+    }
+
+    /// Streams every record of `kind` the principal may read to `output`, in the views its policy
+    /// grants, one page per audited transaction (each page's access-log entry commits before the
+    /// page is handed out). Records of customers outside the role's row conditions are left out.
     ///
-    /// Each page's access-log entry commits before that page is written out.
+    /// The columns (``ExportColumns``): customers `id`, the schema's fields, `age_band`,
+    /// `created_at`, `updated_at` (JSON Lines adds `masked`); transactions and interactions `id`,
+    /// `customer_id`, their schema fields, `created_at`; behaviour `customer_id`, `browse`,
+    /// `purchase`, `review`, `updated_at`. An export imports again: into an empty vault it gives
+    /// back the same ids and times, so exporting that vault gives the same files.
     ///
     /// - Parameters:
-    ///   - format: CSV (`id`, the schema's field names, `age_band`, `created_at`, `updated_at`;
-    ///     `importCSV` accepts it again and ignores the four non-schema columns) or JSON Lines.
+    ///   - format: CSV (cells a spreadsheet would run as formulas get a leading apostrophe, which
+    ///     an import removes) or JSON Lines (one object a line; integers and decimals as numbers,
+    ///     booleans as booleans, absent values as null).
     ///   - output: Receives UTF-8 text, page by page.
-    /// - Returns: The number of customers exported.
-    public func exportCustomers(format: ExportFormat, pageSize: Int = 1_000, progress: (@Sendable (Int) -> Void)? = nil,
-                                output: (Data) throws -> Void) async throws -> Int {
-        let columns = ["id"] + schema.fields(of: .customers).map(\.name) + ["age_band", "created_at", "updated_at"]
-        if format == .csv { try output(Data(CSVWriter.line(columns).utf8)) }
+    /// - Returns: The number of records exported.
+    /// - Throws: ``VaultError`` `.accessDenied` when the role may not export, or may not read `kind`.
+    public func export(_ kind: RecordKind, format: FileFormat, pageSize: Int = 1_000, progress: (@Sendable (Int) -> Void)? = nil,
+                       output: (Data) throws -> Void) async throws -> Int {
+        if let action = kind.readAction { _ = try await requireAllowed(AccessRequest(action)) }
+        let columns = ExportColumns(kind, schema: schema, format: format)
+        if format == .csv { try output(Data(columns.header.utf8)) }
         var after: Int64 = 0
         var count = 0
         while true {
             let start = after
-            let page = try await perform(AccessRequest(.exportData)) { db, note in
-                let records = try Self.visibleCustomers(after: start, limit: pageSize, note: note, db: db)
-                note.target = AuditTrail.bulkTarget(entity: .customers, ids: records.map(\.id))
-                return records
+            let page = try await perform(Self.exportRequest(kind)) { db, note in
+                let page = try Self.exportPage(kind, columns: columns, after: start, limit: pageSize, note: note, db: db)
+                note.target = page.target
+                return page
             }
-            guard let last = page.last else { break }
-            var text = ""
-            for record in page {
-                switch format {
-                case .csv:
-                    text += CSVWriter.line(columns.map { column in
-                        switch column {
-                        case "id": String(record.id)
-                        case "created_at": record.createdAt
-                        case "updated_at": record.updatedAt
-                        default: record.fields[column] ?? ""
-                        }
-                    })
-                case .jsonl:
-                    let data = try JSONEncoder.sorted.encode(record)
-                    text += String(decoding: data, as: UTF8.self) + "\n"
-                }
-            }
-            try output(Data(text.utf8))
+            guard let last = page.lastKey else { break }
+            try output(Data(page.text.utf8))
             count += page.count
-            after = last.id
+            after = last
             progress?(count)
         }
         return count
     }
+
+    /// Writes every kind of record the principal may read into `directory` (created if missing),
+    /// as `customers.csv`, `transactions.csv`, `interactions.csv` and `behaviour.csv` (or
+    /// `.jsonl`), from one consistent snapshot: one audited transaction reads them all, and the
+    /// files appear (each 0600, atomically) only after its access-log entry has committed.
+    /// Writers wait while it runs.
+    ///
+    /// - Parameters:
+    ///   - replace: Replace files of those names (atomically); without it an existing file is refused
+    ///     before anything is read.
+    /// - Returns: The number of records of each kind.
+    /// - Throws: ``VaultError`` `.accessDenied` when the role may not export or read one of the kinds.
+    public func exportAll(format: FileFormat, to directory: String, replace: Bool = false,
+                          progress: (@Sendable (RecordKind, Int) -> Void)? = nil) async throws -> [RecordKind: Int] {
+        for kind in RecordKind.allCases { if let action = kind.readAction { _ = try await requireAllowed(AccessRequest(action)) } }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw VaultError.invalidInput("\(directory) is a file, not a directory") }
+        } else {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw VaultError.io("cannot create the directory \(directory)")
+            }
+        }
+        let files = try RecordKind.allCases.map { kind in
+            (kind, try PrivateOutputFile(path: (directory as NSString).appendingPathComponent("\(kind.rawValue).\(format.fileExtension)"), replace: replace))
+        }
+        do {
+            var request = AccessRequest(.exportData)
+            request.readEntity = .customers
+            let counts = try await perform(request) { [schema] db, note in
+                var counts: [RecordKind: Int] = [:]
+                var targets: [String] = []
+                for (kind, file) in files {
+                    let columns = ExportColumns(kind, schema: schema, format: format)
+                    if format == .csv { try file.write(Data(columns.header.utf8)) }
+                    var after: Int64 = 0
+                    var count = 0
+                    while true {
+                        let page = try Self.exportPage(kind, columns: columns, after: after, limit: 1_000, note: note, db: db)
+                        guard let last = page.lastKey else { break }
+                        try file.write(Data(page.text.utf8))
+                        count += page.count
+                        after = last
+                        progress?(kind, count)
+                    }
+                    counts[kind] = count
+                    targets.append("\(kind.rawValue):\(count)")
+                }
+                note.target = "export:" + targets.joined(separator: ",")
+                note.detail = "export all (\(format.rawValue)): one snapshot of every kind"
+                return counts
+            }
+            for (_, file) in files { try file.commit() }
+            return counts
+        } catch {
+            for (_, file) in files { file.discard() }
+            throw error
+        }
+    }
+
+    static func exportRequest(_ kind: RecordKind) -> AccessRequest {
+        var request = AccessRequest(.exportData)
+        request.readEntity = kind.entity
+        return request
+    }
+
+    /// One page of an export after the record (or, for behaviour, customer) `after`.
+    static func exportPage(_ kind: RecordKind, columns: ExportColumns, after: Int64, limit: Int, note: AuditNote, db: Database) throws -> ExportPage {
+        var page = ExportPage()
+        switch kind {
+        case .customers:
+            let records = try visibleCustomers(after: after, limit: limit, note: note, db: db)
+            for record in records {
+                var values = record.fields
+                values["id"] = String(record.id)
+                values["created_at"] = record.createdAt
+                values["updated_at"] = record.updatedAt
+                page.text += columns.line(values, masked: record.masked)
+            }
+            page.lastKey = records.last?.id
+            page.count = records.count
+            page.target = AuditTrail.bulkTarget(entity: .customers, ids: records.map(\.id))
+        case .transactions, .interactions:
+            let entity: Entity = kind == .transactions ? .transactions : .interactions
+            let rows = try Row.fetchAll(db, sql: "SELECT id, customer_id FROM \(entity.rawValue) WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit])
+            var visible: [Int64: Bool] = [:]
+            var ids: [Int64] = []
+            for row in rows {
+                let id: Int64 = row["id"], owner: Int64 = row["customer_id"]
+                page.lastKey = id
+                if visible[owner] == nil { visible[owner] = try visibleAttributes(owner, note: note, db: db) != nil }
+                guard visible[owner] == true else { continue }
+                guard let record = try loadHistoryRecord(entity, id: id, note: note, db: db) else { continue }
+                var values = record.fields
+                values["id"] = String(record.id)
+                values["customer_id"] = String(record.customerID)
+                values["created_at"] = record.createdAt
+                page.text += columns.line(values)
+                ids.append(id)
+            }
+            page.count = ids.count
+            page.target = AuditTrail.bulkTarget(entity: entity, ids: ids)
+        case .behaviour:
+            let owners = try Int64.fetchAll(db, sql: "SELECT customer_id FROM behaviour WHERE customer_id > ? ORDER BY customer_id LIMIT ?",
+                                            arguments: [after, limit])
+            var ids: [Int64] = []
+            for owner in owners {
+                page.lastKey = owner
+                guard try visibleAttributes(owner, note: note, db: db) != nil,
+                      let (counters, updatedAt) = try loadBehaviourRow(owner, integrity: try note.codec.integrity, db: db) else { continue }
+                page.text += columns.line(["customer_id": String(owner), "browse": String(counters.browse), "purchase": String(counters.purchase),
+                                           "review": String(counters.review), "updated_at": updatedAt])
+                ids.append(owner)
+            }
+            page.count = ids.count
+            page.target = AuditTrail.bulkTarget(entity: .customers, ids: ids)
+        }
+        return page
+    }
+}
+
+/// One page of an export: its text, how far it read, and what the access log names.
+struct ExportPage: Sendable {
+    var text = ""
+    /// The last key read (also of records left out); nil when nothing was left to read.
+    var lastKey: Int64?
+    var count = 0
+    var target = ""
 }
 
 extension JSONEncoder {

@@ -3,9 +3,6 @@ import GRDB
 import VaultCrypto
 
 extension CustomerVault {
-    /// Columns of a customer export that are not schema fields (ignored on import).
-    static let exportOnlyColumns = ["id", "age_band", "created_at", "updated_at"]
-
     /// Rows committed per transaction. An interrupted import resumes after the last committed batch.
     public static let defaultImportBatchSize = 1_000
 
@@ -43,13 +40,13 @@ extension CustomerVault {
         try Self.checkStructure(path, options: options)
         let totalBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let reader = try options.reader(path)
-        let columns = try readHeader(reader, entity: entity, file: path)
+        let columns = try readHeader(reader, entity: entity, file: path, restore: options.restore)
         let zone = options.timeZone ?? schema.timeZone
 
         let integrity = try recordIntegrity
         let state = try await readAllowed(by: decision) { db in try ImportState.fetch(db, digest: digest, integrity: integrity) }
         if let state, state.finished {
-            return ImportReport(kind: entity, accepted: state.accepted, rejected: state.rejected, alreadyStored: state.alreadyStored, timeZone: zone,
+            return ImportReport(kind: RecordKind(entity), accepted: state.accepted, rejected: state.rejected, alreadyStored: state.alreadyStored, timeZone: zone,
                                 resumedAfterRecord: nil, alreadyImported: true, finishedAt: state.finishedAt,
                                 rejects: try await importRejects(digest, integrity: integrity, allowedBy: decision))
         }
@@ -80,13 +77,13 @@ extension CustomerVault {
             progress?(ImportProgress(bytesRead: batch.bytesRead, totalBytes: totalBytes, accepted: done.accepted, rejected: done.rejected))
             if batch.endOfFile { break }
         }
-        return ImportReport(kind: entity, accepted: done.accepted, rejected: done.rejected, alreadyStored: done.alreadyStored, timeZone: zone,
+        return ImportReport(kind: RecordKind(entity), accepted: done.accepted, rejected: done.rejected, alreadyStored: done.alreadyStored, timeZone: zone,
                             resumedAfterRecord: resumedAfter, alreadyImported: false, finishedAt: nil,
                             rejects: try await importRejects(digest, integrity: integrity, allowedBy: decision))
     }
 
     /// A CSV error as an import reject reason, with the limit a too-large record broke.
-    static func describe(_ error: CSVError, reader: CSVReader) -> String {
+    static func describe(_ error: CSVError, reader: any ImportRecordSource) -> String {
         switch error.kind {
         case .recordTooLong: "\(error.description) (longer than \(reader.maximumRecordBytes) bytes)"
         case .tooManyFields: "\(error.description) (more than \(reader.maximumFields) fields)"
@@ -95,7 +92,7 @@ extension CustomerVault {
     }
 
     /// Reads the header line and checks it (see ``ImportColumns``).
-    private func readHeader(_ reader: CSVReader, entity: Entity, file: String) throws -> ImportColumns {
+    private func readHeader(_ reader: any ImportRecordSource, entity: Entity, file: String, restore: Bool) throws -> ImportColumns {
         let header: CSVRecord
         do {
             guard let first = try reader.next() else { throw VaultError.invalidInput("\(file): the file is empty (expected a header line)") }
@@ -103,7 +100,8 @@ extension CustomerVault {
         } catch let error as CSVError {
             throw VaultError.invalidInput("\(file): header: \(error.description)")
         }
-        return try ImportColumns(header: header, entity: entity, schema: schema, file: file)
+        return try ImportColumns(header: header, entity: entity, schema: schema, file: file, restore: restore,
+                                 neutralised: reader.neutralisesFormulas)
     }
 
     /// Commits one batch: its accepted rows, its rejects and the import's progress, atomically.
@@ -122,11 +120,15 @@ extension CustomerVault {
             let now = Timestamps.now()
             // Reserve ids under the write lock, then seal and hash the (already validated) rows on
             // all cores while this writer inserts each one, in file order, as soon as it is ready.
+            // An exported record keeps its id where this vault never issued it (ids are bound into
+            // ciphertexts and never reused), so an export imports into an empty vault as it was.
             let firstID = try RecordCodec.nextRecordID(entity, db: db)
+            var issuedThrough = firstID - 1
             let consentIDs = ConsentEvents.Numbering()
             try RecordCodec.pipelined(batch.count, produce: { index -> PreparedRecord? in
                 guard case .valid(let values, _) = batch[index].outcome else { return nil }
-                return try codec.prepare(values, entity: entity, recordID: firstID + Int64(index), today: today, now: now)
+                return try codec.prepare(values, entity: entity, recordID: batch[index].restored.id ?? firstID + Int64(index), today: today, now: now,
+                                         restoring: batch[index].restored)
             }, consume: { index, outcome in
                 let row = batch[index]
                 defer { next.recordsDone = max(next.recordsDone, row.record) }
@@ -145,6 +147,14 @@ extension CustomerVault {
                             if !note.decision.rows.isUnrestricted, !note.admits(customerAttributes: values) {
                                 throw FieldProblem(field: "", reason: "is outside the rows this role may access")
                             }
+                        } else if let owner = row.restored.customerID {
+                            guard try Self.visibleAttributes(owner, note: note, db: db) != nil else {
+                                throw FieldProblem(field: "customer_id", reason: "no customer has this id")
+                            }
+                            if let email, try codec.customerID(forEmail: email, db: db) != owner {
+                                throw FieldProblem(field: "customer_email", reason: "is not the e-mail address of the customer that customer_id names")
+                            }
+                            customerID = owner
                         } else {
                             guard let email, let owner = try codec.customerID(forEmail: email, db: db),
                                   try Self.visibleAttributes(owner, note: note, db: db) != nil else {
@@ -162,6 +172,11 @@ extension CustomerVault {
                             alreadyStored += 1
                             return
                         }
+                        func checkID() throws {
+                            guard row.restored.id != nil, record.id <= issuedThrough else { return }
+                            throw FieldProblem(field: "id", reason: "is \(record.id), but this vault has issued ids up to \(issuedThrough) and never reuses one "
+                                + "(an id is bound into its record's ciphertexts): import into an empty vault, or without --restore to give the rows new ids")
+                        }
                         if entity == .customers {
                             do {
                                 try codec.checkUnique(record.probes, except: nil, db: db)
@@ -172,11 +187,14 @@ extension CustomerVault {
                                 alreadyStored += 1
                                 return
                             }
+                            try checkID()
                             try codec.store(record, entity: entity, customerID: nil, now: now, consentIDs: consentIDs, db: db)
                             if let email = values["email"] { seen.note("email\u{0}\(email)", record: row.record) }
                         } else {
+                            try checkID()
                             try codec.store(record, entity: entity, customerID: customerID, now: now, db: db)
                         }
+                        issuedThrough = max(issuedThrough, record.id)
                         try NaturalKeys.insert(entity, recordID: record.id, values: values, schema: schema, db: db)
                         for field in schema.naturalKeys(of: entity) {
                             if let value = values[field.name] { seen.note("\(field.name)\u{0}\(value)", record: row.record) }

@@ -16,14 +16,14 @@ final class ImportBatchReader: @unchecked Sendable {
         var endOfFile: Bool
     }
 
-    private let reader: CSVReader
+    private let reader: any ImportRecordSource
     private let columns: ImportColumns
     private let validator: FieldValidator
     /// Records an earlier run of the same import committed; they are skipped.
     private let committedThrough: Int
     private let batchSize: Int
 
-    init(reader: CSVReader, columns: ImportColumns, validator: FieldValidator, committedThrough: Int, batchSize: Int) {
+    init(reader: any ImportRecordSource, columns: ImportColumns, validator: FieldValidator, committedThrough: Int, batchSize: Int) {
         self.reader = reader
         self.columns = columns
         self.validator = validator

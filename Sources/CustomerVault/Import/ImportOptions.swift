@@ -14,14 +14,24 @@ public struct ImportOptions: Sendable, Equatable {
     public var encoding: CSVTextEncoding
     /// The field separator: `,` (RFC 4180), or `;`, a tab or `|` as some exports write.
     public var delimiter: Character
+    /// CSV, or JSON Lines as `exportCustomers(format: .jsonl)` writes.
+    public var format: FileFormat
+    /// Whether the file is a cvault export to restore: its `id`, `created_at` and `updated_at`
+    /// columns are given back to the records (an export imported into an empty vault comes back as
+    /// it was), and `customer_id` names this vault's customers. Without it those columns are
+    /// ignored (another tool's ids and times mean something else) and history rows name their
+    /// customer by `customer_email`.
+    public var restore: Bool
 
     public init(batchSize: Int = CustomerVault.defaultImportBatchSize, timeZone: String? = nil, country: String? = nil,
-                encoding: CSVTextEncoding = .utf8, delimiter: Character = ",") {
+                encoding: CSVTextEncoding = .utf8, delimiter: Character = ",", format: FileFormat = .csv, restore: Bool = false) {
         self.batchSize = batchSize
         self.timeZone = timeZone
         self.country = country
         self.encoding = encoding
         self.delimiter = delimiter
+        self.format = format
+        self.restore = restore
     }
 
     /// The delimiter as a byte.
@@ -35,8 +45,12 @@ public struct ImportOptions: Sendable, Equatable {
     }
 
     /// A reader of `path` with these options.
-    func reader(_ path: String) throws -> CSVReader {
+    func reader(_ path: String) throws -> any ImportRecordSource {
         let byte = try delimiterByte()
+        if format == .jsonl {
+            guard encoding == .utf8, byte == 0x2C else { throw VaultError.invalidInput("a JSON Lines file is UTF-8 and has no delimiter: leave out the encoding and delimiter") }
+            return try JSONLinesReader(path: path)
+        }
         do {
             return encoding == .utf8 && byte == 0x2C ? try CSVReader(fileURL: URL(fileURLWithPath: path))
                 : try CSVReader(fileURL: URL(fileURLWithPath: path), encoding: encoding, delimiter: byte)
@@ -70,13 +84,17 @@ public struct ImportOptions: Sendable, Equatable {
     /// digest, with the options that change how its rows read (so the same file read in another
     /// time zone is another import; rows stored by the first are then recognised by natural key).
     func importIdentity(fileDigest: [UInt8]) throws -> [UInt8] {
-        guard timeZone != nil || country != nil || encoding != .utf8 || delimiter != "," else { return fileDigest }
+        guard timeZone != nil || country != nil || encoding != .utf8 || delimiter != "," || format != .csv || restore else { return fileDigest }
         var writer = ByteWriter(domain: "cvault.import-identity.v1")
         writer.append(fileDigest)
         writer.append(timeZone ?? "")
         writer.append(country.flatMap { Countries.lookup($0)?.alpha2 } ?? "")
         writer.append(encoding.rawValue)
         writer.append(String(delimiter))
+        if format != .csv || restore {
+            writer.append(format.rawValue)
+            writer.append(restore ? "restore" : "")
+        }
         return try BLAKE2b.hash(writer.bytes)
     }
 }

@@ -37,7 +37,7 @@ public struct ImportProgress: Sendable {
 
 /// The outcome of an import.
 public struct ImportReport: Sendable, Codable {
-    public var kind: Entity
+    public var kind: RecordKind
     /// Rows stored as new records.
     public var accepted: Int
     public var rejected: Int

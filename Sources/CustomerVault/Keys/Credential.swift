@@ -43,7 +43,7 @@ public enum Credential: Sendable {
 
     /// Reads a passphrase file: its first line, UTF-8, at most ``maximumPassphraseBytes``.
     ///
-    /// - Throws: ``VaultError`` `.notFound` when the file is missing, `.invalidInput` when malformed.
+    /// - Throws: ``VaultError`` `.invalidInput` when the file is missing or malformed.
     public static func passphrase(fileAt path: String) throws -> Credential {
         var bytes = try readSecretFile(path, what: "passphrase file", limit: maximumPassphraseBytes + 2)
         defer { wipe(&bytes) }
@@ -52,7 +52,7 @@ public enum Credential: Sendable {
 
     /// Reads a key file: exactly 32 raw bytes, or 64 hexadecimal digits and an optional newline.
     ///
-    /// - Throws: ``VaultError`` `.notFound` when the file is missing, `.invalidInput` when malformed.
+    /// - Throws: ``VaultError`` `.invalidInput` when the file is missing or malformed.
     public static func keyFile(at path: String) throws -> Credential {
         var bytes = try readSecretFile(path, what: "key file", limit: 4_096)
         defer { wipe(&bytes) }
@@ -70,12 +70,30 @@ public enum Credential: Sendable {
 
     /// Reads a small secret file without leaving extra copies around.
     static func readSecretFile(_ path: String, what: String, limit: Int) throws -> [UInt8] {
-        guard FileManager.default.fileExists(atPath: path) else { throw VaultError.notFound("\(what) \(path) does not exist") }
+        // A wrong path is bad input (exit 2), like any other wrong option value.
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw VaultError.invalidInput("\(what) \(path) does not exist") }
+        guard !isDirectory.boolValue else { throw VaultError.invalidInput("\(what) \(path) is a directory, not a file") }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw VaultError.io("cannot read \(what) \(path)") }
         defer { try? handle.close() }
         let data = (try? handle.read(upToCount: limit + 1)) ?? Data()
         guard data.count <= limit else { throw VaultError.invalidInput("\(what) \(path) is larger than \(limit) bytes") }
         return [UInt8](data)
+    }
+
+    /// Why a passphrase is too weak to protect a keyring (``PassphraseStrength``); nil for a
+    /// strong one and for a key file.
+    public var passphraseWeakness: String? {
+        guard case .passphrase(let secret) = self else { return nil }
+        var scalars: [Unicode.Scalar] = secret.withUnsafeBytes { bytes in
+            var decoded: [Unicode.Scalar] = []
+            var iterator = bytes.makeIterator()
+            var decoder = UTF8()
+            while case .scalarValue(let scalar) = decoder.decode(&iterator) { decoded.append(scalar) }
+            return decoded
+        }
+        defer { for index in scalars.indices { scalars[index] = " " } }
+        return PassphraseStrength.weakness(of: scalars)
     }
 
     var kind: CredentialKind {

@@ -67,10 +67,14 @@ struct AccessRequest: Sendable {
     var searchField: String?
     var purpose: String?
     var reason: String?
+    /// The entity whose personal values the request reads in the role's views (for the access
+    /// log's fields): the action's, unless an export of history or behaviour says otherwise.
+    var readEntity: Entity?
 
     init(_ action: VaultAction, writes: [String] = [], searchField: String? = nil) {
         self.action = action
         self.writes = writes
         self.searchField = searchField
+        self.readEntity = action.readsEntity
     }
 }

@@ -110,7 +110,7 @@ struct FieldValidator: Sendable {
             guard trimmed.range(of: #"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"#, options: .regularExpression) != nil,
                   let number = Double(trimmed) else { throw refuse("must be a decimal number such as 12.50") }
             try checkRange(number, field)
-            value = trimmed
+            value = ExportColumns.jsonNumber(trimmed) ?? trimmed  // 007.10 is 7.10: one spelling per number
         case .boolean:
             switch trimmed.lowercased() {
             case "true", "yes", "1", "y": value = "true"

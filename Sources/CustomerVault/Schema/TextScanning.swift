@@ -82,7 +82,7 @@ enum FlatJSON {
         return out + "}"
     }
 
-    private static func append(_ text: String, to out: inout String) {
+    static func append(_ text: String, to out: inout String) {
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -54,14 +54,17 @@ enum VaultDatabase {
         }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw VaultError.invalidInput("\(path) is a directory, not a vault file")
+            throw VaultError.invalidInput("\(path) is a directory, not a vault file", hint: "give the vault's file, or create one with `cvault init`")
         }
+        try refuseForeignFile(path)
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration())
             try enforceDurability(pool)
             try pool.read { db in
-                guard try db.tableExists("vault_meta") else { throw VaultError.integrity("\(path) is not a cvault vault") }
+                guard try db.tableExists("vault_meta") else {
+                    throw VaultError.invalidInput("\(path) is not a vault (an SQLite database without a vault's tables)", hint: "check the path")
+                }
                 // Before anything runs a statement that a planted trigger could hook, the migration included.
                 try StoredSchema.verify(db, path: path)
             }
@@ -137,6 +140,30 @@ enum VaultDatabase {
 
     /// A plain read-only connection to a vault file that is not open as a vault (a restored or
     /// replaced file), for checks that need no keys.
+    /// Refuses a file that is not a vault before a pool opens it (which would turn an empty or
+    /// foreign SQLite file into a WAL database). It is looked at through SQLite, read-only and
+    /// immutable, never with a file descriptor of our own: closing one would drop the POSIX locks
+    /// that other connections of this process hold on the file.
+    static func refuseForeignFile(_ path: String) throws {
+        let escaped = path.unicodeScalars.map { "%?#".unicodeScalars.contains($0) ? String(format: "%%%02X", $0.value) : String($0) }.joined()
+        do {
+            let probe = try readOnly("file:\(escaped)?immutable=1")
+            let hasMeta = try probe.read { try $0.tableExists("vault_meta") }
+            // With commits waiting in the WAL an immutable reader may not see them: no verdict then.
+            let walBytes = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+            if !hasMeta && walBytes == 0 {
+                throw VaultError.invalidInput("\(path) is not a vault (an SQLite database without a vault's tables)", hint: "check the path")
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw VaultError.invalidInput("\(path) is not a vault (not an SQLite database)",
+                                          hint: "check the path; a vault damaged at its start is restored with `cvault backup restore`")
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            return  // anything else is for the pool to report
+        }
+    }
+
     static func readOnly(_ path: String) throws -> DatabaseQueue {
         var config = Configuration()
         config.readonly = true
@@ -156,7 +183,9 @@ enum VaultDatabase {
         do {
             let queue = try readOnly("file:\(escaped)?immutable=1")
             try queue.read { db in
-                guard try db.tableExists("vault_meta") else { throw VaultError.integrity("\(path) is not a cvault vault") }
+                guard try db.tableExists("vault_meta") else {
+                    throw VaultError.invalidInput("\(path) is not a vault (an SQLite database without a vault's tables)", hint: "check the path")
+                }
                 try StoredSchema.verify(db, path: path)
             }
             return queue

@@ -15,4 +15,6 @@ public struct HistoryRecord: Sendable, Equatable, Codable {
     public var id: Int64
     public var customerID: Int64
     public var fields: [String: String]
+    /// When the row was stored (or, for an imported export, first stored).
+    public var createdAt: String
 }

@@ -72,8 +72,17 @@ extension CustomerVault {
         try HistoryRow.fetchVerified(entity, customerID: customerID, integrity: try note.codec.integrity, db: db).map { row in
             var fields = try row.decodedAttributes()
             fields.merge(try note.codec.readSealed(entity: entity, recordID: row.id, expectedDigest: row.sealedDigest, db: db).values) { _, sealed in sealed }
-            return HistoryRecord(id: row.id, customerID: customerID, fields: fields)
+            return HistoryRecord(id: row.id, customerID: customerID, fields: fields, createdAt: row.createdAt)
         }
+    }
+
+    /// One transaction or interaction by id, opened in the decision's views and checked against
+    /// its tag; nil when there is none. The caller checks that its customer is visible.
+    static func loadHistoryRecord(_ entity: Entity, id: Int64, note: AuditNote, db: Database) throws -> HistoryRecord? {
+        guard let row = try HistoryRow.fetchVerified(entity, id: id, integrity: try note.codec.integrity, db: db) else { return nil }
+        var fields = try row.decodedAttributes()
+        fields.merge(try note.codec.readSealed(entity: entity, recordID: row.id, expectedDigest: row.sealedDigest, db: db).values) { _, sealed in sealed }
+        return HistoryRecord(id: row.id, customerID: row.customerID, fields: fields, createdAt: row.createdAt)
     }
 
     // MARK: - Behaviour
@@ -108,20 +117,25 @@ extension CustomerVault {
 
     /// A customer's counters, checked against their tag (zero when none were recorded).
     static func loadBehaviour(_ customerID: Int64, integrity: RecordIntegrity, db: Database) throws -> BehaviourCounters {
+        try loadBehaviourRow(customerID, integrity: integrity, db: db)?.counters ?? BehaviourCounters()
+    }
+
+    /// A customer's stored counters and when they last changed, checked against their tag; nil when none were recorded.
+    static func loadBehaviourRow(_ customerID: Int64, integrity: RecordIntegrity, db: Database) throws -> (counters: BehaviourCounters, updatedAt: String)? {
         guard let row = try Row.fetchOne(db, sql: "SELECT browse_count, purchase_count, review_count, updated_at, tag FROM behaviour WHERE customer_id = ?",
-                                         arguments: [customerID]) else { return BehaviourCounters() }
+                                         arguments: [customerID]) else { return nil }
         let counters = BehaviourCounters(browse: try row.checked("browse_count"), purchase: try row.checked("purchase_count"), review: try row.checked("review_count"))
         guard [counters.browse, counters.purchase, counters.review].allSatisfy({ (0...BehaviourCounters.maximum).contains($0) }) else {
             throw VaultError.integrity("behaviour of customer \(customerID): a count is out of range (altered in the file)")
         }
         try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
                                   try integrity.behaviour(customerID: customerID, counters, updatedAt: try row.checked("updated_at")), "behaviour of customer \(customerID)")
-        return counters
+        return (counters, try row.checked("updated_at"))
     }
 
     /// Writes a customer's counters with their tag.
-    static func storeBehaviour(_ customerID: Int64, _ counters: BehaviourCounters, integrity: RecordIntegrity, db: Database) throws {
-        let now = Timestamps.now()
+    static func storeBehaviour(_ customerID: Int64, _ counters: BehaviourCounters, integrity: RecordIntegrity, at now: String = Timestamps.now(),
+                               db: Database) throws {
         try db.execute(sql: """
             INSERT INTO behaviour (customer_id, browse_count, purchase_count, review_count, updated_at, tag) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (customer_id) DO UPDATE SET browse_count = excluded.browse_count, purchase_count = excluded.purchase_count,

@@ -218,7 +218,7 @@ public final class CustomerVault: Sendable {
     static func fieldsTouched(_ request: AccessRequest, decision: AccessDecision?) -> [String] {
         var fields = request.writes.map { "\($0):write" }
         if let searched = request.searchField { fields.append("\(searched):search") }
-        if let decision, let entity = request.action.readsEntity {
+        if let decision, let entity = request.readEntity {
             fields += decision.views.filter { $0.key.hasPrefix(entity.rawValue + ".") && $0.value != .none }
                 .map { "\($0.key):\($0.value.rawValue)" }.sorted()
         }

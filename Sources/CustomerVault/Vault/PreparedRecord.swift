@@ -19,6 +19,8 @@ struct SealedField: Sendable {
 /// writer holds the transaction; the record id, bound into every ciphertext, is reserved first.
 struct PreparedRecord: Sendable {
     var id: Int64
+    /// When the record was made: now, or what an export says (``RestoredFields``).
+    var createdAt: String
     var attributes: String
     var sealed: [SealedField]
     /// What the record's row commits to about `sealed` (``RecordIntegrity/sealedDigest(_:entity:recordID:)``).
@@ -33,9 +35,12 @@ struct PreparedRecord: Sendable {
 }
 
 extension RecordCodec {
-    /// Validated values → a record ready to insert under `recordID`, created at `now`: sealed,
-    /// indexed and tagged. Pure computation, safe on all cores.
-    func prepare(_ values: [String: String], entity: Entity, recordID: Int64, today: String, now: String) throws -> PreparedRecord {
+    /// Validated values → a record ready to insert under `recordID`, created at `now` (or at the
+    /// restored times of an exported record): sealed, indexed and tagged. Pure computation, safe
+    /// on all cores.
+    func prepare(_ values: [String: String], entity: Entity, recordID: Int64, today: String, now: String,
+                 restoring times: RestoredFields = RestoredFields()) throws -> PreparedRecord {
+        let createdAt = times.createdAt ?? now
         let integrity = try integrity
         let digests = entity == .customers ? try indexDigests(values) : []
         let plain = plainAttributeValues(values, entity: entity, today: today)
@@ -44,13 +49,13 @@ extension RecordCodec {
         let sealedDigest = try RecordIntegrity.sealedDigest(sealed, entity: entity, recordID: recordID)
         var row: CustomerRow?
         if entity == .customers {
-            var customer = CustomerRow(id: recordID, createdAt: now, updatedAt: now, attributes: attributes, erasedAt: nil,
+            var customer = CustomerRow(id: recordID, createdAt: createdAt, updatedAt: times.updatedAt ?? createdAt, attributes: attributes, erasedAt: nil,
                                        sealedDigest: sealedDigest, indexDigests: IndexDigests(digests), tag: nil)
             try customer.retag(integrity)
             row = customer
         }
         return PreparedRecord(
-            id: recordID, attributes: attributes, sealed: sealed, sealedDigest: sealedDigest, customerRow: row,
+            id: recordID, createdAt: createdAt, attributes: attributes, sealed: sealed, sealedDigest: sealedDigest, customerRow: row,
             digests: digests, probes: try uniquenessProbes(values, current: digests),
             consents: entity == .customers ? ConsentEvents.initial(plain) : [])
     }
@@ -65,7 +70,7 @@ extension RecordCodec {
                                             numbering: consentIDs ?? ConsentEvents.Numbering(), db: db)
         } else {
             guard let customerID else { throw VaultError.io("\(entity.rawValue) \(record.id) has no customer") }
-            var row = HistoryRow(entity: entity, id: record.id, customerID: customerID, createdAt: now, attributes: record.attributes,
+            var row = HistoryRow(entity: entity, id: record.id, customerID: customerID, createdAt: record.createdAt, attributes: record.attributes,
                                  sealedDigest: record.sealedDigest, tag: nil)
             try row.retag(try integrity)
             try row.insert(db)
