@@ -227,7 +227,8 @@ extension CustomerVault {
         let canonical = try validate(values, entity: .customers, requireAll: false)
         for name in remove {
             guard let field = schema.field(.customers, name) else {
-                throw VaultError.invalidInput("\(name): is not a field of customers in the schema")
+                throw VaultError.invalidInput("\(name): is not a field of customers in the schema"
+                    + Suggestion.didYouMean(name, among: schema.fields(of: .customers).map(\.name)))
             }
             guard !field.required else { throw VaultError.invalidInput("\(name): is required and cannot be removed") }
         }
