@@ -71,7 +71,7 @@ extension CVault.AuditCommand {
 
     struct Head: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a signed checkpoint of the log's head (SEQ:HASH) to keep outside the vault (audit.read).")
+            abstract: "Print a signed checkpoint of the log's head (SEQ:HASH) to keep outside the vault (audit.read).", discussion: "Example: cvault audit head > checkpoint.txt")
 
         @OptionGroup var global: GlobalOptions
 
@@ -91,6 +91,8 @@ extension CVault.AuditCommand {
                 Checks sequence numbers, every hash, the chain, every signature against the signer's \
                 certified public key, and with --expect-head that the checkpointed entry is still there \
                 unchanged. Exit 0 when intact; 6 naming the first bad entry otherwise.
+
+                Example: cvault audit verify --expect-head \"$(cat checkpoint.txt)\"
                 """)
 
         @Option(name: .long, help: ArgumentHelp("Path of the vault file (or CVAULT_VAULT).", valueName: "path")) var vault: String?
@@ -111,6 +113,8 @@ extension CVault.AuditCommand {
             discussion: """
                 The value is read from standard input (or a no-echo prompt on a terminal), never from \
                 an argument. Then look for the digest: cvault audit log --action customer.search --json | grep DIGEST
+
+                Example: echo ada@example.com | cvault audit hash --field email
                 """)
 
         @OptionGroup var global: GlobalOptions

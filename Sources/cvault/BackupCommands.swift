@@ -32,7 +32,7 @@ extension CVault.BackupCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write an encrypted backup of the whole vault to a new file.",
-            discussion: "The vault stays usable meanwhile. The file appears only once complete; an existing file is never overwritten.")
+            discussion: "The vault stays usable meanwhile. The file appears only once complete; an existing file is never overwritten. Example: cvault backup create nightly.cvbackup --principal nightly --key-file nightly.key")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The backup file to create.", valueName: "file")) var file: String
@@ -55,6 +55,8 @@ extension CVault.BackupCommand {
             discussion: """
                 With the vault (--vault and a key custodian's credential) the check is in its access log. \
                 With --backup-key-file no vault is needed (nor logged).
+
+                Example: cvault backup verify nightly.cvbackup
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -76,7 +78,7 @@ extension CVault.BackupCommand {
     }
 
     struct Inspect: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a backup's public header (no key needed, nothing checked beyond it).")
+        static let configuration = CommandConfiguration(abstract: "Print a backup's public header (no key needed, nothing checked beyond it).", discussion: "Example: cvault backup inspect nightly.cvbackup --json")
 
         @Argument(help: ArgumentHelp("The backup file.", valueName: "file")) var file: String
         @Flag(help: "Print machine-readable JSON.") var json = false
@@ -108,6 +110,8 @@ extension CVault.BackupCommand {
                 The backup key comes from --backup-key-file, or else from the vault at --vault (a key \
                 custodian's keyring; that vault logs the key's use). With --force an existing vault at PATH \
                 is replaced: stop every process using it first.
+
+                Example: cvault backup restore nightly.cvbackup --to restored.vault
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -151,6 +155,8 @@ extension CVault.BackupCommand {
             discussion: """
                 The file (mode 0600) opens every backup of this vault without the vault: keep it offline \
                 and apart from the backups. Its export is logged.
+
+                Example: cvault backup export-key --key-file-out recovery.key
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -29,7 +29,7 @@ struct CVault: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [Init.self, CustomerCommand.self, Import.self, Export.self, Report.self, PrincipalCommand.self, PolicyCommand.self,
-                      AuditCommand.self, KeysCommand.self, BackupCommand.self, ErasuresCommand.self, RetentionCommand.self, Dedupe.self,
+                      AuditCommand.self, SchemaCommand.self, KeysCommand.self, BackupCommand.self, ErasuresCommand.self, RetentionCommand.self, Dedupe.self,
                       Verify.self]
     )
 }

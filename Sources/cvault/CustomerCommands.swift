@@ -241,7 +241,7 @@ extension CVault.CustomerCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete a customer with its transactions, interactions and behaviour counters.")
+            abstract: "Delete a customer with its transactions, interactions and behaviour counters.", discussion: "Example: cvault customer delete 42")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Customer id.") var id: Int64
@@ -353,7 +353,7 @@ extension CVault.CustomerCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List customers in id order.")
+        static let configuration = CommandConfiguration(abstract: "List customers in id order.", discussion: "Example: cvault customer list --limit 20 --after 100 --json")
 
         @OptionGroup var global: GlobalOptions
         @Option(help: "How many customers to show (1 to 10000).") var limit = 50
@@ -377,25 +377,71 @@ extension CVault.CustomerCommand {
 extension CVault.CustomerCommand {
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a customer's transactions or interactions, oldest first.",
-            discussion: "Example: cvault customer history 42 --kind interactions")
+            abstract: "Show a customer's transactions or interactions, or add one.",
+            discussion: """
+                Examples:
+                  cvault customer history 42 --kind interactions
+                  cvault customer history add 42 --kind transactions --field order_id=A-1001 --field "order_time=2026-05-01 10:00" \\
+                      --field "payment_method=Credit Card" --field amount=12.50 --field currency=EUR
+                """,
+            subcommands: [Show.self, Add.self], defaultSubcommand: Show.self)
 
-        @OptionGroup var global: GlobalOptions
-        @Argument(help: "Customer id.") var id: Int64
-        @Option(help: "transactions or interactions.") var kind: HistoryKind = .transactions
+        struct Show: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Show a customer's transactions or interactions, oldest first (the default).",
+                discussion: "Example: cvault customer history 42 --kind interactions")
 
-        func run() async throws {
-            let vault = try await global.openVault()
-            let kind = self.kind.entity
-            let records = try await vault.history(kind, customerID: id)
-            if global.json {
-                try Output.json(records)
-            } else {
-                let names = vault.schema.fields(of: kind).map(\.name)
-                for record in records {
-                    let values = names.compactMap { name in record.fields[name].map { "\(name)=\($0.replacingOccurrences(of: "\n", with: " "))" } }
-                    Output.line("\(record.id)  " + values.joined(separator: "  "))
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: "Customer id.") var id: Int64
+            @Option(help: "transactions or interactions.") var kind: HistoryKind = .transactions
+
+            func run() async throws {
+                let vault = try await global.openVault()
+                let kind = self.kind.entity
+                let records = try await vault.history(kind, customerID: id)
+                if global.json {
+                    try Output.json(records)
+                } else {
+                    let names = vault.schema.fields(of: kind).map(\.name)
+                    for record in records {
+                        let values = names.compactMap { name in record.fields[name].map { "\(name)=\($0.replacingOccurrences(of: "\n", with: " "))" } }
+                        Output.line("\(record.id)  " + values.joined(separator: "  "))
+                    }
                 }
+            }
+        }
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Add a transaction or interaction to a customer and print its id.",
+                discussion: """
+                    Values are read as an import reads them (times without a zone in the schema's timezone, \
+                    enumeration labels and aliases); a transaction whose order_id is stored already is refused.
+
+                    Example: cvault customer history add 42 --kind interactions --field "occurred_at=2026-05-02 09:30" \\
+                        --field channel=phone --field "summary=Asked about delivery"
+                    """)
+
+            @OptionGroup var global: GlobalOptions
+            @Argument(help: "Customer id.") var id: Int64
+            @Option(help: "transactions or interactions.") var kind: HistoryKind
+            @Option(name: .customLong("field"), help: ArgumentHelp("A schema field of the kind, repeatable.", valueName: "key=value"))
+            var fields: [String] = []
+
+            func run() async throws {
+                var values: [String: String] = [:]
+                for pair in fields {
+                    guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                        throw ValidationError("--field takes key=value (got a value without '=' or without a key)")
+                    }
+                    let key = String(pair[..<equals])
+                    guard values[key] == nil else { throw ValidationError("field \(key) is given twice") }
+                    values[key] = String(pair[pair.index(after: equals)...])
+                }
+                guard !values.isEmpty else { throw ValidationError("give the record's fields with --field key=value") }
+                let vault = try await global.openVault()
+                let record = try await vault.addHistory(kind.entity, customerID: id, values: values)
+                if global.json { try Output.json(HistoryAddResult(id: record, customerID: id, kind: kind.rawValue)) } else { Output.line(String(record)) }
             }
         }
     }
@@ -443,4 +489,11 @@ struct UpdateResult: Encodable {
 struct DeleteResult: Encodable {
     var id: Int64
     var deleted: Bool
+}
+
+/// `cvault customer history add --json`.
+struct HistoryAddResult: Encodable {
+    var id: Int64
+    var customerID: Int64
+    var kind: String
 }

@@ -12,6 +12,8 @@ extension CVault {
                 or address. A link is used only if your role sees its fields in plain. E-mails are unique already. \
                 Candidates come from the blind indexes and are confirmed on the values, so an index collision never \
                 makes a group. The run is logged with the ids it grouped.
+
+                Example: cvault dedupe --json
                 """)
 
         @OptionGroup var global: GlobalOptions

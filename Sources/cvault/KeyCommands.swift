@@ -21,7 +21,7 @@ extension CVault {
 
 extension CVault.KeysCommand {
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Per field: the current key version and what each version still protects.")
+        static let configuration = CommandConfiguration(abstract: "Per field: the current key version and what each version still protects.", discussion: "Example: cvault keys status --json")
 
         @OptionGroup var global: GlobalOptions
 
@@ -87,7 +87,7 @@ extension CVault.KeysCommand {
 
     struct Retire: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Destroy older key versions that nothing uses any more (refuses otherwise, naming the count).")
+            abstract: "Destroy older key versions that nothing uses any more (refuses otherwise, naming the count).", discussion: "Example: cvault keys retire --field customers.email")
 
         @OptionGroup var global: GlobalOptions
         @Option(name: .customLong("field"), help: ArgumentHelp("Only this field, repeatable (default: all).", valueName: "field"))

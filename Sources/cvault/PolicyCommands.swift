@@ -71,7 +71,7 @@ extension CVault.PolicyCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the policy in force in a vault (no credential needed).")
+        static let configuration = CommandConfiguration(abstract: "Print the policy in force in a vault (no credential needed).", discussion: "Example: cvault policy show --vault crm.vault > policy-in-force.yaml")
 
         @Option(name: .long, help: ArgumentHelp("Path of the vault file (or CVAULT_VAULT).", valueName: "path")) var vault: String?
 
@@ -125,6 +125,8 @@ extension CVault.PolicyCommand {
                 All or nothing: an invalid file, or one without a role some principal has, changes \
                 nothing and the vault keeps its current policy. Prints the keys added and removed \
                 per principal.
+
+                Example: cvault policy apply my-policy.yaml
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -146,7 +148,7 @@ extension CVault.PolicyCommand {
 extension CVault {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Counts and sums over plain attributes (report.aggregate): regions, age bands, orders, behaviour.")
+            abstract: "Counts and sums over plain attributes (report.aggregate): regions, age bands, orders, behaviour.", discussion: "Example: cvault report --json")
 
         @OptionGroup var global: GlobalOptions
 

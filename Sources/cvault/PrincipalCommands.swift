@@ -111,7 +111,7 @@ extension CVault.PrincipalCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List principals, their roles, attributes and key counts.")
+        static let configuration = CommandConfiguration(abstract: "List principals, their roles, attributes and key counts.", discussion: "Example: cvault principal list --json")
 
         @OptionGroup var global: GlobalOptions
 
@@ -129,7 +129,7 @@ extension CVault.PrincipalCommand {
 
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Disable a principal and delete its keyring (needs principals.manage).")
+            abstract: "Disable a principal and delete its keyring (needs principals.manage).", discussion: "Example: cvault principal disable alice --rotate")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Principal to disable.") var name: String

@@ -24,7 +24,14 @@ enum UsageCheck {
             let word = arguments[index]
             if word.hasPrefix("-") || word == "help" { return }  // --help, --version, … : ArgumentParser's
             let names = subcommands.flatMap { [$0._commandName] + $0.configuration.aliases }
-            guard let next = subcommands.first(where: { $0._commandName == word || $0.configuration.aliases.contains(word) }) else {
+            let named = subcommands.first(where: { $0._commandName == word || $0.configuration.aliases.contains(word) })
+            if named == nil, let fallback = command.configuration.defaultSubcommand {
+                // `customer history 42` is `customer history show 42`.
+                command = fallback
+                path.append(fallback._commandName)
+                continue
+            }
+            guard let next = named else {
                 let best = Suggestion.closest(to: word, among: names).first
                 let meant = best.flatMap { name in subcommands.first { $0._commandName == name || $0.configuration.aliases.contains(name) } }
                 throw Problem(message: "unknown command '\(word)' for '\(path.joined(separator: " "))'" + (best.map { " (did you mean '\($0)'?)" } ?? "")

@@ -118,7 +118,7 @@ struct JSONContractTests {
         let missing = ["--vault", workspace.path("missing.vault")]
         let customer = Shape.object(["id": .number, "fields": .map(.string), "masked": .array(.string), "created_at": .string, "updated_at": .string])
         let report = Shape.object(["kind": .string, "accepted": .number, "rejected": .number, "already_stored": .number, "time_zone": .string,
-                                   "already_imported": .bool, "rejects": .array(.object(["record": .number, "line": .number,
+                                   "already_imported": .bool, "finished_at": .optional(.string), "resumed_after_record": .optional(.number), "rejects": .array(.object(["record": .number, "line": .number,
                                                                                           "problems": .array(.object(["field": .string, "reason": .string]))]))])
 
         let successes: [Case] = [
@@ -134,7 +134,10 @@ struct JSONContractTests {
             Case(command: "customer update", arguments: ["customer", "update", "2", "--phone", "+44 20 7946 0002"],
                  shape: .object(["id": .number, "updated": .array(.string)])),
             Case(command: "customer list", arguments: ["customer", "list"], shape: .array(customer)),
-            Case(command: "customer history", arguments: ["customer", "history", "1", "--kind", "transactions"],
+            Case(command: "customer history add", arguments: ["customer", "history", "add", "1", "--kind", "interactions", "--field", "occurred_at=2026-05-02 09:30",
+                                                             "--field", "channel=Phone Call", "--field", "summary=Asked about delivery"],
+                 shape: .object(["id": .number, "customer_id": .number, "kind": .string])),
+            Case(command: "customer history show", arguments: ["customer", "history", "1", "--kind", "transactions"],
                  shape: .array(.object(["id": .number, "customer_id": .number, "fields": .map(.string), "created_at": .string]))),
             Case(command: "customer behaviour", arguments: ["customer", "behaviour", "1", "--browse", "3"],
                  shape: .object(["browse": .number, "purchase": .number, "review": .number])),
@@ -143,6 +146,9 @@ struct JSONContractTests {
             Case(command: "export", arguments: ["export", "all", "--output", workspace.path("out")],
                  shape: .object(["output": .string, "format": .string, "counts": .map(.number)])),
             Case(command: "report", arguments: ["report"], shape: .any),
+            Case(command: "schema show", arguments: ["schema", "show"], shape: .object(["timezone": .string, "default_country": .optional(.string),
+                 "entities": .map(.array(.object(["name": .string, "class": .string, "type": .string, "required": .bool, "unique": .bool,
+                                                  "max_length": .number, "values": .optional(.map(.array(.string)))])))])),
             Case(command: "principal add", arguments: ["principal", "add", "dana", "--role", "dpo", "--new-passphrase-file", passFile],
                  shape: .object(["name": .string, "role": .string])),
             Case(command: "principal list", arguments: ["principal", "list"], shape: .array(.object(["name": .string, "role": .string, "disabled": .bool]))),
@@ -185,12 +191,15 @@ struct JSONContractTests {
             ("customer update", ["customer", "update", "999", "--gender", "x"], "not_found"),
             ("customer delete", ["customer", "delete", "999"], "not_found"),
             ("customer list", ["customer", "list"] + missing, "not_found"),
-            ("customer history", ["customer", "history", "999"], "not_found"),
+            ("customer history show", ["customer", "history", "999"], "not_found"),
+            ("customer history add", ["customer", "history", "add", "999", "--kind", "transactions", "--field", "order_id=A-9", "--field", "order_time=2026-05-01 10:00",
+                                      "--field", "payment_method=card", "--field", "amount=3"], "not_found"),
             ("customer behaviour", ["customer", "behaviour", "999"], "not_found"),
             ("customer erase", ["customer", "erase", "2"], "access_denied"),
             ("customer export-subject", ["customer", "export-subject", "999"], "not_found"),
             ("customer merge", ["customer", "merge", "998", "999"], "not_found"),
             ("report", ["report"] + missing, "not_found"),
+            ("schema show", ["schema", "show", "--schema", badPolicy], "invalid_input"),
             ("principal add", ["principal", "add", "admin", "--role", "admin", "--new-passphrase-file", passFile], "conflict"),
             ("principal list", ["principal", "list"] + missing, "not_found"),
             ("principal disable", ["principal", "disable", "nobody"], "not_found"),
@@ -261,6 +270,26 @@ struct JSONContractTests {
             }
         }
         #expect(failures.isEmpty, "\(failures.count) contract violations:\n\(failures.joined(separator: "\n"))")
+    }
+
+    @Test("schema show --json describes every field of the vault's stored schema, enumeration values with their aliases")
+    func schemaShow() throws {
+        let cli = CLI(workspace: try Workspace())
+        #expect(try cli.run(["init"]).status == 0)
+        let result = try cli.run(["schema", "show", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let schema = try JSONDecoder().decode(JSONValue.self, from: Data(result.stdout.utf8))
+        guard case .array(let transactions)? = schema["entities"]?["transactions"],
+              let method = transactions.first(where: { if case .string("payment_method")? = $0["name"] { true } else { false } }),
+              case .array(let cardAliases)? = method["values"]?["card"] else {
+            Issue.record("no payment_method with values in \(result.stdout.prefix(400))")
+            return
+        }
+        #expect(cardAliases.contains { if case .string("credit card") = $0 { true } else { false } })
+        guard case .array(let customers)? = schema["entities"]?["customers"] else { Issue.record("no customers"); return }
+        #expect(customers.count == 10, "the shipped schema's ten customer fields")
+        let text = try cli.run(["schema", "show"])
+        #expect(text.stdout.contains("email: personal email required unique search(email, 128 bits) mask email"), "\(text.stdout.prefix(600))")
     }
 
     static let packageRoot: URL = {

@@ -43,4 +43,15 @@ struct SuggestionTests {
         #expect(found.status == 2)
         #expect(found.stderr.contains("(did you mean 'email address'?)"), "\(found.stderr)")
     }
+
+    @Test("every command's --help has an example")
+    func examples() throws {
+        let cli = CLI(workspace: try Workspace())
+        let leaves = try JSONContractTests.leafCommands(cli)
+        #expect(leaves.count > 30)
+        let missing = try leaves.sorted().filter { command in
+            !(try cli.run(command.split(separator: " ").map(String.init) + ["--help"]).stdout.contains("Example"))
+        }
+        #expect(missing.isEmpty, "no example in --help: \(missing)")
+    }
 }

@@ -54,4 +54,22 @@ public struct ImportReport: Sendable, Codable {
     public var finishedAt: String?
     /// Refused rows of the whole import (all runs), in record order.
     public var rejects: [ImportReject]
+
+    enum CodingKeys: String, CodingKey {
+        case kind, accepted, rejected, alreadyStored, timeZone, resumedAfterRecord, alreadyImported, finishedAt, rejects
+    }
+
+    /// Every key always present, absent values as `null` (the CLI's JSON contract).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(accepted, forKey: .accepted)
+        try container.encode(rejected, forKey: .rejected)
+        try container.encode(alreadyStored, forKey: .alreadyStored)
+        try container.encode(timeZone, forKey: .timeZone)
+        try container.encode(resumedAfterRecord, forKey: .resumedAfterRecord)
+        try container.encode(alreadyImported, forKey: .alreadyImported)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(rejects, forKey: .rejects)
+    }
 }
