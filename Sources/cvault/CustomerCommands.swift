@@ -37,14 +37,7 @@ struct CustomerFieldOptions: ParsableArguments {
                                                ("age", age.map(String.init)), ("birth_date", birthDate), ("gender", gender), ("region", region),
                                                ("country", country)]
             for case let (key, value?) in named { values[key] = value }
-            for pair in fields {
-                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                    throw ValidationError("--field takes key=value (got a value without '=' or without a key)")
-                }
-                let key = String(pair[..<equals])
-                guard values[key] == nil else { throw ValidationError("field \(key) is given twice") }
-                values[key] = String(pair[pair.index(after: equals)...])
-            }
+            try FieldPairs.add(fields, to: &values)
             return values
         }
     }
@@ -430,14 +423,7 @@ extension CVault.CustomerCommand {
 
             func run() async throws {
                 var values: [String: String] = [:]
-                for pair in fields {
-                    guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                        throw ValidationError("--field takes key=value (got a value without '=' or without a key)")
-                    }
-                    let key = String(pair[..<equals])
-                    guard values[key] == nil else { throw ValidationError("field \(key) is given twice") }
-                    values[key] = String(pair[pair.index(after: equals)...])
-                }
+                try FieldPairs.add(fields, to: &values)
                 guard !values.isEmpty else { throw ValidationError("give the record's fields with --field key=value") }
                 let vault = try await global.openVault()
                 let record = try await vault.addHistory(kind.entity, customerID: id, values: values)
@@ -496,4 +482,19 @@ struct HistoryAddResult: Encodable {
     var id: Int64
     var customerID: Int64
     var kind: String
+}
+
+/// `--field key=value` options.
+enum FieldPairs {
+    /// Adds each `key=value` to `values`, refusing a pair without a key or `=`, and a key given twice.
+    static func add(_ pairs: [String], to values: inout [String: String]) throws {
+        for pair in pairs {
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                throw ValidationError("--field takes key=value (got a value without '=' or without a key)")
+            }
+            let key = String(pair[..<equals])
+            guard values[key] == nil else { throw ValidationError("field \(key) is given twice") }
+            values[key] = String(pair[pair.index(after: equals)...])
+        }
+    }
 }

@@ -54,4 +54,16 @@ struct SuggestionTests {
         }
         #expect(missing.isEmpty, "no example in --help: \(missing)")
     }
+
+    @Test("a weak new passphrase is refused with the reason and the way out; --allow-weak-passphrase accepts it")
+    func weakPassphrase() throws {
+        let cli = CLI(workspace: try Workspace(), passphrase: "Password123!")
+        let refused = try cli.run(["init", "--json"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("the new passphrase is too weak: it is a common password") && refused.stderr.contains("--allow-weak-passphrase"),
+                "\(refused.stderr)")
+        #expect(!refused.stderr.contains("Password123"), "the passphrase itself is never printed")
+        #expect(!FileManager.default.fileExists(atPath: cli.environment["CVAULT_VAULT"]!), "nothing created")
+        #expect(try cli.run(["init", "--allow-weak-passphrase"]).status == 0)
+    }
 }

@@ -25,7 +25,7 @@ public enum PassphraseStrength {
         }
         // "Password123!", "qwertyqwerty": a common base with digits or symbols around it, or repeated.
         let edge = Set("0123456789!@#$%^&*()-_=+.,;:?'\" ".unicodeScalars)
-        var core = Array(scalars.map { ("A"..."Z").contains($0) ? Unicode.Scalar($0.value + 32)! : $0 }.drop { edge.contains($0) })
+        var core = Array(scalars.map { ("A"..."Z").contains($0) ? Unicode.Scalar(UInt8($0.value + 32)) : $0 }.drop { edge.contains($0) })
         while let last = core.last, edge.contains(last) { core.removeLast() }
         defer { for index in core.indices { core[index] = " " } }
         for word in common {
