@@ -93,15 +93,20 @@ extension CustomerVault {
 
     /// Reads the header line and checks it (see ``ImportColumns``).
     private func readHeader(_ reader: any ImportRecordSource, entity: Entity, file: String, restore: Bool) throws -> ImportColumns {
-        let header: CSVRecord
+        try ImportColumns(header: try Self.headerRecord(reader, file: file), entity: entity, schema: schema, file: file, restore: restore,
+                          neutralised: reader.neutralisesFormulas)
+    }
+
+    /// The first record of an import file, its header.
+    ///
+    /// - Throws: ``VaultError`` `.invalidInput` for an empty file or an unreadable header.
+    static func headerRecord(_ reader: any ImportRecordSource, file: String) throws -> CSVRecord {
         do {
             guard let first = try reader.next() else { throw VaultError.invalidInput("\(file): the file is empty (expected a header line)") }
-            header = first
+            return first
         } catch let error as CSVError {
             throw VaultError.invalidInput("\(file): header: \(error.description)")
         }
-        return try ImportColumns(header: header, entity: entity, schema: schema, file: file, restore: restore,
-                                 neutralised: reader.neutralisesFormulas)
     }
 
     /// Commits one batch: its accepted rows, its rejects and the import's progress, atomically.

@@ -25,13 +25,7 @@ extension CustomerVault {
         try Self.checkStructure(path, options: options)
         let totalBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let reader = try options.reader(path)
-        let header: CSVRecord
-        do {
-            guard let first = try reader.next() else { throw VaultError.invalidInput("\(path): the file is empty (expected a header line)") }
-            header = first
-        } catch let error as CSVError {
-            throw VaultError.invalidInput("\(path): header: \(error.description)")
-        }
+        let header = try Self.headerRecord(reader, file: path)
         let names = header.fields.map(ImportColumns.columnName)
         var problems: [String] = []
         for (index, name) in names.enumerated() where !Self.behaviourColumns.contains(name) || names[..<index].contains(name) {
