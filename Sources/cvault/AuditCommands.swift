@@ -123,8 +123,30 @@ extension CVault.AuditCommand {
         func run() async throws {
             let vault = try await global.openVault()
             let value = try PassphraseSource.value(prompt: "Value to hash: ")
-            let digest = try await vault.auditTermDigest(field: field, value: value)
-            if global.json { try Output.json(["field": field, "digest": digest]) } else { Output.line(digest) }
+            let digests = try await vault.auditTermDigest(field: field, value: value)
+            if global.json {
+                try Output.json(TermDigest(field: field, digest: digests.first ?? "", earlierDigest: digests.count > 1 ? digests[1] : nil))
+            } else {
+                Output.line(digests.first ?? "")
+                if digests.count > 1 { Output.line("\(digests[1])  (the form earlier releases recorded for this name: accents and dotted I kept)") }
+            }
         }
+    }
+}
+
+/// `cvault audit hash --json`: the digest to look for and, for a name written differently by
+/// earlier releases, the one older entries hold (null otherwise).
+struct TermDigest: Encodable {
+    var field: String
+    var digest: String
+    var earlierDigest: String?
+
+    enum CodingKeys: String, CodingKey { case field, digest, earlierDigest }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(field, forKey: .field)
+        try container.encode(digest, forKey: .digest)
+        try container.encode(earlierDigest, forKey: .earlierDigest)
     }
 }

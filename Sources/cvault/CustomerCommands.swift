@@ -487,13 +487,13 @@ struct HistoryAddResult: Encodable {
 /// `--field key=value` options.
 enum FieldPairs {
     /// Adds each `key=value` to `values`, refusing a pair without a key or `=`, and a key given twice.
-    static func add(_ pairs: [String], to values: inout [String: String]) throws {
+    static func add(_ pairs: [String], to values: inout [String: String], option: String = "--field", what: String = "field") throws {
         for pair in pairs {
             guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                throw ValidationError("--field takes key=value (got a value without '=' or without a key)")
+                throw ValidationError("\(option) takes key=value (got a value without '=' or without a key)")
             }
             let key = String(pair[..<equals])
-            guard values[key] == nil else { throw ValidationError("field \(key) is given twice") }
+            guard values[key] == nil else { throw ValidationError("\(what) \(key) is given twice") }
             values[key] = String(pair[pair.index(after: equals)...])
         }
     }

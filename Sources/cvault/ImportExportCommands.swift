@@ -5,6 +5,7 @@ import Foundation
 extension Entity: ExpressibleByArgument {}
 extension RecordKind: ExpressibleByArgument {}
 extension FileFormat: ExpressibleByArgument {}
+extension ImportMode: ExpressibleByArgument {}
 
 /// What `cvault export` writes: one kind of record, or all of them into a directory.
 enum ExportTarget: String, ExpressibleByArgument, CaseIterable {
@@ -40,10 +41,12 @@ extension CVault {
                 are kept.
 
                 Rows are committed in batches. A bad row is refused with its record number, line and every \
-                problem it has (field and reason, never its content) and does not stop the import. A row \
+                problem it has (field and reason, never its content; with --rejects-plain also its plain \
+                columns such as order_id, never a personal one) and does not stop the import. A row \
                 whose natural key is stored already (a customer's e-mail, a transaction's order_id) is left \
                 as it is and counted as already stored, so importing an overlapping export again stores \
-                nothing twice. If an import is interrupted, run the same command again: it resumes after \
+                nothing twice; with --mode upsert the stored record takes the row's non-empty values instead \
+                (counted as updated; needs customer.update, or transaction.write / interaction.write). If an import is interrupted, run the same command again: it resumes after \
                 the last committed batch. Importing a file that was already imported completely does nothing.
 
                 Exit status: 0 when every row was stored or already stored, 1 when some rows were refused.
@@ -57,9 +60,13 @@ extension CVault {
         @Option(help: ArgumentHelp("csv or jsonl (default: jsonl for a .jsonl or .ndjson file, else csv).", valueName: "format"))
         var format: FileFormat?
         @Flag(help: "Restore a cvault export: keep its ids, created_at and updated_at, and read customer_id as this vault's ids.") var restore = false
+        @Option(help: ArgumentHelp("A row whose natural key is stored (a customer's e-mail, an order_id): insert leaves the record as it is; upsert changes it to the row's non-empty values.", valueName: "insert|upsert"))
+        var mode: ImportMode = .insert
         @Option(help: ArgumentHelp("Write refused rows (record, line, field, reason; one line per problem) to this CSV file (mode 0600; never over a file without --force).", valueName: "file"))
         var rejects: String?
         @Flag(help: "Replace an existing --rejects file (atomically).") var force = false
+        @Flag(help: "Add each refused row's plain columns (order_id, order_time, region, …; never a personal one) to the --rejects file, to find the row in its source.")
+        var rejectsPlain = false
         @Option(help: ArgumentHelp("Read times written without a zone in this IANA time zone (default: the schema's timezone, else UTC).", valueName: "zone"))
         var timezone: String?
         @Option(help: ArgumentHelp("Read national phone numbers of rows without a country in this country (ISO 3166: GB, DEU, France).", valueName: "country"))
@@ -72,6 +79,9 @@ extension CVault {
 
         func validate() throws {
             guard Self.separator(delimiter) != nil else { throw ValidationError("--delimiter must be ',', ';', '|' or tab (\\t)") }
+            if kind == .behaviour && mode != .insert { throw ValidationError("--mode applies to customers, transactions and interactions; behaviour counts always replace the stored ones") }
+            if restore && mode == .upsert { throw ValidationError("--restore fills an empty vault; it does not go with --mode upsert") }
+            if rejectsPlain && rejects == nil { throw ValidationError("--rejects-plain adds columns to the --rejects file: give --rejects FILE too") }
         }
 
         static func separator(_ text: String) -> Character? {
@@ -87,7 +97,7 @@ extension CVault {
             let bar = ProgressBar(label: "import \(kind.rawValue)")
             let inferred: FileFormat = [".jsonl", ".ndjson"].contains(where: { file.lowercased().hasSuffix($0) }) ? .jsonl : .csv
             let options = ImportOptions(batchSize: batch, timeZone: timezone, country: country, encoding: encoding,
-                                        delimiter: Self.separator(delimiter) ?? ",", format: format ?? inferred, restore: restore)
+                                        delimiter: Self.separator(delimiter) ?? ",", format: format ?? inferred, restore: restore, mode: mode)
             let interruption = Interruption.announce(kind == .behaviour ? "the batches committed so far are kept; running the same command again is safe"
                 : "the batches committed so far are kept; run the same command again to resume after them")
             defer { interruption.cancel() }
@@ -101,9 +111,14 @@ extension CVault {
             }
             bar.finish()
             if let rejects {
+                var context: (columns: [String], values: [Int: [String]]) = ([], [:])
+                if rejectsPlain, let entity = kind.entity {
+                    context = try RejectContext.plainColumns(of: Set(report.rejects.map(\.record)), file: file, entity: entity,
+                                                             schema: vault.schema, options: options)
+                }
                 let file = try PrivateOutputFile(path: rejects, replace: force)
                 do {
-                    try file.write(Data(CSVOutput.rejects(report.rejects).utf8))
+                    try file.write(Data(CSVOutput.rejects(report.rejects, plain: context).utf8))
                     try file.commit()
                 } catch {
                     file.discard()
@@ -117,7 +132,8 @@ extension CVault {
                     Output.note("nothing to do: \(file) was imported completely\(report.finishedAt.map { " on \($0)" } ?? "")")
                 }
                 if let resumed = report.resumedAfterRecord { Output.note("resumed an interrupted import after record \(resumed)") }
-                Output.line("\(kind.rawValue): \(report.accepted) stored, \(report.alreadyStored) already stored, \(report.rejected) rejected "
+                Output.line("\(kind.rawValue): \(report.accepted) stored, " + (mode == .upsert ? "\(report.updated) updated, " : "")
+                    + "\(report.alreadyStored) already stored, \(report.rejected) rejected "
                     + "(times without a zone read in \(report.timeZone))")
                 for reject in report.rejects.prefix(20) {
                     Output.line("  record \(reject.record) (line \(reject.line)): " + reject.problems.map(\.description).joined(separator: "; "))
@@ -208,15 +224,18 @@ struct ExportSummary: Encodable {
 
 /// CSV the CLI writes itself.
 enum CSVOutput {
-    /// The rejects file: record, line, field and reason (no content of the row).
-    static func rejects(_ rejects: [ImportReject]) -> String {
+    /// The rejects file: record, line, field and reason (no content of the row), then, with
+    /// `plain`, the row's plain columns (see ``RejectContext``), repeated on each of its lines.
+    static func rejects(_ rejects: [ImportReject], plain: (columns: [String], values: [Int: [String]]) = ([], [:])) -> String {
         func cell(_ text: String) -> String {
             // Neutralised for spreadsheets like every cvault CSV (see `cvault export --help`).
             let safe = text.first.map { "=+-@\t\r'".contains($0) } == true ? "'" + text : text
             return "\"" + safe.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
-        return "record,line,field,reason\n" + rejects.flatMap { reject in
-            reject.problems.map { "\(reject.record),\(reject.line),\(cell($0.field)),\(cell($0.reason))\n" }
+        let header = (["record", "line", "field", "reason"] + plain.columns.map { "row_" + $0 }).joined(separator: ",")
+        return header + "\n" + rejects.flatMap { reject in
+            let context = plain.columns.isEmpty ? "" : "," + (plain.values[reject.record] ?? Array(repeating: "", count: plain.columns.count)).map(cell).joined(separator: ",")
+            return reject.problems.map { "\(reject.record),\(reject.line),\(cell($0.field)),\(cell($0.reason))\(context)\n" }
         }.joined()
     }
 }

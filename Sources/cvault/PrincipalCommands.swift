@@ -7,7 +7,7 @@ extension CVault {
     struct PrincipalCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "principal",
-            abstract: "Add, list and disable principals; change your own credential.",
+            abstract: "Add, list, update and disable principals; change your own credential.",
             discussion: """
                 A principal is a person or service with its own credential and a role from the policy. \
                 Its keyring holds exactly the keys its role needs; keys are sealed to its public key, \
@@ -16,7 +16,7 @@ extension CVault {
                 New credentials come from CVAULT_NEW_PASSPHRASE, --new-passphrase-file FILE, a prompt \
                 asked twice, or --key-file-out FILE (a fresh 32-byte key file, mode 0600).
                 """,
-            subcommands: [Add.self, List.self, Disable.self, Passwd.self])
+            subcommands: [Add.self, List.self, Update.self, Disable.self, Passwd.self])
     }
 }
 
@@ -86,14 +86,7 @@ extension CVault.PrincipalCommand {
 
         func run() async throws {
             var parsed: [String: String] = [:]
-            for pair in attributes {
-                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                    throw ValidationError("--attr takes key=value")
-                }
-                let key = String(pair[..<equals])
-                guard parsed[key] == nil else { throw ValidationError("attribute \(key) is given twice") }
-                parsed[key] = String(pair[pair.index(after: equals)...])
-            }
+            try FieldPairs.add(attributes, to: &parsed, option: "--attr", what: "attribute")
             let vault = try await global.openVault()
             let info = try await newCredential.with { credential in
                 try await vault.addPrincipal(name, role: role, attributes: parsed, credential: credential, kdf: newCredential.kdf.parameters)
@@ -123,6 +116,60 @@ extension CVault.PrincipalCommand {
                 let attributes = info.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
                 let state = info.disabled ? "disabled" : "\(info.keys) keys"
                 Output.line("\(info.name)\t\(info.role)\t\(info.credential)\t\(state)\t\(attributes)")
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a principal's role or attributes (needs principals.manage).",
+            discussion: """
+                The principal gets a new root certificate and exactly the keys the new role needs: keys it \
+                no longer needs are deleted from its keyring, and what it wrote through write sessions stays \
+                readable. Keys it may have copied before still open old copies of the file; --rotate also \
+                rotates every field it lost keys for. A disabled principal stays disabled (add a new one).
+
+                Example:
+                  cvault principal update alice --role support --attr regions=EU,UK
+                  cvault principal update alice --remove-attr regions --rotate
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Principal to change.") var name: String
+        @Option(help: "New role from the policy in force.") var role: String?
+        @Option(name: .customLong("attr"), help: ArgumentHelp("Attribute to set, repeatable.", valueName: "key=value"))
+        var attributes: [String] = []
+        @Option(name: .customLong("remove-attr"), help: ArgumentHelp("Attribute to remove, repeatable.", valueName: "key"))
+        var removed: [String] = []
+        @Flag(help: "Also rotate every field whose keys it loses (re-encrypts those fields; retire old versions afterwards).") var rotate = false
+
+        func validate() throws {
+            guard role != nil || !attributes.isEmpty || !removed.isEmpty else {
+                throw ValidationError("nothing to change: give --role, --attr key=value or --remove-attr key")
+            }
+        }
+
+        func run() async throws {
+            var parsed: [String: String] = [:]
+            try FieldPairs.add(attributes, to: &parsed, option: "--attr", what: "attribute")
+            let vault = try await global.openVault()
+            let bar = ProgressBar(label: "rotate keys")
+            let update = try await vault.updatePrincipal(name, role: role, setting: parsed, removing: removed, rotatingLostKeys: rotate) { progress in
+                bar.update(done: progress.done, total: progress.total, accepted: progress.done, rejected: 0)
+            }
+            bar.finish()
+            if global.json { try Output.json(update); return }
+            let roleText = update.role == update.previousRole ? "role \(update.role)" : "role \(update.previousRole) → \(update.role)"
+            Output.line("updated principal \(update.name): \(roleText), \(update.keysAdded) keys granted, \(update.keysRemoved) removed")
+            if !update.rotated.isEmpty {
+                Output.line("rotated \(update.rotated.count) fields it lost keys for: \(update.rotated.joined(separator: ", "))")
+            } else if !update.fieldsLost.isEmpty {
+                Output.note("note: \(update.name) no longer holds keys for \(update.fieldsLost.joined(separator: ", ")); keys it copied before still open old copies of the file (cvault keys rotate --field … or --rotate cuts them off)")
+            }
+            for condition in vault.policy.role(update.role)?.rows ?? [] {
+                if case .inPrincipalAttribute(let attribute) = condition.test, update.attributes[attribute] == nil {
+                    Output.note("note: role \(update.role) shows only customers whose \(condition.attribute) is in the principal's '\(attribute)' attribute; \(update.name) has none, so it will see no customers")
+                }
             }
         }
     }

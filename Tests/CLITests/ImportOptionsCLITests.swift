@@ -59,4 +59,45 @@ struct ImportOptionsCLITests {
         let badZone = try cli.run(["import", "transactions", orders, "--timezone", "Mars/Olympus", "--vault", copy])
         #expect(badZone.status == 2 && badZone.stderr.contains("not an IANA time zone"), "\(badZone.stderr)")
     }
+
+    @Test("--rejects-plain: the rejects file names each refused row by its plain columns, in any header spelling, and holds no personal value")
+    func rejectsWithPlainColumns() throws {
+        let (workspace, cli) = try ExitCodeTests.initialised()
+        _ = try cli.run(["customer", "add", "--name", "Ada", "--email", "ada@example.com"])
+        let orders = try workspace.write("orders.csv", """
+            Customer Email,Order ID,Order Time,Payment Method,Amount,Currency
+            ada@example.com,SO-1,2026-07-01 09:30,Credit Card,12.50,EUR
+            ghost.customer@example.com,SO-2,2026-07-02 10:00,card,3,EUR
+            ada@example.com,SO-3,yesterday,card,-4,EUR
+            ada@example.com,=1+2,2026-07-03 10:00,barter,5,EUR
+
+            """)
+        let rejects = workspace.path("rejects.csv")
+        let result = try cli.run(["import", "transactions", orders, "--rejects", rejects, "--rejects-plain"])
+        #expect(result.status == 1, "\(result.stderr)")
+        let text = try String(contentsOfFile: rejects, encoding: .utf8)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.first == "record,line,field,reason,row_order_id,row_order_time,row_payment_method,row_amount,row_currency", "\(text)")
+        // Record 3: an unknown customer; record 4: two problems, each line with the row's columns; record 5: a formula cell kept inert.
+        #expect(lines.contains { $0.hasPrefix("3,3,") && $0.hasSuffix(",\"SO-2\",\"2026-07-02 10:00\",\"card\",\"3\",\"EUR\"") }, "\(text)")
+        #expect(lines.filter { $0.hasPrefix("4,4,") && $0.contains("\"SO-3\",\"yesterday\"") }.count == 2, "\(text)")
+        #expect(lines.contains { $0.hasPrefix("5,5,") && $0.contains("\"'=1+2\"") }, "\(text)")
+        #expect(!text.contains("ghost.customer") && !text.contains("ada@example.com"), "a personal link column leaked: \(text)")
+
+        let customers = try workspace.write("customers.csv", """
+            name,email,phone,region,country,marketing_consent
+            Zed Secretname,not-an-email,+44 20 7946 0000,EU,GB,maybe
+
+            """)
+        let refused = try cli.run(["import", "customers", customers, "--rejects", workspace.path("c.csv"), "--rejects-plain"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        let customerRejects = try String(contentsOfFile: workspace.path("c.csv"), encoding: .utf8)
+        #expect(customerRejects.hasPrefix("record,line,field,reason,row_region,row_country,row_marketing_consent\n"), "\(customerRejects)")
+        #expect(customerRejects.contains("\"EU\",\"GB\",\"maybe\""), "\(customerRejects)")
+        for secret in ["Zed", "Secretname", "not-an-email", "7946"] {
+            #expect(!customerRejects.contains(secret), "personal value \(secret) in the rejects file")
+        }
+        let usage = try cli.run(["import", "customers", customers, "--rejects-plain"])
+        #expect(usage.status == 2 && usage.stderr.contains("give --rejects FILE too"), "\(usage.stderr)")
+    }
 }

@@ -117,7 +117,7 @@ struct JSONContractTests {
         let recovery = workspace.path("recovery.key")
         let missing = ["--vault", workspace.path("missing.vault")]
         let customer = Shape.object(["id": .number, "fields": .map(.string), "masked": .array(.string), "created_at": .string, "updated_at": .string])
-        let report = Shape.object(["kind": .string, "accepted": .number, "rejected": .number, "already_stored": .number, "time_zone": .string,
+        let report = Shape.object(["kind": .string, "accepted": .number, "rejected": .number, "already_stored": .number, "updated": .number, "time_zone": .string,
                                    "already_imported": .bool, "finished_at": .optional(.string), "resumed_after_record": .optional(.number), "rejects": .array(.object(["record": .number, "line": .number,
                                                                                           "problems": .array(.object(["field": .string, "reason": .string]))]))])
 
@@ -156,16 +156,22 @@ struct JSONContractTests {
                  shape: .object(["entry": .object(["customer": .number, "erased_at": .string, "removed": .map(.number)])])),
             Case(command: "retention apply", arguments: ["retention", "apply", "--dry-run", "--principal", "dana", "--passphrase-file", passFile,
                                                          "--purpose", "legal_request"], shape: .any),
+            Case(command: "principal update", arguments: ["principal", "update", "dana", "--attr", "regions=EU"],
+                 shape: .object(["name": .string, "role": .string, "previous_role": .string, "attributes": .map(.string), "keys_added": .number,
+                                 "keys_removed": .number, "fields_lost": .array(.string), "rotated": .array(.string)])),
             Case(command: "principal disable", arguments: ["principal", "disable", "dana"], shape: .object(["disabled": .string, "rotated": .array(.string)])),
             Case(command: "policy check", arguments: ["policy", "check", policyFile, badPolicy],
                  shape: .array(.object(["file": .string, "valid": .bool, "errors": .array(.string)])), status: 2),
-            Case(command: "policy explain", arguments: ["policy", "explain", "--action", "customer.read"], shape: .object(["allowed": .bool])),
+            Case(command: "policy explain", arguments: ["policy", "explain", "--action", "customer.read"], shape: .object(["allowed": .bool, "rule": .string, "purpose": .optional(.string), "field": .optional(.string),
+                                                                                                        "customer": .optional(.number), "row_rule": .optional(.string)])),
             Case(command: "policy apply", arguments: ["policy", "apply", policyFile], shape: .any),
-            Case(command: "audit log", arguments: ["audit", "log", "--limit", "3"], shape: .object(["seq": .number, "action": .string, "principal": .string]), lines: true),
+            Case(command: "audit log", arguments: ["audit", "log", "--limit", "3"], shape: .object(["seq": .number, "action": .string, "principal": .string,
+                                                                                                  "purpose": .optional(.string), "reason": .optional(.string)]), lines: true),
             Case(command: "audit head", arguments: ["audit", "head"], shape: .object(["seq": .number])),
             Case(command: "audit verify", arguments: ["audit", "verify"], shape: .object(["entries": .number])),
-            Case(command: "audit hash", arguments: ["audit", "hash", "--field", "email"], shape: .object(["digest": .string]), stdin: "ada@example.com\n"),
-            Case(command: "keys status", arguments: ["keys", "status"], shape: .any),
+            Case(command: "audit hash", arguments: ["audit", "hash", "--field", "email"], shape: .object(["field": .string, "digest": .string, "earlier_digest": .optional(.string)]), stdin: "ada@example.com\n"),
+            Case(command: "keys status", arguments: ["keys", "status"], shape: .object(["fields": .array(.object(["field": .string, "current_version": .number])),
+                                                                                       "rotation_in_progress": .optional(.array(.string))])),
             Case(command: "keys rotate", arguments: ["keys", "rotate", "--field", "customers.gender"], shape: .any),
             Case(command: "keys retire", arguments: ["keys", "retire"], shape: .any),
             Case(command: "backup create", arguments: ["backup", "create", backup], shape: .any),
@@ -203,6 +209,7 @@ struct JSONContractTests {
             ("principal add", ["principal", "add", "admin", "--role", "admin", "--new-passphrase-file", passFile], "conflict"),
             ("principal list", ["principal", "list"] + missing, "not_found"),
             ("principal disable", ["principal", "disable", "nobody"], "not_found"),
+            ("principal update", ["principal", "update", "admin", "--role", "nosuchrole"], "invalid_input"),
             ("principal passwd", ["principal", "passwd", "--new-passphrase-file", workspace.path("none.pass")], "invalid_input"),
             ("policy check", ["policy", "check"] + missing, "not_found"),
             ("policy explain", ["policy", "explain", "--action", "no.such"], "usage"),

@@ -93,6 +93,38 @@ struct LegacyVaultTests {
         #expect(try cli.run(["audit", "verify"]).status == 0)
     }
 
+    @Test("names indexed before folding: found as before, and by any folding once `keys rotate --field name` rebuilt the index")
+    func legacyNameIndex() throws {
+        let (workspace, cli) = try Self.copy()
+        func run(_ arguments: [String]) throws -> CLI.Result {
+            try cli.run(arguments + ["--principal", "admin", "--key-file", workspace.path("admin.key")])
+        }
+        func found(_ name: String) throws -> [String] {
+            let result = try run(["customer", "find", "--name", name, "--json"])
+            #expect(result.status == 0 || result.status == 5, "\(result.stderr)")
+            let records = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [[String: Any]] ?? []
+            return records.compactMap { ($0["fields"] as? [String: String])?["email"] }
+        }
+        let leticia = ["leticia.silva30@mail.example.com"]
+        // The old index holds "letícia silva" (accents kept): the name as written, in any case, still finds her.
+        #expect(try found("Letícia Silva") == leticia)
+        #expect(try found("LETÍCIA  SILVA") == leticia)
+        #expect(try found("leticia silva").isEmpty, "the old entry cannot answer the folded form; if it does, this test no longer shows the rebuild")
+        // An auditor's digest covers both forms the access log may hold.
+        let hash = try cli.run(["audit", "hash", "--field", "name", "--json", "--principal", "auditor", "--key-file", workspace.path("auditor.key")],
+                               stdin: "Letícia Silva\n")
+        #expect(hash.status == 0, "\(hash.stderr)")
+        #expect(hash.stdout.contains("\"earlier_digest\" : \"") || hash.stdout.contains("\"earlier_digest\":\""), "\(hash.stdout)")
+
+        let rotate = try run(["keys", "rotate", "--field", "name"])
+        #expect(rotate.status == 0, "\(rotate.stderr)")
+        #expect(try found("leticia silva") == leticia)
+        #expect(try found("Letícia Silva") == leticia)
+        #expect(try found("FELIX STRAUSS").count == 1, "ß folds to ss")
+        #expect(try found("Leticia Silvia").isEmpty)
+        #expect(try run(["verify"]).status == 0)
+    }
+
     @Test("a backup of the old format restores, is upgraded, and re-applies its ledger")
     func legacyBackup() throws {
         let (workspace, cli) = try Self.copy()

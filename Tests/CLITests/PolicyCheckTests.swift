@@ -235,6 +235,68 @@ struct PolicyCheckTests {
         }
     }
 
+    @Test("one file with thirteen problems, in and across roles: every one reported with its line, in line order, text and JSON")
+    func everyProblemOfOneFile() throws {
+        let workspace = try Workspace()
+        let cli = Self.cli(workspace)
+        // (line, keyword) of each problem planted below.
+        let planted: [(Int, String)] = [
+            (2, "unknown key 'colour'"), (5, "purpose name 'Bad-Name'"), (7, "retention.transactions must be a period"),
+            (8, "unknown retention kind 'invoices'"), (15, "unknown action 'customer.frobnicate'"), (16, "customer.read is allowed twice (also on line 14)"),
+            (17, "unknown action 'customer.teleport'"), (19, "unknown field customers.shoe_size"), (20, "view must be plain, masked or none"),
+            (22, "email is personal (sealed)"), (24, "needs 'equals' or 'in_principal'"), (25, "role name 'Sales Team'"),
+            (28, "unknown key 'colour'"),
+        ]
+        let path = try workspace.write("inputs/many.yaml", """
+            format: 2
+            colour: blue
+            purposes:
+              support_ticket: A ticket
+              Bad-Name: x
+            retention:
+              transactions: forever
+              invoices: 2y
+            roles:
+              admin:
+                allow: ["*"]
+              support:
+                allow:
+                  - customer.read
+                  - customer.frobnicate
+                  - customer.read
+                deny: [customer.teleport]
+                fields:
+                  customers.shoe_size: {view: plain}
+                  customers.email: {view: sideways}
+                rows:
+                  - attribute: email
+                    equals: x
+                  - attribute: region
+              Sales Team:
+                allow: ["*"]
+              marketing:
+                colour: red
+                allow: [customer.list]
+
+            """)
+        let text = try cli.run(["policy", "check", path])
+        #expect(text.status == 2, "\(text.stderr)")
+        let reported = Self.errors(for: path, in: text.stderr)
+        #expect(reported.count == planted.count, "\(reported.count) problems reported for \(planted.count) planted:\n\(text.stderr)")
+        #expect(reported.map(\.line) == reported.map(\.line).sorted(), "not in line order: \(reported.map(\.line))")
+        for (line, keyword) in planted {
+            #expect(reported.contains { $0.line == line && $0.message.contains(keyword) }, "line \(line) '\(keyword)' not reported:\n\(text.stderr)")
+        }
+        let json = try cli.run(["policy", "check", path, "--json"])
+        #expect(json.status == 2)
+        struct Result: Decodable { var file: String; var valid: Bool; var errors: [String] }
+        let results = try JSONDecoder.cli.decode([Result].self, from: Data(json.stdout.utf8))
+        #expect(results.count == 1 && results.first?.valid == false)
+        #expect(results.first?.errors.count == planted.count, "\(json.stdout)")
+        // Checking the same file again reports the same thing, byte for byte.
+        #expect(try cli.run(["policy", "check", path]).stderr == text.stderr)
+    }
+
     @Test("each malformed file alone: exit 2, no crash, a file:line: error naming the problem", arguments: cases)
     func eachAlone(_ testCase: Case) throws {
         let workspace = try Workspace()

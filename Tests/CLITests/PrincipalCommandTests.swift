@@ -198,6 +198,60 @@ struct PrincipalCommandTests {
         #expect(try Self.principals(cli).first { $0.name == "admin" }?.disabled == false)
     }
 
+    // MARK: - principal update
+
+    @Test("principal update: new attributes widen the rows seen; a new role gets exactly that role's keys; refusals name the problem")
+    func update() throws {
+        let cli = try Self.initialised()
+        let alice = try Self.addAlice(cli)
+        let eu = try Self.addCustomer(cli, name: "Eve Europe", email: "eve@example.com", region: "EU")
+        let uk = try Self.addCustomer(cli, name: "Ulf Kingdom", email: "ulf@example.com", region: "UK")
+        func seen() throws -> [String] {
+            let listed = try cli.run(["customer", "list", "--purpose", "support_ticket", "--json"] + alice)
+            #expect(listed.status == 0, "\(listed.stderr)")
+            let records = try #require(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+            return records.compactMap { ($0["id"] as? Int).map(String.init) }
+        }
+        #expect(try seen() == [eu])
+        let widened = try cli.run(["principal", "update", "alice", "--attr", "regions=EU,UK", "--json"])
+        #expect(widened.status == 0, "\(widened.stderr)")
+        #expect(try seen() == [eu, uk], "the new attribute applies at alice's next open")
+
+        // Down to analyst, rotating what it loses: its keyring is exactly an analyst's.
+        let down = try cli.run(["principal", "update", "alice", "--role", "analyst", "--remove-attr", "regions", "--rotate", "--json"])
+        #expect(down.status == 0, "\(down.stderr)")
+        struct Update: Decodable { var role: String; var previousRole: String; var keysRemoved: Int; var fieldsLost: [String]; var rotated: [String] }
+        let result = try JSONDecoder.cli.decode(Update.self, from: Data(down.stdout.utf8))
+        #expect(result.role == "analyst" && result.previousRole == "support" && result.keysRemoved > 0)
+        #expect(Set(result.fieldsLost).isSuperset(of: ["customers.name", "customers.email", "customers.phone", "customers.address"]), "\(result.fieldsLost)")
+        #expect(result.rotated == result.fieldsLost)
+        _ = try cli.run(["principal", "add", "bob", "--role", "analyst", "--key-file-out", cli.path("bob.key")])
+        let listed = try Self.principals(cli)
+        let aliceNow = try #require(listed.first { $0.name == "alice" }), bob = try #require(listed.first { $0.name == "bob" })
+        #expect(aliceNow.role == "analyst" && aliceNow.attributes.isEmpty && aliceNow.keys == bob.keys, "\(aliceNow) vs \(bob)")
+        let get = try cli.run(["customer", "get", eu, "--purpose", "support_ticket"] + alice)
+        #expect(get.status == 3, "an analyst reads no customer: \(get.stdout)\(get.stderr)")
+        #expect(try cli.run(["report"] + alice).status == 0)
+        #expect(try cli.run(["verify"]).status == 0)
+        // Putting the old role back in the file does not give the keys or the rights back: the certificate no longer matches.
+        try DatabaseQueue(path: Self.vaultPath(cli)).write { db in try db.execute(sql: "UPDATE principals SET role = 'support' WHERE name = 'alice'") }
+        #expect(try cli.run(["customer", "list", "--purpose", "support_ticket"] + alice).status == 6)
+        try DatabaseQueue(path: Self.vaultPath(cli)).write { db in try db.execute(sql: "UPDATE principals SET role = 'analyst' WHERE name = 'alice'") }
+
+        for (arguments, status, expected) in [
+            (["principal", "update", "alice"], Int32(2), "nothing to change"),
+            (["principal", "update", "alice", "--role", "suport"], 2, "roles: "),
+            (["principal", "update", "alice", "--remove-attr", "regions"], 2, "has no attribute regions"),
+            (["principal", "update", "nobody", "--role", "support"], 5, "nobody"),
+            (["principal", "update", "admin", "--role", "support"], 2, "cannot take it from itself"),
+            (["principal", "update", "alice", "--attr", "regions"], 2, "--attr takes key=value"),
+        ] {
+            let refused = try cli.run(arguments)
+            #expect(refused.status == status && refused.stderr.contains(expected), "\(arguments): \(refused.status) \(refused.stderr)")
+        }
+        #expect(try Self.principals(cli).first { $0.name == "admin" }?.role == "admin")
+    }
+
     // MARK: - principal passwd
 
     @Test("principal passwd: after the change the old passphrase exits 4 and the new one unlocks")

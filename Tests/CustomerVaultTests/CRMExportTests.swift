@@ -342,5 +342,99 @@ struct CRMExportTests {
         #expect(blocked?.code == .integrity && blocked?.message.contains("does not hold this value") == true, "\(blocked?.message ?? "imported")")
     }
 
+    @Test("a schema's default currency: a file without a currency column counts in it, not under 'unknown'; sums keep every cent")
+    func defaultCurrency() async throws {
+        let directory = try TemporaryDirectory()
+        let yaml = Schema.defaultYAML.replacingOccurrences(of: #"currency:       { class: plain, type: text, max_length: 3, pattern: "^[A-Z]{3}$" }"#,
+                                                            with: #"currency:       { class: plain, type: text, max_length: 3, pattern: "^[A-Z]{3}$", default: EUR }"#)
+        #expect(yaml != Schema.defaultYAML, "the shipped schema's currency line changed; update this test")
+        let vault = try await Fixtures.vault(in: directory, schema: try Fixtures.schema(yaml))
+        _ = try await vault.addCustomer(["name": "Ada", "email": "ada@example.com"])
+        let file = try directory.write("t.csv", """
+            customer_email,order_id,order_time,payment_method,amount
+            ada@example.com,A-1,2026-01-02 10:00,card,99999999.99
+            ada@example.com,A-2,2026-01-02 11:00,card,0.01
+            ada@example.com,A-3,2026-01-02 12:00,card,0.10
+
+            """)
+        #expect(try await vault.importCSV(.transactions, from: file).accepted == 3)
+        let report = try await vault.aggregateReport()
+        #expect(report.amountByCurrency == ["EUR": "100000000.10"], "\(report.amountByCurrency)")
+        #expect(try await vault.history(.transactions, customerID: 1).allSatisfy { $0.fields["currency"] == "EUR" })
+        // Decimal arithmetic: seventeen significant digits survive (a Double keeps about fifteen).
+        #expect(CustomerVault.twoPlaces(Decimal(string: "12345678901234567.89")!) == "12345678901234567.89")
+        #expect(CustomerVault.twoPlaces(Decimal(string: "0.005")!) == "0.01")
+        #expect(CustomerVault.twoPlaces(Decimal(string: "7")!) == "7.00")
+        #expect(CustomerVault.twoPlaces(Decimal(string: "7.5")!) == "7.50")
+    }
+
+    @Test("--mode upsert: a stored customer (by e-mail) and a stored order (by order_id) take the row's non-empty values; insert leaves them")
+    func upsert() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        let ada = try await vault.addCustomer(["name": "Ada Lovelace", "email": "ada@example.com", "phone": "+44 20 7946 0001",
+                                               "address": "1 Old Road", "region": "EU"])
+        let customers = try directory.write("customers.csv", """
+            name,email,phone,address,region
+            Ada King,ADA@example.com,+44 20 7946 0002,,UK
+            Bob Byron,bob@example.com,+44 20 7946 0003,3 New Road,EU
+
+            """)
+        let inserted = try await vault.importCSV(.customers, from: customers)
+        #expect(inserted.accepted == 1 && inserted.alreadyStored == 1 && inserted.updated == 0, "\(inserted)")
+        #expect(try await vault.customer(ada).fields["name"] == "Ada Lovelace", "insert leaves a stored customer as it is")
+
+        let upserted = try await vault.importCSV(.customers, from: customers, options: ImportOptions(mode: .upsert))
+        #expect(upserted.accepted == 0 && upserted.updated == 2 && upserted.alreadyStored == 0 && upserted.rejected == 0, "\(upserted)")
+        let record = try await vault.customer(ada)
+        #expect(record.fields["name"] == "Ada King" && record.fields["phone"] == "+442079460002" && record.fields["region"] == "UK")
+        #expect(record.fields["address"] == "1 Old Road", "an empty cell leaves the stored value")
+        #expect(try await vault.findCustomers(field: "phone", equalTo: "+44 20 7946 0002").map(\.id) == [ada])
+        #expect(try await vault.findCustomers(field: "phone", equalTo: "+44 20 7946 0001").isEmpty, "the old index entry is gone")
+        #expect(try await vault.findCustomers(field: "name", equalTo: "ada king").map(\.id) == [ada])
+        #expect(try await vault.listCustomers().count == 2)
+        let again = try await vault.importCSV(.customers, from: customers, options: ImportOptions(mode: .upsert))
+        #expect(again.alreadyImported && again.updated == 2, "the same file in the same mode is done already: \(again)")
+
+        let orders = try directory.write("orders.csv", """
+            customer_email,order_id,order_time,payment_method,amount,currency
+            ada@example.com,A-1,2026-01-02 10:00,card,10.00,EUR
+            ada@example.com,A-2,2026-01-03 10:00,card,5.00,EUR
+
+            """)
+        #expect(try await vault.importCSV(.transactions, from: orders).accepted == 2)
+        let corrected = try directory.write("corrected.csv", """
+            customer_email,order_id,order_time,payment_method,amount,currency
+            ada@example.com,A-1,2026-01-02 10:00,Bank Transfer,12.50,
+            bob@example.com,A-2,2026-01-03 10:00,card,5.00,EUR
+            ada@example.com,A-3,2026-01-04 10:00,cash,1.00,EUR
+
+            """)
+        let fixed = try await vault.importCSV(.transactions, from: corrected, options: ImportOptions(mode: .upsert))
+        #expect(fixed.accepted == 1 && fixed.updated == 1 && fixed.rejected == 1, "\(fixed)")
+        #expect(fixed.rejects.first?.problems.first?.reason.contains("stored already for another customer") == true, "an upsert never moves an order to another customer")
+        let history = try await vault.history(.transactions, customerID: ada)
+        #expect(history.count == 3)
+        let first = try #require(history.first { $0.fields["order_id"] == "A-1" })
+        #expect(first.fields["amount"] == "12.50" && first.fields["payment_method"] == "bank_transfer" && first.fields["currency"] == "EUR", "\(first.fields)")
+        #expect(try await vault.aggregateReport().amountByCurrency == ["EUR": "18.50"])
+        #expect(try await vault.verifyIntegrity().indexEntries >= 3)
+    }
+
+    @Test("--mode upsert needs the update right: intake (import, no customer.update) is refused before anything is stored; restore and upsert do not mix")
+    func upsertNeedsUpdateRight() async throws {
+        let fixture = try await RoleFixture.make()
+        let file = try fixture.directory.write("intake.csv", "name,email,region\nOverwritten Name,\(RoleFixture.canary["email"]!),EU\nNew Person,new.person@example.com,EU\n")
+        let intake = try await fixture.open("intake")
+        let refused = await VaultError.caught { _ = try await intake.importCSV(.customers, from: file, options: ImportOptions(mode: .upsert)) }
+        #expect(refused?.code == .accessDenied, "\(refused?.message ?? "imported")")
+        #expect(try await fixture.admin.customer(fixture.euID).fields["name"] == RoleFixture.canary["name"])
+        #expect(try await fixture.admin.findCustomers(field: "email", equalTo: "new.person@example.com").isEmpty)
+        let inserted = try await intake.importCSV(.customers, from: file)
+        #expect(inserted.accepted == 1 && inserted.alreadyStored == 1)
+        let mixed = await VaultError.caught { _ = try await fixture.admin.importCSV(.customers, from: file, options: ImportOptions(restore: true, mode: .upsert)) }
+        #expect(mixed?.code == .invalidInput)
+    }
+
     private var schema: Schema { (try? Schema.shippedDefault())! }
 }

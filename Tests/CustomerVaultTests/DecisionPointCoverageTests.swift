@@ -56,6 +56,7 @@ struct DecisionPointCoverageTests {
             "addPrincipal": { _ = try await vault.addPrincipal("x", role: "nobody", credential: .keyFile(try SecretBytes(randomCount: 32))) },
             "listPrincipals": { _ = try await vault.listPrincipals() },
             "disablePrincipal": { try await vault.disablePrincipal("admin") },
+            "updatePrincipal": { _ = try await vault.updatePrincipal("admin", setting: ["team": "x"]) },
             "applyPolicy": { _ = try await vault.applyPolicy(vault.policy) },
             "createBackup": { _ = try await vault.createBackup(to: file + ".cvbackup") },
             "verifyBackup": { _ = try await vault.verifyBackup(file + ".cvbackup") },

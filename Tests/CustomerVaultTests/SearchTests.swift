@@ -10,11 +10,14 @@ struct SearchTests {
         let directory = try TemporaryDirectory()
         let vault = try await Fixtures.vault(in: directory)
         let id = try await vault.addCustomer(["name": "Zoë  Ångström", "email": "Zoe.A@Example.com", "phone": "020 7946 0123", "country": "GB"])
-        _ = try await vault.addCustomer(["name": "Zoe Angstrom", "email": "zoe.b@example.com", "phone": "020 7946 0124", "country": "United Kingdom"])
-        for (field, query) in [("email", " ZOE.A@example.COM "), ("phone", "+44 (0)20 7946 0123"), ("phone", "0044 20 7946 0123"),
-                               ("name", "zoë ångström"), ("name", "ZOË\tÅNGSTRÖM")] {
+        let plain = try await vault.addCustomer(["name": "Zoe Angstrom", "email": "zoe.b@example.com", "phone": "020 7946 0124", "country": "United Kingdom"])
+        for (field, query) in [("email", " ZOE.A@example.COM "), ("phone", "+44 (0)20 7946 0123"), ("phone", "0044 20 7946 0123")] {
             let found = try await vault.findCustomers(field: field, equalTo: query)
             #expect(found.map(\.id) == [id], "\(field) = \(query)")
+        }
+        // Names fold accents: either spelling finds both customers.
+        for query in ["zoë ångström", "ZOË\tÅNGSTRÖM", "zoe angstrom"] {
+            #expect(try await vault.findCustomers(field: "name", equalTo: query).map(\.id) == [id, plain], "name = \(query)")
         }
         #expect(try await vault.findCustomers(field: "email", equalTo: "zoe.c@example.com").isEmpty)
         // A national number is searched for in the country given; with none it is refused, not guessed.
@@ -23,6 +26,40 @@ struct SearchTests {
         #expect(national?.code == .invalidInput && national?.message.contains("international form") == true)
         let error = await VaultError.caught { _ = try await vault.findCustomers(field: "address", equalTo: "x") }
         #expect(error?.code == .invalidInput)
+    }
+
+    @Test("names: Turkish I, ß, full-width forms, zero-width characters and accents fold alike for search and duplicates; nothing else matches")
+    func foldedNames() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        let stored: [(name: String, queries: [String])] = [
+            ("Clémence Dupont", ["clemence dupont", "CLEMENCE DUPONT", "Cle\u{301}mence Dupont", "Clé\u{200B}mence\u{00A0}Dupont", "ｃｌｅｍｅｎｃｅ ｄｕｐｏｎｔ"]),
+            ("İlkay Gündoğan", ["ilkay gundogan", "ILKAY GÜNDOĞAN", "ılkay gündoğan", "Ilkay Gundogan"]),
+            ("Jürgen Straße", ["jurgen strasse", "JÜRGEN STRASSE", "Jürgen Strasse", "JURGEN STRAẞE"]),
+            ("山田 太郎", ["山田\u{3000}太郎", "山田  太郎"]),
+        ]
+        var ids: [String: Int64] = [:]
+        for (n, entry) in stored.enumerated() {
+            ids[entry.name] = try await vault.addCustomer(["name": entry.name, "email": "folded\(n)@example.com"])
+        }
+        var tried = 0
+        for entry in stored {
+            let expected = try #require(ids[entry.name])
+            for query in entry.queries + [entry.name] {
+                #expect(try await vault.findCustomers(field: "name", equalTo: query).map(\.id) == [expected], "'\(query)' should find \(entry.name)")
+                tried += 1
+            }
+        }
+        #expect(tried == 19)
+        // Near misses are not matches: folding removes marks and case, never letters.
+        for miss in ["clemence dupond", "clemens dupont", "ilkay gundogan x", "jurgen strase", "山田 次郎", "clemencedupont"] {
+            #expect(try await vault.findCustomers(field: "name", equalTo: miss).isEmpty, "'\(miss)' matched")
+        }
+        // Duplicate detection uses the same form: a second "JURGEN STRASSE" with the same birth date is grouped with the first.
+        let first = try await vault.addCustomer(["name": "Jürgen Straße", "email": "dup1@example.com", "birth_date": "1980-02-03"])
+        let second = try await vault.addCustomer(["name": "JURGEN STRASSE", "email": "dup2@example.com", "birth_date": "1980-02-03"])
+        let groups = try await vault.findDuplicates()
+        #expect(groups.contains { Set($0.customers) == [first, second] && $0.links.contains("name+birth_date") }, "\(groups)")
     }
 
     @Test("with an index so short that most values collide, results still contain no false positives")

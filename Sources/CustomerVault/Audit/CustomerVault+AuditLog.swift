@@ -9,8 +9,8 @@ public struct AuditRecord: Sendable, Equatable, Codable {
     public var principal: String
     public var role: String
     public var action: String
-    public var purpose: String?
-    public var reason: String?
+    @NullEncoded public var purpose: String?
+    @NullEncoded public var reason: String?
     public var target: String
     public var fields: String
     public var outcome: String
@@ -120,9 +120,11 @@ extension CustomerVault {
         }
     }
 
-    /// The digest under which a search for `value` by `field` appears in the access log's
-    /// `terms`, for an auditor checking whether a known value was searched for (action `audit.read`).
-    public func auditTermDigest(field name: String, value: String) async throws -> String {
+    /// The digests under which a search for `value` by `field` appears in the access log's
+    /// `terms`, for an auditor checking whether a known value was searched for (action `audit.read`):
+    /// today's form first and, for a name whose form before issue #18 differed (accents, dotted I,
+    /// zero-width characters were kept then), the digest older entries hold.
+    public func auditTermDigest(field name: String, value: String) async throws -> [String] {
         guard let field = schema.field(.customers, name), let search = field.search else {
             throw VaultError.invalidInput("customers.\(name) is not searchable, so it never appears in search terms")
         }
@@ -134,7 +136,8 @@ extension CustomerVault {
                 throw VaultError.accessDenied("access denied: this principal holds no audit key")
             }
             note.target = "audit_term:customers.\(name)"
-            return try AuditTrail.termDigest(field: "customers.\(name)", form: form, key: key)
+            let forms = search.normalization == .name ? Normalization.probeForms(value, as: .name) : [form]
+            return try forms.map { try AuditTrail.termDigest(field: "customers.\(name)", form: $0, key: key) }
         }
     }
 }

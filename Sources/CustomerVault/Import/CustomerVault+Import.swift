@@ -36,6 +36,14 @@ extension CustomerVault {
         guard (1...100_000).contains(options.batchSize) else { throw VaultError.invalidInput("batch size must be between 1 and 100000") }
         let rowValidator = try options.validator(schema: schema)
         let decision = try await requireAllowed(AccessRequest(.importData))
+        if options.mode == .upsert {
+            guard !options.restore else {
+                throw VaultError.invalidInput("a restore gives back a cvault export into an empty vault; it does not update stored records (leave out upsert)")
+            }
+            // Changing stored records is an update, whatever the import right says.
+            let update: VaultAction = switch entity { case .customers: .customerUpdate; case .transactions: .transactionWrite; case .interactions: .interactionWrite }
+            try await requireAllowed(AccessRequest(update))
+        }
         let digest = try options.importIdentity(fileDigest: Self.fileDigest(path))
         try Self.checkStructure(path, options: options)
         let totalBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
@@ -46,7 +54,7 @@ extension CustomerVault {
         let integrity = try recordIntegrity
         let state = try await readAllowed(by: decision) { db in try ImportState.fetch(db, digest: digest, integrity: integrity) }
         if let state, state.finished {
-            return ImportReport(kind: RecordKind(entity), accepted: state.accepted, rejected: state.rejected, alreadyStored: state.alreadyStored, timeZone: zone,
+            return ImportReport(kind: RecordKind(entity), accepted: state.accepted, rejected: state.rejected, alreadyStored: state.alreadyStored, updated: state.updated, timeZone: zone,
                                 resumedAfterRecord: nil, alreadyImported: true, finishedAt: state.finishedAt,
                                 rejects: try await importRejects(digest, integrity: integrity, allowedBy: decision))
         }
@@ -67,7 +75,7 @@ extension CustomerVault {
             if !batch.endOfFile { upcoming = Task.detached { batches.next() } }
             do {
                 done = try await commitBatch(batch.rows, entity: entity, digest: digest, state: done, finished: batch.endOfFile,
-                                             today: rowValidator.today, seen: seen)
+                                             today: rowValidator.today, seen: seen, mode: options.mode)
             } catch let error as VaultError where error.code == .io {
                 // Disk full, a read-only or vanished file: say what is safe and how to go on.
                 throw VaultError.io("\(error.message); the import stopped at record \(batch.rows.first?.record ?? done.recordsDone + 1) with "
@@ -77,7 +85,7 @@ extension CustomerVault {
             progress?(ImportProgress(bytesRead: batch.bytesRead, totalBytes: totalBytes, accepted: done.accepted, rejected: done.rejected))
             if batch.endOfFile { break }
         }
-        return ImportReport(kind: RecordKind(entity), accepted: done.accepted, rejected: done.rejected, alreadyStored: done.alreadyStored, timeZone: zone,
+        return ImportReport(kind: RecordKind(entity), accepted: done.accepted, rejected: done.rejected, alreadyStored: done.alreadyStored, updated: done.updated, timeZone: zone,
                             resumedAfterRecord: resumedAfter, alreadyImported: false, finishedAt: nil,
                             rejects: try await importRejects(digest, integrity: integrity, allowedBy: decision))
     }
@@ -111,7 +119,7 @@ extension CustomerVault {
 
     /// Commits one batch: its accepted rows, its rejects and the import's progress, atomically.
     private func commitBatch(_ batch: [ImportRow], entity: Entity, digest: [UInt8], state: ImportState, finished: Bool, today: String,
-                             seen: ImportKeys) async throws -> ImportState {
+                             seen: ImportKeys, mode: ImportMode) async throws -> ImportState {
         var written = Set<String>()
         for row in batch { if case .valid(let values, _) = row.outcome { written.formUnion(values.filter { !$0.value.isEmpty }.keys) } }
         let request = AccessRequest(.importData, writes: writtenFieldNames(written, entity: entity))
@@ -122,7 +130,23 @@ extension CustomerVault {
             var ids: [Int64] = []
             var rejects: [ImportReject] = []
             var alreadyStored = 0
+            var updatedIDs: [Int64] = []
             let now = Timestamps.now()
+            /// Changes a stored record to the row's non-empty values (upsert), or refuses the row
+            /// with the reason; a refused change leaves nothing behind (its own savepoint).
+            func upsert(_ apply: () throws -> Void) throws {
+                do {
+                    try db.inSavepoint {
+                        try apply()
+                        return .commit
+                    }
+                } catch let error as VaultError where error.code == .notFound {
+                    // No id: a role limited to some rows learns no more than "already stored" tells.
+                    throw FieldProblem(field: "", reason: "matches a stored record outside the rows this role may access")
+                } catch let error as VaultError where [.accessDenied, .conflict, .invalidInput].contains(error.code) {
+                    throw FieldProblem(field: "", reason: "cannot update the stored record: \(error.message)")
+                }
+            }
             // Reserve ids under the write lock, then seal and hash the (already validated) rows on
             // all cores while this writer inserts each one, in file order, as soon as it is ready.
             // An exported record keeps its id where this vault never issued it (ids are bound into
@@ -174,7 +198,17 @@ extension CustomerVault {
                             if let owner = held.holder.customerID, owner != customerID {
                                 throw FieldProblem(field: held.field, reason: "is stored already for another customer (\(entity.rawValue) \(held.holder.recordID))")
                             }
-                            alreadyStored += 1
+                            guard mode == .upsert, entity != .customers else {
+                                alreadyStored += 1
+                                return
+                            }
+                            try upsert {
+                                try Self.applyHistoryUpdate(entity, id: held.holder.recordID, values: values.filter { !$0.value.isEmpty }, note: note, today: today, db: db)
+                            }
+                            for field in schema.naturalKeys(of: entity) {
+                                if let value = values[field.name] { seen.note("\(field.name)\u{0}\(value)", record: row.record) }
+                            }
+                            updatedIDs.append(held.holder.recordID)
                             return
                         }
                         func checkID() throws {
@@ -189,7 +223,19 @@ extension CustomerVault {
                                 if let email = values["email"], let earlier = seen.record(of: "email\u{0}\(email)") {
                                     throw FieldProblem(field: "email", reason: "has the same e-mail address as record \(earlier) of this file")
                                 }
-                                alreadyStored += 1
+                                guard mode == .upsert else {
+                                    alreadyStored += 1
+                                    return
+                                }
+                                guard let email = values["email"], let existing = try codec.customerID(forEmail: email, db: db) else {
+                                    throw FieldProblem(field: "", reason: "a unique field has a value stored for another customer")
+                                }
+                                try upsert {
+                                    try Self.applyUpdate(existing, canonical: values.filter { !$0.value.isEmpty }, remove: [], note: note, today: today,
+                                                         schema: schema, db: db)
+                                }
+                                seen.note("email\u{0}\(email)", record: row.record)
+                                updatedIDs.append(existing)
                                 return
                             }
                             try checkID()
@@ -215,6 +261,7 @@ extension CustomerVault {
             next.accepted += ids.count
             next.rejected += rejects.count
             next.alreadyStored += alreadyStored
+            next.updated += updatedIDs.count
             next.finishedAt = finished ? now : nil
             try next.save(db, digest: digest, kind: entity, integrity: integrity, now: now)
             for reject in rejects {
@@ -222,8 +269,9 @@ extension CustomerVault {
                     .execute(arguments: [Data(digest), reject.record, reject.line, reject.storedField, reject.storedReason,
                                          Data(try integrity.importReject(digest: digest, reject))])
             }
-            note.target = AuditTrail.bulkTarget(entity: entity, ids: ids)
+            note.target = AuditTrail.bulkTarget(entity: entity, ids: (ids + updatedIDs).sorted())
             note.detail = "import batch: \(ids.count) accepted, \(rejects.count) rejected, \(alreadyStored) already stored"
+                + (mode == .upsert ? ", \(updatedIDs.count) updated" : "")
             return next
         }
     }
@@ -302,20 +350,21 @@ struct ImportState: Sendable {
     var accepted: Int
     var rejected: Int
     var alreadyStored: Int
+    var updated = 0
     var finishedAt: String?
 
     var finished: Bool { finishedAt != nil }
 
     static func fetch(_ db: Database, digest: [UInt8], integrity: RecordIntegrity) throws -> ImportState? {
         guard let row = try Row.fetchOne(db, sql: """
-            SELECT kind, records_done, accepted, rejected, already_stored, started_at, updated_at, finished_at, tag FROM imports WHERE file_digest = ?
+            SELECT kind, records_done, accepted, rejected, already_stored, updated, started_at, updated_at, finished_at, tag FROM imports WHERE file_digest = ?
             """, arguments: [Data(digest)]) else { return nil }
         let state = ImportState(recordsDone: try row.checked("records_done"), accepted: try row.checked("accepted"), rejected: try row.checked("rejected"),
-                                alreadyStored: try row.checked("already_stored"), finishedAt: try row.checked("finished_at"))
+                                alreadyStored: try row.checked("already_stored"), updated: try row.checked("updated"), finishedAt: try row.checked("finished_at"))
         try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
                                   try integrity.importState(digest: digest, kind: try row.checked("kind"), recordsDone: state.recordsDone, accepted: state.accepted,
                                                             rejected: state.rejected, startedAt: try row.checked("started_at"), updatedAt: try row.checked("updated_at"),
-                                                            finishedAt: state.finishedAt, alreadyStored: state.alreadyStored),
+                                                            finishedAt: state.finishedAt, alreadyStored: state.alreadyStored, updated: state.updated),
                                   "imports entry \(Hex.encode(digest.prefix(8)))")
         return state
     }
@@ -323,14 +372,14 @@ struct ImportState: Sendable {
     func save(_ db: Database, digest: [UInt8], kind: Entity, integrity: RecordIntegrity, now: String = Timestamps.now()) throws {
         let startedAt = try String.fetchOne(db, sql: "SELECT started_at FROM imports WHERE file_digest = ?", arguments: [Data(digest)]) ?? now
         let tag = try integrity.importState(digest: digest, kind: kind.rawValue, recordsDone: recordsDone, accepted: accepted, rejected: rejected,
-                                            startedAt: startedAt, updatedAt: now, finishedAt: finishedAt, alreadyStored: alreadyStored)
+                                            startedAt: startedAt, updatedAt: now, finishedAt: finishedAt, alreadyStored: alreadyStored, updated: updated)
         try db.execute(sql: """
-            INSERT INTO imports (file_digest, kind, records_done, accepted, rejected, already_stored, started_at, updated_at, finished_at, tag)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO imports (file_digest, kind, records_done, accepted, rejected, already_stored, updated, started_at, updated_at, finished_at, tag)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (file_digest) DO UPDATE SET kind = excluded.kind, records_done = excluded.records_done, accepted = excluded.accepted,
-                rejected = excluded.rejected, already_stored = excluded.already_stored, updated_at = excluded.updated_at,
+                rejected = excluded.rejected, already_stored = excluded.already_stored, updated = excluded.updated, updated_at = excluded.updated_at,
                 finished_at = excluded.finished_at, tag = excluded.tag
-            """, arguments: [Data(digest), kind.rawValue, recordsDone, accepted, rejected, alreadyStored, startedAt, now, finishedAt, Data(tag)])
+            """, arguments: [Data(digest), kind.rawValue, recordsDone, accepted, rejected, alreadyStored, updated, startedAt, now, finishedAt, Data(tag)])
     }
 }
 

@@ -1,6 +1,17 @@
 import Foundation
 import VaultCrypto
 
+/// What an import does with a row whose natural key (a customer's e-mail, a transaction's
+/// `order_id`) a stored record holds already.
+public enum ImportMode: String, Sendable, Equatable, Codable, CaseIterable {
+    /// Leave the stored record as it is; the row counts as already stored.
+    case insert
+    /// Change the stored record to the row's values (non-empty cells only; an empty cell leaves its
+    /// field as stored). Needs the role's update right: `customer.update` for customers,
+    /// `transaction.write` or `interaction.write` for history.
+    case upsert
+}
+
 /// How an import reads its file, beyond what the schema says.
 public struct ImportOptions: Sendable, Equatable {
     /// Rows committed per transaction.
@@ -22,9 +33,13 @@ public struct ImportOptions: Sendable, Equatable {
     /// ignored (another tool's ids and times mean something else) and history rows name their
     /// customer by `customer_email`.
     public var restore: Bool
+    /// Insert (the default) or upsert.
+    public var mode: ImportMode
 
     public init(batchSize: Int = CustomerVault.defaultImportBatchSize, timeZone: String? = nil, country: String? = nil,
-                encoding: CSVTextEncoding = .utf8, delimiter: Character = ",", format: FileFormat = .csv, restore: Bool = false) {
+                encoding: CSVTextEncoding = .utf8, delimiter: Character = ",", format: FileFormat = .csv, restore: Bool = false,
+                mode: ImportMode = .insert) {
+        self.mode = mode
         self.batchSize = batchSize
         self.timeZone = timeZone
         self.country = country
@@ -84,7 +99,9 @@ public struct ImportOptions: Sendable, Equatable {
     /// digest, with the options that change how its rows read (so the same file read in another
     /// time zone is another import; rows stored by the first are then recognised by natural key).
     func importIdentity(fileDigest: [UInt8]) throws -> [UInt8] {
-        guard timeZone != nil || country != nil || encoding != .utf8 || delimiter != "," || format != .csv || restore else { return fileDigest }
+        guard timeZone != nil || country != nil || encoding != .utf8 || delimiter != "," || format != .csv || restore || mode != .insert else {
+            return fileDigest
+        }
         var writer = ByteWriter(domain: "cvault.import-identity.v1")
         writer.append(fileDigest)
         writer.append(timeZone ?? "")
@@ -95,6 +112,8 @@ public struct ImportOptions: Sendable, Equatable {
             writer.append(format.rawValue)
             writer.append(restore ? "restore" : "")
         }
+        // An upsert of a file imported before (inserting) is an import of its own.
+        if mode != .insert { writer.append(mode.rawValue) }
         return try BLAKE2b.hash(writer.bytes)
     }
 }

@@ -44,6 +44,9 @@ public struct ImportReport: Sendable, Codable {
     /// Rows whose natural key (a customer's e-mail, a transaction's `order_id`) matched a record
     /// stored before, left as it was: nothing is stored or counted twice.
     public var alreadyStored: Int
+    /// Rows whose natural key matched a stored record that was then changed to the row's values
+    /// (``ImportMode/upsert``).
+    public var updated: Int = 0
     /// The time zone times without a zone were read in.
     public var timeZone: String
     /// The record after which this run resumed an interrupted import of the same file, if any.
@@ -56,7 +59,7 @@ public struct ImportReport: Sendable, Codable {
     public var rejects: [ImportReject]
 
     enum CodingKeys: String, CodingKey {
-        case kind, accepted, rejected, alreadyStored, timeZone, resumedAfterRecord, alreadyImported, finishedAt, rejects
+        case kind, accepted, rejected, alreadyStored, updated, timeZone, resumedAfterRecord, alreadyImported, finishedAt, rejects
     }
 
     /// Every key always present, absent values as `null` (the CLI's JSON contract).
@@ -66,6 +69,7 @@ public struct ImportReport: Sendable, Codable {
         try container.encode(accepted, forKey: .accepted)
         try container.encode(rejected, forKey: .rejected)
         try container.encode(alreadyStored, forKey: .alreadyStored)
+        try container.encode(updated, forKey: .updated)
         try container.encode(timeZone, forKey: .timeZone)
         try container.encode(resumedAfterRecord, forKey: .resumedAfterRecord)
         try container.encode(alreadyImported, forKey: .alreadyImported)

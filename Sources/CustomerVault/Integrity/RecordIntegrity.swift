@@ -77,7 +77,7 @@ struct RecordIntegrity: Sendable {
     /// `alreadyStored` (migration v9) is covered only when it is not zero, so the tags of imports
     /// made before it still verify; a tag with it covers a longer message than one without.
     func importState(digest: [UInt8], kind: String, recordsDone: Int, accepted: Int, rejected: Int, startedAt: String, updatedAt: String,
-                     finishedAt: String?, alreadyStored: Int = 0) throws -> [UInt8] {
+                     finishedAt: String?, alreadyStored: Int = 0, updated: Int = 0) throws -> [UInt8] {
         try tag("imports") { w in
             w.append(digest)
             w.append(kind)
@@ -89,6 +89,11 @@ struct RecordIntegrity: Sendable {
             w.append(finishedAt ?? "")
             w.append(finishedAt == nil ? 0 : 1 as UInt8)
             if alreadyStored != 0 { w.append(Int64(alreadyStored)) }
+            // Marked, so that the tag of (already stored n, updated 0) differs from that of (0, n).
+            if updated != 0 {
+                w.append("updated")
+                w.append(Int64(updated))
+            }
         }
     }
 

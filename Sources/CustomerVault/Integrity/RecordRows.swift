@@ -159,16 +159,17 @@ struct HistoryRow: Sendable {
         try insert.execute()
     }
 
-    /// Writes owner, digest and tag; with `expectedTag`, only if the stored tag is still that one.
+    /// Writes owner, attributes, digest and tag; with `expectedTag`, only if the stored tag is still that one.
     @discardableResult
     func update(_ db: Database, expectedTag: [UInt8]? = nil) throws -> Bool {
-        let update = try BulkStatement(db, sql: "UPDATE \(entity.rawValue) SET customer_id = ?, sealed_digest = ?, tag = ? WHERE id = ?"
+        let update = try BulkStatement(db, sql: "UPDATE \(entity.rawValue) SET customer_id = ?, attributes = ?, sealed_digest = ?, tag = ? WHERE id = ?"
             + (expectedTag == nil ? "" : " AND tag = ?"))
         try update.bind(1, customerID)
-        try update.bind(2, sealedDigest)
-        try update.bind(3, tag)
-        try update.bind(4, id)
-        if let expectedTag { try update.bind(5, expectedTag) }
+        try update.bind(2, attributes)
+        try update.bind(3, sealedDigest)
+        try update.bind(4, tag)
+        try update.bind(5, id)
+        if let expectedTag { try update.bind(6, expectedTag) }
         return try update.execute() == 1
     }
 }

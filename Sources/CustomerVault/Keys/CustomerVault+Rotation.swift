@@ -20,7 +20,7 @@ public struct FieldKeyStatus: Sendable, Equatable, Codable {
 public struct KeysReport: Sendable, Equatable, Codable {
     public var fields: [FieldKeyStatus]
     /// Fields of an unfinished rotation (resume with `rotateKeys(resume: true)`).
-    public var rotationInProgress: [String]?
+    @NullEncoded public var rotationInProgress: [String]?
 }
 
 /// Progress of a rotation: values re-encrypted so far out of those that needed it at the start.

@@ -6,19 +6,19 @@ public struct PolicyExplanation: Sendable, Equatable, Codable {
     public var principal: String
     public var role: String
     public var action: String
-    public var purpose: String?
+    @NullEncoded public var purpose: String?
     public var allowed: Bool
     /// The rule that decided.
     public var rule: String
-    public var field: String?
+    @NullEncoded public var field: String?
     /// The principal's view of `field` (plain, masked, none) and whether it may write or search it.
-    public var view: FieldView?
-    public var write: Bool?
-    public var search: Bool?
-    public var customer: Int64?
+    @NullEncoded public var view: FieldView?
+    @NullEncoded public var write: Bool?
+    @NullEncoded public var search: Bool?
+    @NullEncoded public var customer: Int64?
     /// Whether the customer passes the role's row conditions, and the first condition that fails.
-    public var customerVisible: Bool?
-    public var rowRule: String?
+    @NullEncoded public var customerVisible: Bool?
+    @NullEncoded public var rowRule: String?
 }
 
 extension CustomerVault {

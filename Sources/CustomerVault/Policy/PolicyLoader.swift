@@ -48,64 +48,90 @@ struct PolicyLoader {
         var sawFormat = false
         var rolesNode: Node?
         for (key, keyNode, value) in try reader.mapping(root, "the policy") {
-            switch key {
-            case "format":
-                let format = try reader.integer(value, "format")
-                guard Policy.supportedFormats.contains(format) else {
-                    throw reader.error(at: value, "policy format \(format) is not supported (this build reads formats 1 and 2)")
+            do {
+                switch key {
+                case "format":
+                    let format = try reader.integer(value, "format")
+                    guard Policy.supportedFormats.contains(format) else {
+                        throw reader.error(at: value, "policy format \(format) is not supported (this build reads formats 1 and 2)")
+                    }
+                    policy.format = format
+                    self.format = format
+                    sawFormat = true
+                case "purposes":
+                    policy.purposes = try loadPurposes(value)
+                case "roles":
+                    rolesNode = value
+                case "erasure":
+                    for (option, optionNode, optionValue) in try reader.mapping(value, "erasure") {
+                        guard option == "transactions" else {
+                            throw reader.error(at: optionNode, "unknown key '\(Self.shown(option))' in erasure (expected transactions)")
+                        }
+                        switch try reader.string(optionValue, "erasure.transactions") {
+                        case "keep_pseudonymised": policy.erasureKeepsTransactions = true
+                        case "remove": policy.erasureKeepsTransactions = false
+                        case let other: throw reader.error(at: optionValue, "erasure.transactions is keep_pseudonymised or remove, not '\(Self.shown(other))'")
+                        }
+                    }
+                case "retention":
+                    for (kindName, kindNode, periodNode) in try reader.mapping(value, "retention") {
+                        do {
+                            guard let kind = RetentionKind(rawValue: kindName) else {
+                                throw reader.error(at: kindNode, "unknown retention kind '\(Self.shown(kindName))' (expected \(RetentionKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                            }
+                            let text = try reader.string(periodNode, "retention.\(kindName)")
+                            guard let period = RetentionPeriod.parse(text) else {
+                                throw reader.error(at: periodNode, "retention.\(kindName) must be a period such as 90d, 18m or 2y, not '\(Self.shown(text))'")
+                            }
+                            policy.retention[kind] = period
+                        } catch { try noting(error) }
+                    }
+                default:
+                    throw reader.error(at: keyNode, "unknown key '\(Self.shown(key))' (expected format, purposes, roles, erasure, retention)")
                 }
-                policy.format = format
-                self.format = format
-                sawFormat = true
-            case "purposes":
-                policy.purposes = try loadPurposes(value)
-            case "roles":
-                rolesNode = value
-            case "erasure":
-                for (option, optionNode, optionValue) in try reader.mapping(value, "erasure") {
-                    guard option == "transactions" else {
-                        throw reader.error(at: optionNode, "unknown key '\(Self.shown(option))' in erasure (expected transactions)")
-                    }
-                    switch try reader.string(optionValue, "erasure.transactions") {
-                    case "keep_pseudonymised": policy.erasureKeepsTransactions = true
-                    case "remove": policy.erasureKeepsTransactions = false
-                    case let other: throw reader.error(at: optionValue, "erasure.transactions is keep_pseudonymised or remove, not '\(Self.shown(other))'")
-                    }
-                }
-            case "retention":
-                for (kindName, kindNode, periodNode) in try reader.mapping(value, "retention") {
-                    guard let kind = RetentionKind(rawValue: kindName) else {
-                        throw reader.error(at: kindNode, "unknown retention kind '\(Self.shown(kindName))' (expected \(RetentionKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-                    }
-                    let text = try reader.string(periodNode, "retention.\(kindName)")
-                    guard let period = RetentionPeriod.parse(text) else {
-                        throw reader.error(at: periodNode, "retention.\(kindName) must be a period such as 90d, 18m or 2y, not '\(Self.shown(text))'")
-                    }
-                    policy.retention[kind] = period
-                }
-            default:
-                throw reader.error(at: keyNode, "unknown key '\(key)' (expected format, purposes, roles, erasure, retention)")
-            }
+            } catch { try noting(error) }
         }
-        guard sawFormat else { throw reader.error(at: root, "missing 'format: \(Policy.currentFormat)'") }
-        guard let rolesNode else { throw reader.error(at: root, "missing 'roles'") }
-        let roles = try reader.mapping(rolesNode, "roles")
-        guard !roles.isEmpty else { throw reader.error(at: rolesNode, "the policy defines no roles") }
-        guard roles.count <= Policy.maximumRoles else { throw reader.error(at: rolesNode, "more than \(Policy.maximumRoles) roles") }
+        if !sawFormat { problems.append(reader.error(at: root, "missing 'format: \(Policy.currentFormat)'")) }
+        guard let rolesNode else {
+            problems.append(reader.error(at: root, "missing 'roles'"))
+            throw combined()
+        }
+        let roles: [(key: String, keyNode: Node, value: Node)]
+        do {
+            roles = try reader.mapping(rolesNode, "roles")
+            guard !roles.isEmpty else { throw reader.error(at: rolesNode, "the policy defines no roles") }
+            guard roles.count <= Policy.maximumRoles else { throw reader.error(at: rolesNode, "more than \(Policy.maximumRoles) roles") }
+        } catch {
+            try noting(error)
+            throw combined()
+        }
         for (name, keyNode, value) in roles {
             do {
                 guard name.range(of: #"^[a-z][a-z0-9_-]{0,31}$"#, options: .regularExpression) != nil else {
                     throw reader.error(at: keyNode, "role name '\(Self.shown(name))' must be 1 to 32 lower-case letters, digits, '_' or '-', starting with a letter")
                 }
                 policy.roles[name] = try loadRole(name, value, line: YAMLReader.line(of: keyNode), purposes: policy.purposes)
-            } catch let error as VaultError {
-                problems.append(error)
-            }
+            } catch { try noting(error) }
         }
-        guard problems.isEmpty else {
-            throw VaultError.invalidInput(problems.map(\.message).joined(separator: "\n"))
-        }
+        guard problems.isEmpty else { throw combined() }
         return policy
+    }
+
+    /// Most problems one refusal lists; a hostile file could hold tens of thousands.
+    static let maximumProblems = 200
+
+    /// Every problem found, one per line in line order (roles are checked after the rest of the
+    /// file), as one error.
+    private func combined() -> VaultError {
+        let prefix = reader.fileName + ":"
+        func line(_ problem: VaultError) -> Int {
+            guard problem.message.hasPrefix(prefix) else { return 0 }
+            return Int(problem.message.dropFirst(prefix.count).prefix { $0.isNumber }) ?? 0
+        }
+        let ordered = problems.enumerated().sorted { (line($0.element), $0.offset) < (line($1.element), $1.offset) }.map(\.element)
+        let lines = ordered.prefix(Self.maximumProblems).map(\.message)
+        let more = problems.count > Self.maximumProblems ? ["… and \(problems.count - Self.maximumProblems) more problems"] : []
+        return VaultError.invalidInput((lines + more).joined(separator: "\n"))
     }
 
     /// Names from a hostile file are shown short and printable.
@@ -114,19 +140,28 @@ struct PolicyLoader {
         return printable.count > 40 ? String(printable.prefix(40)) + "…" : printable
     }
 
-    private mutating func count(_ node: Node) throws {
+    /// Counts an entry; the first one past the limit is a problem (reported once).
+    private mutating func count(_ node: Node) {
         entries += 1
-        guard entries <= Policy.maximumEntries else { throw reader.error(at: node, "more than \(Policy.maximumEntries) entries") }
+        if entries == Policy.maximumEntries + 1 { problems.append(reader.error(at: node, "more than \(Policy.maximumEntries) entries")) }
+    }
+
+    /// Keeps a problem of one entry so that checking goes on: one run lists every problem.
+    private mutating func noting(_ error: any Error) throws {
+        guard let problem = error as? VaultError else { throw error }
+        problems.append(problem)
     }
 
     private mutating func loadPurposes(_ node: Node) throws -> [String: String] {
         var purposes: [String: String] = [:]
         for (name, keyNode, value) in try reader.mapping(node, "purposes") {
-            try count(keyNode)
-            guard name.range(of: #"^[a-z][a-z0-9_]{0,47}$"#, options: .regularExpression) != nil else {
-                throw reader.error(at: keyNode, "purpose name '\(Self.shown(name))' must be lower-case letters, digits and '_'")
-            }
-            purposes[name] = try reader.string(value, "the description of purpose \(name)")
+            count(keyNode)
+            do {
+                guard name.range(of: #"^[a-z][a-z0-9_]{0,47}$"#, options: .regularExpression) != nil else {
+                    throw reader.error(at: keyNode, "purpose name '\(Self.shown(name))' must be lower-case letters, digits and '_'")
+                }
+                purposes[name] = try reader.string(value, "the description of purpose \(name)")
+            } catch { try noting(error) }
         }
         return purposes
     }
@@ -137,43 +172,53 @@ struct PolicyLoader {
         var fieldsNode: Node?, rowsNode: Node?
         var specificAllows: [VaultAction: Int] = [:]
         for (key, keyNode, value) in try reader.mapping(node, "role \(name)") {
-            switch key {
-            case "description":
-                role.description = try reader.string(value, "description")
-            case "allow":
-                guard case .sequence(let items) = value else { throw reader.error(at: value, "role \(name): allow must be a list") }
-                for item in items {
-                    try count(item)
-                    let (pattern, patternNode, grantPurposes) = try loadAllowEntry(item, role: name, purposes: purposes)
-                    let actions = try expand(pattern, at: patternNode, role: name)
-                    for action in actions {
-                        if let earlier = role.allow[action] {
-                            throw reader.error(at: item, "role \(name): \(action.rawValue) is allowed twice (also on line \(earlier.line))")
-                        }
-                        role.allow[action] = ActionGrant(action: action, purposes: grantPurposes, line: YAMLReader.line(of: item))
-                        if !pattern.contains("*") { specificAllows[action] = YAMLReader.line(of: item) }
+            do {
+                switch key {
+                case "description":
+                    role.description = try reader.string(value, "description")
+                case "allow":
+                    guard case .sequence(let items) = value else { throw reader.error(at: value, "role \(name): allow must be a list") }
+                    for item in items {
+                        count(item)
+                        do {
+                            let (pattern, patternNode, grantPurposes) = try loadAllowEntry(item, role: name, purposes: purposes)
+                            let actions = try expand(pattern, at: patternNode, role: name)
+                            for action in actions {
+                                if let earlier = role.allow[action] {
+                                    throw reader.error(at: item, "role \(name): \(action.rawValue) is allowed twice (also on line \(earlier.line))")
+                                }
+                                role.allow[action] = ActionGrant(action: action, purposes: grantPurposes, line: YAMLReader.line(of: item))
+                                if !pattern.contains("*") { specificAllows[action] = YAMLReader.line(of: item) }
+                            }
+                        } catch { try noting(error) }
                     }
-                }
-            case "deny":
-                for item in try sequence(value, "role \(name): deny") {
-                    try count(item)
-                    for action in try expand(try reader.string(item, "an action"), at: item, role: name) {
-                        role.deny[action] = YAMLReader.line(of: item)
+                case "deny":
+                    for item in try sequence(value, "role \(name): deny") {
+                        count(item)
+                        do {
+                            for action in try expand(try reader.string(item, "an action"), at: item, role: name) {
+                                role.deny[action] = YAMLReader.line(of: item)
+                            }
+                        } catch { try noting(error) }
                     }
+                case "fields": fieldsNode = value
+                case "rows": rowsNode = value
+                default:
+                    throw reader.error(at: keyNode, "role \(name): unknown key '\(Self.shown(key))' (description, allow, deny, fields, rows)")
                 }
-            case "fields": fieldsNode = value
-            case "rows": rowsNode = value
-            default:
-                throw reader.error(at: keyNode, "role \(name): unknown key '\(Self.shown(key))' (description, allow, deny, fields, rows)")
-            }
+            } catch { try noting(error) }
         }
-        for (action, allowLine) in specificAllows {
+        for (action, allowLine) in specificAllows.sorted(by: { ($0.value, $0.key.rawValue) < ($1.value, $1.key.rawValue) }) {
             if let denyLine = role.deny[action] {
-                throw VaultError.invalidInput("\(reader.fileName):\(allowLine): role \(name): the grant of \(action.rawValue) can never apply: line \(denyLine) denies it, and a deny wins")
+                problems.append(VaultError.invalidInput("\(reader.fileName):\(allowLine): role \(name): the grant of \(action.rawValue) can never apply: line \(denyLine) denies it, and a deny wins"))
             }
         }
-        if let fieldsNode { role.fields = try loadFields(fieldsNode, role: role) }
-        if let rowsNode { role.rows = try loadRows(rowsNode, role: name) }
+        do {
+            if let fieldsNode { role.fields = try loadFields(fieldsNode, role: role) }
+        } catch { try noting(error) }
+        do {
+            if let rowsNode { role.rows = try loadRows(rowsNode, role: name) }
+        } catch { try noting(error) }
         return role
     }
 
@@ -241,48 +286,50 @@ struct PolicyLoader {
         var wildcard: [String: FieldGrant] = [:]
         var specific: [String: FieldGrant] = [:]
         for (key, keyNode, value) in try reader.mapping(node, "role \(role.name): fields") {
-            try count(keyNode)
-            let grant = try loadFieldGrant(value, field: key, role: role.name)
-            if key == "*" || key.hasSuffix(".*") {
-                let entities = key == "*" ? Entity.allCases : Entity.allCases.filter { "\($0.rawValue).*" == key }
-                guard !entities.isEmpty else {
-                    throw reader.error(at: keyNode, "role \(role.name): unknown entity in '\(Self.shown(key))' (customers, transactions, interactions)")
-                }
-                for entity in entities {
-                    for field in schema.fields(of: entity) where field.isPersonal || format >= 2 {
-                        // A wildcard gives each field what it can have: no mask means no masked
-                        // view; a plain attribute can only be written (it is visible to any read).
-                        var fitted = grant
-                        if fitted.view == .masked && field.mask == nil { fitted.view = .none }
-                        if field.search == nil { fitted.search = false }
-                        if !field.isPersonal { fitted.view = .none; fitted.search = false }
-                        wildcard[KeyScope.fieldName(entity, field.name)] = fitted
+            count(keyNode)
+            do {
+                let grant = try loadFieldGrant(value, field: key, role: role.name)
+                if key == "*" || key.hasSuffix(".*") {
+                    let entities = key == "*" ? Entity.allCases : Entity.allCases.filter { "\($0.rawValue).*" == key }
+                    guard !entities.isEmpty else {
+                        throw reader.error(at: keyNode, "role \(role.name): unknown entity in '\(Self.shown(key))' (customers, transactions, interactions)")
                     }
+                    for entity in entities {
+                        for field in schema.fields(of: entity) where field.isPersonal || format >= 2 {
+                            // A wildcard gives each field what it can have: no mask means no masked
+                            // view; a plain attribute can only be written (it is visible to any read).
+                            var fitted = grant
+                            if fitted.view == .masked && field.mask == nil { fitted.view = .none }
+                            if field.search == nil { fitted.search = false }
+                            if !field.isPersonal { fitted.view = .none; fitted.search = false }
+                            wildcard[KeyScope.fieldName(entity, field.name)] = fitted
+                        }
+                    }
+                    continue
                 }
-                continue
-            }
-            let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let entity = Entity(rawValue: parts[0]) else {
-                throw reader.error(at: keyNode, "role \(role.name): '\(Self.shown(key))' is not entity.field (e.g. customers.email) or a wildcard")
-            }
-            guard let field = schema.field(entity, parts[1]) else {
-                let known = (format >= 2 ? schema.fields(of: entity) : schema.personalFields(of: entity)).map(\.name).joined(separator: ", ")
-                throw reader.error(at: keyNode, "role \(role.name): unknown field \(Self.shown(key)) (\(format >= 2 ? "" : "personal ")fields of \(entity.rawValue): \(known))")
-            }
-            guard field.isPersonal || format >= 2 else {
-                throw reader.error(at: keyNode, "role \(role.name): \(key) is a plain attribute stored in clear; in a format-1 policy field grants apply to personal fields only (format 2 grants plain attributes `write`)")
-            }
-            if !field.isPersonal && (grant.view != .none || grant.search) {
-                throw reader.error(at: value, "role \(role.name): \(key) is a plain attribute, visible with any read action; only `write` applies to it")
-            }
-            if grant.view == .masked && field.mask == nil {
-                throw reader.error(at: value, "role \(role.name): \(key) has no mask in the schema, so a masked view can never apply")
-            }
-            if grant.search && field.search == nil {
-                throw reader.error(at: value, "role \(role.name): \(key) has no blind index in the schema, so search can never apply")
-            }
-            try checkApplies(grant, field: key, entity: entity, role: role, node: value)
-            specific[key] = grant
+                let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let entity = Entity(rawValue: parts[0]) else {
+                    throw reader.error(at: keyNode, "role \(role.name): '\(Self.shown(key))' is not entity.field (e.g. customers.email) or a wildcard")
+                }
+                guard let field = schema.field(entity, parts[1]) else {
+                    let known = (format >= 2 ? schema.fields(of: entity) : schema.personalFields(of: entity)).map(\.name).joined(separator: ", ")
+                    throw reader.error(at: keyNode, "role \(role.name): unknown field \(Self.shown(key)) (\(format >= 2 ? "" : "personal ")fields of \(entity.rawValue): \(known))")
+                }
+                guard field.isPersonal || format >= 2 else {
+                    throw reader.error(at: keyNode, "role \(role.name): \(key) is a plain attribute stored in clear; in a format-1 policy field grants apply to personal fields only (format 2 grants plain attributes `write`)")
+                }
+                if !field.isPersonal && (grant.view != .none || grant.search) {
+                    throw reader.error(at: value, "role \(role.name): \(key) is a plain attribute, visible with any read action; only `write` applies to it")
+                }
+                if grant.view == .masked && field.mask == nil {
+                    throw reader.error(at: value, "role \(role.name): \(key) has no mask in the schema, so a masked view can never apply")
+                }
+                if grant.search && field.search == nil {
+                    throw reader.error(at: value, "role \(role.name): \(key) has no blind index in the schema, so search can never apply")
+                }
+                try checkApplies(grant, field: key, entity: entity, role: role, node: value)
+                specific[key] = grant
+            } catch { try noting(error) }
         }
         return wildcard.merging(specific) { _, specific in specific }
     }
@@ -324,38 +371,42 @@ struct PolicyLoader {
     // MARK: - Rows
 
     private mutating func loadRows(_ node: Node, role: String) throws -> [RowCondition] {
-        try sequence(node, "role \(role): rows").map { item in
-            try count(item)
-            var attribute: (String, Node)?, test: RowCondition.Test?
-            for (key, keyNode, value) in try reader.mapping(item, "a row condition") {
-                switch key {
-                case "attribute": attribute = (try reader.string(value, "attribute"), value)
-                case "equals": test = .equals(try reader.string(value, "equals"))
-                case "in_principal":
-                    let name = try reader.string(value, "in_principal")
-                    guard name.range(of: #"^[a-z][a-z0-9_]{0,31}$"#, options: .regularExpression) != nil else {
-                        throw reader.error(at: value, "role \(role): principal attribute names are lower-case letters, digits and '_'")
+        var conditions: [RowCondition] = []
+        for item in try sequence(node, "role \(role): rows") {
+            count(item)
+            do {
+                var attribute: (String, Node)?, test: RowCondition.Test?
+                for (key, keyNode, value) in try reader.mapping(item, "a row condition") {
+                    switch key {
+                    case "attribute": attribute = (try reader.string(value, "attribute"), value)
+                    case "equals": test = .equals(try reader.string(value, "equals"))
+                    case "in_principal":
+                        let name = try reader.string(value, "in_principal")
+                        guard name.range(of: #"^[a-z][a-z0-9_]{0,31}$"#, options: .regularExpression) != nil else {
+                            throw reader.error(at: value, "role \(role): principal attribute names are lower-case letters, digits and '_'")
+                        }
+                        test = .inPrincipalAttribute(name)
+                    default:
+                        throw reader.error(at: keyNode, "role \(role): unknown key '\(Self.shown(key))' in a row condition (attribute, equals, in_principal)")
                     }
-                    test = .inPrincipalAttribute(name)
-                default:
-                    throw reader.error(at: keyNode, "role \(role): unknown key '\(Self.shown(key))' in a row condition (attribute, equals, in_principal)")
                 }
-            }
-            guard let attribute else { throw reader.error(at: item, "role \(role): a row condition needs 'attribute'") }
-            guard let test else { throw reader.error(at: item, "role \(role): a row condition needs 'equals' or 'in_principal'") }
-            guard let field = schema.field(.customers, attribute.0) else {
-                throw reader.error(at: attribute.1, "role \(role): unknown customer attribute '\(Self.shown(attribute.0))'")
-            }
-            guard !field.isPersonal else {
-                throw reader.error(at: attribute.1, "role \(role): \(attribute.0) is personal (sealed); row conditions use plain attributes only")
-            }
-            if case .equals(let value) = test {
-                let validator = FieldValidator(schema: schema)
-                guard (try? validator.canonical(value, for: field)) == value else {
-                    throw reader.error(at: item, "role \(role): \(attribute.0) can never equal '\(Self.shown(value))' (not a valid canonical value of the field)")
+                guard let attribute else { throw reader.error(at: item, "role \(role): a row condition needs 'attribute'") }
+                guard let test else { throw reader.error(at: item, "role \(role): a row condition needs 'equals' or 'in_principal'") }
+                guard let field = schema.field(.customers, attribute.0) else {
+                    throw reader.error(at: attribute.1, "role \(role): unknown customer attribute '\(Self.shown(attribute.0))'")
                 }
-            }
-            return RowCondition(attribute: attribute.0, test: test, line: YAMLReader.line(of: item))
+                guard !field.isPersonal else {
+                    throw reader.error(at: attribute.1, "role \(role): \(attribute.0) is personal (sealed); row conditions use plain attributes only")
+                }
+                if case .equals(let value) = test {
+                    let validator = FieldValidator(schema: schema)
+                    guard (try? validator.canonical(value, for: field)) == value else {
+                        throw reader.error(at: item, "role \(role): \(attribute.0) can never equal '\(Self.shown(value))' (not a valid canonical value of the field)")
+                    }
+                }
+                conditions.append(RowCondition(attribute: attribute.0, test: test, line: YAMLReader.line(of: item)))
+            } catch { try noting(error) }
         }
+        return conditions
     }
 }

@@ -7,11 +7,11 @@ public struct ErasureReceipt: Sendable, Equatable, Codable {
     public var entry: ErasureLedgerEntry
     /// The sidecar ledger file the entry was also appended to (nil if it could not be written:
     /// then `warning` says so and the operator must export the ledger).
-    public var ledgerFile: String?
+    @NullEncoded public var ledgerFile: String?
     /// Whether the write-ahead log was checkpointed and truncated afterwards, so no old page
     /// image of the customer's values is left in it.
     public var walCleared: Bool
-    public var warning: String?
+    @NullEncoded public var warning: String?
 }
 
 extension CustomerVault {

@@ -9,7 +9,7 @@ public struct SubjectExport: Sendable, Equatable, Codable {
     public var generatedAt: String
     /// Who made the export, for what purpose.
     public var generatedBy: String
-    public var purpose: String?
+    @NullEncoded public var purpose: String?
     public var customer: CustomerRecord
     /// Consent flags (plain `*_consent` attributes) and their current values.
     public var consents: [String: String]

@@ -4,7 +4,9 @@ import Foundation
 ///
 /// - email: trimmed and lower-cased.
 /// - phone: E.164 (`+` and 7 to 15 digits); national numbers take the record's or the schema's country.
-/// - name: Unicode NFKC, case-folded, inner whitespace collapsed to one space, trimmed.
+/// - name: ``folded(_:)``: NFKC, zero-width characters removed, Turkish I and ß folded, case and
+///   accents folded, whitespace collapsed (vaults made before issue #18 indexed
+///   ``legacyName(_:)``; searches probe both until `keys rotate --field name` rebuilt them).
 public enum Normalization {
     /// Returns the canonical e-mail address, or nil when it is not a plausible address.
     public static func email(_ raw: String) -> String? {
@@ -81,13 +83,28 @@ public enum Normalization {
         return number
     }
 
-    /// Returns the search form of a person's name.
-    public static func name(_ raw: String) -> String {
+    /// Returns the search form of a person's name: ``folded(_:)``, so "clemence" finds "Clémence",
+    /// "ISTANBUL" finds "İstanbul" and "strasse" finds "Straße".
+    public static func name(_ raw: String) -> String { folded(raw) }
+
+    /// The search form of names in index entries written before issue #18: NFKC and case folding
+    /// only (accents, dotted I and zero-width characters kept). Searches also probe it while an
+    /// index may still hold such entries.
+    static func legacyName(_ raw: String) -> String {
         // ASCII needs neither NFKC nor full case folding: lower-casing is the same thing there.
         let folded = raw.isASCIIOnly
             ? raw.lowercased()
             : raw.precomposedStringWithCompatibilityMapping.folding(options: [.caseInsensitive], locale: nil)
         return folded.collapsingWhitespace
+    }
+
+    /// The forms whose index entries a search for `form` (a canonical value) probes: the current
+    /// one and, for a name written differently before issue #18, its legacy form. Every candidate
+    /// is still confirmed by decryption against the current form.
+    static func probeForms(_ value: String, as normalization: FieldSchema.Normalization) -> [String] {
+        guard normalization == .name else { return [value] }
+        let current = name(value), legacy = legacyName(value)
+        return legacy == current ? [current] : [current, legacy]
     }
 
     /// A form for matching labels people type differently: NFKC (full-width and compatibility

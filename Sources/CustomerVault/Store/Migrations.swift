@@ -348,6 +348,10 @@ enum Migrations {
                 ALTER TABLE imports ADD COLUMN already_stored INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v10-upsert") { db in
+            // Rows of an upsert import that changed the stored record with their natural key.
+            try db.execute(sql: "ALTER TABLE imports ADD COLUMN updated INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

@@ -39,6 +39,7 @@ enum StoredSchema {
         "v7-consent": "5e149ff17c3f4c2a4a02785ee2f8e497434acd2cc7dac9d67c0697473a985a90",
         "v8-integrity": "9e0a99202351f133e4a000a85fa72f975d7d4a8cc2ce2c7857673cd6556b9262",
         "v9-natural-keys": "275c83dfb90b4fcc5ca884ca8dd3a93e74bfb5775a371a102c4bb46c4792d726",
+        "v10-upsert": "1dd0c5a642f72da850b5642eae33cd1303969d003d9c0f16b8041857e0a334aa",
     ]
 
     /// A digest of a set of objects, independent of their order.

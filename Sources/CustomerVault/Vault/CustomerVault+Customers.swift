@@ -131,7 +131,7 @@ extension CustomerVault {
             }
             country = named
         }
-        var forms: [(value: String, form: String)] = []
+        var forms: [(value: String, form: String, probes: [String])] = []
         var seen = Set<String>()
         for (position, value) in values.enumerated() {
             guard let form = Normalization.searchForm(value, as: search.normalization, country: country) else {
@@ -142,7 +142,7 @@ extension CustomerVault {
                 throw VaultError.invalidInput("\(name): search value \(position + 1) is not a valid \(search.normalization.rawValue)")
             }
             // A value given twice is looked up once (its matches would otherwise be listed twice).
-            if seen.insert(value).inserted { forms.append((value, form)) }
+            if seen.insert(value).inserted { forms.append((value, form, search.normalization == .name ? Normalization.probeForms(value, as: .name) : [form])) }
         }
         var results: [String: [CustomerRecord]] = [:]
         for start in stride(from: 0, to: forms.count, by: Self.termsPerEntry) {
@@ -153,7 +153,7 @@ extension CustomerVault {
     }
 
     /// One audited transaction of a lookup: at most ``termsPerEntry`` distinct values.
-    private func findChunk(_ field: FieldSchema, search: FieldSchema.Search, queries: [(value: String, form: String)],
+    private func findChunk(_ field: FieldSchema, search: FieldSchema.Search, queries: [(value: String, form: String, probes: [String])],
                            country: Country?) async throws -> [String: [CustomerRecord]] {
         let name = field.name
         let request = AccessRequest(.customerSearch, searchField: KeyScope.fieldName(.customers, name))
@@ -167,8 +167,10 @@ extension CustomerVault {
                 // Each candidate with the entries that named it, checked against what its record commits to.
                 var candidates: [Int64: [(field: FieldSchema, version: UInt32, digest: [UInt8])]] = [:]
                 for key in keys {
-                    let entry = (field: field, version: key.version, digest: try BlindIndex.digest(query.form, key: key.key, bits: search.indexBits))
-                    for holder in try note.codec.indexHolders(entry, db: db) { candidates[holder, default: []].append(entry) }
+                    for probe in query.probes {
+                        let entry = (field: field, version: key.version, digest: try BlindIndex.digest(probe, key: key.key, bits: search.indexBits))
+                        for holder in try note.codec.indexHolders(entry, db: db) { candidates[holder, default: []].append(entry) }
+                    }
                 }
                 results[query.value, default: []] += try candidates.keys.sorted().compactMap { id -> CustomerRecord? in
                     if loaded[id] == nil { loaded[id] = try Self.loadCustomer(id, note: note, indexedBy: candidates[id] ?? [], db: db) }
@@ -235,38 +237,45 @@ extension CustomerVault {
         let request = AccessRequest(.customerUpdate, writes: writtenFieldNames(Array(values.keys) + remove, entity: .customers))
         try await perform(request) { [validator, schema] db, note in
             note.target = "customers:\(id)"
-            guard let (current, row) = try Self.visibleAttributes(id, note: note, db: db) else { throw VaultError.notFound("no customer \(id)") }
-            // The values kept must be the ones the record commits to: re-tagging tampered ones would launder them.
-            var entries = try SealedEntries.fetchVerified(.customers, recordID: id, expected: row.sealedDigest, db: db)
-            var attributes = current
-            for name in remove where schema.field(.customers, name)?.isPersonal == false { attributes[name] = nil }
-            let derived = try note.codec.plainAttributes(canonical, entity: .customers, today: validator.today)
-            attributes.merge(try RecordCodec.decodeAttributes(derived, entity: .customers, id: id)) { _, new in new }
-            try Self.checkRowConditions(attributes, note: note)
-            let digests = try note.codec.indexDigests(canonical)
-            try note.codec.checkUnique(note.codec.uniquenessProbes(canonical, current: digests), except: id, db: db)
-            try NaturalKeys.replace(.customers, recordID: id, from: current, to: canonical, schema: schema, integrity: try note.codec.integrity, db: db)
-            let now = Timestamps.now()
-            let sealed = try note.codec.seal(canonical, entity: .customers, recordID: id)
-            let removed = Set(remove.filter { schema.field(.customers, $0)?.isPersonal == true })
-            let replaced = removed.union(sealed.map(\.field))
-            entries.removeAll { replaced.contains($0.field) }
-            entries += sealed.map(\.entry)
-            var updated = row
-            updated.updatedAt = now
-            updated.attributes = FlatJSON.encode(attributes)
-            updated.sealedDigest = try RecordIntegrity.sealedDigest(entries, entity: .customers, recordID: id)
-            for name in removed { updated.indexDigests[name] = nil }
-            for entry in digests { updated.indexDigests[entry.field.name] = .init(version: entry.version, digest: entry.digest) }
-            try updated.retag(try note.codec.integrity)
-            try updated.update(db)
-            try ConsentEvents.recordChanges(customerID: id, from: current, to: attributes, at: now, integrity: try note.codec.integrity, db: db)
-            try note.codec.writeSealed(sealed, entity: .customers, recordID: id, db: db)
-            try note.codec.writeIndexes(digests, customerID: id, replacing: true, db: db)
-            for name in removed {
-                try db.execute(sql: "DELETE FROM sealed_values WHERE entity = 'customers' AND record_id = ? AND field = ?", arguments: [id, name])
-                try RecordCodec.removeIndexes(field: name, customerID: id, db: db)
-            }
+            try Self.applyUpdate(id, canonical: canonical, remove: remove, note: note, today: validator.today, schema: schema, db: db)
+        }
+    }
+
+    /// Changes a visible customer's fields in the caller's transaction (``updateCustomer(_:set:remove:)``
+    /// and import in upsert mode): every check first (row conditions, uniqueness), then the writes.
+    static func applyUpdate(_ id: Int64, canonical: [String: String], remove: [String], note: AuditNote, today: String, schema: Schema,
+                            db: Database) throws {
+        guard let (current, row) = try Self.visibleAttributes(id, note: note, db: db) else { throw VaultError.notFound("no customer \(id)") }
+        // The values kept must be the ones the record commits to: re-tagging tampered ones would launder them.
+        var entries = try SealedEntries.fetchVerified(.customers, recordID: id, expected: row.sealedDigest, db: db)
+        var attributes = current
+        for name in remove where schema.field(.customers, name)?.isPersonal == false { attributes[name] = nil }
+        let derived = try note.codec.plainAttributes(canonical, entity: .customers, today: today)
+        attributes.merge(try RecordCodec.decodeAttributes(derived, entity: .customers, id: id)) { _, new in new }
+        try Self.checkRowConditions(attributes, note: note)
+        let digests = try note.codec.indexDigests(canonical)
+        try note.codec.checkUnique(note.codec.uniquenessProbes(canonical, current: digests), except: id, db: db)
+        try NaturalKeys.replace(.customers, recordID: id, from: current, to: canonical, schema: schema, integrity: try note.codec.integrity, db: db)
+        let now = Timestamps.now()
+        let sealed = try note.codec.seal(canonical, entity: .customers, recordID: id)
+        let removed = Set(remove.filter { schema.field(.customers, $0)?.isPersonal == true })
+        let replaced = removed.union(sealed.map(\.field))
+        entries.removeAll { replaced.contains($0.field) }
+        entries += sealed.map(\.entry)
+        var updated = row
+        updated.updatedAt = now
+        updated.attributes = FlatJSON.encode(attributes)
+        updated.sealedDigest = try RecordIntegrity.sealedDigest(entries, entity: .customers, recordID: id)
+        for name in removed { updated.indexDigests[name] = nil }
+        for entry in digests { updated.indexDigests[entry.field.name] = .init(version: entry.version, digest: entry.digest) }
+        try updated.retag(try note.codec.integrity)
+        try updated.update(db)
+        try ConsentEvents.recordChanges(customerID: id, from: current, to: attributes, at: now, integrity: try note.codec.integrity, db: db)
+        try note.codec.writeSealed(sealed, entity: .customers, recordID: id, db: db)
+        try note.codec.writeIndexes(digests, customerID: id, replacing: true, db: db)
+        for name in removed {
+            try db.execute(sql: "DELETE FROM sealed_values WHERE entity = 'customers' AND record_id = ? AND field = ?", arguments: [id, name])
+            try RecordCodec.removeIndexes(field: name, customerID: id, db: db)
         }
     }
 

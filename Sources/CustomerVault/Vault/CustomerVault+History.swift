@@ -55,6 +55,32 @@ extension CustomerVault {
         return record.id
     }
 
+    /// Replaces the fields `values` gives of a stored transaction or interaction, in the caller's
+    /// transaction (import in upsert mode): plain ones in its row, personal ones sealed again under
+    /// its id; the others stay as they are. Decrypts nothing. The caller has checked that its
+    /// customer is visible and that `values` keep its natural key.
+    static func applyHistoryUpdate(_ entity: Entity, id: Int64, values: [String: String], note: AuditNote, today: String, db: Database) throws {
+        let integrity = try note.codec.integrity
+        guard var row = try HistoryRow.fetchVerified(entity, id: id, integrity: integrity, db: db) else {
+            throw VaultError.notFound("no \(entity.rawValue) \(id)")
+        }
+        // The values kept must be the ones the record commits to: re-tagging tampered ones would launder them.
+        var entries = try SealedEntries.fetchVerified(entity, recordID: id, expected: row.sealedDigest, db: db)
+        let current = try row.decodedAttributes()
+        var attributes = current
+        attributes.merge(note.codec.plainAttributeValues(values, entity: entity, today: today)) { _, new in new }
+        try NaturalKeys.replace(entity, recordID: id, from: current, to: values, schema: note.codec.schema, integrity: integrity, db: db)
+        let sealed = try note.codec.seal(values, entity: entity, recordID: id)
+        let replaced = Set(sealed.map(\.field))
+        entries.removeAll { replaced.contains($0.field) }
+        entries += sealed.map(\.entry)
+        row.attributes = FlatJSON.encode(attributes)
+        row.sealedDigest = try RecordIntegrity.sealedDigest(entries, entity: entity, recordID: id)
+        try row.retag(integrity)
+        try row.update(db)
+        try note.codec.writeSealed(sealed, entity: entity, recordID: id, db: db)
+    }
+
     /// The transactions or interactions of a customer, oldest first.
     public func history(_ entity: Entity, customerID: Int64) async throws -> [HistoryRecord] {
         guard entity != .customers else { throw VaultError.invalidInput("history is kept for transactions and interactions") }

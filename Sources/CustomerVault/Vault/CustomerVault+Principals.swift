@@ -2,6 +2,20 @@ import Foundation
 import GRDB
 public import VaultCrypto
 
+/// What ``CustomerVault/updatePrincipal(_:role:setting:removing:rotatingLostKeys:batchSize:progress:)`` did.
+public struct PrincipalUpdate: Sendable, Equatable, Codable {
+    public var name: String
+    public var role: String
+    public var previousRole: String
+    public var attributes: [String: String]
+    public var keysAdded: Int
+    public var keysRemoved: Int
+    /// Fields none of whose keys the principal holds any more (`customers.email`, …).
+    public var fieldsLost: [String]
+    /// Fields rotated afterwards (with `rotatingLostKeys`).
+    public var rotated: [String]
+}
+
 /// A principal as `principal list` shows it: no key material.
 public struct PrincipalInfo: Sendable, Equatable, Codable {
     public var name: String
@@ -161,6 +175,79 @@ extension CustomerVault {
         let renewed = try await Self.open(at: path, principal: principal, credential: credential, derived: (parameters, kek))
         try? pool.close()
         return try renewed.withPurposeIfSet(purpose, reason: reason)
+    }
+
+    /// Changes a principal's role or attributes (action `principals.manage`, a key custodian), in
+    /// one transaction: a new root certificate, its write sessions countersigned for fields the new
+    /// role may not write (so what it wrote stays readable), and its keyring re-provisioned for the
+    /// new role: keys the role needs are granted, keys it no longer needs are deleted. A key the
+    /// principal may have copied before stays usable on old copies of the file; with
+    /// `rotatingLostKeys`, every field whose keys it lost is then rotated.
+    ///
+    /// - Parameters:
+    ///   - role: The new role; nil keeps it.
+    ///   - attributes: Attributes to set (replacing a value); `removing` names ones to drop.
+    /// - Throws: ``VaultError`` `.invalidInput` (nothing to change, unknown role, bad attributes,
+    ///   your own role losing `principals.manage`), `.notFound`, `.conflict` for a disabled principal.
+    public func updatePrincipal(_ name: String, role newRole: String? = nil, setting attributes: [String: String] = [:], removing: [String] = [],
+                                rotatingLostKeys: Bool = false, batchSize: Int = defaultRotationBatchSize,
+                                progress: (@Sendable (RotationProgress) -> Void)? = nil) async throws -> PrincipalUpdate {
+        try await requireAllowed(AccessRequest(.principalsManage))
+        guard newRole != nil || !attributes.isEmpty || !removing.isEmpty else {
+            throw VaultError.invalidInput("nothing to change: give a new role or attributes to set or remove")
+        }
+        if let overlap = removing.first(where: { attributes[$0] != nil }) {
+            throw VaultError.invalidInput("attribute \(PolicyLoader.shown(overlap)) is both set and removed")
+        }
+        var rolePolicy: RolePolicy?
+        if let newRole {
+            guard let found = policy.role(newRole) else {
+                throw VaultError.invalidInput("role \(PolicyLoader.shown(newRole)) is not defined in the policy in force (roles: \(policy.roles.keys.sorted().joined(separator: ", ")))")
+            }
+            if name == principal && !found.isKeyCustodian {
+                throw VaultError.invalidInput("role \(newRole) does not allow principals.manage; a key custodian cannot take it from itself (another custodian can)")
+            }
+            rolePolicy = found
+        }
+        let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: keyring)
+        let newRolePolicy = rolePolicy
+        let update = try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes, policy] db, note in
+            note.target = "principal:\(name)"
+            var record = try PrincipalRecord.fetch(db, name: name)
+            guard !record.disabled else { throw VaultError.conflict("principal \(name) is disabled; a disabled principal stays disabled (add a new one)") }
+            try record.verifyCertificate(vaultID: vaultIDBytes, rootPublicKey: provisioner.root.publicKey)
+            var changed = record.attributes
+            for key in removing {
+                guard changed.removeValue(forKey: key) != nil else {
+                    throw VaultError.invalidInput("principal \(name) has no attribute \(PolicyLoader.shown(key)) (it has: \(record.attributes.keys.sorted().joined(separator: ", ")))")
+                }
+            }
+            changed.merge(attributes) { _, new in new }
+            try PrincipalRecord.validateAttributes(changed)
+            let before = (role: record.role, attributes: record.attributes)
+            let role = newRolePolicy ?? policy.role(record.role)
+            guard let role else { throw VaultError.integrity("principal \(name) has role \(record.role), which the policy in force does not define") }
+            let held = Set(try record.fetchGrants(db).map(\.scope.field))
+            record.role = role.name
+            record.attributes = changed
+            try record.certify(vaultID: vaultIDBytes, root: provisioner.root)
+            try db.execute(sql: "UPDATE principals SET role = ?, attributes = ?, certificate = ? WHERE id = ?",
+                           arguments: [record.role, FlatJSON.encode(record.attributes), record.certificate.map { Data($0) }, record.id])
+            let sessions = try WriteSessions.countersign(of: record, fields: { role.grant(for: $0).write != true },
+                                                         vaultID: vaultIDBytes, root: provisioner.root, db: db)
+            let change = try provisioner.provision(record, role: role, db: db)
+            let lost = held.subtracting(try record.fetchGrants(db).map(\.scope.field)).filter { $0 != KeyScope.vaultWide }.sorted()
+            var what: [String] = []
+            if before.role != record.role { what.append("role \(before.role) → \(record.role)") }
+            if before.attributes != record.attributes { what.append("attributes \(before.attributes.keys.sorted().joined(separator: ",")) → \(record.attributes.keys.sorted().joined(separator: ","))") }
+            note.detail = "updated: \(what.isEmpty ? "no change" : what.joined(separator: "; ")), +\(change.added)/-\(change.removed) keys, \(sessions) write sessions countersigned"
+            return PrincipalUpdate(name: name, role: record.role, previousRole: before.role, attributes: record.attributes,
+                                   keysAdded: change.added, keysRemoved: change.removed, fieldsLost: lost, rotated: [])
+        }
+        guard rotatingLostKeys, !update.fieldsLost.isEmpty else { return update }
+        var rotated = update
+        rotated.rotated = try await rotateKeys(fields: update.fieldsLost, batchSize: batchSize, progress: progress).fields
+        return rotated
     }
 
     /// Replaces the policy in force and re-provisions every principal's keyring to match it, in one

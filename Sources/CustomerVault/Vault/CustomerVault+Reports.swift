@@ -15,7 +15,9 @@ public struct AggregateReport: Sendable, Equatable, Codable {
 extension CustomerVault {
     /// Aggregates over the customers the role's row conditions admit (action `report.aggregate`).
     public func aggregateReport() async throws -> AggregateReport {
-        try await perform(AccessRequest(.reportAggregate)) { db, note in
+        // Rows stored before the schema named a default currency count in it too.
+        let defaultCurrency = schema.field(.transactions, "currency")?.defaultValue ?? "unknown"
+        return try await perform(AccessRequest(.reportAggregate)) { db, note in
             let integrity = try note.codec.integrity
             var report = AggregateReport()
             var admitted = Set<Int64>()
@@ -32,10 +34,10 @@ extension CustomerVault {
                 let attributes = try row.decodedAttributes()
                 report.transactions += 1
                 if let amount = attributes["amount"].flatMap({ Decimal(string: $0) }) {
-                    sums[attributes["currency"] ?? "unknown", default: 0] += amount
+                    sums[attributes["currency"] ?? defaultCurrency, default: 0] += amount
                 }
             }
-            report.amountByCurrency = sums.mapValues { String(format: "%.2f", NSDecimalNumber(decimal: $0).doubleValue) }
+            report.amountByCurrency = sums.mapValues(Self.twoPlaces)
             let behaviour = try Row.fetchCursor(db, sql: "SELECT customer_id, browse_count, purchase_count, review_count, updated_at, tag FROM behaviour")
             while let row = try behaviour.next() {
                 let customerID: Int64 = try row.checked("customer_id")
@@ -78,5 +80,16 @@ extension CustomerVault {
             try Self.forEachVisibleCustomer(note: note, integrity: try note.codec.integrity, db: db) { _, _ in count += 1 }
             return count
         }
+    }
+
+    /// `value` rounded half away from zero to two decimal places, as text with exactly two
+    /// ("1234567890123.40"): in decimal arithmetic, so large sums keep every cent (a `Double` does not).
+    static func twoPlaces(_ value: Decimal) -> String {
+        var input = value, rounded = Decimal()
+        NSDecimalRound(&rounded, &input, 2, .plain)
+        let text = "\(rounded)"
+        let parts = text.split(separator: ".", maxSplits: 1)
+        let fraction = parts.count == 2 ? String(parts[1]) : ""
+        return "\(parts.first ?? "0").\(fraction.padding(toLength: 2, withPad: "0", startingAt: 0))"
     }
 }

@@ -120,9 +120,12 @@ struct RecordCodec: Sendable {
         var probes = current.filter(\.field.unique)
         for entry in probes {
             guard let value = values[entry.field.name], let search = entry.field.search else { continue }
-            let form = search.normalization == .name ? Normalization.name(value) : value
-            for older in keyring.allVersions(field: KeyScope.fieldName(.customers, entry.field.name), purpose: .index) where older.version != entry.version {
-                probes.append((entry.field, older.version, try BlindIndex.digest(form, key: older.key, bits: search.indexBits)))
+            // Entries written before issue #18 hold a name's legacy form, under any version.
+            let forms = Normalization.probeForms(value, as: search.normalization)
+            for key in keyring.allVersions(field: KeyScope.fieldName(.customers, entry.field.name), purpose: .index) {
+                for form in forms where !(key.version == entry.version && form == forms[0]) {
+                    probes.append((entry.field, key.version, try BlindIndex.digest(form, key: key.key, bits: search.indexBits)))
+                }
             }
         }
         return probes

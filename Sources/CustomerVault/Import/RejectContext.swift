@@ -1,0 +1,36 @@
+/// The plain columns of refused rows, read again from the import file, so that a rejects file
+/// lets its reader find each row in the system it came from (`order_id`, `order_time`, `region`).
+///
+/// Only columns the schema classes as plain attributes, and a record's own `id`, `created_at` and
+/// `updated_at`, are read out: never a personal column, never a link such as `customer_email`,
+/// never a column the schema does not know (it could hold anything). The file is the user's own
+/// input, read with the import's options; nothing comes from the vault.
+public enum RejectContext {
+    /// The plain columns of `entity` in `file`'s header order, and their values in each record of
+    /// `records` (CSV record numbers, the header being 1), in the same order.
+    ///
+    /// - Throws: ``VaultError`` `.invalidInput` when the file cannot be read as the import read it.
+    public static func plainColumns(of records: Set<Int>, file: String, entity: Entity, schema: Schema,
+                                    options: ImportOptions = ImportOptions()) throws -> (columns: [String], values: [Int: [String]]) {
+        let reader = try options.reader(file)
+        let header = try CustomerVault.headerRecord(reader, file: file)
+        let own = ["id", "created_at", "updated_at"]
+        let plain = Set(schema.fields(of: entity).filter { !$0.isPersonal }.map(\.name) + own)
+        let picked = header.fields.enumerated().map { ($0.offset, ImportColumns.columnName($0.element)) }.filter { plain.contains($0.1) }
+        var values: [Int: [String]] = [:]
+        guard !records.isEmpty, let last = records.max() else { return (picked.map(\.1), values) }
+        do {
+            while let record = try reader.next(), record.recordNumber <= last {
+                guard records.contains(record.recordNumber) else { continue }
+                // A row with too few fields gives empty cells for the columns it lacks.
+                values[record.recordNumber] = picked.map { index, _ in
+                    let cell = index < record.fields.count ? record.fields[index].trimmedWhitespace : ""
+                    return reader.neutralisesFormulas ? CSVFormula.restore(cell) : cell
+                }
+            }
+        } catch let error as CSVError {
+            throw VaultError.invalidInput("\(file): \(error.description)")
+        }
+        return (picked.map(\.1), values)
+    }
+}
