@@ -25,7 +25,8 @@ extension CVault.AuditCommand {
             abstract: "List access-log entries, oldest first (audit.read).",
             discussion: """
                 Example: cvault audit log --customer 42 --since 2026-01-01T00:00:00Z --principal alice
-                Page with --after SEQ (the last sequence number shown); --follow keeps printing new entries.
+                Page with --after SEQ (the last sequence number shown); --follow keeps printing new entries. \
+                With --json the output is JSON Lines, a stream: one entry an object a line (with --follow too).
                 """)
 
         @OptionGroup var global: GlobalOptions
