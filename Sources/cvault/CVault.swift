@@ -60,7 +60,7 @@ enum Main {
             exit(2)
         } catch let error as VaultError {
             ErrorOutput.vault(error, json: json)
-            exit(error.code.exitCode)
+            exit(ErrorOutput.exitCode(error.code))
         } catch {
             let code = CVault.exitCode(for: error)
             if code == .validationFailure {

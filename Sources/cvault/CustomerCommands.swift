@@ -278,7 +278,7 @@ extension CVault.CustomerCommand {
                   ledger        \(receipt.ledgerFile ?? "inside the vault only")
                   WAL cleared   \(receipt.walCleared ? "yes" : "no")
                 """)
-            if let warning = receipt.warning { Output.note(warning) }
+            if let warning = receipt.warning { Output.note(warning + " (`cvault erasures export --output FILE`)") }
         }
     }
 

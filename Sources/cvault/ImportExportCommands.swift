@@ -46,7 +46,8 @@ extension CVault {
                 whose natural key is stored already (a customer's e-mail, a transaction's order_id) is left \
                 as it is and counted as already stored, so importing an overlapping export again stores \
                 nothing twice; with --mode upsert the stored record takes the row's non-empty values instead \
-                (counted as updated; needs customer.update, or transaction.write / interaction.write). If an import is interrupted, run the same command again: it resumes after \
+                (customers by e-mail; counted as updated; needs customer.update, and for history also \
+                transaction.write or interaction.write). If an import is interrupted, run the same command again: it resumes after \
                 the last committed batch. Importing a file that was already imported completely does nothing.
 
                 Exit status: 0 when every row was stored or already stored, 1 when some rows were refused.

@@ -56,7 +56,40 @@ enum ErrorOutput {
     }
 
     static func vault(_ error: VaultError, json: Bool) {
-        emit(code: error.codeName, exit: error.code.exitCode, message: error.message, hint: error.hint ?? generalHint(error.code), json: json)
+        let remedy = error.remedy.map(remedyText)
+        emit(code: error.codeName, exit: exitCode(error.code), message: error.message + (remedy.map { "; " + $0 } ?? ""),
+             hint: remedy ?? error.hint ?? generalHint(error.code), json: json)
+    }
+
+    /// The exit status of each kind of failure (README "Exit codes"): the one place errors become them.
+    static func exitCode(_ code: VaultError.Code) -> Int32 {
+        switch code {
+        case .invalidInput: 2
+        case .accessDenied: 3
+        case .badCredential: 4
+        case .notFound: 5
+        case .integrity: 6
+        case .conflict, .io, .unsupported: 1
+        }
+    }
+
+    /// What the library says to do, as the flag or command that does it here.
+    static func remedyText(_ remedy: VaultError.Remedy) -> String {
+        switch remedy {
+        case .givePurpose: "give --purpose NAME"
+        case .replaceExisting: "pass --force to replace it"
+        case .resumeRotation: "finish it with `cvault keys rotate --resume`"
+        case .rotateFirst(let field): "rotate first (`cvault keys rotate --field \(field)`)"
+        case .useDelimiter(let separator): "import it with that delimiter (--delimiter '\(separator == "tab" ? "\\t" : separator)')"
+        case .restoreExport: "a cvault export is restored with --restore"
+        case .createVault: "create one with `cvault init`"
+        case .verifyAuditLog: "`cvault audit verify` checks the access log alone, also on a read-only copy"
+        case .verifyVault: "run `cvault verify`"
+        case .applyPolicy: "a key custodian runs `cvault policy apply`"
+        case .custodianOpen: "for example `cvault keys status` as a key custodian"
+        case .restoreBackup: "restore it with `cvault backup restore`"
+        case .giveLedger(let path): "pass its ledger file (--ledger \(path))"
+        }
     }
 
     /// A usage error: one line naming what is wrong, then the usage of the command meant.

@@ -297,6 +297,23 @@ struct PolicyCheckTests {
         #expect(try cli.run(["policy", "check", path]).stderr == text.stderr)
     }
 
+    @Test("a file with thousands of problems: checking stops after 200, says so, and prints short lines")
+    func manyProblemsStop() throws {
+        let workspace = try Workspace()
+        let cli = Self.cli(workspace)
+        var yaml = "format: 2\npurposes:\n"
+        for n in 0..<3_000 { yaml += "  p\(n): purpose \(n)\n" }
+        yaml += "roles:\n  admin:\n    allow: [\"*\"]\n  support:\n    allow:\n"
+        for n in 0..<800 { yaml += "      - { action: customer.read, purposes: [missing\(n)] }\n" }
+        let path = try workspace.write("inputs/hostile.yaml", yaml)
+        let (finished, status, stderr) = try Self.checkWithDeadline(cli, path, seconds: 20)
+        #expect(finished && status == 2, "status \(status)")
+        let lines = stderr.split(separator: "\n")
+        #expect(lines.count <= 202 && lines.count >= 200, "\(lines.count) lines")
+        #expect(stderr.contains("checking stopped after 200 problems"), "\(stderr.suffix(300))")
+        #expect(lines.allSatisfy { $0.utf8.count < 1_000 }, "a line of \(lines.map(\.utf8.count).max() ?? 0) bytes")
+    }
+
     @Test("each malformed file alone: exit 2, no crash, a file:line: error naming the problem", arguments: cases)
     func eachAlone(_ testCase: Case) throws {
         let workspace = try Workspace()

@@ -217,6 +217,16 @@ struct PrincipalCommandTests {
         #expect(widened.status == 0, "\(widened.stderr)")
         #expect(try seen() == [eu, uk], "the new attribute applies at alice's next open")
 
+        // To marketing: e-mail stays readable but its search key goes, so e-mail is among the fields lost.
+        let sideways = try cli.run(["principal", "update", "alice", "--role", "marketing", "--json"])
+        #expect(sideways.status == 0, "\(sideways.stderr)")
+        #expect((try JSONSerialization.jsonObject(with: Data(sideways.stdout.utf8)) as? [String: Any])?["fields_lost"].flatMap { $0 as? [String] }?
+            .contains("customers.email") == true, "\(sideways.stdout)")
+        #expect(try cli.run(["principal", "update", "alice", "--role", "support"]).status == 0)
+        // The row as it is now, to put back after the next update (what a file writer with an older copy does).
+        let older = try DatabaseQueue(path: Self.vaultPath(cli)).read { db in
+            try Row.fetchOne(db, sql: "SELECT role, attributes, certificate FROM principals WHERE name = 'alice'")
+        }
         // Down to analyst, rotating what it loses: its keyring is exactly an analyst's.
         let down = try cli.run(["principal", "update", "alice", "--role", "analyst", "--remove-attr", "regions", "--rotate", "--json"])
         #expect(down.status == 0, "\(down.stderr)")
@@ -236,7 +246,21 @@ struct PrincipalCommandTests {
         // Putting the old role back in the file does not give the keys or the rights back: the certificate no longer matches.
         try DatabaseQueue(path: Self.vaultPath(cli)).write { db in try db.execute(sql: "UPDATE principals SET role = 'support' WHERE name = 'alice'") }
         #expect(try cli.run(["customer", "list", "--purpose", "support_ticket"] + alice).status == 6)
-        try DatabaseQueue(path: Self.vaultPath(cli)).write { db in try db.execute(sql: "UPDATE principals SET role = 'analyst' WHERE name = 'alice'") }
+        // Nor does the whole row from before, certificate and all: the update's access-log entry holds what it set.
+        let current = try DatabaseQueue(path: Self.vaultPath(cli)).read { db in
+            try Row.fetchOne(db, sql: "SELECT role, attributes, certificate FROM principals WHERE name = 'alice'")
+        }
+        let before = try #require(older), after = try #require(current)
+        try DatabaseQueue(path: Self.vaultPath(cli)).write { db in
+            try db.execute(sql: "UPDATE principals SET role = ?, attributes = ?, certificate = ? WHERE name = 'alice'",
+                           arguments: [before["role"] as String, before["attributes"] as String, before["certificate"] as Data])
+        }
+        let replayed = try cli.run(["customer", "list", "--purpose", "support_ticket"] + alice)
+        #expect(replayed.status == 6 && replayed.stderr.contains("put back from an older copy"), "\(replayed.status) \(replayed.stderr)")
+        try DatabaseQueue(path: Self.vaultPath(cli)).write { db in
+            try db.execute(sql: "UPDATE principals SET role = 'analyst', attributes = ?, certificate = ? WHERE name = 'alice'",
+                           arguments: [after["attributes"] as String, after["certificate"] as Data])
+        }
 
         for (arguments, status, expected) in [
             (["principal", "update", "alice"], Int32(2), "nothing to change"),

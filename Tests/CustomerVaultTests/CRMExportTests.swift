@@ -279,7 +279,7 @@ struct CRMExportTests {
         // Semicolons, as European spreadsheets export; commas inside values stay commas.
         let semicolons = try directory.write("semi.csv", "Name;E-Mail;Address\nJean Valjean;jean@example.com;12, rue Plumet\n")
         let wrong = await VaultError.caught { _ = try await vault.importCSV(.customers, from: semicolons) }
-        #expect(wrong?.message.contains("separated by ';'") == true && wrong?.message.contains("--delimiter ';'") == true, "\(wrong?.message ?? "")")
+        #expect(wrong?.message.contains("separated by ';'") == true && wrong?.remedy == .useDelimiter(";"), "\(wrong?.message ?? "")")
         let header = await VaultError.caught { _ = try await vault.importCSV(.customers, from: semicolons, options: ImportOptions(delimiter: ";")) }
         #expect(header?.message.contains("unknown column 'E-Mail' (did you mean 'email'?)") == true, "\(header?.message ?? "")")
         let fixed = try directory.write("semi2.csv", "Name;Email;Address\nJean Valjean;jean@example.com;12, rue Plumet\n")
@@ -418,6 +418,25 @@ struct CRMExportTests {
         let first = try #require(history.first { $0.fields["order_id"] == "A-1" })
         #expect(first.fields["amount"] == "12.50" && first.fields["payment_method"] == "bank_transfer" && first.fields["currency"] == "EUR", "\(first.fields)")
         #expect(try await vault.aggregateReport().amountByCurrency == ["EUR": "18.50"])
+        #expect(try await vault.verifyIntegrity().indexEntries >= 3)
+    }
+
+    @Test("an upsert batch that changes a stored consent between two new customers numbers every consent event once")
+    func upsertConsentNumbering() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        let ada = try await vault.addCustomer(["name": "Ada", "email": "ada@example.com", "marketing_consent": "false"])
+        let file = try directory.write("c.csv", """
+            name,email,marketing_consent
+            New One,new1@example.com,true
+            Ada,ada@example.com,true
+            New Two,new2@example.com,true
+
+            """)
+        let report = try await vault.importCSV(.customers, from: file, options: ImportOptions(mode: .upsert))
+        #expect(report.accepted == 2 && report.updated == 1 && report.rejected == 0, "\(report)")
+        let history = try await vault.exportSubject(ada).consentHistory
+        #expect(history.map(\.granted) == [false, true], "\(history)")
         #expect(try await vault.verifyIntegrity().indexEntries >= 3)
     }
 

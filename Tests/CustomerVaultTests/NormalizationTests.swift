@@ -37,6 +37,8 @@ struct NormalizationTests {
         #expect(Normalization.name("İSTANBUL") == "istanbul" && Normalization.name("ıstanbul") == "istanbul")
         #expect(Normalization.name("Ada\u{200B}\u{200D}\u{FEFF} Love\u{00AD}lace") == "ada lovelace")
         #expect(Normalization.name("ẞ") == "ss")
+        // Bidirectional marks and embeddings that copy and paste brings along.
+        #expect(Normalization.name("\u{200E}Ada\u{202B} Love\u{034F}lace\u{202C}\u{2069}") == "ada lovelace")
         // What indexes written before the change held, still probed by searches.
         #expect(Normalization.probeForms("Clémence", as: .name) == ["clemence", "clémence"])
         #expect(Normalization.probeForms("Ada Lovelace", as: .name) == ["ada lovelace"])

@@ -12,6 +12,17 @@ enum AuditFacts {
     static let disabledDetail = "disabled"
     static let keyVersionMarker = "key version "
     static let policyMarker = "policy applied (policy "
+    static let updatedDetail = "updated: "
+    static let identityMarker = "identity "
+
+    /// A digest of what `principal update` changes (role and attributes), kept in its access-log
+    /// entry: a principal row put back from an older copy, certificate and all, no longer matches it.
+    static func identityDigest(role: String, attributes: [String: String]) throws -> String {
+        var writer = ByteWriter(domain: "cvault.principal-identity.v1")
+        writer.append(role)
+        writer.append(FlatJSON.encode(attributes))
+        return Hex.encode(try BLAKE2b.hash(writer.bytes, outputLength: 16))
+    }
 
     struct Entry {
         var seq: Int64
@@ -38,7 +49,7 @@ enum AuditFacts {
             purpose: try row.checked("purpose"), reason: try row.checked("reason"), target: try row.checked("target"),
             fields: fields.isEmpty ? [] : fields.components(separatedBy: ","), outcome: .allowed, errorCode: try row.checked("error_code"),
             detail: try row.checked("detail"), policyHash: try row.checked("policy_hash"), terms: terms.isEmpty ? [] : terms.components(separatedBy: ","))
-        let bad = VaultError.integrity("audit log entry \(seq): does not verify (altered in the file); run `cvault audit verify`")
+        let bad = VaultError.integrity("audit log entry \(seq): does not verify (altered in the file)", remedy: .verifyAuditLog)
         guard let record = try? PrincipalRecord.fetch(db, name: signer) else { throw bad }
         try record.verifyCertificate(vaultID: vaultID, rootPublicKey: rootPublicKey, legacy: true)
         let key = record.signingKey(atSeq: seq)
@@ -64,6 +75,13 @@ enum AuditFacts {
            let version = UInt32(changed.detail[marker.upperBound...].prefix { $0.isNumber }), record.keyVersion < version {
             throw VaultError.integrity("principal \(record.name) changed its credential to key version \(version) at access-log entry "
                 + "\(changed.seq), but its record in the file is at version \(record.keyVersion) (put back from an older copy?)")
+        }
+        if let updated = try newest(db, action: .principalsManage, target: "principal:\(record.name)", prefix: updatedDetail,
+                                    vaultID: vaultID, rootPublicKey: rootPublicKey),
+           let marker = updated.detail.range(of: identityMarker),
+           updated.detail[marker.upperBound...].prefix(32) != Substring(try identityDigest(role: record.role, attributes: record.attributes)) {
+            throw VaultError.integrity("principal \(record.name) was updated at access-log entry \(updated.seq), but its role or attributes in the file "
+                + "are not the ones set then (put back from an older copy?)")
         }
     }
 
@@ -94,7 +112,7 @@ enum AuditFacts {
         guard let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, coalesce(max(seq), 0) AS top FROM audit_log") else { return }
         let count: Int64 = try row.checked("n"), top: Int64 = try row.checked("top")
         guard count == top else {
-            throw VaultError.integrity("the access log has \(count) entries up to entry \(top): entries were deleted; run `cvault audit verify`")
+            throw VaultError.integrity("the access log has \(count) entries up to entry \(top): entries were deleted", remedy: .verifyAuditLog)
         }
     }
 }

@@ -12,7 +12,7 @@ struct AuditEntry: Sendable {
     var role: String
     var action: String
     var purpose: String?
-    /// Free text given with the purpose (`--reason`); the caller's words, kept as given.
+    /// Free text given with the purpose (a reason); the caller's words, kept as given.
     var reason: String?
     /// Record ids, as `entity:1-40,42` ranges.
     var target: String
@@ -121,8 +121,8 @@ struct AuditTrail: Sendable {
         try insert.execute()
     }
 
-    /// Record ids as sorted ranges (`customers:1-40,42`), so every id stays findable by `audit log
-    /// --customer` while a page of consecutive ids stays short.
+    /// Record ids as sorted ranges (`customers:1-40,42`), so every id stays findable by an access-log
+    /// filter on one customer while a page of consecutive ids stays short.
     static func bulkTarget(entity: Entity, ids: [Int64]) -> String {
         var parts: [String] = []
         let sorted = Array(Set(ids)).sorted()
@@ -150,7 +150,7 @@ struct AuditTrail: Sendable {
 
     /// A search term as the access log keeps it: BLAKE2b-128 keyed with the vault's audit key over
     /// the field and the term's normalised form. Holders of the audit key can test a guess
-    /// (`cvault audit hash`); nobody else learns the term.
+    /// (``CustomerVault/auditTermDigest(field:value:)``); nobody else learns the term.
     static func termDigest(field: String, form: String, key: SecretBytes) throws -> String {
         var writer = ByteWriter(domain: "cvault.audit-term.v1")
         writer.append(field)

@@ -23,7 +23,7 @@ public struct AuditCheckpoint: Sendable, Equatable, Codable, CustomStringConvert
     /// Ed25519 over `("cvault.audit-checkpoint.v1" ‖ vault id ‖ seq ‖ hash ‖ principal ‖ at)`.
     public var signature: String
 
-    /// The short form `audit verify --expect-head` takes.
+    /// The short form `SEQ:HASH` a checkpoint is given in.
     public var description: String { "\(seq):\(hash)" }
 
     static func message(vaultID: String, seq: Int64, hash: String, principal: String, at: String) -> [UInt8] {
@@ -41,7 +41,7 @@ public struct AuditCheckpoint: Sendable, Equatable, Codable, CustomStringConvert
         let parts = text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ":")
         guard parts.count == 2, let seq = Int64(parts[0]), seq >= 1, parts[1].count == 64,
               Hex.decode(Array(parts[1].utf8)) != nil else {
-            throw VaultError.invalidInput("a checkpoint is SEQ:HASH (a sequence number and 64 hex digits), as `cvault audit head` prints")
+            throw VaultError.invalidInput("a checkpoint is SEQ:HASH (a sequence number and 64 hex digits), as the signed head of the log gives it")
         }
         return (seq, parts[1].lowercased())
     }

@@ -1,7 +1,7 @@
 import Foundation
 import VaultCrypto
 
-/// The public header of a backup file: what `cvault backup inspect` prints. No secret in it.
+/// The public header of a backup file: readable without any key. No secret in it.
 public struct BackupHeader: Sendable, Equatable, Codable {
     public var formatVersion: Int
     /// The vault the snapshot was taken from (hex).
@@ -94,7 +94,7 @@ enum BackupFormat {
         let version = UInt16(prefix[8]) << 8 | UInt16(prefix[9])
         guard version == BackupFormat.version else {
             if version > BackupFormat.version {
-                throw VaultError(.unsupported, "\(file.name) is backup format \(version), newer than this cvault reads (\(BackupFormat.version)); use a newer cvault")
+                throw VaultError(.unsupported, "\(file.name) is backup format \(version), newer than this version reads (\(BackupFormat.version)); use a newer release")
             }
             throw VaultError.integrity("\(file.name): unknown backup format version \(version)")
         }

@@ -53,7 +53,7 @@ public struct BackupKey: Sendable {
               let vault = value("vault").flatMap({ Hex.decode($0) }), vault.count == 16,
               let versionText = value("version"), let version = UInt32(String(decoding: versionText, as: UTF8.self)),
               let keyText = value("key"), keyText.count == 64, var key = Hex.decode(keyText) else {
-            throw VaultError.invalidInput("\(path) is not a cvault backup key file (expected the four lines `cvault backup key export` writes)")
+            throw VaultError.invalidInput("\(path) is not a cvault backup key file (expected the four lines a backup key export writes)")
         }
         defer { wipe(&key) }
         return try BackupKey(vaultID: vault, version: version, key: SecretBytes(copying: key))

@@ -168,7 +168,7 @@ extension CustomerVault {
                                      progress: (@Sendable (BackupProgress) -> Void)? = nil) async throws -> RestoreReport {
         let exists = FileManager.default.fileExists(atPath: target)
         guard !exists || force else {
-            throw VaultError.conflict("\(target) already exists; pass --force to replace it with the backup")
+            throw VaultError.conflict("\(target) already exists", remedy: .replaceExisting)
         }
         // Erasures the backup may predate: fail closed if a ledger that exists cannot be read.
         var erasures: [LedgerLine] = []
@@ -184,7 +184,7 @@ extension CustomerVault {
                 }
             } catch {
                 guard FileManager.default.fileExists(atPath: ErasureLedger.sidecar(of: target)) || !ledgers.isEmpty else {
-                    throw VaultError.integrity("cannot read the erasure ledger of the vault at \(target), which the restore would replace; pass its ledger file (--ledger \(ErasureLedger.sidecar(of: target)))")
+                    throw VaultError.integrity("cannot read the erasure ledger of the vault at \(target), which the restore would replace", remedy: .giveLedger(path: ErasureLedger.sidecar(of: target)))
                 }
             }
         }
@@ -302,7 +302,8 @@ extension CustomerVault {
         if let (key, version) = keyring.currentKey(field: KeyScope.vaultWide, purpose: .backupPublic) {
             return BackupRecipient(vaultID: vaultID, version: version, publicKey: key.withUnsafeBytes { Array($0) })
         }
-        throw VaultError.accessDenied("access denied: this principal holds no backup key; a key custodian must run `cvault policy apply` (vaults made before backups existed get their backup key at a custodian's first `cvault backup create`)")
+        throw VaultError.accessDenied("access denied: this principal holds no backup key; a key custodian must apply the policy again "
+            + "(vaults made before backups existed get their backup key at a custodian's first backup)", remedy: .applyPolicy)
     }
 
     /// Creates the vault's backup key if it has none (vaults made before backups existed), and

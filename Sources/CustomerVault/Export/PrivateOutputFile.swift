@@ -6,7 +6,7 @@ import VaultCrypto
 ///
 /// It is created with mode 0600, never through a symbolic link and never over an existing file:
 /// `O_CREAT | O_EXCL | O_NOFOLLOW`, so a link planted at the path (even a dangling one) is refused
-/// like a file and its target is never written. With `replace` (the CLI's `--force`), an existing
+/// like a file and its target is never written. With `replace`, an existing
 /// file is replaced atomically instead: the content goes to a new file beside it (same
 /// protections), which is synced and renamed over the path only once complete, so the old file
 /// (or a link there, not its target) is replaced whole or not at all.
@@ -22,7 +22,7 @@ public final class PrivateOutputFile: @unchecked Sendable {
     private let temporary: String?
     private var done = false
 
-    /// - Throws: ``VaultError`` `.conflict` naming the path and `--force` when it exists (and
+    /// - Throws: ``VaultError`` `.conflict` naming the path when it exists (and
     ///   `replace` is false), `.io` when it cannot be created.
     public init(path: String, replace: Bool) throws {
         self.path = path
@@ -38,7 +38,7 @@ public final class PrivateOutputFile: @unchecked Sendable {
             do {
                 file = try OutputFile(creating: path)
             } catch let error as VaultError where error.code == .conflict {
-                throw VaultError.conflict("\(path) already exists; choose another name, or pass --force to replace it")
+                throw VaultError.conflict("\(path) already exists; choose another name, or replace it", remedy: .replaceExisting)
             }
             temporary = nil
         }

@@ -40,9 +40,10 @@ extension CustomerVault {
             guard !options.restore else {
                 throw VaultError.invalidInput("a restore gives back a cvault export into an empty vault; it does not update stored records (leave out upsert)")
             }
-            // Changing stored records is an update, whatever the import right says.
-            let update: VaultAction = switch entity { case .customers: .customerUpdate; case .transactions: .transactionWrite; case .interactions: .interactionWrite }
-            try await requireAllowed(AccessRequest(update))
+            // Changing stored records is an update, whatever the import right says: customer.update,
+            // and for history also the entity's write right (a write-only intake role has neither).
+            try await requireAllowed(AccessRequest(.customerUpdate))
+            if entity != .customers { try await requireAllowed(AccessRequest(entity == .transactions ? .transactionWrite : .interactionWrite)) }
         }
         let digest = try options.importIdentity(fileDigest: Self.fileDigest(path))
         try Self.checkStructure(path, options: options)
@@ -214,7 +215,7 @@ extension CustomerVault {
                         func checkID() throws {
                             guard row.restored.id != nil, record.id <= issuedThrough else { return }
                             throw FieldProblem(field: "id", reason: "is \(record.id), but this vault has issued ids up to \(issuedThrough) and never reuses one "
-                                + "(an id is bound into its record's ciphertexts): import into an empty vault, or without --restore to give the rows new ids")
+                                + "(an id is bound into its record's ciphertexts): import into an empty vault, or import the file as new records (not as a restore) to give the rows new ids")
                         }
                         if entity == .customers {
                             do {
@@ -232,7 +233,7 @@ extension CustomerVault {
                                 }
                                 try upsert {
                                     try Self.applyUpdate(existing, canonical: values.filter { !$0.value.isEmpty }, remove: [], note: note, today: today,
-                                                         schema: schema, db: db)
+                                                         schema: schema, consentIDs: consentIDs, db: db)
                                 }
                                 seen.note("email\u{0}\(email)", record: row.record)
                                 updatedIDs.append(existing)

@@ -33,11 +33,12 @@ extension CustomerVault {
                 : "unknown column '\(header.fields[index].trimmedWhitespace)'\(Suggestion.didYouMean(name, among: Self.behaviourColumns))")
         }
         if !names.contains("customer_email") && !(options.restore && names.contains("customer_id")) {
-            problems.append(names.contains("customer_id") ? "customer_id names this vault's customers only when restoring a cvault export (--restore); give customer_email"
+            problems.append(names.contains("customer_id") ? "customer_id names this vault's customers only when restoring a cvault export; give customer_email"
                 : "missing required column 'customer_email'")
         }
         guard problems.isEmpty else {
-            throw VaultError.invalidInput("\(path) line \(header.line): \(problems.joined(separator: "; ")) (behaviour columns: \(Self.behaviourColumns.joined(separator: ",")))")
+            throw VaultError.invalidInput("\(path) line \(header.line): \(problems.joined(separator: "; ")) (behaviour columns: \(Self.behaviourColumns.joined(separator: ",")))",
+                                          remedy: problems.contains { $0.hasPrefix("customer_id names") } ? .restoreExport : nil)
         }
 
         var report = ImportReport(kind: .behaviour, accepted: 0, rejected: 0, alreadyStored: 0, timeZone: "UTC", resumedAfterRecord: nil,

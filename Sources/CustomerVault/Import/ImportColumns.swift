@@ -21,8 +21,7 @@ struct ImportColumns: Sendable {
         let known = references + schema.fields(of: entity).map(\.name) + Self.recordColumns(entity)
         var problems: [String] = []
         if columns.count == 1, let separator = Self.likelySeparator(header.fields[0]) {
-            throw VaultError.invalidInput("\(file) line \(header.line): this file is separated by '\(separator)', not by commas; "
-                + "import it with that delimiter (--delimiter '\(separator == "tab" ? "\\t" : separator)')")
+            throw VaultError.invalidInput("\(file) line \(header.line): this file is separated by '\(separator)', not by commas", remedy: .useDelimiter(separator))
         }
         for (index, column) in columns.enumerated() {
             if !known.contains(column) {
@@ -35,7 +34,7 @@ struct ImportColumns: Sendable {
         if entity != .customers && !(restore && columns.contains("customer_id")) {
             required.insert("customer_email", at: 0)
             if columns.contains("customer_id") && !columns.contains("customer_email") {
-                problems.append("customer_id names this vault's customers only when restoring a cvault export (--restore); give customer_email")
+                problems.append("customer_id names this vault's customers only when restoring a cvault export; give customer_email")
             }
         }
         for column in required where !columns.contains(column) {
@@ -43,7 +42,8 @@ struct ImportColumns: Sendable {
             problems.append("missing required column '\(column)'")
         }
         guard problems.isEmpty else {
-            throw VaultError.invalidInput("\(file) line \(header.line): \(problems.joined(separator: "; ")) (\(entity.rawValue) columns: \(known.joined(separator: ",")))")
+            throw VaultError.invalidInput("\(file) line \(header.line): \(problems.joined(separator: "; ")) (\(entity.rawValue) columns: \(known.joined(separator: ",")))",
+                                          remedy: problems.contains { $0.hasPrefix("customer_id names") } ? .restoreExport : nil)
         }
         self.entity = entity
         self.names = columns
@@ -86,7 +86,7 @@ struct ImportColumns: Sendable {
             switch column {
             case "id" where restore:
                 guard let id = Int64(raw), id > 0 else {
-                    problems.append(FieldProblem(field: "id", reason: raw.isEmpty ? "is empty: restoring an export, every row needs its id (or import without --restore)"
+                    problems.append(FieldProblem(field: "id", reason: raw.isEmpty ? "is empty: restoring an export, every row needs its id (or import the file as new records, not as a restore)"
                         : "is not a positive whole number"))
                     continue
                 }

@@ -7,8 +7,8 @@ public enum ImportMode: String, Sendable, Equatable, Codable, CaseIterable {
     /// Leave the stored record as it is; the row counts as already stored.
     case insert
     /// Change the stored record to the row's values (non-empty cells only; an empty cell leaves its
-    /// field as stored). Needs the role's update right: `customer.update` for customers,
-    /// `transaction.write` or `interaction.write` for history.
+    /// field as stored). Customers are matched by e-mail, history by its natural key. Needs the
+    /// role's `customer.update` right and, for history, `transaction.write` or `interaction.write`.
     case upsert
 }
 

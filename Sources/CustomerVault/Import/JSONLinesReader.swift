@@ -16,7 +16,7 @@ extension CSVReader: ImportRecordSource {
     var neutralisesFormulas: Bool { true }
 }
 
-/// Reads a JSON Lines file (one flat JSON object a line, as `cvault export --format jsonl`
+/// Reads a JSON Lines file (one flat JSON object a line, as an export in ``FileFormat/jsonl``
 /// writes) as the records of a CSV file: the first object's keys are the header, each object a
 /// record with its values in that order.
 ///

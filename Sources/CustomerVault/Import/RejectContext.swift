@@ -9,7 +9,7 @@ public enum RejectContext {
     /// The plain columns of `entity` in `file`'s header order, and their values in each record of
     /// `records` (CSV record numbers, the header being 1), in the same order.
     ///
-    /// - Throws: ``VaultError`` `.invalidInput` when the file cannot be read as the import read it.
+    /// - Throws: ``VaultError`` `.invalidInput` when the header cannot be read as the import read it.
     public static func plainColumns(of records: Set<Int>, file: String, entity: Entity, schema: Schema,
                                     options: ImportOptions = ImportOptions()) throws -> (columns: [String], values: [Int: [String]]) {
         let reader = try options.reader(file)
@@ -19,17 +19,21 @@ public enum RejectContext {
         let picked = header.fields.enumerated().map { ($0.offset, ImportColumns.columnName($0.element)) }.filter { plain.contains($0.1) }
         var values: [Int: [String]] = [:]
         guard !records.isEmpty, let last = records.max() else { return (picked.map(\.1), values) }
-        do {
-            while let record = try reader.next(), record.recordNumber <= last {
-                guard records.contains(record.recordNumber) else { continue }
-                // A row with too few fields gives empty cells for the columns it lacks.
+        reading: while true {
+            do {
+                guard let record = try reader.next(), record.recordNumber <= last else { break reading }
+                // A row whose field count differs from the header's has its cells shifted: a
+                // "region" cell may hold an e-mail. Its columns are left empty.
+                guard records.contains(record.recordNumber), record.fields.count == header.fields.count else { continue }
                 values[record.recordNumber] = picked.map { index, _ in
-                    let cell = index < record.fields.count ? record.fields[index].trimmedWhitespace : ""
+                    let cell = record.fields[index].trimmedWhitespace
                     return reader.neutralisesFormulas ? CSVFormula.restore(cell) : cell
                 }
+            } catch {
+                // One unreadable record (too long, bad JSON) is skipped, as the import skipped it;
+                // only a file that cannot be read on stops.
+                if error.kind == .unterminatedQuote || error.kind == .ioFailure { break reading }
             }
-        } catch let error as CSVError {
-            throw VaultError.invalidInput("\(file): \(error.description)")
         }
         return (picked.map(\.1), values)
     }

@@ -5,7 +5,7 @@ import GRDB
 ///
 /// An entry is a pointer, not a fact: it is trusted only once the record it names is found to hold
 /// its value, that record's row checked against its tag. A planted or redirected entry is an
-/// integrity error; a deleted one lets a row be stored again, which `cvault verify` reports.
+/// integrity error; a deleted one lets a row be stored again, which ``CustomerVault/verifyIntegrity()`` reports.
 enum NaturalKeys {
     /// A record holding a natural-key value: its id, and its owner for a history row.
     struct Holder: Equatable {

@@ -70,7 +70,7 @@ public enum Credential: Sendable {
 
     /// Reads a small secret file without leaving extra copies around.
     static func readSecretFile(_ path: String, what: String, limit: Int) throws -> [UInt8] {
-        // A wrong path is bad input (exit 2), like any other wrong option value.
+        // A wrong path is bad input, like any other wrong option value.
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw VaultError.invalidInput("\(what) \(path) does not exist") }
         guard !isDirectory.boolValue else { throw VaultError.invalidInput("\(what) \(path) is a directory, not a file") }

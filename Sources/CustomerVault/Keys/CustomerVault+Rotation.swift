@@ -85,7 +85,7 @@ extension CustomerVault {
     }
 
     /// The unfinished rotation, if any. Every rotation row is checked against its tag: one whose
-    /// end or fields were altered in the file would make `--resume` rotate the wrong fields, or
+    /// end or fields were altered in the file would make a resumed rotation rotate the wrong fields, or
     /// none.
     static func unfinishedRotation(_ db: Database, integrity: RecordIntegrity) throws -> (id: Int64, fields: [String])? {
         var unfinished: (id: Int64, fields: [String])?
@@ -238,7 +238,7 @@ extension CustomerVault {
         try await perform(AccessRequest(.rotateKeys)) { [policy, principal] db, note in
             let integrity = try note.codec.integrity
             if let unfinished = try Self.unfinishedRotation(db, integrity: integrity) {
-                throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished; finish it with `cvault keys rotate --resume`")
+                throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished", remedy: .resumeRotation)
             }
             let now = Timestamps.now()
             try KeyProvisioner.recordKeys(newKeys, integrity: integrity, db: db, now: now)
@@ -467,7 +467,7 @@ extension CustomerVault {
                         let holder = try Int64.fetchOne(db, sql: "SELECT customer_id FROM unique_indexes WHERE field = ? AND key_version = ? AND digest = ?",
                                                         arguments: [item.field.name, item.version, Data(digest)])
                         guard holder == record.recordID else {
-                            throw VaultError.integrity("rotation: two customers hold the same \(item.field.name) (unique index); run `cvault audit verify` and restore from a backup")
+                            throw VaultError.integrity("rotation: two customers hold the same \(item.field.name) (unique index); check the access log and restore from a backup", remedy: .verifyAuditLog)
                         }
                     }
                 }
@@ -544,7 +544,7 @@ extension CustomerVault {
         let fields = try resolveFields(requested)
         let retired = try await perform(AccessRequest(.rotateKeys)) { [schema] db, note in
             if let unfinished = try Self.unfinishedRotation(db, integrity: try note.codec.integrity) {
-                throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished; finish it with `cvault keys rotate --resume` first")
+                throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished", remedy: .resumeRotation)
             }
             var retired: [RetiredKey] = []
             let live = try KeyScope.fetchExisting(db)
@@ -561,7 +561,7 @@ extension CustomerVault {
                                              arguments: [field.name, current]) ?? 0
                 }
                 guard values == 0 && index == 0 else {
-                    throw VaultError.conflict("\(name): older key versions still protect \(values) values and \(index) index entries; rotate first (`cvault keys rotate --field \(name)`)")
+                    throw VaultError.conflict("\(name): older key versions still protect \(values) values and \(index) index entries", remedy: .rotateFirst(field: name))
                 }
                 try db.execute(sql: "DELETE FROM write_sessions WHERE field = ? AND key_version < ?", arguments: [name, current])
                 for scope in old.sorted(by: { ($0.purpose.rawValue, $0.version) < ($1.purpose.rawValue, $1.version) }) {

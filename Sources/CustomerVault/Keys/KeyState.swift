@@ -17,11 +17,16 @@ final class KeyState: Sendable {
     /// ones must not sign or seal anything more.
     private let replaced = Mutex(false)
     let principal: String
+    /// The role and attributes this handle decides with, as they were when it opened.
+    let role: String
+    let attributes: [String: String]
     let secrets: PrincipalSecrets
     let vaultID: [UInt8]
-    init(_ snapshot: Snapshot, principal: String, secrets: PrincipalSecrets, vaultID: [UInt8]) {
+    init(_ snapshot: Snapshot, principal: String, role: String, attributes: [String: String], secrets: PrincipalSecrets, vaultID: [UInt8]) {
         self.state = Mutex(snapshot)
         self.principal = principal
+        self.role = role
+        self.attributes = attributes
         self.secrets = secrets
         self.vaultID = vaultID
     }
@@ -69,14 +74,19 @@ final class KeyState: Sendable {
     /// this transaction) when the vault's keys changed since it was taken. The caller publishes it
     /// once the transaction has committed.
     func refreshed(_ db: Database, policyHash: String) throws -> Snapshot {
-        // A principal disabled while this handle is open stops here, at its next request.
-        let disabled = try BulkStatement(db, sql: "SELECT disabled = 0 FROM principals WHERE name = ?")
-        try disabled.bind(1, principal)
-        guard try disabled.next(), disabled.int64(0) == 1 else {
-            disabled.reset()
+        // A principal disabled, or given another role or attributes, while this handle is open
+        // stops here, at its next request: its decisions would follow what it was.
+        let stored = try BulkStatement(db, sql: "SELECT disabled = 0, role, attributes, id FROM principals WHERE name = ?")
+        try stored.bind(1, principal)
+        guard try stored.next(), stored.int64(0) == 1 else {
+            stored.reset()
             throw VaultError.accessDenied("principal \(principal) is disabled (or no longer exists)")
         }
-        disabled.reset()
+        let (storedRole, storedAttributes, id) = (stored.text(1), stored.text(2), stored.int64(3))
+        stored.reset()
+        guard storedRole == role, try RecordCodec.decodeAttributes(storedAttributes, entity: nil, id: id) == attributes else {
+            throw VaultError.accessDenied("principal \(principal) was given another role or attributes since this handle opened; open the vault again")
+        }
         let epoch = try Self.epoch(db)
         let snapshot = current
         guard epoch != snapshot.epoch else { return snapshot }

@@ -34,7 +34,7 @@ struct CredentialParameters: Sendable, Equatable {
         }
     }
 
-    /// A short keyed check value that tells a wrong credential (exit 4) from a corrupt blob (exit 6).
+    /// A short keyed check value that tells a wrong credential (`badCredential`) from a corrupt blob (`integrity`).
     /// It gives an offline guesser nothing the wrapped blob does not already give.
     static func check(kek: SecretBytes) throws -> [UInt8] {
         try BLAKE2b.hash(Array("cvault.credential-check.v1".utf8), key: kek, outputLength: 16)

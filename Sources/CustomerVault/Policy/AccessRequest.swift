@@ -25,7 +25,7 @@ public enum VaultAction: String, Sendable, CaseIterable, Codable {
     case auditRead = "audit.read"
     case subjectExport = "subject.export"
     case subjectErase = "subject.erase"
-    /// Check every row, tag, signature and sealed value of the vault (`cvault verify`).
+    /// Check every row, tag, signature and sealed value of the vault (``CustomerVault/verifyIntegrity()``).
     case vaultVerify = "vault.verify"
     /// Built in, not grantable: creating the vault, and a principal changing its own credential.
     case vaultInit = "vault.init"

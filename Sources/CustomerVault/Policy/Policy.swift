@@ -90,7 +90,7 @@ public struct RolePolicy: Sendable, Equatable {
 }
 
 /// A parsed, validated access policy: purposes and roles. Stored in the vault and signed by the
-/// vault root key; `cvault policy apply` replaces it and re-provisions keyrings.
+/// vault root key; ``CustomerVault/applyPolicy(_:)`` replaces it and re-provisions keyrings.
 public struct Policy: Sendable, Equatable {
     /// Format 2 (the shipped policy) makes plain attributes need a `write` grant like personal
     /// fields; format 1, the first releases' format, let any write action set them.
@@ -107,7 +107,7 @@ public struct Policy: Sendable, Equatable {
     /// What erasing a customer does with their transactions: keep them pseudonymised (no personal
     /// value, owned by the erased customer's id; for accounting) or remove them.
     public var erasureKeepsTransactions = true
-    /// How long each kind of data is kept (`cvault retention apply`); absent kinds are kept.
+    /// How long each kind of data is kept (``CustomerVault/applyRetention(dryRun:)``); absent kinds are kept.
     public var retention: [RetentionKind: RetentionPeriod] = [:]
     /// The YAML source as stored.
     public var source: String

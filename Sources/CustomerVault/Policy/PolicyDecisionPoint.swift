@@ -27,8 +27,10 @@ struct AccessDecision: Sendable {
     /// The view of every personal field (`customers.email` → plain), for an allowed decision.
     var views: [String: FieldView] = [:]
     var rows: RowFilter = .everything
+    /// For a denial that the caller can fix.
+    var remedy: VaultError.Remedy?
 
-    static func deny(_ rule: String) -> AccessDecision { AccessDecision(allowed: false, rule: rule) }
+    static func deny(_ rule: String, remedy: VaultError.Remedy? = nil) -> AccessDecision { AccessDecision(allowed: false, rule: rule, remedy: remedy) }
 }
 
 /// The single policy decision point. Every public entry point that touches personal data, keys or
@@ -61,7 +63,7 @@ struct PolicyDecisionPoint: Sendable {
         if !grant.purposes.isEmpty {
             let accepted = grant.purposes.joined(separator: ", ")
             guard let purpose = request.purpose else {
-                return .deny("\(action) by role \(role.name) requires a purpose: \(accepted) (policy line \(grant.line); give --purpose NAME)")
+                return .deny("\(action) by role \(role.name) requires a purpose: \(accepted) (policy line \(grant.line))", remedy: .givePurpose)
             }
             guard grant.purposes.contains(purpose) else {
                 return .deny("purpose \(purpose) is not accepted for \(action) by role \(role.name) (accepted: \(accepted); policy line \(grant.line))")

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// What `cvault policy explain` prints: the decision for one principal, action, field and customer.
+/// What ``CustomerVault/explain(at:principal:action:field:customerID:purpose:)`` returns: the decision for one principal, action, field and customer.
 public struct PolicyExplanation: Sendable, Equatable, Codable {
     public var principal: String
     public var role: String

@@ -43,6 +43,14 @@ struct PolicyLoader {
     }
 
     mutating func load(_ text: String) throws -> Policy {
+        do {
+            return try check(text)
+        } catch let stop as Stop {
+            throw stop.refusal
+        }
+    }
+
+    private mutating func check(_ text: String) throws -> Policy {
         let root = try reader.parse(text)
         var policy = Policy(purposes: [:], roles: [:], source: text)
         var sawFormat = false
@@ -130,7 +138,7 @@ struct PolicyLoader {
         }
         let ordered = problems.enumerated().sorted { (line($0.element), $0.offset) < (line($1.element), $1.offset) }.map(\.element)
         let lines = ordered.prefix(Self.maximumProblems).map(\.message)
-        let more = problems.count > Self.maximumProblems ? ["… and \(problems.count - Self.maximumProblems) more problems"] : []
+        let more = problems.count >= Self.maximumProblems ? ["… checking stopped after \(Self.maximumProblems) problems"] : []
         return VaultError.invalidInput((lines + more).joined(separator: "\n"))
     }
 
@@ -140,22 +148,32 @@ struct PolicyLoader {
         return printable.count > 40 ? String(printable.prefix(40)) + "…" : printable
     }
 
-    /// Counts an entry; the first one past the limit is a problem (reported once).
-    private mutating func count(_ node: Node) {
-        entries += 1
-        if entries == Policy.maximumEntries + 1 { problems.append(reader.error(at: node, "more than \(Policy.maximumEntries) entries")) }
+    /// Ends checking early: too many entries or problems to be worth listing (a hostile file).
+    private struct Stop: Error {
+        var refusal: VaultError
     }
 
-    /// Keeps a problem of one entry so that checking goes on: one run lists every problem.
+    /// Counts an entry; past the limit, checking stops.
+    private mutating func count(_ node: Node) throws {
+        entries += 1
+        guard entries <= Policy.maximumEntries else {
+            problems.append(reader.error(at: node, "more than \(Policy.maximumEntries) entries; checking stopped here"))
+            throw Stop(refusal: combined())
+        }
+    }
+
+    /// Keeps a problem of one entry so that checking goes on: one run lists every problem (up to
+    /// ``maximumProblems``, then checking stops).
     private mutating func noting(_ error: any Error) throws {
         guard let problem = error as? VaultError else { throw error }
         problems.append(problem)
+        if problems.count >= Self.maximumProblems { throw Stop(refusal: combined()) }
     }
 
     private mutating func loadPurposes(_ node: Node) throws -> [String: String] {
         var purposes: [String: String] = [:]
         for (name, keyNode, value) in try reader.mapping(node, "purposes") {
-            count(keyNode)
+            try count(keyNode)
             do {
                 guard name.range(of: #"^[a-z][a-z0-9_]{0,47}$"#, options: .regularExpression) != nil else {
                     throw reader.error(at: keyNode, "purpose name '\(Self.shown(name))' must be lower-case letters, digits and '_'")
@@ -179,7 +197,7 @@ struct PolicyLoader {
                 case "allow":
                     guard case .sequence(let items) = value else { throw reader.error(at: value, "role \(name): allow must be a list") }
                     for item in items {
-                        count(item)
+                        try count(item)
                         do {
                             let (pattern, patternNode, grantPurposes) = try loadAllowEntry(item, role: name, purposes: purposes)
                             let actions = try expand(pattern, at: patternNode, role: name)
@@ -194,7 +212,7 @@ struct PolicyLoader {
                     }
                 case "deny":
                     for item in try sequence(value, "role \(name): deny") {
-                        count(item)
+                        try count(item)
                         do {
                             for action in try expand(try reader.string(item, "an action"), at: item, role: name) {
                                 role.deny[action] = YAMLReader.line(of: item)
@@ -240,7 +258,8 @@ struct PolicyLoader {
                     throw reader.error(at: value, "role \(role): an empty purposes list can never be met (remove it to need no purpose)")
                 }
                 for purpose in grantPurposes where purposes[purpose] == nil {
-                    let known = purposes.keys.sorted().joined(separator: ", ")
+                    // At most 20 names: a hostile file could define tens of thousands.
+                    let known = purposes.keys.sorted().prefix(20).map(Self.shown).joined(separator: ", ") + (purposes.count > 20 ? ", …" : "")
                     throw reader.error(at: value, "role \(role): unknown purpose '\(Self.shown(purpose))' (defined: \(known.isEmpty ? "none" : known))")
                 }
             default:
@@ -286,7 +305,7 @@ struct PolicyLoader {
         var wildcard: [String: FieldGrant] = [:]
         var specific: [String: FieldGrant] = [:]
         for (key, keyNode, value) in try reader.mapping(node, "role \(role.name): fields") {
-            count(keyNode)
+            try count(keyNode)
             do {
                 let grant = try loadFieldGrant(value, field: key, role: role.name)
                 if key == "*" || key.hasSuffix(".*") {
@@ -373,7 +392,7 @@ struct PolicyLoader {
     private mutating func loadRows(_ node: Node, role: String) throws -> [RowCondition] {
         var conditions: [RowCondition] = []
         for item in try sequence(node, "role \(role): rows") {
-            count(item)
+            try count(item)
             do {
                 var attribute: (String, Node)?, test: RowCondition.Test?
                 for (key, keyNode, value) in try reader.mapping(item, "a row condition") {

@@ -54,11 +54,15 @@ enum ConsentEvents {
     }
 
     /// A row per consent flag whose value changed (a removed flag counts as withdrawn).
+    ///
+    /// - Parameter numbering: The ids a batch hands out (an import numbers its new customers' events
+    ///   from the same counter), else read from the table.
     static func recordChanges(customerID: Int64, from old: [String: String], to new: [String: String], at: String,
-                              integrity: RecordIntegrity, db: Database) throws {
+                              integrity: RecordIntegrity, numbering: Numbering? = nil, db: Database) throws {
         for name in Set(old.keys).union(new.keys).filter(isConsent).sorted() where old[name] != new[name] {
             guard new[name] != nil || old[name] == "true" else { continue }
-            try insert(customerID: customerID, consent: name, granted: new[name] == "true", at: at, integrity: integrity, numbering: Numbering(), db: db)
+            try insert(customerID: customerID, consent: name, granted: new[name] == "true", at: at, integrity: integrity,
+                       numbering: numbering ?? Numbering(), db: db)
         }
     }
 

@@ -77,7 +77,7 @@ extension CustomerVault {
                 for bucket in try buckets("name") {
                     var byName: [String: [(Int64, [String: String])]] = [:]
                     for id in bucket {
-                        if let record = try values(id), let name = record["name"] { byName[Normalization.name(name), default: []].append((id, record)) }
+                        if let record = try values(id), let name = record["name"] { byName[Normalization.dedupeName(name), default: []].append((id, record)) }
                     }
                     for people in byName.values where people.count > 1 {
                         for (field, kind) in [("birth_date", "name+birth_date"), ("address", "name+address")] where plain(field) {

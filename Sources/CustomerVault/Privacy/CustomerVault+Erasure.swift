@@ -40,7 +40,7 @@ extension CustomerVault {
             try await syncErasureSidecar(allowedBy: decision)
         } catch {
             receipt.ledgerFile = nil
-            receipt.warning = "the erasure is done and in the vault's ledger, but \((error as? VaultError)?.message ?? "the sidecar ledger failed"); run `cvault erasures export` and keep the file with your backups"
+            receipt.warning = "the erasure is done and in the vault's ledger, but \((error as? VaultError)?.message ?? "the sidecar ledger failed"); export the erasure ledger and keep the file with your backups"
         }
         do {
             try await checkpoint()

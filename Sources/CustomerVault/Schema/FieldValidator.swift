@@ -42,12 +42,12 @@ struct FieldValidator: Sendable {
     let schema: Schema
     /// Today's date in UTC as YYYY-MM-DD, fixed per validator so a batch is judged consistently.
     let today: String
-    /// Where times written without a zone are read (an import's `--timezone`, else the schema's).
+    /// Where times written without a zone are read (an import's time zone option, else the schema's).
     let timeZone: TimeZone
     /// The zone's name as given (Foundation calls UTC "GMT").
     let timeZoneName: String
     /// The country national phone numbers are read in when a record names none (an import's
-    /// `--country`, else the schema's `default_country`).
+    /// country option, else the schema's `default_country`).
     let country: Country?
     /// Per qualified enumeration field: matching key (``Normalization/enumKey(_:)``) → value.
     private let spellings: [String: [String: String]]
@@ -97,7 +97,7 @@ struct FieldValidator: Sendable {
             case .malformed: throw refuse("is not a valid phone number (digits, spaces, + ( ) - . only; 7 to 15 digits)")
             case .needsCountry:
                 throw refuse("is a national number and no country says how to read it: write it in international form (+44 20 7946 0123), "
-                    + "give the record a country, or import with --country")
+                    + "give the record a country, or the import a default country")
             }
         case .country:
             guard let match = Countries.lookup(trimmed) else { throw refuse("is not an ISO 3166 country (write it as GB, DEU, France, …)") }

@@ -6,7 +6,7 @@ import Foundation
 /// - phone: E.164 (`+` and 7 to 15 digits); national numbers take the record's or the schema's country.
 /// - name: ``folded(_:)``: NFKC, zero-width characters removed, Turkish I and ß folded, case and
 ///   accents folded, whitespace collapsed (vaults made before issue #18 indexed
-///   ``legacyName(_:)``; searches probe both until `keys rotate --field name` rebuilt them).
+///   ``legacyName(_:)``; searches probe both until a rotation of the name field's keys rebuilt them).
 public enum Normalization {
     /// Returns the canonical e-mail address, or nil when it is not a plausible address.
     public static func email(_ raw: String) -> String? {
@@ -111,19 +111,28 @@ public enum Normalization {
     /// forms), zero-width and soft-hyphen characters removed, Turkish dotted and dotless I and
     /// German ß folded to i and ss, case and accents folded, whitespace collapsed.
     /// "Müller" = "MULLER", "İstanbul" = "istanbul", "Ｂａｎｋ" = "bank".
-    public static func folded(_ raw: String) -> String {
+    public static func folded(_ raw: String) -> String { fold(raw, foldingAccents: true) }
+
+    /// The form duplicate detection compares names in: ``folded(_:)`` with accents kept. "José
+    /// Núñez" and "Jose Nunez" may be two people (one system's names are written without accents);
+    /// a search finds both, duplicate detection does not join them on the name alone.
+    static func dedupeName(_ raw: String) -> String { fold(raw, foldingAccents: false) }
+
+    private static func fold(_ raw: String, foldingAccents: Bool) -> String {
         if raw.isASCIIOnly { return raw.lowercased().collapsingWhitespace }
         var scalars = String.UnicodeScalarView()
         for scalar in raw.precomposedStringWithCompatibilityMapping.unicodeScalars {
             switch scalar.value {
-            case 0x200B...0x200D, 0x2060, 0xFEFF, 0x00AD: continue
+            // Zero-width characters, soft hyphen, combining grapheme joiner and the bidirectional
+            // marks and embeddings that copy and paste brings along.
+            case 0x200B...0x200F, 0x202A...0x202E, 0x2060, 0x2066...0x2069, 0xFEFF, 0x00AD, 0x034F: continue
             case 0x0130, 0x0131: scalars.append("i")
             case 0x00DF, 0x1E9E: scalars.append(contentsOf: "ss".unicodeScalars)
             default: scalars.append(scalar)
             }
         }
-        return String(scalars).folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil)
-            .collapsingWhitespace
+        let options: String.CompareOptions = foldingAccents ? [.caseInsensitive, .diacriticInsensitive, .widthInsensitive] : [.caseInsensitive, .widthInsensitive]
+        return String(scalars).folding(options: options, locale: nil).collapsingWhitespace
     }
 
     /// The key enumeration values and their aliases are matched by: ``folded(_:)`` without spaces,

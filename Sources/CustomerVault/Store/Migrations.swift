@@ -202,8 +202,8 @@ enum Migrations {
         }
         migrator.registerMigration("v4-rotation") { db in
             try db.execute(sql: """
-                -- One row per key rotation; an unfinished one (finished_at NULL) is resumed by
-                -- `cvault keys rotate --resume`. The re-encryption itself is idempotent: it works
+                -- One row per key rotation; an unfinished one (finished_at NULL) is resumed
+                -- (rotateKeys with resume). The re-encryption itself is idempotent: it works
                 -- through the values still under an older version.
                 CREATE TABLE key_rotations (
                     id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -324,7 +324,7 @@ enum Migrations {
             try db.execute(sql: """
                 -- Natural keys (plain unique fields, such as a transaction's order_id): a row whose key
                 -- is stored already is not stored again. An entry is trusted only after the record it
-                -- names is found to hold its value (that record's row is tagged); cvault verify checks
+                -- names is found to hold its value (that record's row is tagged); verification checks
                 -- that every record has its entries and every entry its record.
                 CREATE TABLE natural_keys (
                     entity    TEXT NOT NULL,

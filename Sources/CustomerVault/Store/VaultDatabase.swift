@@ -50,11 +50,11 @@ enum VaultDatabase {
     ///   or holds objects cvault did not create.
     static func open(path: String) throws -> (pool: DatabasePool, schemaGuard: SchemaGuard) {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw VaultError.notFound("no vault at \(path) (create one with `cvault init`)")
+            throw VaultError.notFound("no vault at \(path)", remedy: .createVault)
         }
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw VaultError.invalidInput("\(path) is a directory, not a vault file", hint: "give the vault's file, or create one with `cvault init`")
+            throw VaultError.invalidInput("\(path) is a directory, not a vault file (give the vault's file)", remedy: .createVault)
         }
         try refuseForeignFile(path)
         let pool: DatabasePool
@@ -74,8 +74,8 @@ enum VaultDatabase {
             throw VaultError.integrity("\(path) is not a cvault vault or is corrupt")
         } catch {
             if let problem = writeProblem(path) {
-                throw VaultError.io("cannot open vault \(path): \(problem); cvault writes its access log even to read, so it needs "
-                    + "write access to the vault file and its directory (`cvault audit verify` alone works on a read-only copy)")
+                throw VaultError.io("cannot open vault \(path): \(problem); the vault writes its access log even to read, so it needs "
+                    + "write access to the vault file and its directory", remedy: .verifyAuditLog)
             }
             throw VaultError.io("cannot open vault \(path): \(VaultDatabase.describe(error))")
         }
@@ -156,7 +156,7 @@ enum VaultDatabase {
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
             throw VaultError.invalidInput("\(path) is not a vault (not an SQLite database)",
-                                          hint: "check the path; a vault damaged at its start is restored with `cvault backup restore`")
+                                          hint: "check the path; a vault damaged at its start is restored from a backup", remedy: .restoreBackup)
         } catch let error as VaultError {
             throw error
         } catch {
@@ -249,7 +249,7 @@ enum VaultDatabase {
             case .SQLITE_BUSY, .SQLITE_LOCKED:
                 return base + " (another process holds the vault's write lock; waited \(busyTimeout) s, see CVAULT_BUSY_TIMEOUT)"
             case .SQLITE_READONLY:
-                return base + " (cvault writes its access log even to read, so it needs write access to the vault file and its directory)"
+                return base + " (the vault writes its access log even to read, so it needs write access to the vault file and its directory)"
             case .SQLITE_FULL:
                 return base + " (the file system is full)"
             default:

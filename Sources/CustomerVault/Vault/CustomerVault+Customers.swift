@@ -243,8 +243,11 @@ extension CustomerVault {
 
     /// Changes a visible customer's fields in the caller's transaction (``updateCustomer(_:set:remove:)``
     /// and import in upsert mode): every check first (row conditions, uniqueness), then the writes.
+    ///
+    /// - Parameter consentIDs: The batch's consent-event counter (import), so that ids it hands out
+    ///   and ids this update takes never collide.
     static func applyUpdate(_ id: Int64, canonical: [String: String], remove: [String], note: AuditNote, today: String, schema: Schema,
-                            db: Database) throws {
+                            consentIDs: ConsentEvents.Numbering? = nil, db: Database) throws {
         guard let (current, row) = try Self.visibleAttributes(id, note: note, db: db) else { throw VaultError.notFound("no customer \(id)") }
         // The values kept must be the ones the record commits to: re-tagging tampered ones would launder them.
         var entries = try SealedEntries.fetchVerified(.customers, recordID: id, expected: row.sealedDigest, db: db)
@@ -270,7 +273,8 @@ extension CustomerVault {
         for entry in digests { updated.indexDigests[entry.field.name] = .init(version: entry.version, digest: entry.digest) }
         try updated.retag(try note.codec.integrity)
         try updated.update(db)
-        try ConsentEvents.recordChanges(customerID: id, from: current, to: attributes, at: now, integrity: try note.codec.integrity, db: db)
+        try ConsentEvents.recordChanges(customerID: id, from: current, to: attributes, at: now, integrity: try note.codec.integrity,
+                                        numbering: consentIDs, db: db)
         try note.codec.writeSealed(sealed, entity: .customers, recordID: id, db: db)
         try note.codec.writeIndexes(digests, customerID: id, replacing: true, db: db)
         for name in removed {

@@ -67,7 +67,7 @@ extension CustomerVault {
                     policyHash: AuditTrail.policyHash(policy.source)), in: db)
                 return KeyState.Snapshot(epoch: try KeyState.epoch(db), keyring: keyring, sessions: .none)
             }
-            let keys = KeyState(snapshot, principal: administrator, secrets: secrets, vaultID: vaultID)
+            let keys = KeyState(snapshot, principal: administrator, role: administratorRole, attributes: [:], secrets: secrets, vaultID: vaultID)
             return CustomerVault(path: path, pool: pool, schemaGuard: schemaGuard, context: context, schema: schema, policy: policy,
                                  vaultID: vaultID, keys: keys, secrets: secrets)
         } catch {
@@ -124,14 +124,14 @@ extension CustomerVault {
             }
             if !meta.isCurrent && !keyring.isCustodian {
                 throw VaultError(.unsupported, "this vault was made by an older cvault and is not yet upgraded to record integrity tags; "
-                    + "a key custodian must open it once (any command, e.g. `cvault keys status` as admin), then try again")
+                    + "a key custodian must open it once (any command), then try again", remedy: .custodianOpen)
             }
             logger.debug("unlocked", metadata: ["principal": "\(principal)", "vault": "\(Hex.encode(meta.vaultID))", "keys": "\(keyring.scopes.count)"])
             let context = PrincipalContext(name: principal, role: record.role, attributes: record.attributes)
             let vault = CustomerVault(path: path, pool: pool, schemaGuard: schemaGuard, context: context, schema: meta.schema, policy: meta.policy,
                                       vaultID: meta.vaultID,
                                       keys: KeyState(KeyState.Snapshot(epoch: epoch, keyring: keyring, sessions: .none), principal: principal,
-                                                     secrets: secrets, vaultID: meta.vaultID),
+                                                     role: record.role, attributes: record.attributes, secrets: secrets, vaultID: meta.vaultID),
                                       secrets: secrets)
             if !meta.isCurrent { try await vault.upgradeFormat() }
             // Only principals that write fields they cannot read need write sessions (and a write).

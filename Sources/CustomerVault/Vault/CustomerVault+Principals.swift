@@ -216,6 +216,9 @@ extension CustomerVault {
             var record = try PrincipalRecord.fetch(db, name: name)
             guard !record.disabled else { throw VaultError.conflict("principal \(name) is disabled; a disabled principal stays disabled (add a new one)") }
             try record.verifyCertificate(vaultID: vaultIDBytes, rootPublicKey: provisioner.root.publicKey)
+            // Never re-issue for a record the log contradicts (put back from an older copy), nor over a log with entries deleted.
+            try AuditFacts.requireContiguous(db)
+            try AuditFacts.checkPrincipal(record, db: db, vaultID: vaultIDBytes, rootPublicKey: provisioner.root.publicKey)
             var changed = record.attributes
             for key in removing {
                 guard changed.removeValue(forKey: key) != nil else {
@@ -227,7 +230,8 @@ extension CustomerVault {
             let before = (role: record.role, attributes: record.attributes)
             let role = newRolePolicy ?? policy.role(record.role)
             guard let role else { throw VaultError.integrity("principal \(name) has role \(record.role), which the policy in force does not define") }
-            let held = Set(try record.fetchGrants(db).map(\.scope.field))
+            // Field and purpose: a role that keeps a field's mask key but loses its plain key lost a key.
+            let held = Set(try record.fetchGrants(db).map { "\($0.scope.field)\u{0}\($0.scope.purpose.rawValue)" })
             record.role = role.name
             record.attributes = changed
             try record.certify(vaultID: vaultIDBytes, root: provisioner.root)
@@ -235,12 +239,19 @@ extension CustomerVault {
                            arguments: [record.role, FlatJSON.encode(record.attributes), record.certificate.map { Data($0) }, record.id])
             let sessions = try WriteSessions.countersign(of: record, fields: { role.grant(for: $0).write != true },
                                                          vaultID: vaultIDBytes, root: provisioner.root, db: db)
-            let change = try provisioner.provision(record, role: role, db: db)
-            let lost = held.subtracting(try record.fetchGrants(db).map(\.scope.field)).filter { $0 != KeyScope.vaultWide }.sorted()
+            let change = try provisioner.provision(record, role: role, checkedAgainstLog: true, db: db)
+            let now = Set(try record.fetchGrants(db).map { "\($0.scope.field)\u{0}\($0.scope.purpose.rawValue)" })
+            let lost = Set(held.subtracting(now).compactMap { $0.split(separator: "\u{0}").first.map(String.init) })
+                .filter { $0 != KeyScope.vaultWide }.sorted()
             var what: [String] = []
+            func shown(_ attributes: [String: String]) -> String {
+                attributes.isEmpty ? "none" : attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            }
             if before.role != record.role { what.append("role \(before.role) → \(record.role)") }
-            if before.attributes != record.attributes { what.append("attributes \(before.attributes.keys.sorted().joined(separator: ",")) → \(record.attributes.keys.sorted().joined(separator: ","))") }
-            note.detail = "updated: \(what.isEmpty ? "no change" : what.joined(separator: "; ")), +\(change.added)/-\(change.removed) keys, \(sessions) write sessions countersigned"
+            if before.attributes != record.attributes { what.append("attributes \(shown(before.attributes)) → \(shown(record.attributes))") }
+            // The identity digest lets every later open check that the row was not put back (AuditFacts.checkPrincipal).
+            note.detail = AuditFacts.updatedDetail + "\(what.isEmpty ? "no change" : what.joined(separator: "; ")), +\(change.added)/-\(change.removed) keys, "
+                + "\(sessions) write sessions countersigned; \(AuditFacts.identityMarker)\(try AuditFacts.identityDigest(role: record.role, attributes: record.attributes))"
             return PrincipalUpdate(name: name, role: record.role, previousRole: before.role, attributes: record.attributes,
                                    keysAdded: change.added, keysRemoved: change.removed, fieldsLost: lost, rotated: [])
         }

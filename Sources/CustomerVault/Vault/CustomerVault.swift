@@ -161,7 +161,7 @@ public final class CustomerVault: Sendable {
             Self.logger.notice("access denied", metadata: ["principal": "\(principal)", "action": "\(request.action.rawValue)", "rule": "\(decision.rule)"])
             try await recordOutcome(entry(request, decision: nil, outcome: .denied, target: "-",
                                           errorCode: VaultError.Code.accessDenied.rawValue, detail: decision.rule))
-            throw VaultError.accessDenied("access denied: \(decision.rule)")
+            throw VaultError.accessDenied("access denied: \(decision.rule)", remedy: decision.remedy)
         }
         return decision
     }

@@ -17,7 +17,7 @@ struct RecordCodec: Sendable {
     var integrity: RecordIntegrity {
         get throws {
             guard let key = keyring.key(RecordIntegrity.scope) else {
-                throw VaultError.accessDenied("access denied: this principal holds no record key (a key custodian's `cvault policy apply` grants it to roles that read or write records)")
+                throw VaultError.accessDenied("access denied: this principal holds no record key (a key custodian applying the policy grants it to roles that read or write records)", remedy: .applyPolicy)
             }
             return RecordIntegrity(key: key, vaultID: vaultID)
         }
