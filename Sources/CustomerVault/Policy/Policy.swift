@@ -9,9 +9,16 @@ public enum FieldView: String, Sendable, Codable, Comparable, CaseIterable {
     /// The full value; the role holds the field's seal key.
     case plain
 
-    public static func < (lhs: FieldView, rhs: FieldView) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    /// none < masked < plain: how much of the value the view shows.
+    private var rank: Int {
+        switch self {
+        case .none: 0
+        case .masked: 1
+        case .plain: 2
+        }
     }
+
+    public static func < (lhs: FieldView, rhs: FieldView) -> Bool { lhs.rank < rhs.rank }
 }
 
 /// One role's rights over one personal field (`customers.email`, `interactions.summary`).

@@ -29,7 +29,7 @@ public struct RetentionPeriod: Sendable, Equatable, Codable, CustomStringConvert
     /// The instant `count` units before `now`, as the vault stores instants.
     func cutoff(from now: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        calendar.timeZone = .gmt
         let component: Calendar.Component = switch unit { case .days: .day; case .months: .month; case .years: .year }
         return Timestamps.instant(calendar.date(byAdding: component, value: -count, to: now) ?? now)
     }
