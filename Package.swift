@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .library(name: "CustomerVault", targets: ["CustomerVault"]),
         .library(name: "VaultCrypto", targets: ["VaultCrypto"]),
+        .library(name: "VaultCore", targets: ["VaultCore"]),
         .executable(name: "cvault", targets: ["cvault"]),
     ],
     dependencies: [
@@ -32,9 +33,32 @@ let package = Package(
             dependencies: ["CSodium"],
             swiftSettings: swiftSettings
         ),
+        // Schema, policy, sealing, record integrity, CSV, errors: everything that needs no storage.
+        .target(
+            name: "VaultCore",
+            dependencies: [
+                "VaultCrypto",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The SQLite store: the one place that imports GRDB and writes SQL (issue #19 moves it here).
+        .target(
+            name: "VaultSQLite",
+            dependencies: [
+                "VaultCore",
+                "VaultCrypto",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // The system SQLite GRDB links: the bulk paths bind values through its C API.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CustomerVault",
             dependencies: [
+                "VaultCore",
+                "VaultSQLite",
                 "VaultCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The system SQLite GRDB links: the bulk paths bind values through its C API.
@@ -74,12 +98,18 @@ let package = Package(
         ),
         .testTarget(
             name: "CustomerVaultTests",
-            dependencies: ["CustomerVault", "VaultCrypto", "VaultTestSupport"],
+            dependencies: ["CustomerVault", "VaultCrypto", "VaultTestSupport", "VaultSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        // The SQLite store's own tests: they may speak SQL.
+        .testTarget(
+            name: "VaultSQLiteTests",
+            dependencies: ["VaultSQLite", "VaultCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["CustomerVault", "VaultCrypto", "VaultTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CustomerVault", "VaultCrypto", "VaultTestSupport", "VaultSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
     ],

@@ -162,7 +162,7 @@ struct TamperFindingTests {
         let entry = AuditEntry(at: Timestamps.now(), principal: "support", role: "support", action: "customer.read", purpose: nil, target: "-",
                                fields: [], outcome: .allowed, detail: "forged with the old key")
         let seq: Int64 = head["seq"] + 1
-        let hash = try AuditTrail.entryHash(format: 2, seq: seq, entry: entry, signerPublicKey: oldSecrets.signingKeyPair.publicKey,
+        let hash = try AuditChain.entryHash(format: 2, seq: seq, entry: entry, signerPublicKey: oldSecrets.signingKeyPair.publicKey,
                                             previousHash: [UInt8](head["hash"] as Data))
         try fixture.raw { db in
             try db.execute(sql: """

@@ -110,7 +110,7 @@ struct AuditLogTests {
                 let previous = try Data.fetchOne(db, sql: "SELECT hash FROM audit_log WHERE seq = ?", arguments: [position - 1])!
                 let entry = AuditEntry(at: "2026-01-01T00:00:00Z", principal: "admin", role: "admin", action: "customer.read",
                                        purpose: nil, target: "customers:1", fields: [], outcome: .allowed, detail: "forged")
-                let hash = try AuditTrail.entryHash(format: 2, seq: position, entry: entry, signerPublicKey: forger.publicKey,
+                let hash = try AuditChain.entryHash(format: 2, seq: position, entry: entry, signerPublicKey: forger.publicKey,
                                                     previousHash: [UInt8](previous))
                 try db.execute(sql: """
                     INSERT INTO audit_log (seq, format, at, principal, role, action, target, fields, outcome, detail, prev_hash, hash, signature)
@@ -189,7 +189,7 @@ struct AuditLogTests {
         #expect(bySupport.map(\.action) == ["customer.list", "customer.read"])
         let aboutEU = try await auditor.auditLog(filter: AuditFilter(customer: fixture.euID), limit: 10_000)
         #expect(aboutEU.contains { $0.action == "customer.list" }, "a list that included the customer is found by its id")
-        #expect(aboutEU.allSatisfy { AuditTrail.target($0.target, names: fixture.euID) })
+        #expect(aboutEU.allSatisfy { AuditChain.target($0.target, names: fixture.euID) })
         let aboutUK = try await auditor.auditLog(filter: AuditFilter(principal: "support", customer: fixture.ukID))
         #expect(aboutUK.isEmpty, "support never saw the UK customer")
         let creates = try await auditor.auditLog(filter: AuditFilter(action: "customer.create"))
@@ -200,7 +200,7 @@ struct AuditLogTests {
         #expect(upToNow.count >= all.count)
         let page = try await auditor.auditLog(after: 3, limit: 2)
         #expect(page.map(\.seq) == [4, 5])
-        #expect(AuditTrail.bulkTarget(entity: .customers, ids: [5, 1, 2, 3, 9, 10]) == "customers:1-3,5,9-10")
+        #expect(AuditChain.bulkTarget(entity: .customers, ids: [5, 1, 2, 3, 9, 10]) == "customers:1-3,5,9-10")
     }
 
     @Test("entries record purpose, reason, fields with their view, error code, policy hash and keyed search terms, no values")
@@ -215,7 +215,7 @@ struct AuditLogTests {
         #expect(search.fields.contains("customers.email:search") && search.fields.contains("customers.address:masked"))
         #expect(search.fields.contains("customers.name:plain") && !search.fields.contains("birth_date"))
         #expect(search.target == "customers:\(fixture.euID)")
-        #expect(search.policyHash == AuditTrail.policyHash(Policy.defaultYAML))
+        #expect(search.policyHash == AuditChain.policyHash(Policy.defaultYAML))
         let auditor = try await fixture.open("auditor")
         let digest = try await auditor.auditTermDigest(field: "email", value: "  QZCANARY.wexford@example.com ").first
         #expect(search.terms == digest, "an auditor can confirm what was searched for")

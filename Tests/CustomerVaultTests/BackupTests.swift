@@ -3,6 +3,7 @@ import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
+import VaultSQLite
 
 @Suite("Encrypted backups", .serialized)
 struct BackupTests {

@@ -1,13 +1,15 @@
 import Foundation
 import Testing
 @testable import CustomerVault
+import VaultTestSupport
 
 /// The library is used by the CLI today and by a service next (issue #19): it says what to do
 /// (``VaultError/Remedy``), and each front end says how in its own words. So no library file
 /// names a CLI flag, a `cvault` command or an exit status.
 @Suite("The library speaks no CLI")
 struct LibraryVocabularyTests {
-    static let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/CustomerVault")
+    /// Every library target (the CLI is the one front end that may speak CLI).
+    static let libraryFolders = ["Sources/CustomerVault", "Sources/VaultCore"]
     /// The shipped policy and schema, embedded as text: their comments are the user's documentation
     /// of those files (they are `policies/*.yaml`, byte for byte).
     static let embeddedYAML: Set<String> = ["DefaultPolicy.swift", "DefaultSchema.swift"]
@@ -21,14 +23,11 @@ struct LibraryVocabularyTests {
     func noCLIVocabulary() throws {
         var found: [String] = []
         var files = 0
-        let enumerator = try #require(FileManager.default.enumerator(at: Self.sources, includingPropertiesForKeys: nil))
-        for case let url as URL in enumerator where url.pathExtension == "swift" && !Self.embeddedYAML.contains(url.lastPathComponent) {
+        for file in try SourceTree.swiftFiles(under: Self.libraryFolders) where !Self.embeddedYAML.contains(where: file.path.hasSuffix) {
             files += 1
-            let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
-            for (number, line) in lines.enumerated() {
-                let text = String(line)
+            for (number, text) in file.lines.enumerated() {
                 for (what, pattern) in Self.patterns where text.range(of: pattern, options: .regularExpression) != nil {
-                    found.append("\(url.lastPathComponent):\(number + 1): \(what): \(text.trimmingCharacters(in: .whitespaces))")
+                    found.append("\(file.path):\(number + 1): \(what): \(text.trimmingCharacters(in: .whitespaces))")
                 }
             }
         }

@@ -135,7 +135,7 @@ struct SearchTests {
         let rows = try vault.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq") }
         #expect(rows.map { $0["action"] as String } == ["vault.init", "customer.create", "customer.read", "customer.search", "customer.read"])
         #expect(rows.map { $0["outcome"] as String } == ["allowed", "allowed", "allowed", "allowed", "failed"])
-        var previous = try AuditTrail.genesisHash(vaultID: vault.vaultIDBytes)
+        var previous = try AuditChain.genesisHash(vaultID: vault.vaultIDBytes)
         for row in rows {
             #expect([UInt8](row["prev_hash"] as Data) == previous)
             previous = [UInt8](row["hash"] as Data)

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 /// What the vault takes from its own access log to refuse a rollback of single records the log
 /// contradicts: a principal put back to before its disable or credential change, a policy put back
@@ -53,7 +55,7 @@ enum AuditFacts {
         guard let record = try? PrincipalRecord.fetch(db, name: signer) else { throw bad }
         try record.verifyCertificate(vaultID: vaultID, rootPublicKey: rootPublicKey, legacy: true)
         let key = record.signingKey(atSeq: seq)
-        let hash = try AuditTrail.entryHash(format: try row.checked("format"), seq: seq, entry: entry, signerPublicKey: key,
+        let hash = try AuditChain.entryHash(format: try row.checked("format"), seq: seq, entry: entry, signerPublicKey: key,
                                             previousHash: [UInt8](try row.checked("prev_hash") as Data))
         guard constantTimeEquals(hash, [UInt8](try row.checked("hash") as Data)),
               Ed25519.isValid(signature: [UInt8](try row.checked("signature") as Data), for: hash, publicKey: key) else { throw bad }
@@ -89,7 +91,7 @@ enum AuditFacts {
     /// none, the vault's creation) put in force: an older signed policy copied back in the file.
     /// Entries written before policy applies named their policy say nothing, so nothing is checked.
     static func checkPolicy(_ policy: Policy, db: Database, vaultID: [UInt8], rootPublicKey: [UInt8]) throws {
-        let hash = AuditTrail.policyHash(policy.source)
+        let hash = AuditChain.policyHash(policy.source)
         let expected: (seq: Int64, hash: Substring)?
         if let applied = try newest(db, action: .principalsManage, target: "policy", prefix: "policy applied", vaultID: vaultID,
                                     rootPublicKey: rootPublicKey) {

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 /// The outcome of checking the whole access log.
 public struct AuditVerification: Sendable, Equatable, Codable {
@@ -78,7 +80,7 @@ enum AuditVerifier {
             }
             return record.signingKey(atSeq: seq)
         }
-        var previous = try AuditTrail.genesisHash(vaultID: meta.vaultID)
+        var previous = try AuditChain.genesisHash(vaultID: meta.vaultID)
         var expected: Int64 = 1
         var matched: Bool?
         let rows = try Row.fetchCursor(db, sql: """
@@ -91,7 +93,7 @@ enum AuditVerifier {
                 throw VaultError.integrity("audit log entry \(expected): missing (the next entry is \(seq)); entries were deleted")
             }
             let format: Int64 = try row.checked("format")
-            guard format == 1 || format == AuditTrail.currentFormat, let outcome = AuditEntry.Outcome(rawValue: try row.checked("outcome")) else {
+            guard format == 1 || format == AuditChain.currentFormat, let outcome = AuditEntry.Outcome(rawValue: try row.checked("outcome")) else {
                 throw VaultError.integrity("audit log entry \(seq): unknown format or outcome")
             }
             let fields: String = try row.checked("fields"), terms: String = try row.checked("terms")
@@ -104,7 +106,7 @@ enum AuditVerifier {
                 throw VaultError.integrity("audit log entry \(seq): does not chain to entry \(seq - 1) (entries were removed, inserted or reordered)")
             }
             let key = try signingKey(entry.principal, seq: seq)
-            let hash = try AuditTrail.entryHash(format: format, seq: seq, entry: entry, signerPublicKey: key, previousHash: previous)
+            let hash = try AuditChain.entryHash(format: format, seq: seq, entry: entry, signerPublicKey: key, previousHash: previous)
             guard [UInt8](try row.checked("hash") as Data) == hash else {
                 throw VaultError.integrity("audit log entry \(seq): its content does not match its hash (the entry was modified)")
             }

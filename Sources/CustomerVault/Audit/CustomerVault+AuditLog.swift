@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 /// One access-log entry as an auditor reads it.
 public struct AuditRecord: Sendable, Equatable, Codable {
@@ -42,7 +44,7 @@ public struct AuditFilter: Sendable, Equatable {
         if let action, record.action != action { return false }
         if let since, record.at < since { return false }
         if let until, record.at > until { return false }
-        if let customer, !AuditTrail.target(record.target, names: customer) { return false }
+        if let customer, !AuditChain.target(record.target, names: customer) { return false }
         return true
     }
 }
@@ -137,7 +139,7 @@ extension CustomerVault {
             }
             note.target = "audit_term:customers.\(name)"
             let forms = search.normalization == .name ? Normalization.probeForms(value, as: .name) : [form]
-            return try forms.map { try AuditTrail.termDigest(field: "customers.\(name)", form: $0, key: key) }
+            return try forms.map { try AuditChain.termDigest(field: "customers.\(name)", form: $0, key: key) }
         }
     }
 }

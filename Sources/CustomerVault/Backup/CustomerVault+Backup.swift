@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 /// What a restore did.
 public struct RestoreReport: Sendable, Equatable, Codable {

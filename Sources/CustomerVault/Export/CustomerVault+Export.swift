@@ -1,46 +1,7 @@
 public import Foundation
 import GRDB
-
-/// File formats of exports and imports.
-public enum FileFormat: String, Sendable, CaseIterable, Codable {
-    case csv, jsonl
-
-    /// The file name extension (`customers.csv`, `customers.jsonl`).
-    public var fileExtension: String { rawValue }
-}
-
-/// What kind of records an export or import file holds.
-public enum RecordKind: String, Sendable, CaseIterable, Codable {
-    case customers, transactions, interactions, behaviour
-
-    /// The read action a role needs beside `export` (customers are what `export` itself reads).
-    var readAction: VaultAction? {
-        switch self {
-        case .customers: nil
-        case .transactions: .transactionRead
-        case .interactions: .interactionRead
-        case .behaviour: .behaviourRead
-        }
-    }
-
-    public init(_ entity: Entity) {
-        switch entity {
-        case .customers: self = .customers
-        case .transactions: self = .transactions
-        case .interactions: self = .interactions
-        }
-    }
-
-    /// The entity whose records these are, if any (behaviour counters are part of a customer).
-    public var entity: Entity? {
-        switch self {
-        case .customers: .customers
-        case .transactions: .transactions
-        case .interactions: .interactions
-        case .behaviour: nil
-        }
-    }
-}
+import VaultSQLite
+import VaultCore
 
 extension CustomerVault {
     /// Streams every customer the principal may read to `output` (see ``export(_:format:pageSize:progress:output:)``).
@@ -171,7 +132,7 @@ extension CustomerVault {
             }
             page.lastKey = records.last?.id
             page.count = records.count
-            page.target = AuditTrail.bulkTarget(entity: .customers, ids: records.map(\.id))
+            page.target = AuditChain.bulkTarget(entity: .customers, ids: records.map(\.id))
         case .transactions, .interactions:
             let entity: Entity = kind == .transactions ? .transactions : .interactions
             let rows = try Row.fetchAll(db, sql: "SELECT id, customer_id FROM \(entity.rawValue) WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit])
@@ -191,7 +152,7 @@ extension CustomerVault {
                 ids.append(id)
             }
             page.count = ids.count
-            page.target = AuditTrail.bulkTarget(entity: entity, ids: ids)
+            page.target = AuditChain.bulkTarget(entity: entity, ids: ids)
         case .behaviour:
             let owners = try Int64.fetchAll(db, sql: "SELECT customer_id FROM behaviour WHERE customer_id > ? ORDER BY customer_id LIMIT ?",
                                             arguments: [after, limit])
@@ -205,7 +166,7 @@ extension CustomerVault {
                 ids.append(owner)
             }
             page.count = ids.count
-            page.target = AuditTrail.bulkTarget(entity: .customers, ids: ids)
+            page.target = AuditChain.bulkTarget(entity: .customers, ids: ids)
         }
         return page
     }

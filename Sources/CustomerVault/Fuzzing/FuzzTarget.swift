@@ -1,5 +1,6 @@
 import Foundation
 import VaultCrypto
+import VaultCore
 
 /// The parsers that take hostile input, each as one entry point for libFuzzer (`cvault-fuzz`,
 /// `scripts/fuzz`) and for the test that replays the committed corpus (`FuzzReplayTests`).

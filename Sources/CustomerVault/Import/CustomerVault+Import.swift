@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 extension CustomerVault {
     /// Rows committed per transaction. An interrupted import resumes after the last committed batch.
@@ -270,7 +272,7 @@ extension CustomerVault {
                     .execute(arguments: [Data(digest), reject.record, reject.line, reject.storedField, reject.storedReason,
                                          Data(try integrity.importReject(digest: digest, reject))])
             }
-            note.target = AuditTrail.bulkTarget(entity: entity, ids: (ids + updatedIDs).sorted())
+            note.target = AuditChain.bulkTarget(entity: entity, ids: (ids + updatedIDs).sorted())
             note.detail = "import batch: \(ids.count) accepted, \(rejects.count) rejected, \(alreadyStored) already stored"
                 + (mode == .upsert ? ", \(updatedIDs.count) updated" : "")
             return next

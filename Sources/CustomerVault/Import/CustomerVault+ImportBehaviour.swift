@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import VaultSQLite
+import VaultCore
 
 extension CustomerVault {
     /// Columns of a behaviour file, as ``export(_:format:pageSize:progress:output:)`` writes it.
@@ -79,7 +81,7 @@ extension CustomerVault {
                         }
                     }
                 }
-                note.target = AuditTrail.bulkTarget(entity: .customers, ids: outcome.ids)
+                note.target = AuditChain.bulkTarget(entity: .customers, ids: outcome.ids)
                 note.detail = "import batch (behaviour): \(outcome.stored) stored, \(outcome.rejects.count) rejected, \(outcome.unchanged) already stored"
                 return outcome
             }

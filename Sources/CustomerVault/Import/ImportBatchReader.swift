@@ -1,4 +1,5 @@
 import Foundation
+import VaultCore
 
 /// Reads, splits and validates an import file one batch at a time.
 ///

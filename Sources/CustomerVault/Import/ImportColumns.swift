@@ -1,3 +1,4 @@
+import VaultCore
 /// The columns of an import file, checked against the schema, and how a record maps onto them.
 ///
 /// Pure (no vault, no I/O), so the fuzz target `csv` runs exactly the code an import runs.

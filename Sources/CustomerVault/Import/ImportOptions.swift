@@ -1,5 +1,6 @@
 import Foundation
 import VaultCrypto
+import VaultCore
 
 /// What an import does with a row whose natural key (a customer's e-mail, a transaction's
 /// `order_id`) a stored record holds already.

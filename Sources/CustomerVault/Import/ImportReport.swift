@@ -1,3 +1,4 @@
+import VaultCore
 /// One refused CSV row: where it is and every reason, never its content.
 public struct ImportReject: Sendable, Equatable, Codable {
     /// CSV record number; the header is record 1.

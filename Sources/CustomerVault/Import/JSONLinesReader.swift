@@ -1,4 +1,5 @@
 import Foundation
+import VaultCore
 
 /// Where an import reads its records from: a CSV file, or a JSON Lines file read as one.
 protocol ImportRecordSource: AnyObject {

@@ -1,3 +1,4 @@
+import VaultCore
 /// The plain columns of refused rows, read again from the import file, so that a rejects file
 /// lets its reader find each row in the system it came from (`order_id`, `order_time`, `region`).
 ///

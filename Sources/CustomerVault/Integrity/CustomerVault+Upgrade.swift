@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 extension CustomerVault {
     /// Rows tagged per upgrade transaction.

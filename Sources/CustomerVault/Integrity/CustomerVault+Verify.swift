@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 /// What `verifyIntegrity` checked: every count is of things that verified.
 public struct IntegrityReport: Sendable, Equatable, Codable {
@@ -104,7 +106,7 @@ private struct IntegrityCheck {
         var inForce = false
         for hash in try String.fetchAll(db, sql: "SELECT hash FROM policy_history") {
             _ = try VaultMeta.historicPolicy(hash, schema: meta.schema, vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey, db: db)
-            inForce = inForce || hash == AuditTrail.policyHash(meta.policy.source)
+            inForce = inForce || hash == AuditChain.policyHash(meta.policy.source)
             report.policies += 1
         }
         guard inForce else { throw VaultError.integrity("policy_history lacks the policy in force (removed in the file?)") }

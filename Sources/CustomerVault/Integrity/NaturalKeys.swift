@@ -1,4 +1,6 @@
 import GRDB
+import VaultSQLite
+import VaultCore
 
 /// Entries of `natural_keys`: which record holds each value of a plain unique field (a
 /// transaction's `order_id`), so that a row stored already is recognised without a scan.

@@ -1,4 +1,5 @@
 import VaultCrypto
+import VaultCore
 
 /// Tags that authenticate the rows the vault trusts (SECURITY.md §4c).
 ///

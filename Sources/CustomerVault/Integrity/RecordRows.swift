@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import VaultSQLite
+import VaultCore
 
 /// A `customers` row as stored: what its tag covers, and the tag.
 struct CustomerRow: Sendable {

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 /// The keys of one personal field: versions in use and what each still protects.
 public struct FieldKeyStatus: Sendable, Equatable, Codable {
@@ -473,7 +475,7 @@ extension CustomerVault {
                 }
                 ids.append(record.recordID)
             }
-            note.target = AuditTrail.bulkTarget(entity: entity, ids: ids)
+            note.target = AuditChain.bulkTarget(entity: entity, ids: ids)
             note.detail = "rotation: \(moved) values re-encrypted"
             return moved
         }

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 /// What re-provisioning changed in one principal's keyring.
 public struct KeyringChange: Sendable, Codable, Equatable {

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 /// The unlocked principal's keyring and write sessions, refreshed when the vault's set of keys
 /// changes (a rotation or retirement by this or another process), so long-running processes keep

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 /// A principal as stored in the `principals` table.
 struct PrincipalRecord: Sendable {

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import VaultSQLite
+import VaultCore
 
 /// What ``CustomerVault/explain(at:principal:action:field:customerID:purpose:)`` returns: the decision for one principal, action, field and customer.
 public struct PolicyExplanation: Sendable, Equatable, Codable {
@@ -82,14 +84,6 @@ extension CustomerVault {
         } catch {
             throw vaultError(from: error)
         }
-    }
-}
-
-extension Schema {
-    func isPersonalField(_ qualified: String) -> Bool {
-        let parts = qualified.split(separator: ".", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let entity = Entity(rawValue: parts[0]) else { return false }
-        return field(entity, parts[1])?.isPersonal == true
     }
 }
 

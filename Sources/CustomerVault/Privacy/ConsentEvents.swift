@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import VaultSQLite
+import VaultCore
 
 /// One change of a consent flag: given (`granted`) or withdrawn, and when.
 public struct ConsentEvent: Sendable, Equatable, Codable {

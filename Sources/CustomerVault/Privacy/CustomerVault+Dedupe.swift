@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import VaultSQLite
+import VaultCore
 
 /// Customers that are probably the same person, and what links them.
 public struct DuplicateGroup: Sendable, Equatable, Codable {
@@ -93,7 +95,7 @@ extension CustomerVault {
             let found = result.values.map { members in
                 DuplicateGroup(customers: members.sorted(), links: Set(members.flatMap { linked[$0] ?? [] }).sorted())
             }.sorted { $0.customers[0] < $1.customers[0] }
-            note.target = AuditTrail.bulkTarget(entity: .customers, ids: Array(linked.keys))
+            note.target = AuditChain.bulkTarget(entity: .customers, ids: Array(linked.keys))
             note.detail = "dedupe: \(found.count) groups of probable duplicates"
             return found
         }

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 /// What `eraseCustomer` prints: proof of the erasure that itself holds no personal data.
 public struct ErasureReceipt: Sendable, Equatable, Codable {

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import VaultSQLite
+import VaultCore
 
 /// Everything the vault holds about one person (GDPR articles 15 and 20), in a stable structure:
 /// `format` names its version; fields are added, never renamed or removed, within a version.

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 /// What an erasure removed: counts only.
 public struct ErasureCounts: Sendable, Equatable, Codable {

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 /// The session keys a write-only principal seals with in this process.
 ///

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import VaultSQLite
+import VaultCore
 
 extension CustomerVault {
     /// Validates values for an entity, turning a field problem into an input error.
@@ -182,9 +184,9 @@ extension CustomerVault {
                 }
             }
             let matched = Set(results.values.joined().map(\.id)).sorted()
-            note.target = AuditTrail.bulkTarget(entity: .customers, ids: matched)
+            note.target = AuditChain.bulkTarget(entity: .customers, ids: matched)
             if let auditKey = keyring.currentKey(field: KeyScope.vaultWide, purpose: .audit)?.key {
-                note.terms = try queries.prefix(Self.termsPerEntry).map { try AuditTrail.termDigest(field: "customers.\(name)", form: $0.form, key: auditKey) }
+                note.terms = try queries.prefix(Self.termsPerEntry).map { try AuditChain.termDigest(field: "customers.\(name)", form: $0.form, key: auditKey) }
             }
             // No candidate count: it would tell a row-restricted role about customers it cannot see.
             note.detail = "search by \(name): \(queries.count) values, \(matched.count) matches"
@@ -198,7 +200,7 @@ extension CustomerVault {
         guard (1...10_000).contains(limit) else { throw VaultError.invalidInput("limit must be between 1 and 10000") }
         return try await perform(AccessRequest(.customerList)) { db, note in
             let records = try Self.visibleCustomers(after: after, limit: limit, note: note, db: db)
-            note.target = AuditTrail.bulkTarget(entity: .customers, ids: records.map(\.id))
+            note.target = AuditChain.bulkTarget(entity: .customers, ids: records.map(\.id))
             return records
         }
     }

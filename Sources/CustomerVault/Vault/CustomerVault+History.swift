@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import VaultSQLite
+import VaultCore
 
 /// Behaviour counters of one customer.
 public struct BehaviourCounters: Sendable, Equatable, Codable {

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 public import VaultCrypto
+import VaultCore
 
 extension CustomerVault {
     /// Creates a vault file with its first principal, an administrator (a key custodian).
@@ -64,7 +66,7 @@ extension CustomerVault {
                     at: now, principal: administrator, role: administratorRole, action: VaultAction.vaultInit.rawValue,
                     purpose: nil, target: "vault:\(Hex.encode(vaultID))", fields: [], outcome: .allowed,
                     detail: "created with \(change.added) keys granted to \(administrator); \(Self.integrityMarker)",
-                    policyHash: AuditTrail.policyHash(policy.source)), in: db)
+                    policyHash: AuditChain.policyHash(policy.source)), in: db)
                 return KeyState.Snapshot(epoch: try KeyState.epoch(db), keyring: keyring, sessions: .none)
             }
             let keys = KeyState(snapshot, principal: administrator, role: administratorRole, attributes: [:], secrets: secrets, vaultID: vaultID)

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 public import VaultCrypto
+import VaultCore
 
 /// What ``CustomerVault/updatePrincipal(_:role:setting:removing:rotatingLostKeys:batchSize:progress:)`` did.
 public struct PrincipalUpdate: Sendable, Equatable, Codable {
@@ -292,7 +294,7 @@ extension CustomerVault {
                                                                vaultID: vaultIDBytes, root: provisioner.root, db: db)
             }
             let changes = try principals.map { try provisioner.provision($0, role: newPolicy.role($0.role), db: db) }
-            note.detail = "\(AuditFacts.policyMarker)\(AuditTrail.policyHash(newPolicy.source))): \(countersigned) write sessions countersigned; " + changes.map { "\($0.principal) +\($0.added)/-\($0.removed)" }.joined(separator: ", ")
+            note.detail = "\(AuditFacts.policyMarker)\(AuditChain.policyHash(newPolicy.source))): \(countersigned) write sessions countersigned; " + changes.map { "\($0.principal) +\($0.added)/-\($0.removed)" }.joined(separator: ", ")
             return changes
         }
     }

@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import VaultSQLite
+import VaultCore
 
 /// Counts and sums over plain attributes only: no personal value is opened to make them.
 public struct AggregateReport: Sendable, Equatable, Codable {

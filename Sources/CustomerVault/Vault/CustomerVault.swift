@@ -1,7 +1,9 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import Logging
 import VaultCrypto
+import VaultCore
 
 /// An unlocked customer vault: one principal's view of one vault file.
 ///
@@ -68,7 +70,7 @@ public final class CustomerVault: Sendable {
                                                           currentPolicy: policy)
         self.purpose = purpose
         self.reason = reason
-        self.policyHash = AuditTrail.policyHash(policy.source)
+        self.policyHash = AuditChain.policyHash(policy.source)
     }
 
     /// The same unlocked vault, giving `purpose` (and a free-text `reason`, kept in the access log:

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import VaultCore
 
 extension RecordCodec {
     /// Runs `produce` for 0..<count on all cores in the background while `consume` takes each

@@ -1,6 +1,8 @@
 import Dispatch
 import Foundation
 import GRDB
+import VaultSQLite
+import VaultCore
 
 /// One sealed personal value ready to store.
 struct SealedField: Sendable {

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 /// Turns validated values into stored rows and back: seals personal fields (full and masked
 /// views), writes blind indexes, and opens what the decision's views and the keyring allow.

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import VaultSQLite
 import VaultCrypto
+import VaultCore
 
 /// The vault-wide facts stored in `vault_meta`, each one the vault trusts authenticated by the
 /// root key: the schema (`schema_signature`) and the policy (`policy_signature`). The root public
@@ -86,7 +88,7 @@ struct VaultMeta: Sendable {
     /// name the policy in force by it).
     static func recordPolicy(_ text: String, signature: [UInt8], db: Database) throws {
         try db.execute(sql: "INSERT OR IGNORE INTO policy_history (hash, source, signature, stored_at) VALUES (?, ?, ?, ?)",
-                       arguments: [AuditTrail.policyHash(text), text, Data(signature), Timestamps.now()])
+                       arguments: [AuditChain.policyHash(text), text, Data(signature), Timestamps.now()])
     }
 
     /// The policy with `hash` from the history, its root signature verified against `rootPublicKey`.
@@ -95,7 +97,7 @@ struct VaultMeta: Sendable {
             throw VaultError.integrity("policy \(hash) is not in the vault's policy history (removed in the file?)")
         }
         let text: String = try row.checked("source")
-        guard AuditTrail.policyHash(text) == hash,
+        guard AuditChain.policyHash(text) == hash,
               Ed25519.isValid(signature: [UInt8](try row.checked("signature") as Data), for: policyMessage(text, vaultID: vaultID), publicKey: rootPublicKey) else {
             throw VaultError.integrity("policy \(hash) in the history does not match its hash or root signature (altered in the file)")
         }

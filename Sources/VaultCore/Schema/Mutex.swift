@@ -1,0 +1,15 @@
+package import Foundation
+
+/// A small lock-protected value (Synchronization.Mutex needs a newer deployment target on macOS).
+package final class Mutex<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+
+    package init(_ value: Value) { self.value = value }
+
+    package func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

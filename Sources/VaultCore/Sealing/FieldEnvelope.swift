@@ -1,0 +1,119 @@
+package import VaultCrypto
+
+/// Where a sealed value belongs. All of it is bound into the ciphertext as associated data,
+/// so a ciphertext copied to another vault, table, field, record, key version or view fails to open.
+package struct SealedSlot: Sendable, Hashable {
+    package enum View: UInt8, Sendable { case plain = 0, masked = 1 }
+
+    package var entity: Entity
+    package var field: String
+    package var recordID: Int64
+    package var view: View
+
+    package init(entity: Entity, field: String, recordID: Int64, view: View) {
+        self.entity = entity
+        self.field = field
+        self.recordID = recordID
+        self.view = view
+    }
+}
+
+/// The stored form of one personal value.
+///
+/// Format 1, sealed under the field's key (all integers big-endian):
+/// ```
+/// offset 0   u8    format version (1)
+/// offset 1   u32   key version
+/// offset 5   24 B  XChaCha20-Poly1305 nonce (random)
+/// offset 29  n B   ciphertext of the UTF-8 value padded (ISO/IEC 7816-4) to a multiple of 16 bytes
+/// then       16 B  Poly1305 tag
+/// ```
+/// Format 2, written by a write-only principal under a write-session key, adds the session id
+/// (i64) after the key version; the rest is the same.
+/// Padding means a stored value shows its length only to the nearest 16 bytes.
+/// Associated data: `"cvault.field.v1"`, vault id, entity, field, record id, key version, view,
+/// format version, and for format 2 the session id (see ``ByteWriter`` for the encoding).
+package enum FieldEnvelope {
+    package static let formatVersion: UInt8 = 1
+    package static let sessionFormatVersion: UInt8 = 2
+    package static let paddingBlock = 16
+
+    package static func headerLength(_ format: UInt8) -> Int { format == sessionFormatVersion ? 13 : 5 }
+    package static func minimumLength(_ format: UInt8) -> Int {
+        headerLength(format) + XChaCha20Poly1305.nonceLength + XChaCha20Poly1305.tagLength
+    }
+
+    package static func associatedData(vaultID: [UInt8], slot: SealedSlot, keyVersion: UInt32, session: Int64?) -> [UInt8] {
+        var writer = ByteWriter(domain: "cvault.field.v1")
+        writer.append(vaultID)
+        writer.append(slot.entity.rawValue)
+        writer.append(slot.field)
+        writer.append(slot.recordID)
+        writer.append(keyVersion)
+        writer.append(slot.view.rawValue)
+        if let session {
+            writer.append(sessionFormatVersion)
+            writer.append(session)
+        } else {
+            writer.append(formatVersion)
+        }
+        return writer.bytes
+    }
+
+    /// Seals a value; with `session`, under that write session's key (format 2).
+    package static func seal(_ value: String, key: SecretBytes, keyVersion: UInt32, vaultID: [UInt8], slot: SealedSlot,
+                     session: Int64? = nil) throws -> [UInt8] {
+        var header: [UInt8] = [session == nil ? formatVersion : sessionFormatVersion]
+        withUnsafeBytes(of: keyVersion.bigEndian) { header += $0 }
+        if let session { withUnsafeBytes(of: session.bigEndian) { header += $0 } }
+        var plaintext = Array(value.utf8)
+        defer { wipe(&plaintext) }
+        try Padding.pad(&plaintext, blockSize: paddingBlock)
+        let sealed = try XChaCha20Poly1305.seal(
+            plaintext, key: key,
+            associatedData: associatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion, session: session))
+        return header + sealed
+    }
+
+    private static func format(of envelope: [UInt8]) -> UInt8? {
+        guard let format = envelope.first, format == formatVersion || format == sessionFormatVersion,
+              envelope.count >= minimumLength(format) else { return nil }
+        return format
+    }
+
+    /// The key version an envelope claims, or nil when the header is malformed.
+    package static func keyVersion(of envelope: [UInt8]) -> UInt32? {
+        guard format(of: envelope) != nil else { return nil }
+        return envelope[1..<5].reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    /// The write session a format-2 envelope names; nil for format 1 or a malformed header.
+    package static func session(of envelope: [UInt8]) -> Int64? {
+        guard format(of: envelope) == sessionFormatVersion else { return nil }
+        return Int64(bitPattern: envelope[5..<13].reduce(0) { $0 << 8 | UInt64($1) })
+    }
+
+    /// Opens an envelope. Every failure is an integrity error that names the slot, never the value.
+    package static func open(_ envelope: [UInt8], key: SecretBytes, keyVersion: UInt32, vaultID: [UInt8], slot: SealedSlot) throws -> String {
+        let place = "\(slot.entity.rawValue) \(slot.recordID) field \(slot.field)"
+        guard let format = format(of: envelope), self.keyVersion(of: envelope) == keyVersion else {
+            throw VaultError.integrity("\(place): sealed value is malformed")
+        }
+        let session = format == sessionFormatVersion ? self.session(of: envelope) : nil
+        do {
+            var plaintext = try XChaCha20Poly1305.open(
+                envelope[headerLength(format)...], key: key,
+                associatedData: associatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion, session: session))
+            defer { wipe(&plaintext) }
+            try Padding.unpad(&plaintext, blockSize: paddingBlock)
+            guard let text = String(validating: plaintext, as: UTF8.self) else {
+                throw VaultError.integrity("\(place): sealed value is not text")
+            }
+            return text
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            throw VaultError.integrity("\(place): sealed value failed authentication (tampered, moved or corrupt)")
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+import VaultTestSupport
+
+/// SQL and GRDB belong to the SQLite store alone (issue #19): the services, the core, the CLI and
+/// the behavioural tests speak the store's protocol, so a second store (PostgreSQL) or a test double
+/// can stand in without touching them.
+///
+/// The move is under way: `pending` names the files that still hold SQL. The test fails when a
+/// file not named there holds SQL (new SQL outside the store), and when a named file no longer
+/// does (take it off the list: the list only shrinks).
+@Suite("Only the SQLite store speaks SQL")
+struct StorageBoundaryTests {
+    /// Where SQL may be: the store, its own tests, and the benchmark's peers (plain SQLite and
+    /// SQLCipher are what the vault is measured against).
+    static let exempt = ["Sources/VaultSQLite/", "Tests/VaultSQLiteTests/", "Benchmarks/Sources/cvault-bench/Floors.swift"]
+    static let scanned = ["Sources", "Tests", "Benchmarks/Sources"]
+
+    /// Files that still hold SQL, to move behind the store's protocol (issue #19).
+    static let pending: Set<String> = [
+        "Benchmarks/Sources/cvault-bench/Bench.swift",
+        "Sources/CustomerVault/Audit/AuditFacts.swift",
+        "Sources/CustomerVault/Audit/AuditTrail.swift",
+        "Sources/CustomerVault/Audit/AuditVerifier.swift",
+        "Sources/CustomerVault/Audit/CustomerVault+AuditLog.swift",
+        "Sources/CustomerVault/Backup/CustomerVault+Backup.swift",
+        "Sources/CustomerVault/Export/CustomerVault+Export.swift",
+        "Sources/CustomerVault/Import/CustomerVault+Import.swift",
+        "Sources/CustomerVault/Import/CustomerVault+ImportBehaviour.swift",
+        "Sources/CustomerVault/Integrity/CustomerVault+Upgrade.swift",
+        "Sources/CustomerVault/Integrity/CustomerVault+Verify.swift",
+        "Sources/CustomerVault/Integrity/NaturalKeys.swift",
+        "Sources/CustomerVault/Integrity/RecordRows.swift",
+        "Sources/CustomerVault/Keys/CustomerVault+Rotation.swift",
+        "Sources/CustomerVault/Keys/KeyProvisioner.swift",
+        "Sources/CustomerVault/Keys/KeyScope+Store.swift",
+        "Sources/CustomerVault/Keys/KeyState.swift",
+        "Sources/CustomerVault/Keys/PrincipalRecord.swift",
+        "Sources/CustomerVault/Policy/PolicyExplanation.swift",
+        "Sources/CustomerVault/Privacy/ConsentEvents.swift",
+        "Sources/CustomerVault/Privacy/CustomerVault+Dedupe.swift",
+        "Sources/CustomerVault/Privacy/CustomerVault+Erasure.swift",
+        "Sources/CustomerVault/Privacy/CustomerVault+SubjectExport.swift",
+        "Sources/CustomerVault/Privacy/ErasureLedger.swift",
+        "Sources/CustomerVault/Privacy/Retention.swift",
+        "Sources/CustomerVault/Sealing/WriteSession.swift",
+        "Sources/CustomerVault/Vault/CustomerVault+Customers.swift",
+        "Sources/CustomerVault/Vault/CustomerVault+History.swift",
+        "Sources/CustomerVault/Vault/CustomerVault+Lifecycle.swift",
+        "Sources/CustomerVault/Vault/CustomerVault+Principals.swift",
+        "Sources/CustomerVault/Vault/CustomerVault+Reports.swift",
+        "Sources/CustomerVault/Vault/CustomerVault.swift",
+        "Sources/CustomerVault/Vault/PreparedRecord.swift",
+        "Sources/CustomerVault/Vault/RecordCodec.swift",
+        "Sources/CustomerVault/Vault/VaultMeta.swift",
+        "Tests/CLITests/AtRestCanaryTests.swift",
+        "Tests/CLITests/AuditCommandTests.swift",
+        "Tests/CLITests/BackupCommandTests.swift",
+        "Tests/CLITests/BackupCrashTests.swift",
+        "Tests/CLITests/BatchLookupCLITests.swift",
+        "Tests/CLITests/ConcurrencyTests.swift",
+        "Tests/CLITests/CrashInjectionTests.swift",
+        "Tests/CLITests/ExitCodeTests.swift",
+        "Tests/CLITests/ImportCrashTests.swift",
+        "Tests/CLITests/LegacyVaultTests.swift",
+        "Tests/CLITests/PrincipalCommandTests.swift",
+        "Tests/CLITests/ProgressTests.swift",
+        "Tests/CLITests/ResourceFaultTests.swift",
+        "Tests/CLITests/RotationCrashTests.swift",
+        "Tests/CLITests/ScaleImportTests.swift",
+        "Tests/CLITests/TamperFindingTests.swift",
+        "Tests/CLITests/TamperFixture.swift",
+        "Tests/CLITests/TamperFollowUpTests.swift",
+        "Tests/CustomerVaultTests/AuditLogTests.swift",
+        "Tests/CustomerVaultTests/BackupTests.swift",
+        "Tests/CustomerVaultTests/CRMExportTests.swift",
+        "Tests/CustomerVaultTests/DecisionPointCoverageTests.swift",
+        "Tests/CustomerVaultTests/EnvelopeTamperTests.swift",
+        "Tests/CustomerVaultTests/ImportTests.swift",
+        "Tests/CustomerVaultTests/KeyEnforcementTests.swift",
+        "Tests/CustomerVaultTests/PlantedObjectTests.swift",
+        "Tests/CustomerVaultTests/PolicyTests.swift",
+        "Tests/CustomerVaultTests/PrivacyTests.swift",
+        "Tests/CustomerVaultTests/RoleFixture.swift",
+        "Tests/CustomerVaultTests/RotationTests.swift",
+        "Tests/CustomerVaultTests/RowEditSweepTests.swift",
+        "Tests/CustomerVaultTests/SearchTests.swift",
+        "Tests/CustomerVaultTests/StorageBoundaryTests.swift",
+        "Tests/CustomerVaultTests/Support.swift",
+        "Tests/CustomerVaultTests/UnlockTests.swift",
+    ]
+
+    static let patterns: [(String, String)] = [
+        ("imports GRDB or SQLite", #"^\s*(@testable\s+)?(public\s+|package\s+|internal\s+)?import\s+(GRDB|GRDBSQLite|SQLite3|CSQLite)\b"#),
+        ("calls SQLite's C API", #"\bsqlite3_[a-z0-9_]+\s*\("#),
+        ("writes SQL", #"\b(SELECT\b.*\bFROM\b|INSERT\s+(OR\s+[A-Z]+\s+)?INTO\b|UPDATE\s+[a-z_]+\s+SET\b|DELETE\s+FROM\b|CREATE\s+(TEMP\s+|UNIQUE\s+)?(TABLE|INDEX|TRIGGER|VIEW)\b|DROP\s+(TABLE|INDEX|TRIGGER|VIEW)\b|ALTER\s+TABLE\b|PRAGMA\s+[a-z_]+|\bsqlite_(master|schema|sequence)\b)"#),
+    ]
+
+    /// What each scanned file says in SQL (comment lines are prose, not SQL).
+    static func offenders() throws -> [String: [String]] {
+        var found: [String: [String]] = [:]
+        for file in try SourceTree.swiftFiles(under: scanned) where !exempt.contains(where: file.path.hasPrefix) {
+            for (number, line) in file.lines.enumerated() {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                guard !trimmed.hasPrefix("//") else { continue }
+                for (what, pattern) in patterns where line.range(of: pattern, options: .regularExpression) != nil {
+                    found[file.path, default: []].append("\(number + 1): \(what): \(trimmed.prefix(100))")
+                }
+            }
+        }
+        return found
+    }
+
+    @Test("no file outside the SQLite store holds SQL or imports GRDB, except the ones still to move")
+    func onlyTheStoreSpeaksSQL() throws {
+        let found = try Self.offenders()
+        let fresh = found.filter { !Self.pending.contains($0.key) }
+        let listing = fresh.sorted { $0.key < $1.key }.map { "\($0.key):\n  " + $0.value.joined(separator: "\n  ") }.joined(separator: "\n")
+        #expect(fresh.isEmpty, "SQL outside the SQLite store (put it behind the store's protocol):\n\(listing)")
+        let moved = Self.pending.subtracting(found.keys)
+        #expect(moved.isEmpty, "no SQL left here: take these off `pending`: \(moved.sorted())")
+        print("storage boundary: \(found.count) files outside the SQLite store still hold SQL")
+    }
+
+    @Test("the core, the crypto wrapper and the CLI hold no SQL at all")
+    func frontAndCoreAreClean() throws {
+        let found = try Self.offenders()
+        let forbidden = found.keys.filter { $0.hasPrefix("Sources/VaultCore/") || $0.hasPrefix("Sources/VaultCrypto/") || $0.hasPrefix("Sources/cvault/") }
+        #expect(forbidden.isEmpty, "\(forbidden.sorted())")
+        #expect(!Self.pending.contains { $0.hasPrefix("Sources/VaultCore/") || $0.hasPrefix("Sources/cvault/") })
+    }
+
+    @Test("the scan catches each kind it looks for, and not prose")
+    func scanCatches() {
+        let samples = ["import GRDB", "@testable import GRDBSQLite", "    sqlite3_bind_int64(statement, 1, id)",
+                       #"try db.execute(sql: "DELETE FROM customers")"#, "SELECT seq, hash FROM audit_log", "INSERT OR IGNORE INTO t VALUES (1)",
+                       "UPDATE customers SET erased_at = ?", "CREATE UNIQUE INDEX x ON t(a)", "DROP TRIGGER t", "PRAGMA integrity_check",
+                       "SELECT name FROM sqlite_master"]
+        for sample in samples {
+            #expect(Self.patterns.contains { sample.range(of: $0.1, options: .regularExpression) != nil }, "not caught: \(sample)")
+        }
+        for fine in ["let selected = values.filter", "a customer to update, set its fields", "delete from the vault", "import Foundation"] {
+            #expect(!Self.patterns.contains { fine.range(of: $0.1, options: .regularExpression) != nil }, "false alarm: \(fine)")
+        }
+    }
+}
