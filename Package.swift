@@ -42,11 +42,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The storage seam: the protocols the services use, over the vault's aggregates.
+        .target(
+            name: "VaultStore",
+            dependencies: ["VaultCore"],
+            swiftSettings: swiftSettings
+        ),
         // The SQLite store: the one place that imports GRDB and writes SQL (issue #19 moves it here).
         .target(
             name: "VaultSQLite",
             dependencies: [
                 "VaultCore",
+                "VaultStore",
                 "VaultCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // The system SQLite GRDB links: the bulk paths bind values through its C API.
@@ -58,6 +65,7 @@ let package = Package(
             name: "CustomerVault",
             dependencies: [
                 "VaultCore",
+                "VaultStore",
                 "VaultSQLite",
                 "VaultCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -101,10 +109,18 @@ let package = Package(
             dependencies: ["CustomerVault", "VaultCrypto", "VaultTestSupport", "VaultSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        // The behavioural checks any store must pass (run by each store's own tests).
+        .target(
+            name: "VaultStoreConformance",
+            dependencies: ["VaultStore", "VaultCore", "VaultCrypto"],
+            path: "Tests/VaultStoreConformance",
+            swiftSettings: swiftSettings
+        ),
         // The SQLite store's own tests: they may speak SQL.
         .testTarget(
             name: "VaultSQLiteTests",
-            dependencies: ["VaultSQLite", "VaultCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["VaultSQLite", "VaultStore", "VaultCore", "VaultStoreConformance", "VaultTestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
+import VaultSQLite
 
 /// The eleven findings of the attack review (issue #17), each reproduced as the reviewer did:
 /// through the file (SQL) or with raw crypto as the principal the finding names. Each attack must
@@ -125,10 +126,10 @@ struct TamperFindingTests {
         _ = later
 
         // What the old credential still yields: the old secrets, from the old copy.
-        let oldRecord = try await DatabaseQueue(path: oldCopy).read { db in try PrincipalRecord.fetch(db, name: "support") }
+        let oldRecord = try await DatabaseQueue(path: oldCopy).read { db in try SQLiteTransaction(db).requirePrincipal(named: "support") }
         let oldSecrets = try oldRecord.unlock(credential: supportKey, vaultID: fixture.admin.vaultIDBytes)
         let oldKeys = try await DatabaseQueue(path: oldCopy).read { db in
-            try oldRecord.fetchGrants(db).map { try $0.open(principal: "support", secrets: oldSecrets, vaultID: fixture.admin.vaultIDBytes) }
+            try SQLiteTransaction(db).grants(of: oldRecord).map { try $0.open(principal: "support", secrets: oldSecrets, vaultID: fixture.admin.vaultIDBytes) }
         }
         #expect(!oldKeys.isEmpty)
         // Every current grant of every principal, tried with the old box key; every current value,
@@ -219,7 +220,7 @@ struct TamperFindingTests {
         let vaultID = fixture.admin.vaultID
         let unsigned = #"{"customer":\#(fixture.eu),"erasedAt":"2026-12-01T00:00:00Z","principal":"dpo","purpose":"subject_request","removed":{"behaviour":0,"indexEntries":3,"interactions":1,"sealedValues":6,"transactions":1},"transactions":"kept_pseudonymised","vaultID":"\#(vaultID)"}"#
         var forged = try JSONDecoder().decode(ErasureLedgerEntry.self, from: Data(unsigned.utf8))
-        let dpoRecord = try fixture.raw { db in try PrincipalRecord.fetch(db, name: "dpo") }
+        let dpoRecord = try fixture.raw { db in try SQLiteTransaction(db).requirePrincipal(named: "dpo") }
         forged.auditSeq = 1
         try forged.sign(as: dpoRecord, with: try Ed25519.KeyPair.generate())
         for (attempt, line) in [unsigned, String(decoding: try JSONEncoder.sorted.encode(forged), as: UTF8.self)].enumerated() {

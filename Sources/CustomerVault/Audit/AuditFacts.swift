@@ -1,8 +1,7 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// What the vault takes from its own access log to refuse a rollback of single records the log
 /// contradicts: a principal put back to before its disable or credential change, a policy put back
@@ -35,50 +34,38 @@ enum AuditFacts {
 
     /// The newest allowed entry of `action` by `principal` (any when nil) naming `target` whose
     /// detail starts with `prefix`, authenticated; nil when there is none.
-    static func newest(_ db: Database, action: VaultAction, principal: String? = nil, target: String? = nil, prefix: String,
+    static func newest(_ tx: some StoreReading, action: VaultAction, principal: String? = nil, target: String? = nil, prefix: String,
                        vaultID: [UInt8], rootPublicKey: [UInt8]) throws -> Entry? {
-        var sql = "SELECT * FROM audit_log WHERE action = ? AND outcome = 'allowed' AND substr(detail, 1, ?) = ?"
-        var arguments: [any DatabaseValueConvertible] = [action.rawValue, prefix.utf8.count, prefix]
-        if let principal { sql += " AND principal = ?"; arguments.append(principal) }
-        if let target { sql += " AND target = ?"; arguments.append(target) }
-        guard let row = try Row.fetchOne(db, sql: sql + " ORDER BY seq DESC LIMIT 1", arguments: StatementArguments(arguments)) else {
+        guard let stored = try tx.newestAllowedAuditEntry(action: action.rawValue, principal: principal, target: target, detailPrefix: prefix) else {
             return nil
         }
-        let seq: Int64 = try row.checked("seq"), signer: String = try row.checked("principal")
-        let fields: String = try row.checked("fields"), terms: String = try row.checked("terms")
-        let entry = AuditEntry(
-            at: try row.checked("at"), principal: signer, role: try row.checked("role"), action: try row.checked("action"),
-            purpose: try row.checked("purpose"), reason: try row.checked("reason"), target: try row.checked("target"),
-            fields: fields.isEmpty ? [] : fields.components(separatedBy: ","), outcome: .allowed, errorCode: try row.checked("error_code"),
-            detail: try row.checked("detail"), policyHash: try row.checked("policy_hash"), terms: terms.isEmpty ? [] : terms.components(separatedBy: ","))
+        let seq = stored.seq, signer = stored.entry.principal, entry = stored.entry
         let bad = VaultError.integrity("audit log entry \(seq): does not verify (altered in the file)", remedy: .verifyAuditLog)
-        guard let record = try? PrincipalRecord.fetch(db, name: signer) else { throw bad }
+        guard let record = try? tx.principal(named: signer) else { throw bad }
         try record.verifyCertificate(vaultID: vaultID, rootPublicKey: rootPublicKey, legacy: true)
         let key = record.signingKey(atSeq: seq)
-        let hash = try AuditChain.entryHash(format: try row.checked("format"), seq: seq, entry: entry, signerPublicKey: key,
-                                            previousHash: [UInt8](try row.checked("prev_hash") as Data))
-        guard constantTimeEquals(hash, [UInt8](try row.checked("hash") as Data)),
-              Ed25519.isValid(signature: [UInt8](try row.checked("signature") as Data), for: hash, publicKey: key) else { throw bad }
+        let hash = try AuditChain.entryHash(format: stored.format, seq: seq, entry: entry, signerPublicKey: key, previousHash: stored.previousHash)
+        guard constantTimeEquals(hash, stored.hash), Ed25519.isValid(signature: stored.signature, for: hash, publicKey: key) else { throw bad }
         return Entry(seq: seq, principal: signer, detail: entry.detail, policyHash: entry.policyHash)
     }
 
     /// Refuses a principal record that the log contradicts: one the log says was disabled but that
     /// is enabled in the file, or one whose key chain is shorter than the key version its newest
     /// credential change made (both: its record put back from an older copy).
-    static func checkPrincipal(_ record: PrincipalRecord, db: Database, vaultID: [UInt8], rootPublicKey: [UInt8]) throws {
-        if !record.disabled, let disabled = try newest(db, action: .principalsManage, target: "principal:\(record.name)", prefix: disabledDetail,
+    static func checkPrincipal(_ record: PrincipalRecord, in tx: some StoreReading, vaultID: [UInt8], rootPublicKey: [UInt8]) throws {
+        if !record.disabled, let disabled = try newest(tx, action: .principalsManage, target: "principal:\(record.name)", prefix: disabledDetail,
                                                         vaultID: vaultID, rootPublicKey: rootPublicKey) {
             throw VaultError.integrity("principal \(record.name) was disabled at access-log entry \(disabled.seq), but its record in the file is "
                 + "enabled (put back from an older copy?)")
         }
-        if let changed = try newest(db, action: .credentialChange, principal: record.name, prefix: "credential changed",
+        if let changed = try newest(tx, action: .credentialChange, principal: record.name, prefix: "credential changed",
                                     vaultID: vaultID, rootPublicKey: rootPublicKey),
            let marker = changed.detail.range(of: keyVersionMarker),
            let version = UInt32(changed.detail[marker.upperBound...].prefix { $0.isNumber }), record.keyVersion < version {
             throw VaultError.integrity("principal \(record.name) changed its credential to key version \(version) at access-log entry "
                 + "\(changed.seq), but its record in the file is at version \(record.keyVersion) (put back from an older copy?)")
         }
-        if let updated = try newest(db, action: .principalsManage, target: "principal:\(record.name)", prefix: updatedDetail,
+        if let updated = try newest(tx, action: .principalsManage, target: "principal:\(record.name)", prefix: updatedDetail,
                                     vaultID: vaultID, rootPublicKey: rootPublicKey),
            let marker = updated.detail.range(of: identityMarker),
            updated.detail[marker.upperBound...].prefix(32) != Substring(try identityDigest(role: record.role, attributes: record.attributes)) {
@@ -90,14 +77,14 @@ enum AuditFacts {
     /// Refuses a policy in force that is not the one the newest `policy apply` entry (or, with
     /// none, the vault's creation) put in force: an older signed policy copied back in the file.
     /// Entries written before policy applies named their policy say nothing, so nothing is checked.
-    static func checkPolicy(_ policy: Policy, db: Database, vaultID: [UInt8], rootPublicKey: [UInt8]) throws {
+    static func checkPolicy(_ policy: Policy, in tx: some StoreReading, vaultID: [UInt8], rootPublicKey: [UInt8]) throws {
         let hash = AuditChain.policyHash(policy.source)
         let expected: (seq: Int64, hash: Substring)?
-        if let applied = try newest(db, action: .principalsManage, target: "policy", prefix: "policy applied", vaultID: vaultID,
+        if let applied = try newest(tx, action: .principalsManage, target: "policy", prefix: "policy applied", vaultID: vaultID,
                                     rootPublicKey: rootPublicKey) {
             guard applied.detail.hasPrefix(policyMarker) else { return }
             expected = (applied.seq, applied.detail.dropFirst(policyMarker.count).prefix { $0 != ")" })
-        } else if let created = try newest(db, action: .vaultInit, prefix: "created", vaultID: vaultID, rootPublicKey: rootPublicKey),
+        } else if let created = try newest(tx, action: .vaultInit, prefix: "created", vaultID: vaultID, rootPublicKey: rootPublicKey),
                   created.detail.contains(CustomerVault.integrityMarker) {
             expected = (created.seq, Substring(created.policyHash))
         } else {
@@ -110,9 +97,8 @@ enum AuditFacts {
 
     /// Refuses a log with a gap in its sequence numbers: an entry deleted (say, the one that
     /// disabled a principal). Key custodians check it before they grant keys.
-    static func requireContiguous(_ db: Database) throws {
-        guard let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, coalesce(max(seq), 0) AS top FROM audit_log") else { return }
-        let count: Int64 = try row.checked("n"), top: Int64 = try row.checked("top")
+    static func requireContiguous(_ log: some AuditLogReading) throws {
+        let (count, top) = try log.auditExtent()
         guard count == top else {
             throw VaultError.integrity("the access log has \(count) entries up to entry \(top): entries were deleted", remedy: .verifyAuditLog)
         }

@@ -1,6 +1,5 @@
 import Foundation
-import GRDB
-import VaultSQLite
+import VaultStore
 import VaultCrypto
 import VaultCore
 
@@ -11,45 +10,21 @@ struct AuditTrail: Sendable {
 
     /// The sequence number the next entry appended in this transaction gets (records that name the
     /// entry of their own operation, made before it is appended: erasures, key changes, disables).
-    static func nextSeq(_ db: Database) throws -> Int64 {
-        let head = try BulkStatement(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        guard try head.next() else { return 1 }
-        defer { head.reset() }
-        return try AuditChain.following(head.int64(0))
+    static func nextSeq(_ log: some AuditLogReading) throws -> Int64 {
+        guard let head = try log.auditHead() else { return 1 }
+        return try AuditChain.following(head.seq)
     }
 
-    /// Appends `entry`. Throws (and so aborts the caller's transaction) when it cannot be written.
-    func append(_ entry: AuditEntry, in db: Database) throws {
-        // Every access runs this, so its statements bind through SQLite directly (`BulkStatement`).
-        let head = try BulkStatement(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        var seq: Int64 = 1
-        var previous: [UInt8]?
-        if try head.next() {
-            seq = try AuditChain.following(head.int64(0))
-            previous = head.bytes(1)
-            head.reset()
-        }
-        let previousHash = try previous ?? AuditChain.genesisHash(vaultID: vaultID)
+    /// Appends `entry`, chained to the head and signed. Throws (and so aborts the caller's
+    /// transaction) when it cannot be written.
+    func append(_ entry: AuditEntry, to log: some AuditLogReading & AuditLogWriting) throws {
+        let head = try log.auditHead()
+        let seq = try head.map { try AuditChain.following($0.seq) } ?? 1
+        let previousHash = try head?.hash ?? AuditChain.genesisHash(vaultID: vaultID)
         let hash = try AuditChain.entryHash(format: AuditChain.currentFormat, seq: seq, entry: entry, signerPublicKey: signer.publicKey,
-                                      previousHash: previousHash)
+                                            previousHash: previousHash)
         let signature = try Ed25519.sign(hash, with: signer)
-        let insert = try BulkStatement(db, sql: """
-            INSERT INTO audit_log (seq, format, at, principal, role, action, purpose, reason, target, fields, outcome, error_code,
-                                   detail, policy_hash, terms, prev_hash, hash, signature)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        try insert.bind(1, seq)
-        try insert.bind(2, AuditChain.currentFormat)
-        for (index, text) in [entry.at, entry.principal, entry.role, entry.action].enumerated() { try insert.bind(Int32(3 + index), text) }
-        try insert.bind(7, optional: entry.purpose)
-        try insert.bind(8, optional: entry.reason)
-        for (index, text) in [entry.target, entry.fields.joined(separator: ","), entry.outcome.rawValue, entry.errorCode, entry.detail,
-                              entry.policyHash, entry.terms.joined(separator: ",")].enumerated() {
-            try insert.bind(Int32(9 + index), text)
-        }
-        try insert.bind(16, previousHash)
-        try insert.bind(17, hash)
-        try insert.bind(18, signature)
-        try insert.execute()
+        try log.appendAuditEntry(StoredAuditEntry(seq: seq, format: AuditChain.currentFormat, entry: entry, previousHash: previousHash,
+                                                  hash: hash, signature: signature))
     }
 }

@@ -3,6 +3,7 @@ import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// The outcome of checking the whole access log.
 public struct AuditVerification: Sendable, Equatable, Codable {
@@ -54,7 +55,7 @@ public struct AuditCheckpoint: Sendable, Equatable, Codable, CustomStringConvert
 /// principal's public key (whose certificate must verify against the vault's root key), and, given
 /// a checkpoint, that the entry it names is still there unchanged.
 enum AuditVerifier {
-    static func verify(_ db: Database, meta: VaultMeta, expect checkpoint: (seq: Int64, hash: String)?) throws -> AuditVerification {
+    static func verify(_ tx: some StoreReading, meta: VaultMeta, expect checkpoint: (seq: Int64, hash: String)?) throws -> AuditVerification {
         var signers: [String: PrincipalRecord] = [:]
         /// Disables as the log itself records them (so a principal record put back to before its
         /// disable cannot sign unnoticed either).
@@ -64,7 +65,7 @@ enum AuditVerifier {
         func signingKey(_ name: String, seq: Int64) throws -> [UInt8] {
             let record: PrincipalRecord
             if let known = signers[name] { record = known } else {
-                guard let fetched = try? PrincipalRecord.fetch(db, name: name) else {
+                guard let fetched = try? tx.principal(named: name) else {
                     throw VaultError.integrity("audit log entry \(seq): signed by principal \(name), which does not exist")
                 }
                 do {
@@ -83,34 +84,23 @@ enum AuditVerifier {
         var previous = try AuditChain.genesisHash(vaultID: meta.vaultID)
         var expected: Int64 = 1
         var matched: Bool?
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT seq, format, at, principal, role, action, purpose, reason, target, fields, outcome, error_code, detail,
-                   policy_hash, terms, prev_hash, hash, signature FROM audit_log ORDER BY seq
-            """)
-        while let row = try rows.next() {
-            let seq: Int64 = try row.checked("seq")
+        try tx.forEachAuditEntry(AuditQuery()) { stored in
+            let seq = stored.seq, format = stored.format, entry = stored.entry
             guard seq == expected else {
                 throw VaultError.integrity("audit log entry \(expected): missing (the next entry is \(seq)); entries were deleted")
             }
-            let format: Int64 = try row.checked("format")
-            guard format == 1 || format == AuditChain.currentFormat, let outcome = AuditEntry.Outcome(rawValue: try row.checked("outcome")) else {
-                throw VaultError.integrity("audit log entry \(seq): unknown format or outcome")
+            guard format == 1 || format == AuditChain.currentFormat else {
+                throw VaultError.integrity("audit log entry \(seq): unknown format \(format) (altered in the file, or written by a newer cvault)")
             }
-            let fields: String = try row.checked("fields"), terms: String = try row.checked("terms")
-            let entry = AuditEntry(
-                at: try row.checked("at"), principal: try row.checked("principal"), role: try row.checked("role"), action: try row.checked("action"), purpose: try row.checked("purpose"),
-                reason: try row.checked("reason"), target: try row.checked("target"), fields: fields.isEmpty ? [] : fields.components(separatedBy: ","),
-                outcome: outcome, errorCode: try row.checked("error_code"), detail: try row.checked("detail"), policyHash: try row.checked("policy_hash"),
-                terms: terms.isEmpty ? [] : terms.components(separatedBy: ","))
-            guard [UInt8](try row.checked("prev_hash") as Data) == previous else {
+            guard stored.previousHash == previous else {
                 throw VaultError.integrity("audit log entry \(seq): does not chain to entry \(seq - 1) (entries were removed, inserted or reordered)")
             }
             let key = try signingKey(entry.principal, seq: seq)
             let hash = try AuditChain.entryHash(format: format, seq: seq, entry: entry, signerPublicKey: key, previousHash: previous)
-            guard [UInt8](try row.checked("hash") as Data) == hash else {
+            guard stored.hash == hash else {
                 throw VaultError.integrity("audit log entry \(seq): its content does not match its hash (the entry was modified)")
             }
-            guard Ed25519.isValid(signature: [UInt8](try row.checked("signature") as Data), for: hash, publicKey: key) else {
+            guard Ed25519.isValid(signature: stored.signature, for: hash, publicKey: key) else {
                 throw VaultError.integrity("audit log entry \(seq): the signature of \(entry.principal) does not verify")
             }
             if let checkpoint, checkpoint.seq == seq {
@@ -119,13 +109,14 @@ enum AuditVerifier {
                 }
                 matched = true
             }
-            if entry.action == VaultAction.principalsManage.rawValue, outcome == .allowed, entry.detail.hasPrefix(AuditFacts.disabledDetail),
+            if entry.action == VaultAction.principalsManage.rawValue, entry.outcome == .allowed, entry.detail.hasPrefix(AuditFacts.disabledDetail),
                entry.target.hasPrefix("principal:") {
                 let name = String(entry.target.dropFirst("principal:".count))
                 loggedDisables[name] = loggedDisables[name] ?? seq
             }
             previous = hash
             expected += 1
+            return true
         }
         if let checkpoint, matched != true {
             throw VaultError.integrity("audit log entry \(checkpoint.seq): missing; the log ends at entry \(expected - 1) (the tail was cut)")
@@ -151,7 +142,7 @@ extension CustomerVault {
         }
         defer { try? reader.close() }
         do {
-            return try await reader.read { db in try AuditVerifier.verify(db, meta: try VaultMeta.load(db), expect: expected) }
+            return try await reader.read { db in try AuditVerifier.verify(SQLiteTransaction(db), meta: try VaultMeta.load(db), expect: expected) }
         } catch {
             throw vaultError(from: error)
         }

@@ -3,6 +3,7 @@ import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// One access-log entry as an auditor reads it.
 public struct AuditRecord: Sendable, Equatable, Codable {
@@ -55,7 +56,7 @@ extension CustomerVault {
     public func auditLog(filter: AuditFilter = AuditFilter(), after: Int64 = 0, limit: Int = 100) async throws -> [AuditRecord] {
         guard (1...10_000).contains(limit) else { throw VaultError.invalidInput("limit must be between 1 and 10000") }
         return try await perform(AccessRequest(.auditRead)) { db, note in
-            let records = try Self.auditRecords(db, filter: filter, after: after, limit: limit)
+            let records = try Self.auditRecords(SQLiteTransaction(db), filter: filter, after: after, limit: limit)
             note.target = "audit_log:\(records.first?.seq ?? after)-\(records.last?.seq ?? after)"
             note.detail = "\(records.count) entries"
             return records
@@ -77,8 +78,9 @@ extension CustomerVault {
             let start = cursor
             // One read transaction: the head and the entries up to it, so nothing written between is skipped.
             let (records, head) = try await readAllowed(by: decision) { db in
-                let head = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM audit_log") ?? 0
-                return (try Self.auditRecords(db, filter: filter, after: start, through: head, limit: Int.max), head)
+                let log = SQLiteTransaction(db)
+                let head = try log.auditHead()?.seq ?? 0
+                return (try Self.auditRecords(log, filter: filter, after: start, through: head, limit: Int.max), head)
             }
             if !records.isEmpty { try deliver(records) }
             cursor = max(head, cursor)
@@ -86,23 +88,16 @@ extension CustomerVault {
         }
     }
 
-    static func auditRecords(_ db: Database, filter: AuditFilter, after: Int64, through: Int64 = .max, limit: Int) throws -> [AuditRecord] {
+    static func auditRecords(_ log: some AuditLogReading, filter: AuditFilter, after: Int64, through: Int64 = .max, limit: Int) throws -> [AuditRecord] {
         var records: [AuditRecord] = []
-        var sql = """
-            SELECT seq, at, principal, role, action, purpose, reason, target, fields, outcome, error_code, detail, policy_hash, terms
-            FROM audit_log WHERE seq > ? AND seq <= ?
-            """
-        var arguments: [any DatabaseValueConvertible] = [after, through]
-        if let principal = filter.principal { sql += " AND principal = ?"; arguments.append(principal) }
-        if let action = filter.action { sql += " AND action = ?"; arguments.append(action) }
-        sql += " ORDER BY seq"
-        let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(arguments))
-        while records.count < limit, let row = try rows.next() {
+        try log.forEachAuditEntry(AuditQuery(after: after, through: through, principal: filter.principal, action: filter.action)) { stored in
+            let entry = stored.entry
             let record = AuditRecord(
-                seq: try row.checked("seq"), at: try row.checked("at"), principal: try row.checked("principal"), role: try row.checked("role"), action: try row.checked("action"),
-                purpose: try row.checked("purpose"), reason: try row.checked("reason"), target: try row.checked("target"), fields: try row.checked("fields"), outcome: try row.checked("outcome"),
-                errorCode: try row.checked("error_code"), detail: try row.checked("detail"), policyHash: try row.checked("policy_hash"), terms: try row.checked("terms"))
+                seq: stored.seq, at: entry.at, principal: entry.principal, role: entry.role, action: entry.action, purpose: entry.purpose,
+                reason: entry.reason, target: entry.target, fields: entry.fields.joined(separator: ","), outcome: entry.outcome.rawValue,
+                errorCode: entry.errorCode, detail: entry.detail, policyHash: entry.policyHash, terms: entry.terms.joined(separator: ","))
             if filter.admits(record) { records.append(record) }
+            return records.count < limit
         }
         return records
     }
@@ -111,10 +106,8 @@ extension CustomerVault {
     /// to `verifyAuditLog(expect:)` later (action `audit.read`).
     public func auditHead() async throws -> AuditCheckpoint {
         try await perform(AccessRequest(.auditRead)) { [secrets, vaultID, principal] db, note in
-            guard let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") else {
-                throw VaultError.notFound("the access log is empty")
-            }
-            let seq: Int64 = try row.checked("seq"), hash = Hex.encode([UInt8](try row.checked("hash") as Data)), at = Timestamps.now()
+            guard let head = try SQLiteTransaction(db).auditHead() else { throw VaultError.notFound("the access log is empty") }
+            let seq = head.seq, hash = Hex.encode(head.hash), at = Timestamps.now()
             let signature = try Ed25519.sign(AuditCheckpoint.message(vaultID: vaultID, seq: seq, hash: hash, principal: principal, at: at),
                                              with: secrets.signingKeyPair)
             note.target = "audit_log:\(seq)"

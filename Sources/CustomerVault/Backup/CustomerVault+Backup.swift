@@ -3,6 +3,7 @@ import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// What a restore did.
 public struct RestoreReport: Sendable, Equatable, Codable {
@@ -258,7 +259,7 @@ extension CustomerVault {
     private static func storedParameters(of principal: String, in path: String) -> CredentialParameters? {
         guard let queue = try? VaultDatabase.readOnly(path) else { return nil }
         defer { try? queue.close() }
-        return try? queue.read { db in try PrincipalRecord.fetch(db, name: principal).parameters }
+        return try? queue.read { db in try SQLiteTransaction(db).requirePrincipal(named: principal).parameters }
     }
 
     static let snapshotMarker = ".backup-snapshot-"
@@ -324,10 +325,10 @@ extension CustomerVault {
                 note.detail = "backup key already created by another process"
                 return
             }
-            try KeyProvisioner.recordKeys([BackupKey.scope: fresh], integrity: try note.codec.integrity, db: db, now: Timestamps.now())
+            try KeyProvisioner.recordKeys([BackupKey.scope: fresh], integrity: try note.codec.integrity, in: SQLiteTransaction(db), now: Timestamps.now())
             var granted = 0
-            for record in try PrincipalRecord.fetchAll(db) {
-                granted += try provisioner.provision(record, role: policy.role(record.role), db: db).added
+            for record in try SQLiteTransaction(db).principals() {
+                granted += try provisioner.provision(record, role: policy.role(record.role), in: SQLiteTransaction(db)).added
             }
             note.detail = "backup key created: \(granted) grants"
         }

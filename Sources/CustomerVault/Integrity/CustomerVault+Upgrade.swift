@@ -3,6 +3,7 @@ import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 extension CustomerVault {
     /// Rows tagged per upgrade transaction.
@@ -28,7 +29,7 @@ extension CustomerVault {
         let refusal = try await readAllowed(by: decision) { [vaultIDBytes] db -> String? in
             let meta = try VaultMeta.load(db)
             guard meta.vaultID == vaultIDBytes else { throw VaultError.integrity("the vault id changed while it was open") }
-            _ = try AuditVerifier.verify(db, meta: meta, expect: nil)
+            _ = try AuditVerifier.verify(SQLiteTransaction(db), meta: meta, expect: nil)
             if let made = try Int64.fetchOne(db, sql: "SELECT seq FROM audit_log WHERE action = ? AND instr(detail, ?) > 0 ORDER BY seq LIMIT 1",
                                              arguments: [VaultAction.vaultInit.rawValue, Self.integrityMarker]) {
                 return "the access log records at entry \(made) that this vault was made with record integrity tags"
@@ -84,7 +85,7 @@ extension CustomerVault {
     /// signatures. Returns what it did, for the access log.
     private static func prepareUpgrade(recordKey: SecretBytes, integrity: RecordIntegrity, provisioner: KeyProvisioner, policy: Policy,
                                        custodian: String, signer: Ed25519.KeyPair, vaultID: [UInt8], db: Database) throws -> String {
-        try KeyProvisioner.recordKeys([RecordIntegrity.scope: recordKey], integrity: integrity, db: db, now: Timestamps.now())
+        try KeyProvisioner.recordKeys([RecordIntegrity.scope: recordKey], integrity: integrity, in: SQLiteTransaction(db), now: Timestamps.now())
         // Every key row tagged, before anything loads a keyring that holds the record key.
         for row in try Row.fetchAll(db, sql: "SELECT id, field, purpose, version, public_key, retired_at FROM data_keys WHERE tag IS NULL") {
             guard let purpose = KeyPurpose(rawValue: try row.checked("purpose")) else { throw VaultError.integrity("data_keys: unknown purpose") }
@@ -96,9 +97,9 @@ extension CustomerVault {
         // Older releases started a "write session" for the backup public key of backup
         // operators; no value names one, and nothing could vouch for it.
         try db.execute(sql: "DELETE FROM write_sessions WHERE field = ?", arguments: [KeyScope.vaultWide])
-        let seq = try AuditTrail.nextSeq(db)
+        let seq = try AuditTrail.nextSeq(SQLiteTransaction(db))
         var certified = 0, countersigned = 0
-        for var record in try PrincipalRecord.fetchAll(db) {
+        for var record in try SQLiteTransaction(db).principals() {
             // Format-1 certificates are checked once more, then replaced by format 2.
             try record.verifyCertificate(vaultID: vaultID, rootPublicKey: provisioner.root.publicKey, legacy: true)
             if record.disabled, record.disabledAtSeq == nil {
@@ -112,11 +113,11 @@ extension CustomerVault {
         }
         try db.execute(sql: "DELETE FROM key_grants WHERE format = 1")
         var granted = 0
-        for record in try PrincipalRecord.fetchAll(db) {
-            granted += try provisioner.provision(record, role: policy.role(record.role), db: db).added
+        for record in try SQLiteTransaction(db).principals() {
+            granted += try provisioner.provision(record, role: policy.role(record.role), in: SQLiteTransaction(db)).added
         }
         // Entries made before erasures were signed: attested by this custodian.
-        let me = try PrincipalRecord.fetch(db, name: custodian)
+        let me = try SQLiteTransaction(db).requirePrincipal(named: custodian)
         var attested = 0
         for var entry in try ErasureLedger.entries(db, vaultID: Hex.encode(vaultID)) where entry.signature == nil {
             entry.auditSeq = seq

@@ -3,6 +3,7 @@ import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// What `verifyIntegrity` checked: every count is of things that verified.
 public struct IntegrityReport: Sendable, Equatable, Codable {
@@ -98,7 +99,7 @@ private struct IntegrityCheck {
         let erasures = try ErasureLedger.verifiedEntries(db, vaultID: vault.vaultIDBytes, rootPublicKey: meta.rootSigningPublicKey, policy: meta.policy)
         try tombstones(erasures)
         report.erasures = erasures.count
-        report.auditEntries = try AuditVerifier.verify(db, meta: meta, expect: nil).entries
+        report.auditEntries = try AuditVerifier.verify(SQLiteTransaction(db), meta: meta, expect: nil).entries
         return report
     }
 
@@ -115,10 +116,10 @@ private struct IntegrityCheck {
     private mutating func principalsAndGrants() throws {
         let keyring = vault.keys.current.keyring
         let root = vault.secrets.rootSigningPublicKey
-        for record in try PrincipalRecord.fetchAll(db) {
+        for record in try SQLiteTransaction(db).principals() {
             try record.verifyCertificate(vaultID: vault.vaultIDBytes, rootPublicKey: root)
             report.principals += 1
-            for grant in try record.fetchGrants(db) {
+            for grant in try SQLiteTransaction(db).grants(of: record) {
                 guard keyring.existingScopes.contains(grant.scope) else {
                     throw VaultError.integrity("principal \(record.name): a grant names key \(grant.scope), which does not exist")
                 }

@@ -3,6 +3,7 @@ import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// The keys of one personal field: versions in use and what each still protects.
 public struct FieldKeyStatus: Sendable, Equatable, Codable {
@@ -59,7 +60,7 @@ extension CustomerVault {
         try await perform(AccessRequest(.rotateKeys)) { [schema] db, note in
             note.target = "keys"
             var fields: [FieldKeyStatus] = []
-            let live = try KeyScope.fetchExisting(db)
+            let live = try SQLiteTransaction(db).existingScopes()
             for entity in Entity.allCases {
                 for field in schema.personalFields(of: entity) {
                     let name = KeyScope.fieldName(entity, field.name)
@@ -243,15 +244,15 @@ extension CustomerVault {
                 throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished", remedy: .resumeRotation)
             }
             let now = Timestamps.now()
-            try KeyProvisioner.recordKeys(newKeys, integrity: integrity, db: db, now: now)
+            try KeyProvisioner.recordKeys(newKeys, integrity: integrity, in: SQLiteTransaction(db), now: now)
             let id = try RecordCodec.nextRecordID(table: "key_rotations", db: db)
             let list = fields.joined(separator: ",")
             try db.execute(sql: "INSERT INTO key_rotations (id, fields, started_by, started_at, tag) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id, list, principal, now,
                                        Data(try integrity.rotation(id: id, fields: list, startedBy: principal, startedAt: now, finishedAt: nil))])
             var granted = 0
-            for record in try PrincipalRecord.fetchAll(db) {
-                granted += try provisioner.provision(record, role: policy.role(record.role), db: db).added
+            for record in try SQLiteTransaction(db).principals() {
+                granted += try provisioner.provision(record, role: policy.role(record.role), in: SQLiteTransaction(db)).added
             }
             note.target = "keys:" + fields.joined(separator: ",")
             note.detail = "rotation started: \(newKeys.count) new keys, \(granted) grants"
@@ -549,7 +550,7 @@ extension CustomerVault {
                 throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished", remedy: .resumeRotation)
             }
             var retired: [RetiredKey] = []
-            let live = try KeyScope.fetchExisting(db)
+            let live = try SQLiteTransaction(db).existingScopes()
             let now = Timestamps.now()
             for name in fields {
                 let (entity, field) = try Self.splitField(name, schema: schema)
@@ -567,14 +568,9 @@ extension CustomerVault {
                 }
                 try db.execute(sql: "DELETE FROM write_sessions WHERE field = ? AND key_version < ?", arguments: [name, current])
                 for scope in old.sorted(by: { ($0.purpose.rawValue, $0.version) < ($1.purpose.rawValue, $1.version) }) {
-                    try db.execute(sql: """
-                        DELETE FROM key_grants WHERE key_id IN (SELECT id FROM data_keys WHERE field = ? AND purpose = ? AND version = ?)
-                        """, arguments: [scope.field, scope.purpose.rawValue, scope.version])
-                    let integrity = try note.codec.integrity
-                    for id in try Int64.fetchAll(db, sql: "SELECT id FROM data_keys WHERE field = ? AND purpose = ? AND version = ?",
-                                                 arguments: [scope.field, scope.purpose.rawValue, scope.version]) {
-                        try db.execute(sql: "UPDATE data_keys SET retired_at = ?, public_key = NULL, tag = ? WHERE id = ?",
-                                       arguments: [now, Data(try integrity.dataKey(id: id, scope: scope, publicKey: nil, retiredAt: now)), id])
+                    let integrity = try note.codec.integrity, tx = SQLiteTransaction(db)
+                    for key in try tx.dataKeys() where key.scope == scope {
+                        try tx.retireDataKey(id: key.id, at: now, tag: try integrity.dataKey(id: key.id, scope: scope, publicKey: nil, retiredAt: now))
                     }
                     retired.append(RetiredKey(field: scope.field, purpose: scope.purpose.rawValue, version: scope.version))
                 }

@@ -1,8 +1,7 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// What re-provisioning changed in one principal's keyring.
 public struct KeyringChange: Sendable, Codable, Equatable {
@@ -72,31 +71,26 @@ struct KeyProvisioner {
     /// - Parameter checkedAgainstLog: The caller checked the record against the access log before it
     ///   changed it in this transaction (``CustomerVault/updatePrincipal(_:role:setting:removing:rotatingLostKeys:batchSize:progress:)``,
     ///   whose own entry is appended at commit).
-    func provision(_ principal: PrincipalRecord, role: RolePolicy?, checkedAgainstLog: Bool = false, db: Database) throws -> KeyringChange {
+    func provision(_ principal: PrincipalRecord, role: RolePolicy?, checkedAgainstLog: Bool = false, in tx: some StoreWriting) throws -> KeyringChange {
         guard let principalID = principal.id else { throw VaultError.io("principal \(principal.name) has no id") }
         // Keys are sealed to the box public key in the file: only to one the root key certified (a
         // key replaced in the file would otherwise receive every key granted from now on).
         try principal.verifyCertificate(vaultID: vaultID, rootPublicKey: root.publicKey)
-        var keyIDs: [KeyScope: Int64] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT id, field, purpose, version FROM data_keys WHERE retired_at IS NULL") {
-            let version: Int64 = try row.checked("version")
-            guard let purpose = KeyPurpose(rawValue: try row.checked("purpose")), (1...Int64(UInt32.max)).contains(version) else { continue }
-            keyIDs[KeyScope(field: try row.checked("field"), purpose: purpose, version: UInt32(version))] = try row.checked("id")
-        }
+        let keyIDs = try tx.liveDataKeyIDs()
         let required = Self.requiredScopes(for: principal.disabled ? nil : role, schema: schema, existing: Set(keyIDs.keys))
-        let held = Set(try principal.fetchGrants(db).map(\.scope))
+        let held = Set(try tx.grants(of: principal).map(\.scope))
         var removed = 0
         for scope in held.subtracting(required) {
             guard let keyID = keyIDs[scope] else { continue }
-            try db.execute(sql: "DELETE FROM key_grants WHERE principal_id = ? AND key_id = ?", arguments: [principalID, keyID])
+            try tx.deleteGrant(principalID: principalID, keyID: keyID)
             removed += 1
         }
         let missing = required.subtracting(held)
         if !missing.isEmpty && !checkedAgainstLog {
             // Never grant to a principal record the log contradicts (put back to before its
             // disable or credential change), nor over a log with entries deleted.
-            try AuditFacts.requireContiguous(db)
-            try AuditFacts.checkPrincipal(principal, db: db, vaultID: vaultID, rootPublicKey: root.publicKey)
+            try AuditFacts.requireContiguous(tx)
+            try AuditFacts.checkPrincipal(principal, in: tx, vaultID: vaultID, rootPublicKey: root.publicKey)
         }
         for scope in missing {
             guard let keyID = keyIDs[scope], let material = try custodian.material(for: scope) else {
@@ -104,8 +98,7 @@ struct KeyProvisioner {
             }
             let grant = try KeyGrant.issue(key: material, scope: scope, to: principal.name, boxPublicKey: principal.boxPublicKey,
                                            vaultID: vaultID, root: root)
-            try db.execute(sql: "INSERT INTO key_grants (principal_id, key_id, sealed_key, signature, format) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [principalID, keyID, Data(grant.sealedKey), Data(grant.signature), grant.format])
+            try tx.insertGrant(grant, principalID: principalID, keyID: keyID)
         }
         return KeyringChange(principal: principal.name, added: missing.count, removed: removed)
     }
@@ -130,13 +123,10 @@ struct KeyProvisioner {
 
     /// Records data keys (and the public twins of seal and mask keys) in `data_keys`, each row
     /// tagged with the record key (`integrity`: the record key among `keys`, or the custodian's).
-    static func recordKeys(_ keys: [KeyScope: SecretBytes], integrity: RecordIntegrity, db: Database, now: String) throws {
+    static func recordKeys(_ keys: [KeyScope: SecretBytes], integrity: RecordIntegrity, in tx: some StoreWriting, now: String) throws {
         func insert(_ scope: KeyScope, publicKey: [UInt8]?) throws {
-            try db.execute(sql: "INSERT INTO data_keys (field, purpose, version, public_key, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [scope.field, scope.purpose.rawValue, scope.version, publicKey.map { Data($0) }, now])
-            let id = db.lastInsertedRowID
-            try db.execute(sql: "UPDATE data_keys SET tag = ? WHERE id = ?",
-                           arguments: [Data(try integrity.dataKey(id: id, scope: scope, publicKey: publicKey, retiredAt: nil)), id])
+            let id = try tx.insertDataKey(scope: scope, publicKey: publicKey, createdAt: now)
+            try tx.setDataKeyTag(id: id, tag: try integrity.dataKey(id: id, scope: scope, publicKey: publicKey, retiredAt: nil))
         }
         for (scope, key) in keys.sorted(by: { $0.key.description < $1.key.description }) {
             try insert(scope, publicKey: nil)
@@ -147,16 +137,10 @@ struct KeyProvisioner {
     }
 
     /// Checks every row of `data_keys` against its tag.
-    static func verifyKeyTable(_ db: Database, integrity: RecordIntegrity) throws {
-        for row in try Row.fetchAll(db, sql: "SELECT id, field, purpose, version, public_key, retired_at, tag FROM data_keys") {
-            let id: Int64 = try row.checked("id"), version: Int64 = try row.checked("version")
-            guard let purpose = KeyPurpose(rawValue: try row.checked("purpose")), (1...Int64(UInt32.max)).contains(version) else {
-                throw VaultError.integrity("data_keys \(id): unknown purpose or version (altered in the file)")
-            }
-            let scope = KeyScope(field: try row.checked("field"), purpose: purpose, version: UInt32(version))
-            try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
-                                      try integrity.dataKey(id: id, scope: scope, publicKey: (try row.checked("public_key") as Data?).map { [UInt8]($0) },
-                                                            retiredAt: try row.checked("retired_at")), "data_keys \(id) (\(scope))")
+    static func verifyKeyTable(in tx: some StoreReading, integrity: RecordIntegrity) throws {
+        for key in try tx.dataKeys() {
+            try RecordIntegrity.check(key.tag, try integrity.dataKey(id: key.id, scope: key.scope, publicKey: key.publicKey, retiredAt: key.retiredAt),
+                                      "data_keys \(key.id) (\(key.scope))")
         }
     }
 }

@@ -3,6 +3,7 @@ import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// The unlocked principal's keyring and write sessions, refreshed when the vault's set of keys
 /// changes (a rotation or retirement by this or another process), so long-running processes keep
@@ -43,25 +44,19 @@ final class KeyState: Sendable {
         }
     }
 
-    /// Changes whenever a data key is added or retired.
-    static func epoch(_ db: Database) throws -> String {
-        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT count(*) AS n, coalesce(max(id), 0) AS top FROM data_keys WHERE retired_at IS NULL"))
-        return "\(row?["n"] as Int64? ?? 0):\(row?["top"] as Int64? ?? 0)"
-    }
-
     /// Opens every grant the principal holds now. With the record key among them, every row of
     /// `data_keys` is checked against its tag; with a `requirement`, a grant the role needs but the
     /// file lacks is an integrity error (grants change only with the policy, in one transaction).
     static func load(principal: String, secrets: PrincipalSecrets, vaultID: [UInt8], requirement: KeyRequirement?,
-                     db: Database) throws -> Keyring {
-        let record = try PrincipalRecord.fetch(db, name: principal)
+                     in tx: some StoreReading) throws -> Keyring {
+        let record = try tx.requirePrincipal(named: principal)
         var keys: [KeyScope: SecretBytes] = [:]
-        for grant in try record.fetchGrants(db) {
+        for grant in try tx.grants(of: record) {
             keys[grant.scope] = try grant.open(principal: principal, secrets: secrets, vaultID: vaultID)
         }
-        let existing = try KeyScope.fetchExisting(db)
+        let existing = try tx.existingScopes()
         if let key = keys[RecordIntegrity.scope] {
-            try KeyProvisioner.verifyKeyTable(db, integrity: RecordIntegrity(key: key, vaultID: vaultID))
+            try KeyProvisioner.verifyKeyTable(in: tx, integrity: RecordIntegrity(key: key, vaultID: vaultID))
         }
         if let requirement {
             let missing = KeyProvisioner.requiredScopes(for: requirement.role, schema: requirement.schema, existing: existing).subtracting(keys.keys)
@@ -78,25 +73,21 @@ final class KeyState: Sendable {
     func refreshed(_ db: Database, policyHash: String) throws -> Snapshot {
         // A principal disabled, or given another role or attributes, while this handle is open
         // stops here, at its next request: its decisions would follow what it was.
-        let stored = try BulkStatement(db, sql: "SELECT disabled = 0, role, attributes, id FROM principals WHERE name = ?")
-        try stored.bind(1, principal)
-        guard try stored.next(), stored.int64(0) == 1 else {
-            stored.reset()
+        let tx = SQLiteTransaction(db)
+        guard let standing = try tx.principalStanding(named: principal), standing.enabled else {
             throw VaultError.accessDenied("principal \(principal) is disabled (or no longer exists)")
         }
-        let (storedRole, storedAttributes, id) = (stored.text(1), stored.text(2), stored.int64(3))
-        stored.reset()
-        guard storedRole == role, try RecordCodec.decodeAttributes(storedAttributes, entity: nil, id: id) == attributes else {
+        guard standing.role == role, standing.attributes == attributes else {
             throw VaultError.accessDenied("principal \(principal) was given another role or attributes since this handle opened; open the vault again")
         }
-        let epoch = try Self.epoch(db)
+        let epoch = try tx.dataKeyEpoch()
         let snapshot = current
         guard epoch != snapshot.epoch else { return snapshot }
         // The role's requirement is checked at open, against the policy then in force; a policy
         // applied since by another process may have removed grants this handle's role had.
-        let keyring = try Self.load(principal: principal, secrets: secrets, vaultID: vaultID, requirement: nil, db: db)
+        let keyring = try Self.load(principal: principal, secrets: secrets, vaultID: vaultID, requirement: nil, in: tx)
         let sessions = WriteSessions.writeOnlyScopes(keyring).isEmpty ? .none : try WriteSessions.start(
-            principal: try PrincipalRecord.fetch(db, name: principal), signer: secrets.signingKeyPair, keyring: keyring, vaultID: vaultID,
+            principal: try tx.requirePrincipal(named: principal), signer: secrets.signingKeyPair, keyring: keyring, vaultID: vaultID,
             policyHash: policyHash, db: db)
         return Snapshot(epoch: epoch, keyring: keyring, sessions: sessions)
     }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import VaultSQLite
 import VaultCore
+import VaultStore
 
 /// What ``CustomerVault/explain(at:principal:action:field:customerID:purpose:)`` returns: the decision for one principal, action, field and customer.
 public struct PolicyExplanation: Sendable, Equatable, Codable {
@@ -40,7 +41,7 @@ extension CustomerVault {
         do {
             return try await pool.read { db in
                 let meta = try VaultMeta.load(db)
-                let record = try PrincipalRecord.fetch(db, name: principal)
+                let record = try SQLiteTransaction(db).requirePrincipal(named: principal)
                 try record.verifyCertificate(vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey, legacy: !meta.isCurrent)
                 let qualified = field.map { $0.contains(".") ? $0 : KeyScope.fieldName(.customers, $0) }
                 if let qualified, !meta.schema.isPersonalField(qualified) {

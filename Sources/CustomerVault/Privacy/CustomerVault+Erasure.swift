@@ -3,6 +3,7 @@ import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// What `eraseCustomer` prints: proof of the erasure that itself holds no personal data.
 public struct ErasureReceipt: Sendable, Equatable, Codable {
@@ -103,8 +104,8 @@ extension CustomerVault {
         var entry = ErasureLedgerEntry(vaultID: Hex.encode(vaultID), customer: id, erasedAt: now, principal: principal, purpose: purpose,
                                        transactions: keep ? "kept_pseudonymised" : "removed",
                                        removed: try applyErasure(id, keepTransactions: keep, at: now, integrity: integrity, db: db),
-                                       auditSeq: try AuditTrail.nextSeq(db))
-        try entry.sign(as: try PrincipalRecord.fetch(db, name: principal), with: signer)
+                                       auditSeq: try AuditTrail.nextSeq(SQLiteTransaction(db)))
+        try entry.sign(as: try SQLiteTransaction(db).requirePrincipal(named: principal), with: signer)
         try ErasureLedger.record(entry, db: db)
         return entry
     }
@@ -129,7 +130,7 @@ extension CustomerVault {
         if !lines.isEmpty { try checkHistory(integrity: integrity, db: db) }
         for line in lines {
             let entry = line.entry
-            let signer = entry.signedBy.flatMap { try? PrincipalRecord.fetch(db, name: $0) }
+            let signer = entry.signedBy.flatMap { try? SQLiteTransaction(db).requirePrincipal(named: $0) }
             try entry.verify(vaultID: vaultID, rootPublicKey: rootPublicKey, policy: policy, known: signer, place: line.place)
             guard known.insert(entry.customer).inserted else { continue }
             guard let row = try CustomerRow.fetch(entry.customer, db: db) else { continue }

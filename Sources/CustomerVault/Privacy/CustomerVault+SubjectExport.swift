@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import VaultSQLite
 import VaultCore
+import VaultStore
 
 /// Everything the vault holds about one person (GDPR articles 15 and 20), in a stable structure:
 /// `format` names its version; fields are added, never renamed or removed, within a version.
@@ -34,7 +35,7 @@ extension CustomerVault {
             var log: [AuditRecord] = []
             var after: Int64 = 0
             while true {
-                let page = try Self.auditRecords(db, filter: AuditFilter(customer: id), after: after, limit: 10_000)
+                let page = try Self.auditRecords(SQLiteTransaction(db), filter: AuditFilter(customer: id), after: after, limit: 10_000)
                 log += page
                 guard let last = page.last, page.count == 10_000 else { break }
                 after = last.seq

@@ -3,6 +3,7 @@ import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// What an erasure removed: counts only.
 public struct ErasureCounts: Sendable, Equatable, Codable {
@@ -189,7 +190,7 @@ enum ErasureLedger {
     static func verifiedEntries(_ db: Database, vaultID: [UInt8], rootPublicKey: [UInt8], policy: Policy) throws -> [ErasureLedgerEntry] {
         let entries = try entries(db, vaultID: Hex.encode(vaultID))
         for entry in entries {
-            let known = entry.signedBy.flatMap { try? PrincipalRecord.fetch(db, name: $0) }
+            let known = entry.signedBy.flatMap { try? SQLiteTransaction(db).requirePrincipal(named: $0) }
             try entry.verify(vaultID: vaultID, rootPublicKey: rootPublicKey, policy: policy, known: known,
                              place: "erasure_ledger (customer \(entry.customer))")
         }

@@ -3,6 +3,7 @@ import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// The session keys a write-only principal seals with in this process.
 ///
@@ -167,7 +168,7 @@ final class SessionKeyCache: Sendable {
         let format: Int64 = try row.checked("format")
         guard format == 1 || format == 2 else { throw VaultError.integrity("\(place): unknown format") }
         let policyHash: String? = format == 2 ? try row.checked("policy_hash") as String? ?? "" : nil
-        let writer = try PrincipalRecord.fetch(db, id: try row.checked("principal_id"))
+        let writer = try SQLiteTransaction(db).requirePrincipal(id: try row.checked("principal_id"))
         try writer.verifyCertificate(vaultID: vaultID, rootPublicKey: rootPublicKey)
         let sealed = [UInt8](try row.checked("sealed_key") as Data)
         let signed = WriteSessions.message(vaultID: vaultID, principal: writer.name, id: id, field: field, purpose: purpose,

@@ -3,6 +3,7 @@ import GRDB
 import VaultSQLite
 public import VaultCrypto
 import VaultCore
+import VaultStore
 
 extension CustomerVault {
     /// Creates a vault file with its first principal, an administrator (a key custodian).
@@ -58,16 +59,16 @@ extension CustomerVault {
                 }
                 try VaultMeta.recordPolicy(policy.source, signature: policySignature, db: db)
                 var stored = record
-                stored.id = try record.insert(db)
-                try KeyProvisioner.recordKeys(generated, integrity: RecordIntegrity(key: recordKey, vaultID: vaultID), db: db, now: now)
-                let change = try provisioner.provision(stored, role: policy.role(administratorRole), db: db)
-                let keyring = try KeyState.load(principal: administrator, secrets: secrets, vaultID: vaultID, requirement: requirement, db: db)
+                stored.id = try SQLiteTransaction(db).insertPrincipal(record)
+                try KeyProvisioner.recordKeys(generated, integrity: RecordIntegrity(key: recordKey, vaultID: vaultID), in: SQLiteTransaction(db), now: now)
+                let change = try provisioner.provision(stored, role: policy.role(administratorRole), in: SQLiteTransaction(db))
+                let keyring = try KeyState.load(principal: administrator, secrets: secrets, vaultID: vaultID, requirement: requirement, in: SQLiteTransaction(db))
                 try AuditTrail(vaultID: vaultID, signer: secrets.signingKeyPair).append(AuditEntry(
                     at: now, principal: administrator, role: administratorRole, action: VaultAction.vaultInit.rawValue,
                     purpose: nil, target: "vault:\(Hex.encode(vaultID))", fields: [], outcome: .allowed,
                     detail: "created with \(change.added) keys granted to \(administrator); \(Self.integrityMarker)",
-                    policyHash: AuditChain.policyHash(policy.source)), in: db)
-                return KeyState.Snapshot(epoch: try KeyState.epoch(db), keyring: keyring, sessions: .none)
+                    policyHash: AuditChain.policyHash(policy.source)), to: SQLiteTransaction(db))
+                return KeyState.Snapshot(epoch: try SQLiteTransaction(db).dataKeyEpoch(), keyring: keyring, sessions: .none)
             }
             let keys = KeyState(snapshot, principal: administrator, role: administratorRole, attributes: [:], secrets: secrets, vaultID: vaultID)
             return CustomerVault(path: path, pool: pool, schemaGuard: schemaGuard, context: context, schema: schema, policy: policy,
@@ -102,7 +103,7 @@ extension CustomerVault {
         let (pool, schemaGuard) = try VaultDatabase.open(path: path)
         do {
             let loaded = try await pool.read { db in
-                (try VaultMeta.load(db), try PrincipalRecord.fetch(db, name: principal))
+                (try VaultMeta.load(db), try SQLiteTransaction(db).requirePrincipal(named: principal))
             }
             let (meta, record) = loaded
             let kek = try derived.flatMap { $0.parameters == record.parameters ? $0.kek : nil }
@@ -116,13 +117,13 @@ extension CustomerVault {
             guard !record.disabled else { throw VaultError.accessDenied("principal \(principal) is disabled") }
             // A principal, or the policy, put back in the file to a state the access log moved past.
             try await pool.read { db in
-                try AuditFacts.checkPrincipal(record, db: db, vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey)
-                try AuditFacts.checkPolicy(meta.policy, db: db, vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey)
+                try AuditFacts.checkPrincipal(record, in: SQLiteTransaction(db), vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey)
+                try AuditFacts.checkPolicy(meta.policy, in: SQLiteTransaction(db), vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey)
             }
             let requirement = KeyRequirement(role: meta.policy.role(record.role), schema: meta.schema)
             let (keyring, epoch) = try await pool.read { db in
-                (try KeyState.load(principal: principal, secrets: secrets, vaultID: meta.vaultID, requirement: requirement, db: db),
-                 try KeyState.epoch(db))
+                (try KeyState.load(principal: principal, secrets: secrets, vaultID: meta.vaultID, requirement: requirement, in: SQLiteTransaction(db)),
+                 try SQLiteTransaction(db).dataKeyEpoch())
             }
             if !meta.isCurrent && !keyring.isCustodian {
                 throw VaultError(.unsupported, "this vault was made by an older cvault and is not yet upgraded to record integrity tags; "
@@ -152,7 +153,7 @@ extension CustomerVault {
         guard !WriteSessions.writeOnlyScopes(keyring).isEmpty else { return }
         let sessions = try await pool.write { [schemaGuard, principal, secrets, vaultIDBytes, policyHash] db in
             try schemaGuard.check(db)
-            return try WriteSessions.start(principal: try PrincipalRecord.fetch(db, name: principal), signer: secrets.signingKeyPair,
+            return try WriteSessions.start(principal: try SQLiteTransaction(db).requirePrincipal(named: principal), signer: secrets.signingKeyPair,
                                            keyring: keyring, vaultID: vaultIDBytes, policyHash: policyHash, db: db)
         }
         keys.publish(KeyState.Snapshot(epoch: keys.current.epoch, keyring: keyring, sessions: sessions), force: true)

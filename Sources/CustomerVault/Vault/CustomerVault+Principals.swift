@@ -3,6 +3,7 @@ import GRDB
 import VaultSQLite
 public import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// What ``CustomerVault/updatePrincipal(_:role:setting:removing:rotatingLostKeys:batchSize:progress:)`` did.
 public struct PrincipalUpdate: Sendable, Equatable, Codable {
@@ -55,12 +56,13 @@ extension CustomerVault {
         let prepared = record
         return try await perform(AccessRequest(.principalsManage)) { db, note in
             note.target = "principal:\(name)"
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM principals WHERE name = ?", arguments: [name]) != true else {
+            let tx = SQLiteTransaction(db)
+            guard try tx.principal(named: name) == nil else {
                 throw VaultError.conflict("a principal named \(name) already exists")
             }
             var stored = prepared
-            stored.id = try prepared.insert(db)
-            let change = try provisioner.provision(stored, role: rolePolicy, db: db)
+            stored.id = try SQLiteTransaction(db).insertPrincipal(prepared)
+            let change = try provisioner.provision(stored, role: rolePolicy, in: SQLiteTransaction(db))
             note.detail = "added with role \(role), \(change.added) keys"
             return PrincipalInfo(name: name, role: role, attributes: attributes, credential: credential.kind.rawValue,
                                  disabled: false, keys: change.added)
@@ -71,11 +73,11 @@ extension CustomerVault {
     public func listPrincipals() async throws -> [PrincipalInfo] {
         try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes, secrets] db, note in
             note.target = "principals"
-            return try PrincipalRecord.fetchAll(db).map { record in
+            return try SQLiteTransaction(db).principals().map { record in
                 try record.verifyCertificate(vaultID: vaultIDBytes, rootPublicKey: secrets.rootSigningPublicKey)
                 return PrincipalInfo(name: record.name, role: record.role, attributes: record.attributes, credential: record.parameters.kind.rawValue,
                               disabled: record.disabled,
-                              keys: try Int.fetchOne(db, sql: "SELECT count(*) FROM key_grants WHERE principal_id = ?", arguments: [record.id]) ?? 0)
+                              keys: try SQLiteTransaction(db).grantCount(principalID: record.id ?? 0))
             }
         }
     }
@@ -92,19 +94,18 @@ extension CustomerVault {
         let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: keyring)
         let heldFields = try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes] db, note in
             note.target = "principal:\(name)"
-            var record = try PrincipalRecord.fetch(db, name: name)
+            var record = try SQLiteTransaction(db).requirePrincipal(named: name)
             guard !record.disabled else { throw VaultError.conflict("principal \(name) is already disabled") }
             try record.verifyCertificate(vaultID: vaultIDBytes, rootPublicKey: provisioner.root.publicKey)
-            let held = Set(try record.fetchGrants(db).map(\.scope.field).filter { $0 != KeyScope.vaultWide })
+            let held = Set(try SQLiteTransaction(db).grants(of: record).map(\.scope.field).filter { $0 != KeyScope.vaultWide })
             // The disabled state goes into a new root certificate, with the access-log entry from
             // which it holds: a flag flipped back in the file no longer matches the certificate.
             record.disabled = true
-            record.disabledAtSeq = try AuditTrail.nextSeq(db)
+            record.disabledAtSeq = try AuditTrail.nextSeq(SQLiteTransaction(db))
             try record.certify(vaultID: vaultIDBytes, root: provisioner.root)
-            try db.execute(sql: "UPDATE principals SET disabled = 1, disabled_at_seq = ?, certificate = ? WHERE id = ?",
-                           arguments: [record.disabledAtSeq, record.certificate.map { Data($0) }, record.id])
+            try SQLiteTransaction(db).updatePrincipalDisabled(id: record.id ?? 0, disabledAtSeq: record.disabledAtSeq, certificate: record.certificate)
             let sessions = try WriteSessions.countersign(of: record, vaultID: vaultIDBytes, root: provisioner.root, db: db)
-            let change = try provisioner.provision(record, role: nil, db: db)
+            let change = try provisioner.provision(record, role: nil, in: SQLiteTransaction(db))
             note.detail = "disabled, \(change.removed) keys removed, \(sessions) write sessions countersigned"
             return held.sorted()
         }
@@ -131,7 +132,7 @@ extension CustomerVault {
         let fresh = try PrincipalSecrets.generate(rootSigningPublicKey: secrets.rootSigningPublicKey)
         try await perform(AccessRequest(.credentialChange)) { [secrets, vaultIDBytes, principal] db, note in
             note.target = "principal:\(principal)"
-            var record = try PrincipalRecord.fetch(db, name: principal)
+            var record = try SQLiteTransaction(db).requirePrincipal(named: principal)
             try record.verifyCertificate(vaultID: vaultIDBytes, rootPublicKey: secrets.rootSigningPublicKey)
             guard record.signPublicKey == secrets.signingKeyPair.publicKey else {
                 throw VaultError.integrity("principal \(principal): the keys in the file are not the ones this handle unlocked")
@@ -139,37 +140,31 @@ extension CustomerVault {
             // Every grant, opened with the old box key and sealed to the new one; the root signature
             // covers the key, not the sealing, so it stays valid.
             var grants: [(keyID: Int64, grant: KeyGrant)] = []
-            for row in try Row.fetchAll(db, sql: """
-                SELECT g.key_id, k.field, k.purpose, k.version, g.sealed_key, g.signature, g.format
-                FROM key_grants g JOIN data_keys k ON k.id = g.key_id WHERE g.principal_id = ?
-                """, arguments: [record.id]) {
-                guard let purpose = KeyPurpose(rawValue: try row.checked("purpose")) else { throw VaultError.integrity("principal \(principal): a grant has an unknown purpose") }
-                let grant = KeyGrant(scope: KeyScope(field: try row.checked("field"), purpose: purpose, version: UInt32(clamping: try row.checked("version") as Int64)),
-                                     sealedKey: [UInt8](try row.checked("sealed_key") as Data), signature: [UInt8](try row.checked("signature") as Data), format: try row.checked("format"))
-                let key = try grant.open(principal: principal, secrets: secrets, vaultID: vaultIDBytes)
-                grants.append((try row.checked("key_id"), try grant.resealed(key: key, to: fresh.boxKeyPair.publicKey)))
+            let tx = SQLiteTransaction(db)
+            for stored in try tx.grants(principalID: record.id ?? 0, includingRetired: true) {
+                let key = try stored.grant.open(principal: principal, secrets: secrets, vaultID: vaultIDBytes)
+                grants.append((stored.keyID, try stored.grant.resealed(key: key, to: fresh.boxKeyPair.publicKey)))
             }
             for (keyID, grant) in grants {
-                try db.execute(sql: "UPDATE key_grants SET sealed_key = ? WHERE principal_id = ? AND key_id = ?",
-                               arguments: [Data(grant.sealedKey), record.id, keyID])
+                try tx.replaceGrantSealedKey(principalID: record.id ?? 0, keyID: keyID, sealedKey: grant.sealedKey)
             }
             // The new key version signs from the entry after this one (which the old key signs).
             var key = PrincipalKey(version: record.keyVersion + 1, boxPublicKey: fresh.boxKeyPair.publicKey,
-                                   signPublicKey: fresh.signingKeyPair.publicKey, fromSeq: try AuditTrail.nextSeq(db) + 1, endorsement: nil)
+                                   signPublicKey: fresh.signingKeyPair.publicKey, fromSeq: try AuditTrail.nextSeq(SQLiteTransaction(db)) + 1, endorsement: nil)
             key.endorsement = try Ed25519.sign(key.endorsedMessage(vaultID: vaultIDBytes, principal: principal), with: secrets.signingKeyPair)
-            try key.insert(principalID: record.id ?? 0, db: db)
+            try SQLiteTransaction(db).insertPrincipalKey(key, principalID: record.id ?? 0)
             let sessions = try WriteSessions.resign(of: record, with: fresh.signingKeyPair, vaultID: vaultIDBytes, db: db)
             let version = record.credentialVersion + 1
             let wrapped = try fresh.wrap(kek: kek, associatedData: PrincipalSecrets.associatedData(
                 vaultID: vaultIDBytes, principal: principal, credentialVersion: version))
-            try db.execute(sql: """
-                UPDATE principals SET credential_kind = ?, kdf_salt = ?, kdf_ops = ?, kdf_mem = ?, credential_check = ?,
-                                      wrapped_secrets = ?, credential_version = ?, box_public_key = ?, sign_public_key = ?, key_version = ?
-                WHERE id = ?
-                """, arguments: [parameters.kind.rawValue, Data(parameters.salt), parameters.argon2.map { Int64($0.opsLimit) },
-                                 parameters.argon2.map { Int64($0.memLimit) }, Data(check), Data(wrapped), version,
-                                 Data(fresh.boxKeyPair.publicKey), Data(fresh.signingKeyPair.publicKey), key.version, record.id])
+            record.parameters = parameters
+            record.credentialCheck = check
+            record.wrappedSecrets = wrapped
+            record.credentialVersion = version
+            record.boxPublicKey = fresh.boxKeyPair.publicKey
+            record.signPublicKey = fresh.signingKeyPair.publicKey
             record.keys.append(key)
+            try tx.updatePrincipalCredential(record)
             note.detail = "credential changed to \(parameters.kind.rawValue), version \(version); new key pairs (key version \(key.version)), "
                 + "\(grants.count) grants sealed again, \(sessions) write sessions signed again"
         }
@@ -215,12 +210,12 @@ extension CustomerVault {
         let newRolePolicy = rolePolicy
         let update = try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes, policy] db, note in
             note.target = "principal:\(name)"
-            var record = try PrincipalRecord.fetch(db, name: name)
+            var record = try SQLiteTransaction(db).requirePrincipal(named: name)
             guard !record.disabled else { throw VaultError.conflict("principal \(name) is disabled; a disabled principal stays disabled (add a new one)") }
             try record.verifyCertificate(vaultID: vaultIDBytes, rootPublicKey: provisioner.root.publicKey)
             // Never re-issue for a record the log contradicts (put back from an older copy), nor over a log with entries deleted.
-            try AuditFacts.requireContiguous(db)
-            try AuditFacts.checkPrincipal(record, db: db, vaultID: vaultIDBytes, rootPublicKey: provisioner.root.publicKey)
+            try AuditFacts.requireContiguous(SQLiteTransaction(db))
+            try AuditFacts.checkPrincipal(record, in: SQLiteTransaction(db), vaultID: vaultIDBytes, rootPublicKey: provisioner.root.publicKey)
             var changed = record.attributes
             for key in removing {
                 guard changed.removeValue(forKey: key) != nil else {
@@ -233,16 +228,16 @@ extension CustomerVault {
             let role = newRolePolicy ?? policy.role(record.role)
             guard let role else { throw VaultError.integrity("principal \(name) has role \(record.role), which the policy in force does not define") }
             // Field and purpose: a role that keeps a field's mask key but loses its plain key lost a key.
-            let held = Set(try record.fetchGrants(db).map { "\($0.scope.field)\u{0}\($0.scope.purpose.rawValue)" })
+            let held = Set(try SQLiteTransaction(db).grants(of: record).map { "\($0.scope.field)\u{0}\($0.scope.purpose.rawValue)" })
             record.role = role.name
             record.attributes = changed
             try record.certify(vaultID: vaultIDBytes, root: provisioner.root)
-            try db.execute(sql: "UPDATE principals SET role = ?, attributes = ?, certificate = ? WHERE id = ?",
-                           arguments: [record.role, FlatJSON.encode(record.attributes), record.certificate.map { Data($0) }, record.id])
+            try SQLiteTransaction(db).updatePrincipalIdentity(id: record.id ?? 0, role: record.role, attributes: record.attributes,
+                                                              certificate: record.certificate)
             let sessions = try WriteSessions.countersign(of: record, fields: { role.grant(for: $0).write != true },
                                                          vaultID: vaultIDBytes, root: provisioner.root, db: db)
-            let change = try provisioner.provision(record, role: role, checkedAgainstLog: true, db: db)
-            let now = Set(try record.fetchGrants(db).map { "\($0.scope.field)\u{0}\($0.scope.purpose.rawValue)" })
+            let change = try provisioner.provision(record, role: role, checkedAgainstLog: true, in: SQLiteTransaction(db))
+            let now = Set(try SQLiteTransaction(db).grants(of: record).map { "\($0.scope.field)\u{0}\($0.scope.purpose.rawValue)" })
             let lost = Set(held.subtracting(now).compactMap { $0.split(separator: "\u{0}").first.map(String.init) })
                 .filter { $0 != KeyScope.vaultWide }.sorted()
             var what: [String] = []
@@ -278,7 +273,7 @@ extension CustomerVault {
         let signature = try VaultMeta.signPolicy(newPolicy.source, vaultID: vaultIDBytes, root: provisioner.root)
         return try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes] db, note in
             note.target = "policy"
-            let principals = try PrincipalRecord.fetchAll(db)
+            let principals = try SQLiteTransaction(db).principals()
             let orphans = principals.filter { !$0.disabled && newPolicy.role($0.role) == nil }
             guard orphans.isEmpty else {
                 throw VaultError.invalidInput("the new policy has no role for principal(s) \(orphans.map { "\($0.name) (\($0.role))" }.joined(separator: ", ")); disable them or keep their roles")
@@ -293,7 +288,7 @@ extension CustomerVault {
                 countersigned += try WriteSessions.countersign(of: principal, fields: { role?.grant(for: $0).write != true },
                                                                vaultID: vaultIDBytes, root: provisioner.root, db: db)
             }
-            let changes = try principals.map { try provisioner.provision($0, role: newPolicy.role($0.role), db: db) }
+            let changes = try principals.map { try provisioner.provision($0, role: newPolicy.role($0.role), in: SQLiteTransaction(db)) }
             note.detail = "\(AuditFacts.policyMarker)\(AuditChain.policyHash(newPolicy.source))): \(countersigned) write sessions countersigned; " + changes.map { "\($0.principal) +\($0.added)/-\($0.removed)" }.joined(separator: ", ")
             return changes
         }

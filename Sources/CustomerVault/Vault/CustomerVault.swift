@@ -4,6 +4,7 @@ import VaultSQLite
 import Logging
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// An unlocked customer vault: one principal's view of one vault file.
 ///
@@ -134,7 +135,7 @@ public final class CustomerVault: Sendable {
                 let note = AuditNote(decision: decision, codec: codec(decision, snapshot))
                 let result = try body(db, note)
                 try audit.append(entry(request, decision: decision, outcome: .allowed, target: note.target,
-                                       detail: note.detail ?? decision.rule, terms: note.terms), in: db)
+                                       detail: note.detail ?? decision.rule, terms: note.terms), to: SQLiteTransaction(db))
                 return (result, snapshot)
             }
             // Only now, after the commit: write sessions started in a rolled-back transaction must
@@ -202,7 +203,7 @@ public final class CustomerVault: Sendable {
                 try schemaGuard.check(db)
                 // A principal disabled meanwhile signs nothing more, not even its refusals.
                 guard try Int64.fetchOne(db, sql: "SELECT disabled = 0 FROM principals WHERE name = ?", arguments: [principal]) == 1 else { return }
-                try audit.append(entry, in: db)
+                try audit.append(entry, to: SQLiteTransaction(db))
             }
         } catch {
             throw VaultError.io("the access log cannot be written: \(VaultDatabase.describe(error))")

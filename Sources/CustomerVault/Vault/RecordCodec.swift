@@ -253,7 +253,7 @@ struct RecordCodec: Sendable {
     }
 
     static func decodeAttributes(_ json: String, entity: Entity?, id: Int64) throws -> [String: String] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)), let attributes = object as? [String: String] else {
+        guard let attributes = FlatJSON.decode(json) else {
             throw VaultError.integrity("\(entity?.rawValue ?? "principal") \(id): plain attributes are corrupt")
         }
         return attributes

@@ -1,6 +1,6 @@
 /// What an access-log entry says. No personal value ever goes in here: targets are record ids,
 /// fields are names with the view used, search terms are keyed digests, details are rule names.
-package struct AuditEntry: Sendable {
+package struct AuditEntry: Sendable, Equatable {
     package enum Outcome: String, Sendable { case allowed, denied, failed }
 
     package var at: String

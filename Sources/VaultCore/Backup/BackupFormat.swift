@@ -1,5 +1,5 @@
-package import Foundation
-package import VaultCrypto
+import Foundation
+import VaultCrypto
 
 /// The public header of a backup file: readable without any key. No secret in it.
 public struct BackupHeader: Sendable, Equatable, Codable {

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 package import VaultCrypto
 
 /// What creating a backup needs: the vault's backup public key (granted to roles allowed

@@ -1,5 +1,5 @@
 package import Foundation
-package import VaultCrypto
+import VaultCrypto
 
 /// What a backup pass wrote or checked.
 public struct BackupReport: Sendable, Equatable, Codable {

@@ -1,5 +1,5 @@
 public import VaultCrypto
-package import Foundation
+import Foundation
 
 /// What a principal unlocks with. Both forms hold their bytes in wiping ``SecretBytes``.
 public enum Credential: Sendable {

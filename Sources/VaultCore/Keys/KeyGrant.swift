@@ -9,7 +9,7 @@ package import VaultCrypto
 /// its own grants again to fresh key pairs when its credential changes, without the root key.
 /// Format 1 (older vaults) signed the box public key and the sealed bytes; a key custodian's
 /// upgrade re-issues such grants in format 2.
-package struct KeyGrant: Sendable {
+package struct KeyGrant: Sendable, Equatable {
     package static let currentFormat: Int64 = 2
 
     package var scope: KeyScope

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// A new passphrase's strength, estimated before it protects a keyring.
 ///

@@ -1,5 +1,5 @@
 public import Foundation
-package import VaultCrypto
+import VaultCrypto
 
 /// An output file that holds personal data or a secret (an export, a subject export, a rejects
 /// list, a ledger, a key file).

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// What a role may see of one personal field.
 public enum FieldView: String, Sendable, Codable, Comparable, CaseIterable {

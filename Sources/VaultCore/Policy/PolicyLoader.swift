@@ -1,5 +1,5 @@
-package import Foundation
-package import Yams
+import Foundation
+import Yams
 
 extension Policy {
     /// Most roles and entries a policy may hold; a larger file is more likely hostile than real.

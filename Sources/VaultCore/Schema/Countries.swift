@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// An ISO 3166-1 country with what reading its national phone numbers needs.
 package struct Country: Sendable, Equatable {

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// A small lock-protected value (Synchronization.Mutex needs a newer deployment target on macOS).
 package final class Mutex<Value>: @unchecked Sendable {

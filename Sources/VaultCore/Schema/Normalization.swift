@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 /// Canonical forms of searchable values, so that equal values give equal blind indexes.
 ///

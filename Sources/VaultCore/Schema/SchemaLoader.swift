@@ -1,5 +1,5 @@
-package import Foundation
-package import Yams
+import Foundation
+import Yams
 
 extension Schema {
     /// Reads and validates a schema file.

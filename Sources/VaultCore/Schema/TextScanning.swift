@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 
 // Fast paths for the text handling every imported value goes through. Most CRM values are ASCII;
 // Foundation's Unicode machinery is only needed for the rest.
@@ -71,6 +71,11 @@ extension String {
 /// A minimal JSON object writer for flat string maps (sorted keys), used for plain attributes
 /// on every stored row, where JSONSerialization's generality costs more than the rest of the row.
 package enum FlatJSON {
+    /// The flat object `json` holds (every value a string); nil when it is anything else.
+    package static func decode(_ json: String) -> [String: String]? {
+        (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: String]
+    }
+
     package static func encode(_ object: [String: String]) -> String {
         var out = "{"
         for (index, key) in object.keys.sorted().enumerated() {

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 package import Yams
 
 /// Strict, line-numbered access to a parsed YAML document.
