@@ -23,7 +23,7 @@ package protocol VaultStore: Sendable {
 }
 
 /// What a read transaction offers: one protocol per aggregate.
-package protocol StoreReading: AuditLogReading, KeyStoreReading {}
+package protocol StoreReading: AuditLogReading, KeyStoreReading, VaultMetaReading, WriteSessionReading {}
 
 /// What a write transaction offers: everything a read does, and changes.
-package protocol StoreWriting: StoreReading, AuditLogWriting, KeyStoreWriting {}
+package protocol StoreWriting: StoreReading, AuditLogWriting, KeyStoreWriting, VaultMetaWriting, WriteSessionWriting {}

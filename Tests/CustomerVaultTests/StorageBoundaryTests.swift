@@ -6,7 +6,8 @@ import VaultTestSupport
 /// the behavioural tests speak the store's protocol, so a second store (PostgreSQL) or a test double
 /// can stand in without touching them.
 ///
-/// The move is under way: `pending` names the files that still hold SQL. The test fails when a
+/// The move is under way: `pending` names the files that still hold SQL (or reach the GRDB
+/// connection through `SQLiteTransaction.db`, the transitional door). The test fails when a
 /// file not named there holds SQL (new SQL outside the store), and when a named file no longer
 /// does (take it off the list: the list only shrinks).
 @Suite("Only the SQLite store speaks SQL")
@@ -20,7 +21,6 @@ struct StorageBoundaryTests {
     static let pending: Set<String> = [
         "Benchmarks/Sources/cvault-bench/Bench.swift",
         "Sources/CustomerVault/Audit/AuditVerifier.swift",
-        "Sources/CustomerVault/Audit/CustomerVault+AuditLog.swift",
         "Sources/CustomerVault/Backup/CustomerVault+Backup.swift",
         "Sources/CustomerVault/Export/CustomerVault+Export.swift",
         "Sources/CustomerVault/Import/CustomerVault+Import.swift",
@@ -30,7 +30,6 @@ struct StorageBoundaryTests {
         "Sources/CustomerVault/Integrity/NaturalKeys.swift",
         "Sources/CustomerVault/Integrity/RecordRows.swift",
         "Sources/CustomerVault/Keys/CustomerVault+Rotation.swift",
-        "Sources/CustomerVault/Keys/KeyState.swift",
         "Sources/CustomerVault/Policy/PolicyExplanation.swift",
         "Sources/CustomerVault/Privacy/ConsentEvents.swift",
         "Sources/CustomerVault/Privacy/CustomerVault+Dedupe.swift",
@@ -38,16 +37,13 @@ struct StorageBoundaryTests {
         "Sources/CustomerVault/Privacy/CustomerVault+SubjectExport.swift",
         "Sources/CustomerVault/Privacy/ErasureLedger.swift",
         "Sources/CustomerVault/Privacy/Retention.swift",
-        "Sources/CustomerVault/Sealing/WriteSession.swift",
         "Sources/CustomerVault/Vault/CustomerVault+Customers.swift",
         "Sources/CustomerVault/Vault/CustomerVault+History.swift",
         "Sources/CustomerVault/Vault/CustomerVault+Lifecycle.swift",
-        "Sources/CustomerVault/Vault/CustomerVault+Principals.swift",
         "Sources/CustomerVault/Vault/CustomerVault+Reports.swift",
         "Sources/CustomerVault/Vault/CustomerVault.swift",
         "Sources/CustomerVault/Vault/PreparedRecord.swift",
         "Sources/CustomerVault/Vault/RecordCodec.swift",
-        "Sources/CustomerVault/Vault/VaultMeta.swift",
         "Tests/CLITests/AtRestCanaryTests.swift",
         "Tests/CLITests/AuditCommandTests.swift",
         "Tests/CLITests/BackupCommandTests.swift",
@@ -88,6 +84,9 @@ struct StorageBoundaryTests {
     static let patterns: [(String, String)] = [
         ("imports GRDB or SQLite", #"^\s*(@testable\s+)?(public\s+|package\s+|internal\s+)?import\s+(GRDB|GRDBSQLite|SQLite3|CSQLite)\b"#),
         ("calls SQLite's C API", #"\bsqlite3_[a-z0-9_]+\s*\("#),
+        // The transitional door to the GRDB connection (`SQLiteTransaction.db`): code behind it is not
+        // store-agnostic yet.
+        ("reaches the SQLite connection", #"\btx\.db\b|\bSQLiteTransaction\("#),
         ("writes SQL", #"\b(SELECT\b.*\bFROM\b|INSERT\s+(OR\s+[A-Z]+\s+)?INTO\b|UPDATE\s+[a-z_]+\s+SET\b|DELETE\s+FROM\b|CREATE\s+(TEMP\s+|UNIQUE\s+)?(TABLE|INDEX|TRIGGER|VIEW)\b|DROP\s+(TABLE|INDEX|TRIGGER|VIEW)\b|ALTER\s+TABLE\b|PRAGMA\s+[a-z_]+|\bsqlite_(master|schema|sequence)\b)"#),
     ]
 
@@ -130,7 +129,7 @@ struct StorageBoundaryTests {
         let samples = ["import GRDB", "@testable import GRDBSQLite", "    sqlite3_bind_int64(statement, 1, id)",
                        #"try db.execute(sql: "DELETE FROM customers")"#, "SELECT seq, hash FROM audit_log", "INSERT OR IGNORE INTO t VALUES (1)",
                        "UPDATE customers SET erased_at = ?", "CREATE UNIQUE INDEX x ON t(a)", "DROP TRIGGER t", "PRAGMA integrity_check",
-                       "SELECT name FROM sqlite_master"]
+                       "SELECT name FROM sqlite_master", "try Self.loadCustomer(id, note: note, db: tx.db)", "let tx = SQLiteTransaction(db)"]
         for sample in samples {
             #expect(Self.patterns.contains { sample.range(of: $0.1, options: .regularExpression) != nil }, "not caught: \(sample)")
         }

@@ -14,7 +14,8 @@ package enum StoreConformance {
     }
 
     /// Every check, by aggregate.
-    package static let checks: [Check] = AuditLogConformance.checks + KeyStoreConformance.checks
+    package static let checks: [Check] = AuditLogConformance.checks + KeyStoreConformance.checks + VaultMetaConformance.checks
+        + WriteSessionConformance.checks
 }
 
 /// What a check found.

@@ -142,7 +142,7 @@ extension CustomerVault {
         }
         defer { try? reader.close() }
         do {
-            return try await reader.read { db in try AuditVerifier.verify(SQLiteTransaction(db), meta: try VaultMeta.load(db), expect: expected) }
+            return try await reader.read { db in try AuditVerifier.verify(SQLiteTransaction(db), meta: try VaultMeta.load(SQLiteTransaction(db)), expect: expected) }
         } catch {
             throw vaultError(from: error)
         }

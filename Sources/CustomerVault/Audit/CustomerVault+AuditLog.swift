@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
@@ -55,8 +54,8 @@ extension CustomerVault {
     /// `audit.read`). Reading the log is itself logged.
     public func auditLog(filter: AuditFilter = AuditFilter(), after: Int64 = 0, limit: Int = 100) async throws -> [AuditRecord] {
         guard (1...10_000).contains(limit) else { throw VaultError.invalidInput("limit must be between 1 and 10000") }
-        return try await perform(AccessRequest(.auditRead)) { db, note in
-            let records = try Self.auditRecords(SQLiteTransaction(db), filter: filter, after: after, limit: limit)
+        return try await perform(AccessRequest(.auditRead)) { tx, note in
+            let records = try Self.auditRecords(tx, filter: filter, after: after, limit: limit)
             note.target = "audit_log:\(records.first?.seq ?? after)-\(records.last?.seq ?? after)"
             note.detail = "\(records.count) entries"
             return records
@@ -77,8 +76,8 @@ extension CustomerVault {
         while !Task.isCancelled {
             let start = cursor
             // One read transaction: the head and the entries up to it, so nothing written between is skipped.
-            let (records, head) = try await readAllowed(by: decision) { db in
-                let log = SQLiteTransaction(db)
+            let (records, head) = try await readAllowed(by: decision) { tx in
+                let log = tx
                 let head = try log.auditHead()?.seq ?? 0
                 return (try Self.auditRecords(log, filter: filter, after: start, through: head, limit: Int.max), head)
             }
@@ -105,8 +104,8 @@ extension CustomerVault {
     /// The current head of the log, signed by this principal, to keep outside the vault and give
     /// to `verifyAuditLog(expect:)` later (action `audit.read`).
     public func auditHead() async throws -> AuditCheckpoint {
-        try await perform(AccessRequest(.auditRead)) { [secrets, vaultID, principal] db, note in
-            guard let head = try SQLiteTransaction(db).auditHead() else { throw VaultError.notFound("the access log is empty") }
+        try await perform(AccessRequest(.auditRead)) { [secrets, vaultID, principal] tx, note in
+            guard let head = try tx.auditHead() else { throw VaultError.notFound("the access log is empty") }
             let seq = head.seq, hash = Hex.encode(head.hash), at = Timestamps.now()
             let signature = try Ed25519.sign(AuditCheckpoint.message(vaultID: vaultID, seq: seq, hash: hash, principal: principal, at: at),
                                              with: secrets.signingKeyPair)

@@ -38,7 +38,7 @@ extension CustomerVault {
         }
         if keyring.isCustodian { try await ensureBackupKey() }
         let name = (path as NSString).lastPathComponent
-        let recipient = try await perform(request) { [vaultIDBytes] db, note in
+        let recipient = try await perform(request) { [vaultIDBytes] tx, note in
             note.target = "backup:\(name)"
             note.detail = "backup started"
             return try Self.backupRecipient(note.codec.keyring, vaultID: vaultIDBytes)
@@ -220,10 +220,10 @@ extension CustomerVault {
         let restored = try await open(at: temporary, principal: principal, credential: credential, derived: await derivation.value)
         let reapplied: Int
         do {
-            reapplied = try await restored.perform(AccessRequest(.restore)) { [erasures, restored] db, note in
+            reapplied = try await restored.perform(AccessRequest(.restore)) { [erasures, restored] tx, note in
                 note.target = "vault:\(Hex.encode(key.vaultID))"
                 let count = try reapplyErasures(erasures, vaultID: key.vaultID, rootPublicKey: restored.secrets.rootSigningPublicKey,
-                                                policy: restored.policy, integrity: try note.codec.integrity, db: db)
+                                                policy: restored.policy, integrity: try note.codec.integrity, db: tx.db)
                 note.detail = "restored from backup \((path as NSString).lastPathComponent) created \(report.header.createdAt); "
                     + "\(count) erasures re-applied from the ledger"
                 return count
@@ -318,17 +318,17 @@ extension CustomerVault {
         let fresh = try SecretBytes(randomCount: 32)
         all[BackupKey.scope] = fresh
         let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: Keyring(keys: all, existingScopes: []))
-        try await perform(AccessRequest(.principalsManage)) { [policy] db, note in
+        try await perform(AccessRequest(.principalsManage)) { [policy] tx, note in
             note.target = "keys:vault/backup"
-            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM data_keys WHERE field = ? AND purpose = ?",
+            guard try Int.fetchOne(tx.db, sql: "SELECT count(*) FROM data_keys WHERE field = ? AND purpose = ?",
                                    arguments: [KeyScope.vaultWide, KeyPurpose.backup.rawValue]) == 0 else {
                 note.detail = "backup key already created by another process"
                 return
             }
-            try KeyProvisioner.recordKeys([BackupKey.scope: fresh], integrity: try note.codec.integrity, in: SQLiteTransaction(db), now: Timestamps.now())
+            try KeyProvisioner.recordKeys([BackupKey.scope: fresh], integrity: try note.codec.integrity, in: tx, now: Timestamps.now())
             var granted = 0
-            for record in try SQLiteTransaction(db).principals() {
-                granted += try provisioner.provision(record, role: policy.role(record.role), in: SQLiteTransaction(db)).added
+            for record in try tx.principals() {
+                granted += try provisioner.provision(record, role: policy.role(record.role), in: tx).added
             }
             note.detail = "backup key created: \(granted) grants"
         }

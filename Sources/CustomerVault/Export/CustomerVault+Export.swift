@@ -36,8 +36,8 @@ extension CustomerVault {
         var count = 0
         while true {
             let start = after
-            let page = try await perform(Self.exportRequest(kind)) { db, note in
-                let page = try Self.exportPage(kind, columns: columns, after: start, limit: pageSize, note: note, db: db)
+            let page = try await perform(Self.exportRequest(kind)) { tx, note in
+                let page = try Self.exportPage(kind, columns: columns, after: start, limit: pageSize, note: note, db: tx.db)
                 note.target = page.target
                 return page
             }
@@ -80,7 +80,7 @@ extension CustomerVault {
         do {
             var request = AccessRequest(.exportData)
             request.readEntity = .customers
-            let counts = try await perform(request) { [schema] db, note in
+            let counts = try await perform(request) { [schema] tx, note in
                 var counts: [RecordKind: Int] = [:]
                 var targets: [String] = []
                 for (kind, file) in files {
@@ -89,7 +89,7 @@ extension CustomerVault {
                     var after: Int64 = 0
                     var count = 0
                     while true {
-                        let page = try Self.exportPage(kind, columns: columns, after: after, limit: 1_000, note: note, db: db)
+                        let page = try Self.exportPage(kind, columns: columns, after: after, limit: 1_000, note: note, db: tx.db)
                         guard let last = page.lastKey else { break }
                         try file.write(Data(page.text.utf8))
                         count += page.count

@@ -55,7 +55,7 @@ extension CustomerVault {
         let zone = options.timeZone ?? schema.timeZone
 
         let integrity = try recordIntegrity
-        let state = try await readAllowed(by: decision) { db in try ImportState.fetch(db, digest: digest, integrity: integrity) }
+        let state = try await readAllowed(by: decision) { tx in try ImportState.fetch(tx.db, digest: digest, integrity: integrity) }
         if let state, state.finished {
             return ImportReport(kind: RecordKind(entity), accepted: state.accepted, rejected: state.rejected, alreadyStored: state.alreadyStored, updated: state.updated, timeZone: zone,
                                 resumedAfterRecord: nil, alreadyImported: true, finishedAt: state.finishedAt,
@@ -126,7 +126,7 @@ extension CustomerVault {
         var written = Set<String>()
         for row in batch { if case .valid(let values, _) = row.outcome { written.formUnion(values.filter { !$0.value.isEmpty }.keys) } }
         let request = AccessRequest(.importData, writes: writtenFieldNames(written, entity: entity))
-        return try await perform(request) { [schema] db, note in
+        return try await perform(request) { [schema] tx, note in
             let codec = note.codec
             let integrity = try codec.integrity
             var next = state
@@ -139,7 +139,7 @@ extension CustomerVault {
             /// with the reason; a refused change leaves nothing behind (its own savepoint).
             func upsert(_ apply: () throws -> Void) throws {
                 do {
-                    try db.inSavepoint {
+                    try tx.db.inSavepoint {
                         try apply()
                         return .commit
                     }
@@ -154,7 +154,7 @@ extension CustomerVault {
             // all cores while this writer inserts each one, in file order, as soon as it is ready.
             // An exported record keeps its id where this vault never issued it (ids are bound into
             // ciphertexts and never reused), so an export imports into an empty vault as it was.
-            let firstID = try RecordCodec.nextRecordID(entity, db: db)
+            let firstID = try RecordCodec.nextRecordID(entity, db: tx.db)
             var issuedThrough = firstID - 1
             let consentIDs = ConsentEvents.Numbering()
             try RecordCodec.pipelined(batch.count, produce: { index -> PreparedRecord? in
@@ -180,21 +180,21 @@ extension CustomerVault {
                                 throw FieldProblem(field: "", reason: "is outside the rows this role may access")
                             }
                         } else if let owner = row.restored.customerID {
-                            guard try Self.visibleAttributes(owner, note: note, db: db) != nil else {
+                            guard try Self.visibleAttributes(owner, note: note, db: tx.db) != nil else {
                                 throw FieldProblem(field: "customer_id", reason: "no customer has this id")
                             }
-                            if let email, try codec.customerID(forEmail: email, db: db) != owner {
+                            if let email, try codec.customerID(forEmail: email, db: tx.db) != owner {
                                 throw FieldProblem(field: "customer_email", reason: "is not the e-mail address of the customer that customer_id names")
                             }
                             customerID = owner
                         } else {
-                            guard let email, let owner = try codec.customerID(forEmail: email, db: db),
-                                  try Self.visibleAttributes(owner, note: note, db: db) != nil else {
+                            guard let email, let owner = try codec.customerID(forEmail: email, db: tx.db),
+                                  try Self.visibleAttributes(owner, note: note, db: tx.db) != nil else {
                                 throw FieldProblem(field: "customer_email", reason: "no customer has this e-mail address")
                             }
                             customerID = owner
                         }
-                        if let held = try NaturalKeys.firstHeld(entity, values: values, schema: schema, integrity: integrity, db: db) {
+                        if let held = try NaturalKeys.firstHeld(entity, values: values, schema: schema, integrity: integrity, db: tx.db) {
                             if let earlier = seen.record(of: "\(held.field)\u{0}\(held.value)") {
                                 throw FieldProblem(field: held.field, reason: "has the same value as record \(earlier) of this file")
                             }
@@ -206,7 +206,7 @@ extension CustomerVault {
                                 return
                             }
                             try upsert {
-                                try Self.applyHistoryUpdate(entity, id: held.holder.recordID, values: values.filter { !$0.value.isEmpty }, note: note, today: today, db: db)
+                                try Self.applyHistoryUpdate(entity, id: held.holder.recordID, values: values.filter { !$0.value.isEmpty }, note: note, today: today, db: tx.db)
                             }
                             for field in schema.naturalKeys(of: entity) {
                                 if let value = values[field.name] { seen.note("\(field.name)\u{0}\(value)", record: row.record) }
@@ -221,7 +221,7 @@ extension CustomerVault {
                         }
                         if entity == .customers {
                             do {
-                                try codec.checkUnique(record.probes, except: nil, db: db)
+                                try codec.checkUnique(record.probes, except: nil, db: tx.db)
                             } catch let error as VaultError where error.code == .conflict {
                                 if let email = values["email"], let earlier = seen.record(of: "email\u{0}\(email)") {
                                     throw FieldProblem(field: "email", reason: "has the same e-mail address as record \(earlier) of this file")
@@ -230,26 +230,26 @@ extension CustomerVault {
                                     alreadyStored += 1
                                     return
                                 }
-                                guard let email = values["email"], let existing = try codec.customerID(forEmail: email, db: db) else {
+                                guard let email = values["email"], let existing = try codec.customerID(forEmail: email, db: tx.db) else {
                                     throw FieldProblem(field: "", reason: "a unique field has a value stored for another customer")
                                 }
                                 try upsert {
                                     try Self.applyUpdate(existing, canonical: values.filter { !$0.value.isEmpty }, remove: [], note: note, today: today,
-                                                         schema: schema, consentIDs: consentIDs, db: db)
+                                                         schema: schema, consentIDs: consentIDs, db: tx.db)
                                 }
                                 seen.note("email\u{0}\(email)", record: row.record)
                                 updatedIDs.append(existing)
                                 return
                             }
                             try checkID()
-                            try codec.store(record, entity: entity, customerID: nil, now: now, consentIDs: consentIDs, db: db)
+                            try codec.store(record, entity: entity, customerID: nil, now: now, consentIDs: consentIDs, db: tx.db)
                             if let email = values["email"] { seen.note("email\u{0}\(email)", record: row.record) }
                         } else {
                             try checkID()
-                            try codec.store(record, entity: entity, customerID: customerID, now: now, db: db)
+                            try codec.store(record, entity: entity, customerID: customerID, now: now, db: tx.db)
                         }
                         issuedThrough = max(issuedThrough, record.id)
-                        try NaturalKeys.insert(entity, recordID: record.id, values: values, schema: schema, db: db)
+                        try NaturalKeys.insert(entity, recordID: record.id, values: values, schema: schema, db: tx.db)
                         for field in schema.naturalKeys(of: entity) {
                             if let value = values[field.name] { seen.note("\(field.name)\u{0}\(value)", record: row.record) }
                         }
@@ -266,9 +266,9 @@ extension CustomerVault {
             next.alreadyStored += alreadyStored
             next.updated += updatedIDs.count
             next.finishedAt = finished ? now : nil
-            try next.save(db, digest: digest, kind: entity, integrity: integrity, now: now)
+            try next.save(tx.db, digest: digest, kind: entity, integrity: integrity, now: now)
             for reject in rejects {
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO import_rejects (file_digest, record, line, field, reason, tag) VALUES (?, ?, ?, ?, ?, ?)")
+                try tx.db.cachedStatement(sql: "INSERT OR REPLACE INTO import_rejects (file_digest, record, line, field, reason, tag) VALUES (?, ?, ?, ?, ?, ?)")
                     .execute(arguments: [Data(digest), reject.record, reject.line, reject.storedField, reject.storedReason,
                                          Data(try integrity.importReject(digest: digest, reject))])
             }
@@ -280,8 +280,8 @@ extension CustomerVault {
     }
 
     private func importRejects(_ digest: [UInt8], integrity: RecordIntegrity, allowedBy decision: AccessDecision) async throws -> [ImportReject] {
-        try await readAllowed(by: decision) { db in
-            try Row.fetchAll(db, sql: "SELECT record, line, field, reason, tag FROM import_rejects WHERE file_digest = ? ORDER BY record",
+        try await readAllowed(by: decision) { tx in
+            try Row.fetchAll(tx.db, sql: "SELECT record, line, field, reason, tag FROM import_rejects WHERE file_digest = ? ORDER BY record",
                              arguments: [Data(digest)]).map { row in
                 let reject = try ImportReject.stored(row)
                 try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) }, try integrity.importReject(digest: digest, reject),

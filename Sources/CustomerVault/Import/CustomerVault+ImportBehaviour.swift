@@ -57,7 +57,7 @@ extension CustomerVault {
                     if error.kind == .unterminatedQuote || error.kind == .ioFailure { ended = true; break }
                 }
             }
-            let outcome = try await perform(AccessRequest(.behaviourWrite)) { [batch, restore = options.restore, neutralised = reader.neutralisesFormulas] db, note in
+            let outcome = try await perform(AccessRequest(.behaviourWrite)) { [batch, restore = options.restore, neutralised = reader.neutralisesFormulas] tx, note in
                 var outcome = (stored: 0, unchanged: 0, rejects: [ImportReject](), ids: [Int64]())
                 let integrity = try note.codec.integrity
                 let now = Timestamps.now()
@@ -67,13 +67,13 @@ extension CustomerVault {
                         outcome.rejects.append(ImportReject(record: error.recordNumber, line: error.line, problems: [FieldProblem(field: "", reason: reason)]))
                     case .record(let record):
                         do {
-                            let row = try Self.behaviourRow(record, names: names, restore: restore, neutralised: neutralised, note: note, db: db)
-                            if let stored = try Self.loadBehaviourRow(row.customerID, integrity: integrity, db: db),
+                            let row = try Self.behaviourRow(record, names: names, restore: restore, neutralised: neutralised, note: note, db: tx.db)
+                            if let stored = try Self.loadBehaviourRow(row.customerID, integrity: integrity, db: tx.db),
                                stored.counters == row.counters, row.updatedAt == nil || row.updatedAt == stored.updatedAt {
                                 outcome.unchanged += 1
                                 continue
                             }
-                            try Self.storeBehaviour(row.customerID, row.counters, integrity: integrity, at: row.updatedAt ?? now, db: db)
+                            try Self.storeBehaviour(row.customerID, row.counters, integrity: integrity, at: row.updatedAt ?? now, db: tx.db)
                             outcome.stored += 1
                             outcome.ids.append(row.customerID)
                         } catch let problems as RecordProblems {

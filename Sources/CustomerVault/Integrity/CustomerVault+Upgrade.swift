@@ -26,15 +26,15 @@ extension CustomerVault {
     /// no tags to check. Values stay sealed as they were; nothing is decrypted.
     func upgradeFormat() async throws {
         let decision = try await requireAllowed(AccessRequest(.vaultUpgrade))
-        let refusal = try await readAllowed(by: decision) { [vaultIDBytes] db -> String? in
-            let meta = try VaultMeta.load(db)
+        let refusal = try await readAllowed(by: decision) { [vaultIDBytes] tx -> String? in
+            let meta = try VaultMeta.load(tx)
             guard meta.vaultID == vaultIDBytes else { throw VaultError.integrity("the vault id changed while it was open") }
-            _ = try AuditVerifier.verify(SQLiteTransaction(db), meta: meta, expect: nil)
-            if let made = try Int64.fetchOne(db, sql: "SELECT seq FROM audit_log WHERE action = ? AND instr(detail, ?) > 0 ORDER BY seq LIMIT 1",
+            _ = try AuditVerifier.verify(tx, meta: meta, expect: nil)
+            if let made = try Int64.fetchOne(tx.db, sql: "SELECT seq FROM audit_log WHERE action = ? AND instr(detail, ?) > 0 ORDER BY seq LIMIT 1",
                                              arguments: [VaultAction.vaultInit.rawValue, Self.integrityMarker]) {
                 return "the access log records at entry \(made) that this vault was made with record integrity tags"
             }
-            if let upgraded = try Int64.fetchOne(db, sql: "SELECT seq FROM audit_log WHERE action = ? ORDER BY seq LIMIT 1",
+            if let upgraded = try Int64.fetchOne(tx.db, sql: "SELECT seq FROM audit_log WHERE action = ? ORDER BY seq LIMIT 1",
                                                  arguments: [VaultAction.vaultUpgrade.rawValue]) {
                 return "the access log records at entry \(upgraded) that this vault was upgraded"
             }
@@ -43,7 +43,7 @@ extension CustomerVault {
                 "SELECT 1 FROM key_grants WHERE format != 1", "SELECT 1 FROM write_sessions WHERE format != 1 OR root_signature IS NOT NULL",
                 "SELECT 1 FROM erasure_ledger WHERE signature IS NOT NULL", "SELECT 1 FROM customers WHERE sealed_digest IS NOT NULL",
             ] + UpgradeTable.allCases.map { "SELECT 1 FROM \($0.rawValue) WHERE tag IS NOT NULL" }
-            for query in current where try Bool.fetchOne(db, sql: query + " LIMIT 1") == true {
+            for query in current where try Bool.fetchOne(tx.db, sql: query + " LIMIT 1") == true {
                 return "the file holds rows of the current format"
             }
             return nil
@@ -62,20 +62,19 @@ extension CustomerVault {
         all[RecordIntegrity.scope] = recordKey
         let integrity = RecordIntegrity(key: recordKey, vaultID: vaultIDBytes)
         let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: Keyring(keys: all, existingScopes: []))
-        try await perform(AccessRequest(.vaultUpgrade)) { [schema, vaultIDBytes, policy, secrets, principal] db, note in
+        try await perform(AccessRequest(.vaultUpgrade)) { [schema, vaultIDBytes, policy, secrets, principal] tx, note in
             let prepared = try Self.prepareUpgrade(recordKey: recordKey, integrity: integrity, provisioner: provisioner, policy: policy,
-                                                   custodian: principal, signer: secrets.signingKeyPair, vaultID: vaultIDBytes, db: db)
+                                                   custodian: principal, signer: secrets.signingKeyPair, vaultID: vaultIDBytes, db: tx.db)
             var tagged = 0
             for table in UpgradeTable.allCases {
-                while case let count = try Self.tagRows(table, integrity: integrity, db: db), count > 0 { tagged += count }
+                while case let count = try Self.tagRows(table, integrity: integrity, db: tx.db), count > 0 { tagged += count }
             }
-            try db.execute(sql: "INSERT INTO vault_meta (name, value) VALUES ('schema_signature', ?)",
-                           arguments: [Data(try VaultMeta.signSchema(schema.source, vaultID: vaultIDBytes, root: root))])
+            try tx.insertMeta(name: "schema_signature", value: try VaultMeta.signSchema(schema.source, vaultID: vaultIDBytes, root: root))
             note.target = "vault:\(Hex.encode(vaultIDBytes))"
             note.detail = "upgrade finished: \(prepared); \(tagged) rows tagged, schema signed"
         }
-        let entries = try await readAllowed(by: decision) { [vaultIDBytes] db in
-            try ErasureLedger.entries(db, vaultID: Hex.encode(vaultIDBytes))
+        let entries = try await readAllowed(by: decision) { [vaultIDBytes] tx in
+            try ErasureLedger.entries(tx.db, vaultID: Hex.encode(vaultIDBytes))
         }
         try Self.rewriteSidecar(of: path, entries: entries)
         Self.logger.notice("vault upgraded to record integrity tags", metadata: ["vault": "\(vaultID)"])
@@ -104,7 +103,7 @@ extension CustomerVault {
             try record.verifyCertificate(vaultID: vaultID, rootPublicKey: provisioner.root.publicKey, legacy: true)
             if record.disabled, record.disabledAtSeq == nil {
                 record.disabledAtSeq = seq
-                countersigned += try WriteSessions.countersign(of: record, vaultID: vaultID, root: provisioner.root, db: db)
+                countersigned += try WriteSessions.countersign(of: record, vaultID: vaultID, root: provisioner.root, in: SQLiteTransaction(db))
             }
             try record.certify(vaultID: vaultID, root: provisioner.root)
             try db.execute(sql: "UPDATE principals SET certificate = ?, disabled_at_seq = ? WHERE id = ?",

@@ -45,8 +45,8 @@ extension CustomerVault {
         }
         let report: IntegrityReport
         do {
-            report = try await readAllowed(by: decision) { [self] db in
-                var check = IntegrityCheck(vault: self, db: db)
+            report = try await readAllowed(by: decision) { [self] tx in
+                var check = IntegrityCheck(vault: self, db: tx.db)
                 return try check.run()
             }
         } catch {
@@ -80,7 +80,7 @@ private struct IntegrityCheck {
 
     mutating func run() throws -> IntegrityReport {
         try StoredSchema.verify(db, path: vault.path)
-        let meta = try VaultMeta.load(db)
+        let meta = try VaultMeta.load(SQLiteTransaction(db))
         guard meta.rootSigningPublicKey == vault.secrets.rootSigningPublicKey, meta.vaultID == vault.vaultIDBytes else {
             throw VaultError.integrity("the vault's id or root key is not the one this principal's secrets pin")
         }
@@ -105,8 +105,8 @@ private struct IntegrityCheck {
 
     private mutating func policies(_ meta: VaultMeta) throws {
         var inForce = false
-        for hash in try String.fetchAll(db, sql: "SELECT hash FROM policy_history") {
-            _ = try VaultMeta.historicPolicy(hash, schema: meta.schema, vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey, db: db)
+        for hash in try SQLiteTransaction(db).historicPolicyHashes() {
+            _ = try VaultMeta.historicPolicy(hash, schema: meta.schema, vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey, in: SQLiteTransaction(db))
             inForce = inForce || hash == AuditChain.policyHash(meta.policy.source)
             report.policies += 1
         }
@@ -138,7 +138,7 @@ private struct IntegrityCheck {
 
     private mutating func sessions() throws {
         for id in try Int64.fetchAll(db, sql: "SELECT id FROM write_sessions ORDER BY id") {
-            _ = try vault.sessionKeys.verified(id, db: db)
+            _ = try vault.sessionKeys.verified(id, in: SQLiteTransaction(db))
             report.writeSessions += 1
         }
     }

@@ -57,16 +57,16 @@ extension CustomerVault {
     /// Per personal field: the current key version and how many values and index entries each
     /// version still protects (action `keys.rotate`).
     public func keyStatus() async throws -> KeysReport {
-        try await perform(AccessRequest(.rotateKeys)) { [schema] db, note in
+        try await perform(AccessRequest(.rotateKeys)) { [schema] tx, note in
             note.target = "keys"
             var fields: [FieldKeyStatus] = []
-            let live = try SQLiteTransaction(db).existingScopes()
+            let live = try tx.existingScopes()
             for entity in Entity.allCases {
                 for field in schema.personalFields(of: entity) {
                     let name = KeyScope.fieldName(entity, field.name)
                     let sealVersions = live.filter { $0.field == name && $0.purpose == .seal }.map(\.version).sorted()
                     var values: [String: Int] = [:]
-                    for row in try Row.fetchAll(db, sql: """
+                    for row in try Row.fetchAll(tx.db, sql: """
                         SELECT key_version, count(*) AS n FROM sealed_values WHERE entity = ? AND field = ? GROUP BY key_version
                         """, arguments: [entity.rawValue, field.name]) {
                         values[String(try row.checked("key_version") as Int64)] = try row.checked("n")
@@ -74,7 +74,7 @@ extension CustomerVault {
                     var index: [String: Int] = [:]
                     if field.search != nil {
                         let table = field.unique ? "unique_indexes" : "blind_indexes"
-                        for row in try Row.fetchAll(db, sql: "SELECT key_version, count(*) AS n FROM \(table) WHERE field = ? GROUP BY key_version",
+                        for row in try Row.fetchAll(tx.db, sql: "SELECT key_version, count(*) AS n FROM \(table) WHERE field = ? GROUP BY key_version",
                                                     arguments: [field.name]) {
                             index[String(try row.checked("key_version") as Int64)] = try row.checked("n")
                         }
@@ -83,7 +83,7 @@ extension CustomerVault {
                                                  indexEntriesByVersion: index, liveOlderVersions: Array(sealVersions.dropLast())))
                 }
             }
-            return KeysReport(fields: fields, rotationInProgress: try Self.unfinishedRotation(db, integrity: try note.codec.integrity)?.fields)
+            return KeysReport(fields: fields, rotationInProgress: try Self.unfinishedRotation(tx.db, integrity: try note.codec.integrity)?.fields)
         }
     }
 
@@ -142,9 +142,9 @@ extension CustomerVault {
         let decision = try await requireAllowed(AccessRequest(.rotateKeys))
         let fields: [String]
         if resume {
-            guard let unfinished = try await perform(AccessRequest(.rotateKeys), { db, note in
+            guard let unfinished = try await perform(AccessRequest(.rotateKeys), { tx, note in
                 note.target = "keys"
-                return try Self.unfinishedRotation(db, integrity: try note.codec.integrity)
+                return try Self.unfinishedRotation(tx.db, integrity: try note.codec.integrity)
             }) else { throw VaultError.notFound("no rotation is in progress") }
             fields = unfinished.fields
         } else {
@@ -152,7 +152,7 @@ extension CustomerVault {
             try await startRotation(fields)
         }
         var versions: [String: UInt32] = [:]
-        let targets = try await perform(AccessRequest(.rotateKeys)) { [schema] db, note in
+        let targets = try await perform(AccessRequest(.rotateKeys)) { [schema] tx, note in
             note.target = "keys"
             note.detail = "rotation: counting values to re-encrypt"
             var targets: [(field: String, version: UInt32)] = []
@@ -162,7 +162,7 @@ extension CustomerVault {
                 }
                 targets.append((name, version))
             }
-            let total = try Self.valuesUnderOlderVersions(targets, schema: schema, db: db).values.reduce(0, +)
+            let total = try Self.valuesUnderOlderVersions(targets, schema: schema, db: tx.db).values.reduce(0, +)
             return (targets, total)
         }
         for target in targets.0 { versions[target.field] = target.version }
@@ -238,21 +238,21 @@ extension CustomerVault {
         all.merge(fresh) { _, new in new }
         let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: Keyring(keys: all, existingScopes: []))
         let newKeys = fresh
-        try await perform(AccessRequest(.rotateKeys)) { [policy, principal] db, note in
+        try await perform(AccessRequest(.rotateKeys)) { [policy, principal] tx, note in
             let integrity = try note.codec.integrity
-            if let unfinished = try Self.unfinishedRotation(db, integrity: integrity) {
+            if let unfinished = try Self.unfinishedRotation(tx.db, integrity: integrity) {
                 throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished", remedy: .resumeRotation)
             }
             let now = Timestamps.now()
-            try KeyProvisioner.recordKeys(newKeys, integrity: integrity, in: SQLiteTransaction(db), now: now)
-            let id = try RecordCodec.nextRecordID(table: "key_rotations", db: db)
+            try KeyProvisioner.recordKeys(newKeys, integrity: integrity, in: tx, now: now)
+            let id = try RecordCodec.nextRecordID(table: "key_rotations", db: tx.db)
             let list = fields.joined(separator: ",")
-            try db.execute(sql: "INSERT INTO key_rotations (id, fields, started_by, started_at, tag) VALUES (?, ?, ?, ?, ?)",
+            try tx.db.execute(sql: "INSERT INTO key_rotations (id, fields, started_by, started_at, tag) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id, list, principal, now,
                                        Data(try integrity.rotation(id: id, fields: list, startedBy: principal, startedAt: now, finishedAt: nil))])
             var granted = 0
-            for record in try SQLiteTransaction(db).principals() {
-                granted += try provisioner.provision(record, role: policy.role(record.role), in: SQLiteTransaction(db)).added
+            for record in try tx.principals() {
+                granted += try provisioner.provision(record, role: policy.role(record.role), in: tx).added
             }
             note.target = "keys:" + fields.joined(separator: ",")
             note.detail = "rotation started: \(newKeys.count) new keys, \(granted) grants"
@@ -319,8 +319,8 @@ extension CustomerVault {
             var customer: CustomerRow?
             var history: HistoryRow?
         }
-        let scan = try await readAllowed(by: decision) { db -> (records: [Scanned], last: Int64?) in
-            let select = try BulkStatement(db, sql: """
+        let scan = try await readAllowed(by: decision) { tx -> (records: [Scanned], last: Int64?) in
+            let select = try BulkStatement(tx.db, sql: """
                 SELECT record_id, field, key_version, sealed, masked FROM sealed_values
                 WHERE entity = ? AND record_id > ? ORDER BY record_id, field LIMIT ?
                 """)
@@ -340,7 +340,7 @@ extension CustomerVault {
             // Whole records only: the last one may continue past the limit.
             if count == limit {
                 if grouped.count > 1 { grouped.removeLast() } else {
-                    grouped[0].1 = try SealedEntries.fetch(entity, recordID: last.0, db: db)
+                    grouped[0].1 = try SealedEntries.fetch(entity, recordID: last.0, db: tx.db)
                 }
             }
             var records: [Scanned] = []
@@ -349,14 +349,14 @@ extension CustomerVault {
                 var record = Scanned(recordID: recordID, entries: entries)
                 let digest: [UInt8]
                 if entity == .customers {
-                    guard let row = try CustomerRow.fetch(recordID, db: db) else {
+                    guard let row = try CustomerRow.fetch(recordID, db: tx.db) else {
                         throw VaultError.integrity("sealed values of customers \(recordID), which does not exist")
                     }
                     try row.verify(integrity)
                     record.customer = row
                     digest = row.sealedDigest
                 } else {
-                    let select = try BulkStatement(db, sql: "SELECT \(HistoryRow.columns) FROM \(entity.rawValue) WHERE id = ?")
+                    let select = try BulkStatement(tx.db, sql: "SELECT \(HistoryRow.columns) FROM \(entity.rawValue) WHERE id = ?")
                     try select.bind(1, recordID)
                     guard try select.next() else { throw VaultError.integrity("sealed values of \(entity.rawValue) \(recordID), which does not exist") }
                     let row = HistoryRow.decode(select, entity: entity)
@@ -369,7 +369,7 @@ extension CustomerVault {
                 // Write sessions need the database to load; everything else runs on all cores.
                 for entry in entries where FieldEnvelope.session(of: entry.sealed) != nil && planned[entry.field] != nil {
                     _ = try reader.open(entry.sealed, slot: SealedSlot(entity: entity, field: entry.field, recordID: recordID, view: .plain),
-                                        claimedVersion: UInt32(clamping: entry.keyVersion), db: db)
+                                        claimedVersion: UInt32(clamping: entry.keyVersion), db: tx.db)
                 }
                 records.append(record)
             }
@@ -432,16 +432,16 @@ extension CustomerVault {
     /// concurrent update or delete: its row's tag differs) is skipped; the next pass takes it.
     /// Returns how many values moved.
     private func writeBatch(_ entity: Entity, _ batch: RotationBatch) async throws -> Int {
-        try await perform(AccessRequest(.rotateKeys)) { db, note in
-            let update = try BulkStatement(db, sql: """
+        try await perform(AccessRequest(.rotateKeys)) { tx, note in
+            let update = try BulkStatement(tx.db, sql: """
                 UPDATE sealed_values SET key_version = ?, sealed = ?, masked = ?
                 WHERE entity = ? AND record_id = ? AND field = ? AND sealed = ?
                 """)
             var ids: [Int64] = []
             var moved = 0
             for record in batch.records {
-                let written = try record.customer?.update(db, expectedTag: record.previousTag)
-                    ?? record.history?.update(db, expectedTag: record.previousTag) ?? false
+                let written = try record.customer?.update(tx.db, expectedTag: record.previousTag)
+                    ?? record.history?.update(tx.db, expectedTag: record.previousTag) ?? false
                 guard written else { continue }
                 for item in record.items {
                     try update.bind(1, Int64(item.version))
@@ -459,7 +459,7 @@ extension CustomerVault {
                     // The new entry goes in beside the old one, which the end of the rotation drops
                     // with every other superseded entry: a search consults every version, so it
                     // finds the record before, during and after.
-                    let insert = try BulkStatement(db, sql: item.field.unique
+                    let insert = try BulkStatement(tx.db, sql: item.field.unique
                         ? "INSERT INTO unique_indexes (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
                         : "INSERT OR IGNORE INTO blind_indexes (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?)")
                     try insert.bind(1, item.field.name)
@@ -467,7 +467,7 @@ extension CustomerVault {
                     try insert.bind(3, digest)
                     try insert.bind(4, record.recordID)
                     if try insert.execute() == 0, item.field.unique {
-                        let holder = try Int64.fetchOne(db, sql: "SELECT customer_id FROM unique_indexes WHERE field = ? AND key_version = ? AND digest = ?",
+                        let holder = try Int64.fetchOne(tx.db, sql: "SELECT customer_id FROM unique_indexes WHERE field = ? AND key_version = ? AND digest = ?",
                                                         arguments: [item.field.name, item.version, Data(digest)])
                         guard holder == record.recordID else {
                             throw VaultError.integrity("rotation: two customers hold the same \(item.field.name) (unique index); check the access log and restore from a backup", remedy: .verifyAuditLog)
@@ -485,9 +485,9 @@ extension CustomerVault {
     /// Marks the rotation finished when no value or index entry of its fields is under an older
     /// version; returns false (and changes nothing) otherwise.
     private func finishRotation(_ targets: [(field: String, version: UInt32)]) async throws -> Bool {
-        try await perform(AccessRequest(.rotateKeys)) { [schema] db, note in
+        try await perform(AccessRequest(.rotateKeys)) { [schema] tx, note in
             note.target = "keys:" + targets.map(\.field).joined(separator: ",")
-            let left = try Self.valuesUnderOlderVersions(targets, schema: schema, db: db)
+            let left = try Self.valuesUnderOlderVersions(targets, schema: schema, db: tx.db)
             if let (name, count) = left.filter({ $0.value > 0 }).min(by: { $0.key < $1.key }) {
                 note.detail = "rotation not finished: \(count) values of \(name) still under an older version"
                 return false
@@ -502,16 +502,16 @@ extension CustomerVault {
                     superseded.append((field.unique ? "unique_indexes" : "blind_indexes", field.name, target.version))
                 }
             }
-            try Self.withoutSecondaryIndexes(on: Set(superseded.map(\.table)), db: db) {
+            try Self.withoutSecondaryIndexes(on: Set(superseded.map(\.table)), db: tx.db) {
                 for entry in superseded {
-                    try db.execute(sql: "DELETE FROM \(entry.table) WHERE field = ? AND key_version < ?", arguments: [entry.field, entry.version])
+                    try tx.db.execute(sql: "DELETE FROM \(entry.table) WHERE field = ? AND key_version < ?", arguments: [entry.field, entry.version])
                 }
             }
             let integrity = try note.codec.integrity
             let finishedAt = Timestamps.now()
-            for row in try Row.fetchAll(db, sql: "SELECT id, fields, started_by, started_at FROM key_rotations WHERE finished_at IS NULL") {
+            for row in try Row.fetchAll(tx.db, sql: "SELECT id, fields, started_by, started_at FROM key_rotations WHERE finished_at IS NULL") {
                 let id: Int64 = try row.checked("id")
-                try db.execute(sql: "UPDATE key_rotations SET finished_at = ?, tag = ? WHERE id = ?", arguments: [
+                try tx.db.execute(sql: "UPDATE key_rotations SET finished_at = ?, tag = ? WHERE id = ?", arguments: [
                     finishedAt, Data(try integrity.rotation(id: id, fields: try row.checked("fields"), startedBy: try row.checked("started_by"), startedAt: try row.checked("started_at"),
                                                             finishedAt: finishedAt)), id])
             }
@@ -545,30 +545,30 @@ extension CustomerVault {
     public func retireKeys(fields requested: [String] = []) async throws -> [RetiredKey] {
         try await requireAllowed(AccessRequest(.rotateKeys))
         let fields = try resolveFields(requested)
-        let retired = try await perform(AccessRequest(.rotateKeys)) { [schema] db, note in
-            if let unfinished = try Self.unfinishedRotation(db, integrity: try note.codec.integrity) {
+        let retired = try await perform(AccessRequest(.rotateKeys)) { [schema] tx, note in
+            if let unfinished = try Self.unfinishedRotation(tx.db, integrity: try note.codec.integrity) {
                 throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished", remedy: .resumeRotation)
             }
             var retired: [RetiredKey] = []
-            let live = try SQLiteTransaction(db).existingScopes()
+            let live = try tx.existingScopes()
             let now = Timestamps.now()
             for name in fields {
                 let (entity, field) = try Self.splitField(name, schema: schema)
                 guard let current = live.filter({ $0.field == name && $0.purpose == .seal }).map(\.version).max() else { continue }
                 let old = live.filter { $0.field == name && $0.version < current }
                 guard !old.isEmpty else { continue }
-                let values = try Self.valuesUnderOlderVersions([(name, current)], schema: schema, db: db)[name] ?? 0
+                let values = try Self.valuesUnderOlderVersions([(name, current)], schema: schema, db: tx.db)[name] ?? 0
                 var index = 0
                 if entity == .customers, field.search != nil {
-                    index = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(field.unique ? "unique_indexes" : "blind_indexes") WHERE field = ? AND key_version < ?",
+                    index = try Int.fetchOne(tx.db, sql: "SELECT count(*) FROM \(field.unique ? "unique_indexes" : "blind_indexes") WHERE field = ? AND key_version < ?",
                                              arguments: [field.name, current]) ?? 0
                 }
                 guard values == 0 && index == 0 else {
                     throw VaultError.conflict("\(name): older key versions still protect \(values) values and \(index) index entries", remedy: .rotateFirst(field: name))
                 }
-                try db.execute(sql: "DELETE FROM write_sessions WHERE field = ? AND key_version < ?", arguments: [name, current])
+                try tx.deleteWriteSessions(field: name, below: current)
                 for scope in old.sorted(by: { ($0.purpose.rawValue, $0.version) < ($1.purpose.rawValue, $1.version) }) {
-                    let integrity = try note.codec.integrity, tx = SQLiteTransaction(db)
+                    let integrity = try note.codec.integrity, tx = tx
                     for key in try tx.dataKeys() where key.scope == scope {
                         try tx.retireDataKey(id: key.id, at: now, tag: try integrity.dataKey(id: key.id, scope: scope, publicKey: nil, retiredAt: now))
                     }

@@ -1,6 +1,4 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCrypto
 import VaultCore
 import VaultStore
@@ -70,10 +68,9 @@ final class KeyState: Sendable {
     /// The snapshot to use in this write transaction: reloaded (and write sessions restarted, in
     /// this transaction) when the vault's keys changed since it was taken. The caller publishes it
     /// once the transaction has committed.
-    func refreshed(_ db: Database, policyHash: String) throws -> Snapshot {
+    func refreshed(_ tx: some StoreWriting, policyHash: String) throws -> Snapshot {
         // A principal disabled, or given another role or attributes, while this handle is open
         // stops here, at its next request: its decisions would follow what it was.
-        let tx = SQLiteTransaction(db)
         guard let standing = try tx.principalStanding(named: principal), standing.enabled else {
             throw VaultError.accessDenied("principal \(principal) is disabled (or no longer exists)")
         }
@@ -88,7 +85,7 @@ final class KeyState: Sendable {
         let keyring = try Self.load(principal: principal, secrets: secrets, vaultID: vaultID, requirement: nil, in: tx)
         let sessions = WriteSessions.writeOnlyScopes(keyring).isEmpty ? .none : try WriteSessions.start(
             principal: try tx.requirePrincipal(named: principal), signer: secrets.signingKeyPair, keyring: keyring, vaultID: vaultID,
-            policyHash: policyHash, db: db)
+            policyHash: policyHash, in: tx)
         return Snapshot(epoch: epoch, keyring: keyring, sessions: sessions)
     }
 

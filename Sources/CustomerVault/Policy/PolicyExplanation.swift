@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import VaultSQLite
 import VaultCore
 import VaultStore
@@ -40,7 +39,7 @@ extension CustomerVault {
         defer { try? pool.close() }
         do {
             return try await pool.read { db in
-                let meta = try VaultMeta.load(db)
+                let meta = try VaultMeta.load(SQLiteTransaction(db))
                 let record = try SQLiteTransaction(db).requirePrincipal(named: principal)
                 try record.verifyCertificate(vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey, legacy: !meta.isCurrent)
                 let qualified = field.map { $0.contains(".") ? $0 : KeyScope.fieldName(.customers, $0) }
@@ -96,7 +95,7 @@ extension CustomerVault {
         let pool = try VaultDatabase.open(path: path).pool
         defer { try? pool.close() }
         do {
-            let meta = try await pool.read { db in try VaultMeta.load(db) }
+            let meta = try await pool.read { db in try VaultMeta.load(SQLiteTransaction(db)) }
             return (meta.schema, meta.policy)
         } catch {
             throw vaultError(from: error)

@@ -18,15 +18,15 @@ extension CustomerVault {
     /// share an index entry are opened); each is confirmed on the opened values, so a bucket
     /// collision never makes a group.
     public func findDuplicates() async throws -> [DuplicateGroup] {
-        try await perform(AccessRequest(.customerList)) { db, note in
+        try await perform(AccessRequest(.customerList)) { tx, note in
             let plain = { (field: String) in note.decision.views["customers.\(field)"] == .plain }
             var groups = UnionFind()
             var opened: [Int64: [String: String]?] = [:]
             func values(_ id: Int64) throws -> [String: String]? {
                 if let cached = opened[id] { return cached }
                 var result: [String: String]?
-                if let (attributes, row) = try Self.visibleAttributes(id, note: note, db: db) {
-                    let sealed = try note.codec.readSealed(entity: .customers, recordID: id, expectedDigest: row.sealedDigest, db: db)
+                if let (attributes, row) = try Self.visibleAttributes(id, note: note, db: tx.db) {
+                    let sealed = try note.codec.readSealed(entity: .customers, recordID: id, expectedDigest: row.sealedDigest, db: tx.db)
                     result = attributes.merging(sealed.values) { _, sealed in sealed }
                 }
                 opened[id] = result
@@ -41,7 +41,7 @@ extension CustomerVault {
                 func close() throws {
                     guard members.count > 1 else { return }
                     for (customer, version, digest) in members {
-                        guard let row = try CustomerRow.fetch(customer, db: db) else {
+                        guard let row = try CustomerRow.fetch(customer, db: tx.db) else {
                             throw VaultError.integrity("an index entry names customer \(customer), which does not exist")
                         }
                         try row.verify(try note.codec.integrity)
@@ -49,7 +49,7 @@ extension CustomerVault {
                     }
                     buckets.append(members.map(\.0))
                 }
-                let select = try BulkStatement(db, sql: "SELECT key_version, digest, customer_id FROM blind_indexes WHERE field = ? ORDER BY key_version, digest")
+                let select = try BulkStatement(tx.db, sql: "SELECT key_version, digest, customer_id FROM blind_indexes WHERE field = ? ORDER BY key_version, digest")
                 try select.bind(1, field)
                 while try select.next() {
                     let version = select.int64(0), digest = select.bytes(1), customer = select.int64(2)
@@ -137,27 +137,27 @@ extension CustomerVault {
     /// are not copied; update `keep` first if they are needed). One audited transaction.
     public func mergeCustomers(keep: Int64, drop: Int64) async throws -> MergeReport {
         guard keep != drop else { throw VaultError.invalidInput("a customer cannot be merged into itself") }
-        return try await perform(AccessRequest(.customerDelete)) { db, note in
+        return try await perform(AccessRequest(.customerDelete)) { tx, note in
             note.target = "customers:\(min(keep, drop)),\(max(keep, drop))"
             for id in [keep, drop] {
-                guard try Self.visibleAttributes(id, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(id)") }
+                guard try Self.visibleAttributes(id, note: note, db: tx.db) != nil else { throw VaultError.notFound("no customer \(id)") }
             }
             let integrity = try note.codec.integrity
             var report = MergeReport(kept: keep, dropped: drop, transactionsMoved: 0, interactionsMoved: 0, behaviour: BehaviourCounters())
             // Each moved row is checked, then bound to its new owner by a new tag.
             for entity in [Entity.transactions, .interactions] {
-                for var row in try HistoryRow.fetchVerified(entity, customerID: drop, integrity: integrity, db: db) {
+                for var row in try HistoryRow.fetchVerified(entity, customerID: drop, integrity: integrity, db: tx.db) {
                     row.customerID = keep
                     try row.retag(integrity)
-                    try row.update(db)
+                    try row.update(tx.db)
                     if entity == .transactions { report.transactionsMoved += 1 } else { report.interactionsMoved += 1 }
                 }
             }
-            let dropped = try Self.loadBehaviour(drop, integrity: integrity, db: db)
-            let kept = try Self.loadBehaviour(keep, integrity: integrity, db: db)
+            let dropped = try Self.loadBehaviour(drop, integrity: integrity, db: tx.db)
+            let kept = try Self.loadBehaviour(keep, integrity: integrity, db: tx.db)
             report.behaviour = try kept.adding(dropped)
-            try Self.storeBehaviour(keep, report.behaviour, integrity: integrity, db: db)
-            try db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [drop])
+            try Self.storeBehaviour(keep, report.behaviour, integrity: integrity, db: tx.db)
+            try tx.db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [drop])
             note.detail = "merged customer \(drop) into \(keep): \(report.transactionsMoved) transactions, \(report.interactionsMoved) interactions moved"
             return report
         }

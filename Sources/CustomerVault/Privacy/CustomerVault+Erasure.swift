@@ -60,25 +60,25 @@ extension CustomerVault {
     /// (an erasure, retention or backup, each logged on its own) already allowed.
     func syncErasureSidecar(allowedBy decision: AccessDecision) async throws {
         let sidecar = ErasureLedger.sidecar(of: path)
-        let entries = try await readAllowed(by: decision) { [vaultIDBytes] db in try ErasureLedger.entries(db, vaultID: Hex.encode(vaultIDBytes)) }
+        let entries = try await readAllowed(by: decision) { [vaultIDBytes] tx in try ErasureLedger.entries(tx.db, vaultID: Hex.encode(vaultIDBytes)) }
         guard !entries.isEmpty else { return }
         let written = Set(try ErasureLedger.read(sidecar: sidecar).map(\.entry.customer))
         try ErasureLedger.append(entries.filter { !written.contains($0.customer) }, toSidecar: sidecar)
     }
 
     private func performErase(_ id: Int64) async throws -> ErasureLedgerEntry {
-        try await perform(AccessRequest(.subjectErase)) { [policy, principal, purpose, vaultIDBytes, secrets] db, note in
+        try await perform(AccessRequest(.subjectErase)) { [policy, principal, purpose, vaultIDBytes, secrets] tx, note in
             note.target = "customers:\(id)"
-            if let row = try CustomerRow.fetch(id, db: db), let erased = row.erasedAt {
+            if let row = try CustomerRow.fetch(id, db: tx.db), let erased = row.erasedAt {
                 try row.verify(try note.codec.integrity)
                 // A role with row conditions cannot tell an erased customer from an absent one.
                 guard note.decision.rows.isUnrestricted else { throw VaultError.notFound("no customer \(id)") }
                 throw VaultError.conflict("customer \(id) was already erased at \(erased)")
             }
-            guard try Self.visibleAttributes(id, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(id)") }
-            try Self.checkHistory(integrity: try note.codec.integrity, db: db)
+            guard try Self.visibleAttributes(id, note: note, db: tx.db) != nil else { throw VaultError.notFound("no customer \(id)") }
+            try Self.checkHistory(integrity: try note.codec.integrity, db: tx.db)
             let entry = try Self.erase(id, policy: policy, vaultID: vaultIDBytes, principal: principal, purpose: purpose,
-                                       at: Timestamps.now(), signer: secrets.signingKeyPair, integrity: try note.codec.integrity, db: db)
+                                       at: Timestamps.now(), signer: secrets.signingKeyPair, integrity: try note.codec.integrity, db: tx.db)
             let counts = entry.removed
             note.detail = "erased: \(counts.sealedValues) sealed values, \(counts.indexEntries) index entries, \(counts.interactions) interactions, "
                 + "\(counts.transactions) transactions \(entry.transactions), behaviour \(counts.behaviour)"
@@ -113,9 +113,9 @@ extension CustomerVault {
     /// The erasure ledger of this vault (action `audit.read`): ids and times, no personal data;
     /// every entry's signature verified.
     public func erasureLedger() async throws -> [ErasureLedgerEntry] {
-        try await perform(AccessRequest(.auditRead)) { [vaultIDBytes, secrets, policy] db, note in
+        try await perform(AccessRequest(.auditRead)) { [vaultIDBytes, secrets, policy] tx, note in
             note.target = "erasure-ledger"
-            return try ErasureLedger.verifiedEntries(db, vaultID: vaultIDBytes, rootPublicKey: secrets.rootSigningPublicKey, policy: policy)
+            return try ErasureLedger.verifiedEntries(tx.db, vaultID: vaultIDBytes, rootPublicKey: secrets.rootSigningPublicKey, policy: policy)
         }
     }
 

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import VaultSQLite
 import VaultCore
 import VaultStore
@@ -29,23 +28,23 @@ extension CustomerVault {
     /// The subject access export of one customer (action `subject.export`; shipped role `dpo`).
     /// Values appear in the role's views; the export itself is logged before it is returned.
     public func exportSubject(_ id: Int64) async throws -> SubjectExport {
-        try await perform(AccessRequest(.subjectExport)) { [principal, purpose, vaultIDBytes] db, note in
+        try await perform(AccessRequest(.subjectExport)) { [principal, purpose, vaultIDBytes] tx, note in
             note.target = "customers:\(id)"
-            guard let customer = try Self.loadCustomer(id, note: note, db: db) else { throw VaultError.notFound("no customer \(id)") }
+            guard let customer = try Self.loadCustomer(id, note: note, db: tx.db) else { throw VaultError.notFound("no customer \(id)") }
             var log: [AuditRecord] = []
             var after: Int64 = 0
             while true {
-                let page = try Self.auditRecords(SQLiteTransaction(db), filter: AuditFilter(customer: id), after: after, limit: 10_000)
+                let page = try Self.auditRecords(tx, filter: AuditFilter(customer: id), after: after, limit: 10_000)
                 log += page
                 guard let last = page.last, page.count == 10_000 else { break }
                 after = last.seq
             }
             return SubjectExport(vaultID: Hex.encode(vaultIDBytes), generatedAt: Timestamps.now(), generatedBy: principal, purpose: purpose,
                                  customer: customer, consents: customer.fields.filter { $0.key.hasSuffix("_consent") },
-                                 consentHistory: try ConsentEvents.history(customerID: id, integrity: try note.codec.integrity, db: db),
-                                 transactions: try Self.loadHistory(.transactions, customerID: id, note: note, db: db),
-                                 interactions: try Self.loadHistory(.interactions, customerID: id, note: note, db: db),
-                                 behaviour: try Self.loadBehaviour(id, integrity: try note.codec.integrity, db: db), accessLog: log)
+                                 consentHistory: try ConsentEvents.history(customerID: id, integrity: try note.codec.integrity, db: tx.db),
+                                 transactions: try Self.loadHistory(.transactions, customerID: id, note: note, db: tx.db),
+                                 interactions: try Self.loadHistory(.interactions, customerID: id, note: note, db: tx.db),
+                                 behaviour: try Self.loadBehaviour(id, integrity: try note.codec.integrity, db: tx.db), accessLog: log)
         }
     }
 }

@@ -30,7 +30,7 @@ extension CustomerVault {
     /// ``applyRetention(dryRun:)`` as of another moment (tests compare a dry run and a run at one instant).
     func applyRetention(dryRun: Bool, asOf now: Date) async throws -> RetentionReport {
         let rules = policy.retention
-        let report = try await perform(AccessRequest(.subjectErase)) { [policy, principal, purpose, vaultIDBytes, secrets] db, note in
+        let report = try await perform(AccessRequest(.subjectErase)) { [policy, principal, purpose, vaultIDBytes, secrets] tx, note in
             note.target = "retention"
             guard note.decision.rows.isUnrestricted else {
                 throw VaultError.accessDenied("access denied: retention covers every customer; a role with row conditions cannot apply it")
@@ -41,21 +41,21 @@ extension CustomerVault {
             for kind in RetentionKind.allCases {
                 guard let period = rules[kind] else { continue }
                 let cutoff = period.cutoff(from: now)
-                let ids = try Self.outOfRetention(kind, before: cutoff, integrity: integrity, db: db)
+                let ids = try Self.outOfRetention(kind, before: cutoff, integrity: integrity, db: tx.db)
                 report.items.append(.init(kind: kind, period: period.description, cutoff: cutoff, count: ids.count))
                 guard !dryRun else { continue }
                 switch kind {
                 case .interactions, .transactions:
                     for batch in stride(from: 0, to: ids.count, by: 500) {
                         let chunk = ids[batch..<min(ids.count, batch + 500)]
-                        try db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE id IN (\(chunk.map(String.init).joined(separator: ",")))")
+                        try tx.db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE id IN (\(chunk.map(String.init).joined(separator: ",")))")
                     }
                 case .inactiveCustomers:
                     let at = Timestamps.now()
                     for id in ids {
                         erased.append(try Self.erase(id, policy: policy, vaultID: vaultIDBytes, principal: principal,
                                                      purpose: purpose ?? "retention", at: at, signer: secrets.signingKeyPair,
-                                                     integrity: integrity, db: db))
+                                                     integrity: integrity, db: tx.db))
                     }
                 }
             }

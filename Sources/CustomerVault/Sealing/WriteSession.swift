@@ -1,6 +1,4 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCrypto
 import VaultCore
 import VaultStore
@@ -67,7 +65,7 @@ struct WriteSessions: Sendable {
     /// Starts sessions for every view the keyring may write only through a public key, and stores
     /// them (in the caller's transaction).
     static func start(principal: PrincipalRecord, signer: Ed25519.KeyPair, keyring: Keyring, vaultID: [UInt8], policyHash: String,
-                      db: Database) throws -> WriteSessions {
+                      in tx: some StoreWriting) throws -> WriteSessions {
         guard let principalID = principal.id else { return .none }
         var sessions: [String: Session] = [:]
         let now = Timestamps.now()
@@ -75,14 +73,13 @@ struct WriteSessions: Sendable {
             guard let twin = scope.purpose.privateTwin, let publicKey = keyring.key(scope)?.withUnsafeBytes({ Array($0) }) else { continue }
             let sessionKey = try SecretBytes(randomCount: 32)
             let sealed = try sessionKey.withUnsafeBytes { try SealedBox.seal($0, to: publicKey) }
-            let id = try RecordCodec.nextRecordID(table: "write_sessions", db: db)
+            let id = try tx.nextWriteSessionID()
             let signature = try Ed25519.sign(
                 message(vaultID: vaultID, principal: principal.name, id: id, field: scope.field, purpose: twin,
                         version: scope.version, sealedKey: sealed, policyHash: policyHash), with: signer)
-            try db.execute(sql: """
-                INSERT INTO write_sessions (id, principal_id, field, purpose, key_version, sealed_key, signature, created_at, format, policy_hash)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 2, ?)
-                """, arguments: [id, principalID, scope.field, twin.rawValue, scope.version, Data(sealed), Data(signature), now, policyHash])
+            try tx.insertWriteSession(StoredWriteSession(id: id, principalID: principalID, field: scope.field, purpose: twin, keyVersion: scope.version,
+                                                         sealedKey: sealed, signature: signature, format: 2, policyHash: policyHash,
+                                                         rootSignature: nil, createdAt: now))
             sessions[slot(scope.field, twin)] = Session(id: id, key: sessionKey, version: scope.version)
         }
         return WriteSessions(sessions: sessions)
@@ -112,9 +109,9 @@ final class SessionKeyCache: Sendable {
     /// the writer's current key (or, for a disabled writer, countersigned by the root key), and to
     /// come from a writer whose role may write `field` under the policy in force, or be
     /// countersigned by the root key. Nil when the reader lacks the field key the session is
-    /// sealed to. Without `db`, only sessions already loaded are found (for work spread over
+    /// sealed to. Without `tx`, only sessions already loaded are found (for work spread over
     /// threads).
-    func key(_ id: Int64, field: String, purpose: KeyPurpose, version: UInt32, keyring: Keyring, db: Database?) throws -> SecretBytes? {
+    func key(_ id: Int64, field: String, purpose: KeyPurpose, version: UInt32, keyring: Keyring, in tx: (some StoreReading)?) throws -> SecretBytes? {
         guard let fieldKey = keyring.key(KeyScope(field: field, purpose: purpose, version: version)) else { return nil }
         if let hit = cache.withLock({ $0[id] }) {
             // The same checks as a first use: a session of one field never opens a value of another.
@@ -123,8 +120,8 @@ final class SessionKeyCache: Sendable {
             }
             return hit.key
         }
-        guard let db else { throw VaultError.io("write session \(id) was not loaded before use") }
-        let session = try verified(id, db: db)
+        guard let tx else { throw VaultError.io("write session \(id) was not loaded before use") }
+        let session = try verified(id, in: tx)
         guard session.field == field, session.purpose == purpose, session.version == version else {
             throw VaultError.integrity("write session \(id) belongs to another field or key version than the value naming it")
         }
@@ -152,32 +149,24 @@ final class SessionKeyCache: Sendable {
     /// chain, its signature by the writer's current key, and that the writer may write the field:
     /// enabled and granted `write` on it by the policy in force, or vouched for by the root key's
     /// countersignature (a disabled writer, or one whose role lost the grant, for what it wrote before).
-    func verified(_ id: Int64, db: Database) throws -> VerifiedSession {
+    func verified(_ id: Int64, in tx: some StoreReading) throws -> VerifiedSession {
         let place = "write session \(id)"
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT principal_id, field, purpose, key_version, sealed_key, signature, format, policy_hash, root_signature
-            FROM write_sessions WHERE id = ?
-            """), arguments: [id]) else {
+        guard let stored = try tx.writeSession(id: id) else {
             throw VaultError.integrity("\(place) does not exist (a sealed value refers to it)")
         }
-        let field: String = try row.checked("field"), keyVersion: Int64 = try row.checked("key_version")
-        guard let purpose = KeyPurpose(rawValue: try row.checked("purpose")), (1...Int64(UInt32.max)).contains(keyVersion) else {
-            throw VaultError.integrity("\(place): unknown purpose or key version")
-        }
-        let version = UInt32(keyVersion)
-        let format: Int64 = try row.checked("format")
+        let field = stored.field, purpose = stored.purpose, version = stored.keyVersion, format = stored.format
         guard format == 1 || format == 2 else { throw VaultError.integrity("\(place): unknown format") }
-        let policyHash: String? = format == 2 ? try row.checked("policy_hash") as String? ?? "" : nil
-        let writer = try SQLiteTransaction(db).requirePrincipal(id: try row.checked("principal_id"))
+        let policyHash: String? = format == 2 ? stored.policyHash ?? "" : nil
+        let writer = try tx.requirePrincipal(id: stored.principalID)
         try writer.verifyCertificate(vaultID: vaultID, rootPublicKey: rootPublicKey)
-        let sealed = [UInt8](try row.checked("sealed_key") as Data)
+        let sealed = stored.sealedKey
         let signed = WriteSessions.message(vaultID: vaultID, principal: writer.name, id: id, field: field, purpose: purpose,
                                            version: version, sealedKey: sealed, policyHash: policyHash)
-        guard Ed25519.isValid(signature: [UInt8](try row.checked("signature") as Data), for: signed, publicKey: writer.signPublicKey) else {
+        guard Ed25519.isValid(signature: stored.signature, for: signed, publicKey: writer.signPublicKey) else {
             throw VaultError.integrity("\(place): the signature by principal \(writer.name)'s current key does not verify (forged, or signed by a key it no longer holds)")
         }
-        let countersigned = (try row.checked("root_signature") as Data?).map {
-            Ed25519.isValid(signature: [UInt8]($0), for: WriteSessions.countersignedMessage(signed), publicKey: rootPublicKey)
+        let countersigned = stored.rootSignature.map {
+            Ed25519.isValid(signature: $0, for: WriteSessions.countersignedMessage(signed), publicKey: rootPublicKey)
         } ?? false
         if writer.disabled && !countersigned {
             throw VaultError.integrity("\(place): principal \(writer.name) is disabled and the session was not countersigned when it was (added to the file afterwards?)")
@@ -193,31 +182,25 @@ final class SessionKeyCache: Sendable {
 extension WriteSessions {
     /// The sessions a principal started, each checked against its signature by the principal's
     /// current key (a session planted in the file is never signed again or countersigned).
-    private static func verifiedSessions(of principal: PrincipalRecord, vaultID: [UInt8], db: Database) throws
+    private static func verifiedSessions(of principal: PrincipalRecord, vaultID: [UInt8], in tx: some StoreReading) throws
         -> [(id: Int64, field: String, message: [UInt8])] {
-        try Row.fetchAll(db, sql: """
-            SELECT id, field, purpose, key_version, sealed_key, signature, format, policy_hash FROM write_sessions WHERE principal_id = ? ORDER BY id
-            """, arguments: [principal.id]).map { row in
-            let id: Int64 = try row.checked("id")
-            guard let purpose = KeyPurpose(rawValue: try row.checked("purpose")) else { throw VaultError.integrity("write session \(id): unknown purpose") }
-            let format: Int64 = try row.checked("format")
-            let message = Self.message(vaultID: vaultID, principal: principal.name, id: id, field: try row.checked("field"), purpose: purpose,
-                                       version: UInt32(clamping: try row.checked("key_version") as Int64), sealedKey: [UInt8](try row.checked("sealed_key") as Data),
-                                       policyHash: format == 2 ? try row.checked("policy_hash") as String? ?? "" : nil)
-            guard Ed25519.isValid(signature: [UInt8](try row.checked("signature") as Data), for: message, publicKey: principal.signPublicKey) else {
-                throw VaultError.integrity("write session \(id): the signature by principal \(principal.name) does not verify (planted in the file?)")
+        try tx.writeSessions(principalID: principal.id ?? 0).map { stored in
+            let message = Self.message(vaultID: vaultID, principal: principal.name, id: stored.id, field: stored.field, purpose: stored.purpose,
+                                       version: stored.keyVersion, sealedKey: stored.sealedKey,
+                                       policyHash: stored.format == 2 ? stored.policyHash ?? "" : nil)
+            guard Ed25519.isValid(signature: stored.signature, for: message, publicKey: principal.signPublicKey) else {
+                throw VaultError.integrity("write session \(stored.id): the signature by principal \(principal.name) does not verify (planted in the file?)")
             }
-            return (id, try row.checked("field") as String, message)
+            return (stored.id, stored.field, message)
         }
     }
 
     /// Signs again with `signer` (the principal's new key version) every session it started, so
     /// they stay readable while its old signing key stops counting. Returns how many.
-    static func resign(of principal: PrincipalRecord, with signer: Ed25519.KeyPair, vaultID: [UInt8], db: Database) throws -> Int {
-        let sessions = try verifiedSessions(of: principal, vaultID: vaultID, db: db)
+    static func resign(of principal: PrincipalRecord, with signer: Ed25519.KeyPair, vaultID: [UInt8], in tx: some StoreWriting) throws -> Int {
+        let sessions = try verifiedSessions(of: principal, vaultID: vaultID, in: tx)
         for session in sessions {
-            try db.execute(sql: "UPDATE write_sessions SET signature = ? WHERE id = ?",
-                           arguments: [Data(try Ed25519.sign(session.message, with: signer)), session.id])
+            try tx.setWriteSessionSignature(id: session.id, signature: try Ed25519.sign(session.message, with: signer))
         }
         return sessions.count
     }
@@ -226,11 +209,10 @@ extension WriteSessions {
     /// whose role a new policy no longer lets write some fields (`fields` says which): those stay
     /// readable; a session added to the file afterwards has no countersignature and is refused.
     static func countersign(of principal: PrincipalRecord, fields: (String) -> Bool = { _ in true }, vaultID: [UInt8], root: Ed25519.KeyPair,
-                            db: Database) throws -> Int {
-        let sessions = try verifiedSessions(of: principal, vaultID: vaultID, db: db).filter { fields($0.field) }
+                            in tx: some StoreWriting) throws -> Int {
+        let sessions = try verifiedSessions(of: principal, vaultID: vaultID, in: tx).filter { fields($0.field) }
         for session in sessions {
-            try db.execute(sql: "UPDATE write_sessions SET root_signature = ? WHERE id = ?",
-                           arguments: [Data(try Ed25519.sign(countersignedMessage(session.message), with: root)), session.id])
+            try tx.setWriteSessionRootSignature(id: session.id, signature: try Ed25519.sign(countersignedMessage(session.message), with: root))
         }
         return sessions.count
     }

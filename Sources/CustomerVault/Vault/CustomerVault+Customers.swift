@@ -34,9 +34,9 @@ extension CustomerVault {
     public func addCustomer(_ values: [String: String]) async throws -> Int64 {
         let canonical = try validate(values, entity: .customers)
         let request = AccessRequest(.customerCreate, writes: writtenFieldNames(canonical.keys, entity: .customers))
-        return try await perform(request) { [validator] db, note in
+        return try await perform(request) { [validator] tx, note in
             try Self.checkRowConditions(canonical, note: note)
-            let id = try Self.insertCustomer(canonical, codec: note.codec, today: validator.today, db: db)
+            let id = try Self.insertCustomer(canonical, codec: note.codec, today: validator.today, db: tx.db)
             note.target = "customers:\(id)"
             return id
         }
@@ -64,9 +64,9 @@ extension CustomerVault {
     /// - Throws: ``VaultError`` `.notFound` (also for a customer outside the role's row conditions),
     ///   `.integrity` when a stored value fails authentication.
     public func customer(_ id: Int64) async throws -> CustomerRecord {
-        try await perform(AccessRequest(.customerRead)) { db, note in
+        try await perform(AccessRequest(.customerRead)) { tx, note in
             note.target = "customers:\(id)"
-            guard let record = try Self.loadCustomer(id, note: note, db: db) else { throw VaultError.notFound("no customer \(id)") }
+            guard let record = try Self.loadCustomer(id, note: note, db: tx.db) else { throw VaultError.notFound("no customer \(id)") }
             return record
         }
     }
@@ -159,7 +159,7 @@ extension CustomerVault {
                            country: Country?) async throws -> [String: [CustomerRecord]] {
         let name = field.name
         let request = AccessRequest(.customerSearch, searchField: KeyScope.fieldName(.customers, name))
-        return try await perform(request) { db, note in
+        return try await perform(request) { tx, note in
             let keyring = note.codec.keyring
             let keys = keyring.allVersions(field: KeyScope.fieldName(.customers, name), purpose: .index)
             guard !keys.isEmpty else { throw VaultError.accessDenied("access denied: this principal holds no search key for customers.\(name)") }
@@ -171,11 +171,11 @@ extension CustomerVault {
                 for key in keys {
                     for probe in query.probes {
                         let entry = (field: field, version: key.version, digest: try BlindIndex.digest(probe, key: key.key, bits: search.indexBits))
-                        for holder in try note.codec.indexHolders(entry, db: db) { candidates[holder, default: []].append(entry) }
+                        for holder in try note.codec.indexHolders(entry, db: tx.db) { candidates[holder, default: []].append(entry) }
                     }
                 }
                 results[query.value, default: []] += try candidates.keys.sorted().compactMap { id -> CustomerRecord? in
-                    if loaded[id] == nil { loaded[id] = try Self.loadCustomer(id, note: note, indexedBy: candidates[id] ?? [], db: db) }
+                    if loaded[id] == nil { loaded[id] = try Self.loadCustomer(id, note: note, indexedBy: candidates[id] ?? [], db: tx.db) }
                     guard let record = loaded[id] ?? nil, let stored = record.fields[name], !record.masked.contains(name),
                           Normalization.searchForm(stored, as: search.normalization, country: country) == query.form else {
                         return nil
@@ -198,8 +198,8 @@ extension CustomerVault {
     /// the role's row conditions are skipped as if absent.
     public func listCustomers(limit: Int = 50, after: Int64 = 0) async throws -> [CustomerRecord] {
         guard (1...10_000).contains(limit) else { throw VaultError.invalidInput("limit must be between 1 and 10000") }
-        return try await perform(AccessRequest(.customerList)) { db, note in
-            let records = try Self.visibleCustomers(after: after, limit: limit, note: note, db: db)
+        return try await perform(AccessRequest(.customerList)) { tx, note in
+            let records = try Self.visibleCustomers(after: after, limit: limit, note: note, db: tx.db)
             note.target = AuditChain.bulkTarget(entity: .customers, ids: records.map(\.id))
             return records
         }
@@ -237,9 +237,9 @@ extension CustomerVault {
             guard !field.required else { throw VaultError.invalidInput("\(name): is required and cannot be removed") }
         }
         let request = AccessRequest(.customerUpdate, writes: writtenFieldNames(Array(values.keys) + remove, entity: .customers))
-        try await perform(request) { [validator, schema] db, note in
+        try await perform(request) { [validator, schema] tx, note in
             note.target = "customers:\(id)"
-            try Self.applyUpdate(id, canonical: canonical, remove: remove, note: note, today: validator.today, schema: schema, db: db)
+            try Self.applyUpdate(id, canonical: canonical, remove: remove, note: note, today: validator.today, schema: schema, db: tx.db)
         }
     }
 
@@ -287,10 +287,10 @@ extension CustomerVault {
 
     /// Deletes a customer with its transactions, interactions, behaviour counters and indexes.
     public func deleteCustomer(_ id: Int64) async throws {
-        try await perform(AccessRequest(.customerDelete)) { db, note in
+        try await perform(AccessRequest(.customerDelete)) { tx, note in
             note.target = "customers:\(id)"
-            guard try Self.visibleAttributes(id, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(id)") }
-            try db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [id])
+            guard try Self.visibleAttributes(id, note: note, db: tx.db) != nil else { throw VaultError.notFound("no customer \(id)") }
+            try tx.db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [id])
         }
     }
 }

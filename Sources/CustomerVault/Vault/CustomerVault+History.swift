@@ -39,9 +39,9 @@ extension CustomerVault {
         guard entity != .customers else { throw VaultError.invalidInput("use addCustomer for customers") }
         let canonical = try validate(values, entity: entity)
         let action: VaultAction = entity == .transactions ? .transactionWrite : .interactionWrite
-        return try await perform(AccessRequest(action, writes: writtenFieldNames(canonical.keys, entity: entity))) { [validator] db, note in
-            guard try Self.visibleAttributes(customerID, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
-            let id = try Self.insertHistory(entity, customerID: customerID, values: canonical, codec: note.codec, today: validator.today, db: db)
+        return try await perform(AccessRequest(action, writes: writtenFieldNames(canonical.keys, entity: entity))) { [validator] tx, note in
+            guard try Self.visibleAttributes(customerID, note: note, db: tx.db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
+            let id = try Self.insertHistory(entity, customerID: customerID, values: canonical, codec: note.codec, today: validator.today, db: tx.db)
             note.target = "customers:\(customerID),\(entity.rawValue):\(id)"
             return id
         }
@@ -87,10 +87,10 @@ extension CustomerVault {
     public func history(_ entity: Entity, customerID: Int64) async throws -> [HistoryRecord] {
         guard entity != .customers else { throw VaultError.invalidInput("history is kept for transactions and interactions") }
         let action: VaultAction = entity == .transactions ? .transactionRead : .interactionRead
-        return try await perform(AccessRequest(action)) { db, note in
+        return try await perform(AccessRequest(action)) { tx, note in
             note.target = "customers:\(customerID)"
-            guard try Self.visibleAttributes(customerID, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
-            return try Self.loadHistory(entity, customerID: customerID, note: note, db: db)
+            guard try Self.visibleAttributes(customerID, note: note, db: tx.db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
+            return try Self.loadHistory(entity, customerID: customerID, note: note, db: tx.db)
         }
     }
 
@@ -121,25 +121,25 @@ extension CustomerVault {
         for value in [delta.browse, delta.purchase, delta.review] where value.magnitude > UInt(BehaviourCounters.maximum) {
             throw VaultError.invalidInput("a behaviour count changes by at most \(BehaviourCounters.maximum) at a time")
         }
-        return try await perform(AccessRequest(.behaviourWrite)) { db, note in
+        return try await perform(AccessRequest(.behaviourWrite)) { tx, note in
             note.target = "customers:\(customerID)"
-            guard try Self.visibleAttributes(customerID, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
-            let current = try Self.loadBehaviour(customerID, integrity: try note.codec.integrity, db: db)
+            guard try Self.visibleAttributes(customerID, note: note, db: tx.db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
+            let current = try Self.loadBehaviour(customerID, integrity: try note.codec.integrity, db: tx.db)
             let next = try current.adding(delta)
             guard next.browse >= 0, next.purchase >= 0, next.review >= 0 else {
                 throw VaultError.invalidInput("behaviour counters cannot go below zero")
             }
-            try Self.storeBehaviour(customerID, next, integrity: try note.codec.integrity, db: db)
+            try Self.storeBehaviour(customerID, next, integrity: try note.codec.integrity, db: tx.db)
             return next
         }
     }
 
     /// A customer's behaviour counters (zero when none were recorded).
     public func behaviour(customerID: Int64) async throws -> BehaviourCounters {
-        try await perform(AccessRequest(.behaviourRead)) { db, note in
+        try await perform(AccessRequest(.behaviourRead)) { tx, note in
             note.target = "customers:\(customerID)"
-            guard try Self.visibleAttributes(customerID, note: note, db: db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
-            return try Self.loadBehaviour(customerID, integrity: try note.codec.integrity, db: db)
+            guard try Self.visibleAttributes(customerID, note: note, db: tx.db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
+            return try Self.loadBehaviour(customerID, integrity: try note.codec.integrity, db: tx.db)
         }
     }
 

@@ -51,13 +51,14 @@ extension CustomerVault {
         do {
             let snapshot = try await pool.write { [record] db in
                 let now = Timestamps.now()
-                for (name, value) in [("vault_id", Data(vaultID)), ("format", Data("1".utf8)), ("schema", Data(schema.source.utf8)),
-                                      ("root_sign_public_key", Data(root.publicKey)), ("created_at", Data(now.utf8)),
-                                      ("policy", Data(policy.source.utf8)), ("policy_signature", Data(policySignature)),
-                                      ("schema_signature", Data(schemaSignature))] {
-                    try db.execute(sql: "INSERT INTO vault_meta (name, value) VALUES (?, ?)", arguments: [name, value])
+                let tx = SQLiteTransaction(db)
+                for (name, value) in [("vault_id", vaultID), ("format", Array("1".utf8)), ("schema", Array(schema.source.utf8)),
+                                      ("root_sign_public_key", root.publicKey), ("created_at", Array(now.utf8)),
+                                      ("policy", Array(policy.source.utf8)), ("policy_signature", policySignature),
+                                      ("schema_signature", schemaSignature)] {
+                    try tx.insertMeta(name: name, value: value)
                 }
-                try VaultMeta.recordPolicy(policy.source, signature: policySignature, db: db)
+                try VaultMeta.recordPolicy(policy.source, signature: policySignature, in: SQLiteTransaction(db))
                 var stored = record
                 stored.id = try SQLiteTransaction(db).insertPrincipal(record)
                 try KeyProvisioner.recordKeys(generated, integrity: RecordIntegrity(key: recordKey, vaultID: vaultID), in: SQLiteTransaction(db), now: now)
@@ -103,7 +104,7 @@ extension CustomerVault {
         let (pool, schemaGuard) = try VaultDatabase.open(path: path)
         do {
             let loaded = try await pool.read { db in
-                (try VaultMeta.load(db), try SQLiteTransaction(db).requirePrincipal(named: principal))
+                (try VaultMeta.load(SQLiteTransaction(db)), try SQLiteTransaction(db).requirePrincipal(named: principal))
             }
             let (meta, record) = loaded
             let kek = try derived.flatMap { $0.parameters == record.parameters ? $0.kek : nil }
@@ -154,7 +155,7 @@ extension CustomerVault {
         let sessions = try await pool.write { [schemaGuard, principal, secrets, vaultIDBytes, policyHash] db in
             try schemaGuard.check(db)
             return try WriteSessions.start(principal: try SQLiteTransaction(db).requirePrincipal(named: principal), signer: secrets.signingKeyPair,
-                                           keyring: keyring, vaultID: vaultIDBytes, policyHash: policyHash, db: db)
+                                           keyring: keyring, vaultID: vaultIDBytes, policyHash: policyHash, in: SQLiteTransaction(db))
         }
         keys.publish(KeyState.Snapshot(epoch: keys.current.epoch, keyring: keyring, sessions: sessions), force: true)
     }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import VaultSQLite
 public import VaultCrypto
 import VaultCore
@@ -54,15 +53,15 @@ extension CustomerVault {
                                               secrets: secrets, vaultID: vaultIDBytes)
         try record.certify(vaultID: vaultIDBytes, root: provisioner.root)
         let prepared = record
-        return try await perform(AccessRequest(.principalsManage)) { db, note in
+        return try await perform(AccessRequest(.principalsManage)) { tx, note in
             note.target = "principal:\(name)"
-            let tx = SQLiteTransaction(db)
+            let tx = tx
             guard try tx.principal(named: name) == nil else {
                 throw VaultError.conflict("a principal named \(name) already exists")
             }
             var stored = prepared
-            stored.id = try SQLiteTransaction(db).insertPrincipal(prepared)
-            let change = try provisioner.provision(stored, role: rolePolicy, in: SQLiteTransaction(db))
+            stored.id = try tx.insertPrincipal(prepared)
+            let change = try provisioner.provision(stored, role: rolePolicy, in: tx)
             note.detail = "added with role \(role), \(change.added) keys"
             return PrincipalInfo(name: name, role: role, attributes: attributes, credential: credential.kind.rawValue,
                                  disabled: false, keys: change.added)
@@ -71,13 +70,13 @@ extension CustomerVault {
 
     /// Every principal of the vault (needs `principals.manage`).
     public func listPrincipals() async throws -> [PrincipalInfo] {
-        try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes, secrets] db, note in
+        try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes, secrets] tx, note in
             note.target = "principals"
-            return try SQLiteTransaction(db).principals().map { record in
+            return try tx.principals().map { record in
                 try record.verifyCertificate(vaultID: vaultIDBytes, rootPublicKey: secrets.rootSigningPublicKey)
                 return PrincipalInfo(name: record.name, role: record.role, attributes: record.attributes, credential: record.parameters.kind.rawValue,
                               disabled: record.disabled,
-                              keys: try SQLiteTransaction(db).grantCount(principalID: record.id ?? 0))
+                              keys: try tx.grantCount(principalID: record.id ?? 0))
             }
         }
     }
@@ -92,20 +91,20 @@ extension CustomerVault {
         try await requireAllowed(AccessRequest(.principalsManage))
         guard name != principal else { throw VaultError.invalidInput("a principal cannot disable itself") }
         let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: keyring)
-        let heldFields = try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes] db, note in
+        let heldFields = try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes] tx, note in
             note.target = "principal:\(name)"
-            var record = try SQLiteTransaction(db).requirePrincipal(named: name)
+            var record = try tx.requirePrincipal(named: name)
             guard !record.disabled else { throw VaultError.conflict("principal \(name) is already disabled") }
             try record.verifyCertificate(vaultID: vaultIDBytes, rootPublicKey: provisioner.root.publicKey)
-            let held = Set(try SQLiteTransaction(db).grants(of: record).map(\.scope.field).filter { $0 != KeyScope.vaultWide })
+            let held = Set(try tx.grants(of: record).map(\.scope.field).filter { $0 != KeyScope.vaultWide })
             // The disabled state goes into a new root certificate, with the access-log entry from
             // which it holds: a flag flipped back in the file no longer matches the certificate.
             record.disabled = true
-            record.disabledAtSeq = try AuditTrail.nextSeq(SQLiteTransaction(db))
+            record.disabledAtSeq = try AuditTrail.nextSeq(tx)
             try record.certify(vaultID: vaultIDBytes, root: provisioner.root)
-            try SQLiteTransaction(db).updatePrincipalDisabled(id: record.id ?? 0, disabledAtSeq: record.disabledAtSeq, certificate: record.certificate)
-            let sessions = try WriteSessions.countersign(of: record, vaultID: vaultIDBytes, root: provisioner.root, db: db)
-            let change = try provisioner.provision(record, role: nil, in: SQLiteTransaction(db))
+            try tx.updatePrincipalDisabled(id: record.id ?? 0, disabledAtSeq: record.disabledAtSeq, certificate: record.certificate)
+            let sessions = try WriteSessions.countersign(of: record, vaultID: vaultIDBytes, root: provisioner.root, in: tx)
+            let change = try provisioner.provision(record, role: nil, in: tx)
             note.detail = "disabled, \(change.removed) keys removed, \(sessions) write sessions countersigned"
             return held.sorted()
         }
@@ -130,9 +129,9 @@ extension CustomerVault {
         let kek = try parameters.deriveKEK(from: credential, principal: principal)
         let check = try CredentialParameters.check(kek: kek)
         let fresh = try PrincipalSecrets.generate(rootSigningPublicKey: secrets.rootSigningPublicKey)
-        try await perform(AccessRequest(.credentialChange)) { [secrets, vaultIDBytes, principal] db, note in
+        try await perform(AccessRequest(.credentialChange)) { [secrets, vaultIDBytes, principal] tx, note in
             note.target = "principal:\(principal)"
-            var record = try SQLiteTransaction(db).requirePrincipal(named: principal)
+            var record = try tx.requirePrincipal(named: principal)
             try record.verifyCertificate(vaultID: vaultIDBytes, rootPublicKey: secrets.rootSigningPublicKey)
             guard record.signPublicKey == secrets.signingKeyPair.publicKey else {
                 throw VaultError.integrity("principal \(principal): the keys in the file are not the ones this handle unlocked")
@@ -140,7 +139,7 @@ extension CustomerVault {
             // Every grant, opened with the old box key and sealed to the new one; the root signature
             // covers the key, not the sealing, so it stays valid.
             var grants: [(keyID: Int64, grant: KeyGrant)] = []
-            let tx = SQLiteTransaction(db)
+            let tx = tx
             for stored in try tx.grants(principalID: record.id ?? 0, includingRetired: true) {
                 let key = try stored.grant.open(principal: principal, secrets: secrets, vaultID: vaultIDBytes)
                 grants.append((stored.keyID, try stored.grant.resealed(key: key, to: fresh.boxKeyPair.publicKey)))
@@ -150,10 +149,10 @@ extension CustomerVault {
             }
             // The new key version signs from the entry after this one (which the old key signs).
             var key = PrincipalKey(version: record.keyVersion + 1, boxPublicKey: fresh.boxKeyPair.publicKey,
-                                   signPublicKey: fresh.signingKeyPair.publicKey, fromSeq: try AuditTrail.nextSeq(SQLiteTransaction(db)) + 1, endorsement: nil)
+                                   signPublicKey: fresh.signingKeyPair.publicKey, fromSeq: try AuditTrail.nextSeq(tx) + 1, endorsement: nil)
             key.endorsement = try Ed25519.sign(key.endorsedMessage(vaultID: vaultIDBytes, principal: principal), with: secrets.signingKeyPair)
-            try SQLiteTransaction(db).insertPrincipalKey(key, principalID: record.id ?? 0)
-            let sessions = try WriteSessions.resign(of: record, with: fresh.signingKeyPair, vaultID: vaultIDBytes, db: db)
+            try tx.insertPrincipalKey(key, principalID: record.id ?? 0)
+            let sessions = try WriteSessions.resign(of: record, with: fresh.signingKeyPair, vaultID: vaultIDBytes, in: tx)
             let version = record.credentialVersion + 1
             let wrapped = try fresh.wrap(kek: kek, associatedData: PrincipalSecrets.associatedData(
                 vaultID: vaultIDBytes, principal: principal, credentialVersion: version))
@@ -208,14 +207,14 @@ extension CustomerVault {
         }
         let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: keyring)
         let newRolePolicy = rolePolicy
-        let update = try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes, policy] db, note in
+        let update = try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes, policy] tx, note in
             note.target = "principal:\(name)"
-            var record = try SQLiteTransaction(db).requirePrincipal(named: name)
+            var record = try tx.requirePrincipal(named: name)
             guard !record.disabled else { throw VaultError.conflict("principal \(name) is disabled; a disabled principal stays disabled (add a new one)") }
             try record.verifyCertificate(vaultID: vaultIDBytes, rootPublicKey: provisioner.root.publicKey)
             // Never re-issue for a record the log contradicts (put back from an older copy), nor over a log with entries deleted.
-            try AuditFacts.requireContiguous(SQLiteTransaction(db))
-            try AuditFacts.checkPrincipal(record, in: SQLiteTransaction(db), vaultID: vaultIDBytes, rootPublicKey: provisioner.root.publicKey)
+            try AuditFacts.requireContiguous(tx)
+            try AuditFacts.checkPrincipal(record, in: tx, vaultID: vaultIDBytes, rootPublicKey: provisioner.root.publicKey)
             var changed = record.attributes
             for key in removing {
                 guard changed.removeValue(forKey: key) != nil else {
@@ -228,16 +227,16 @@ extension CustomerVault {
             let role = newRolePolicy ?? policy.role(record.role)
             guard let role else { throw VaultError.integrity("principal \(name) has role \(record.role), which the policy in force does not define") }
             // Field and purpose: a role that keeps a field's mask key but loses its plain key lost a key.
-            let held = Set(try SQLiteTransaction(db).grants(of: record).map { "\($0.scope.field)\u{0}\($0.scope.purpose.rawValue)" })
+            let held = Set(try tx.grants(of: record).map { "\($0.scope.field)\u{0}\($0.scope.purpose.rawValue)" })
             record.role = role.name
             record.attributes = changed
             try record.certify(vaultID: vaultIDBytes, root: provisioner.root)
-            try SQLiteTransaction(db).updatePrincipalIdentity(id: record.id ?? 0, role: record.role, attributes: record.attributes,
+            try tx.updatePrincipalIdentity(id: record.id ?? 0, role: record.role, attributes: record.attributes,
                                                               certificate: record.certificate)
             let sessions = try WriteSessions.countersign(of: record, fields: { role.grant(for: $0).write != true },
-                                                         vaultID: vaultIDBytes, root: provisioner.root, db: db)
-            let change = try provisioner.provision(record, role: role, checkedAgainstLog: true, in: SQLiteTransaction(db))
-            let now = Set(try SQLiteTransaction(db).grants(of: record).map { "\($0.scope.field)\u{0}\($0.scope.purpose.rawValue)" })
+                                                         vaultID: vaultIDBytes, root: provisioner.root, in: tx)
+            let change = try provisioner.provision(record, role: role, checkedAgainstLog: true, in: tx)
+            let now = Set(try tx.grants(of: record).map { "\($0.scope.field)\u{0}\($0.scope.purpose.rawValue)" })
             let lost = Set(held.subtracting(now).compactMap { $0.split(separator: "\u{0}").first.map(String.init) })
                 .filter { $0 != KeyScope.vaultWide }.sorted()
             var what: [String] = []
@@ -271,24 +270,24 @@ extension CustomerVault {
         }
         let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: keyring)
         let signature = try VaultMeta.signPolicy(newPolicy.source, vaultID: vaultIDBytes, root: provisioner.root)
-        return try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes] db, note in
+        return try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes] tx, note in
             note.target = "policy"
-            let principals = try SQLiteTransaction(db).principals()
+            let principals = try tx.principals()
             let orphans = principals.filter { !$0.disabled && newPolicy.role($0.role) == nil }
             guard orphans.isEmpty else {
                 throw VaultError.invalidInput("the new policy has no role for principal(s) \(orphans.map { "\($0.name) (\($0.role))" }.joined(separator: ", ")); disable them or keep their roles")
             }
-            try db.execute(sql: "UPDATE vault_meta SET value = ? WHERE name = 'policy'", arguments: [Data(newPolicy.source.utf8)])
-            try db.execute(sql: "UPDATE vault_meta SET value = ? WHERE name = 'policy_signature'", arguments: [Data(signature)])
-            try VaultMeta.recordPolicy(newPolicy.source, signature: signature, db: db)
+            try tx.replaceMeta(name: "policy", value: Array(newPolicy.source.utf8))
+            try tx.replaceMeta(name: "policy_signature", value: signature)
+            try VaultMeta.recordPolicy(newPolicy.source, signature: signature, in: tx)
             // Values written through sessions whose writer's role loses its write grant stay readable.
             var countersigned = 0
             for principal in principals where !principal.disabled {
                 let role = newPolicy.role(principal.role)
                 countersigned += try WriteSessions.countersign(of: principal, fields: { role?.grant(for: $0).write != true },
-                                                               vaultID: vaultIDBytes, root: provisioner.root, db: db)
+                                                               vaultID: vaultIDBytes, root: provisioner.root, in: tx)
             }
-            let changes = try principals.map { try provisioner.provision($0, role: newPolicy.role($0.role), in: SQLiteTransaction(db)) }
+            let changes = try principals.map { try provisioner.provision($0, role: newPolicy.role($0.role), in: tx) }
             note.detail = "\(AuditFacts.policyMarker)\(AuditChain.policyHash(newPolicy.source))): \(countersigned) write sessions countersigned; " + changes.map { "\($0.principal) +\($0.added)/-\($0.removed)" }.joined(separator: ", ")
             return changes
         }

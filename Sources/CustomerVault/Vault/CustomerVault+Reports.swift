@@ -19,19 +19,19 @@ extension CustomerVault {
     public func aggregateReport() async throws -> AggregateReport {
         // Rows stored before the schema named a default currency count in it too.
         let defaultCurrency = schema.field(.transactions, "currency")?.defaultValue ?? "unknown"
-        return try await perform(AccessRequest(.reportAggregate)) { db, note in
+        return try await perform(AccessRequest(.reportAggregate)) { tx, note in
             let integrity = try note.codec.integrity
             var report = AggregateReport()
             var admitted = Set<Int64>()
             let restricted = !note.decision.rows.isUnrestricted
-            try Self.forEachVisibleCustomer(note: note, integrity: integrity, db: db) { id, attributes in
+            try Self.forEachVisibleCustomer(note: note, integrity: integrity, db: tx.db) { id, attributes in
                 if restricted { admitted.insert(id) }
                 report.customers += 1
                 report.byRegion[attributes["region"] ?? "unknown", default: 0] += 1
                 report.byAgeBand[attributes["age_band"] ?? "unknown", default: 0] += 1
             }
             var sums: [String: Decimal] = [:]
-            try HistoryRow.forEachVerified(.transactions, integrity: integrity, db: db) { row in
+            try HistoryRow.forEachVerified(.transactions, integrity: integrity, db: tx.db) { row in
                 guard !restricted || admitted.contains(row.customerID) else { return }
                 let attributes = try row.decodedAttributes()
                 report.transactions += 1
@@ -40,7 +40,7 @@ extension CustomerVault {
                 }
             }
             report.amountByCurrency = sums.mapValues(Self.twoPlaces)
-            let behaviour = try Row.fetchCursor(db, sql: "SELECT customer_id, browse_count, purchase_count, review_count, updated_at, tag FROM behaviour")
+            let behaviour = try Row.fetchCursor(tx.db, sql: "SELECT customer_id, browse_count, purchase_count, review_count, updated_at, tag FROM behaviour")
             while let row = try behaviour.next() {
                 let customerID: Int64 = try row.checked("customer_id")
                 let counters = BehaviourCounters(browse: try row.checked("browse_count"), purchase: try row.checked("purchase_count"), review: try row.checked("review_count"))
@@ -76,10 +76,10 @@ extension CustomerVault {
 
     /// Number of customers the role's row conditions admit (action `report.aggregate`).
     public func customerCount() async throws -> Int {
-        try await perform(AccessRequest(.reportAggregate)) { db, note in
+        try await perform(AccessRequest(.reportAggregate)) { tx, note in
             note.target = "aggregate"
             var count = 0
-            try Self.forEachVisibleCustomer(note: note, integrity: try note.codec.integrity, db: db) { _, _ in count += 1 }
+            try Self.forEachVisibleCustomer(note: note, integrity: try note.codec.integrity, db: tx.db) { _, _ in count += 1 }
             return count
         }
     }

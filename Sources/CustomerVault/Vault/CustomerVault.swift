@@ -124,18 +124,19 @@ public final class CustomerVault: Sendable {
     /// Reads run here too: their entry is committed before the caller decrypts anything.
     func perform<T: Sendable>(
         _ request: AccessRequest,
-        _ body: @escaping @Sendable (Database, AuditNote) throws -> T
+        _ body: @escaping @Sendable (SQLiteTransaction, AuditNote) throws -> T
     ) async throws -> T {
         let request = stated(request)
         let decision = try await requireAllowed(request)
         do {
             let (result, snapshot) = try await pool.write { [self] db in
                 try schemaGuard.check(db)
-                let snapshot = try keys.refreshed(db, policyHash: policyHash)
+                let tx = SQLiteTransaction(db)
+                let snapshot = try keys.refreshed(tx, policyHash: policyHash)
                 let note = AuditNote(decision: decision, codec: codec(decision, snapshot))
-                let result = try body(db, note)
+                let result = try body(tx, note)
                 try audit.append(entry(request, decision: decision, outcome: .allowed, target: note.target,
-                                       detail: note.detail ?? decision.rule, terms: note.terms), to: SQLiteTransaction(db))
+                                       detail: note.detail ?? decision.rule, terms: note.terms), to: tx)
                 return (result, snapshot)
             }
             // Only now, after the commit: write sessions started in a rolled-back transaction must
@@ -173,11 +174,11 @@ public final class CustomerVault: Sendable {
     /// audited transactions log what it does: import progress and rejects, new access-log entries
     /// while following, and the ciphertexts a rotation prepares before its audited write (no
     /// plaintext leaves the library from here).
-    func readAllowed<T: Sendable>(by decision: AccessDecision, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func readAllowed<T: Sendable>(by decision: AccessDecision, _ body: @escaping @Sendable (SQLiteTransaction) throws -> T) async throws -> T {
         guard decision.allowed else { throw VaultError.accessDenied("access denied: \(decision.rule)") }
         return try await pool.read { [schemaGuard] db in
             try schemaGuard.check(db)
-            return try body(db)
+            return try body(SQLiteTransaction(db))
         }
     }
 
@@ -202,8 +203,9 @@ public final class CustomerVault: Sendable {
             try await pool.write { [audit, schemaGuard, principal] db in
                 try schemaGuard.check(db)
                 // A principal disabled meanwhile signs nothing more, not even its refusals.
-                guard try Int64.fetchOne(db, sql: "SELECT disabled = 0 FROM principals WHERE name = ?", arguments: [principal]) == 1 else { return }
-                try audit.append(entry, to: SQLiteTransaction(db))
+                let tx = SQLiteTransaction(db)
+                guard try tx.principalStanding(named: principal)?.enabled == true else { return }
+                try audit.append(entry, to: tx)
             }
         } catch {
             throw VaultError.io("the access log cannot be written: \(VaultDatabase.describe(error))")

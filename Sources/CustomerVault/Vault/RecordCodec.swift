@@ -3,6 +3,7 @@ import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// Turns validated values into stored rows and back: seals personal fields (full and masked
 /// views), writes blind indexes, and opens what the decision's views and the keyring allow.
@@ -246,7 +247,7 @@ struct RecordCodec: Sendable {
         var key = keyring.key(scope)
         if let session = FieldEnvelope.session(of: envelope) {
             guard let sessionKeys else { return nil }
-            key = try sessionKeys.key(session, field: scope.field, purpose: purpose, version: version, keyring: keyring, db: db)
+            key = try sessionKeys.key(session, field: scope.field, purpose: purpose, version: version, keyring: keyring, in: db.map(SQLiteTransaction.init))
         }
         guard let key else { return nil }
         return try FieldEnvelope.open(envelope, key: key, keyVersion: version, vaultID: vaultID, slot: slot)

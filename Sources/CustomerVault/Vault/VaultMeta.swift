@@ -1,8 +1,7 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 /// The vault-wide facts stored in `vault_meta`, each one the vault trusts authenticated by the
 /// root key: the schema (`schema_signature`) and the policy (`policy_signature`). The root public
@@ -41,11 +40,8 @@ struct VaultMeta: Sendable {
         try Ed25519.sign(schemaMessage(text, vaultID: vaultID), with: root)
     }
 
-    static func load(_ db: Database) throws -> VaultMeta {
-        var values: [String: Data] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT name, value FROM vault_meta") {
-            values[try row.checked("name")] = try row.checked("value")
-        }
+    static func load(_ tx: some VaultMetaReading) throws -> VaultMeta {
+        let values = try tx.metaValues()
         guard let format = values["format"].map({ String(decoding: $0, as: UTF8.self) }) else {
             throw VaultError.integrity("the vault has no format marker")
         }
@@ -53,14 +49,14 @@ struct VaultMeta: Sendable {
             throw VaultError(.unsupported, "vault format \(format) is newer than this cvault supports (1)")
         }
         guard let id = values["vault_id"], id.count == 16,
-              let schemaText = values["schema"].flatMap({ String(data: $0, encoding: .utf8) }),
+              let schemaText = values["schema"].flatMap({ String(validating: $0, as: UTF8.self) }),
               let root = values["root_sign_public_key"], root.count == 32 else {
             throw VaultError.integrity("the vault's metadata is incomplete or corrupt")
         }
-        let vaultID = [UInt8](id), rootKey = [UInt8](root)
+        let vaultID = id, rootKey = root
         var isCurrent = false
         if let signature = values["schema_signature"] {
-            guard Ed25519.isValid(signature: [UInt8](signature), for: schemaMessage(schemaText, vaultID: vaultID), publicKey: rootKey) else {
+            guard Ed25519.isValid(signature: signature, for: schemaMessage(schemaText, vaultID: vaultID), publicKey: rootKey) else {
                 throw VaultError.integrity("the vault's schema does not match its signature (altered in the file)")
             }
             isCurrent = true
@@ -71,8 +67,8 @@ struct VaultMeta: Sendable {
         } catch {
             throw VaultError.integrity("the schema stored in the vault does not parse")
         }
-        guard let policyText = values["policy"].flatMap({ String(data: $0, encoding: .utf8) }), let signature = values["policy_signature"],
-              Ed25519.isValid(signature: [UInt8](signature), for: policyMessage(policyText, vaultID: vaultID), publicKey: rootKey) else {
+        guard let policyText = values["policy"].flatMap({ String(validating: $0, as: UTF8.self) }), let signature = values["policy_signature"],
+              Ed25519.isValid(signature: signature, for: policyMessage(policyText, vaultID: vaultID), publicKey: rootKey) else {
             throw VaultError.integrity("the vault's policy is missing or its signature does not verify (altered in the file?)")
         }
         let policy: Policy
@@ -86,19 +82,18 @@ struct VaultMeta: Sendable {
 
     /// Keeps a root-signed policy in the history by its hash (access-log entries and write sessions
     /// name the policy in force by it).
-    static func recordPolicy(_ text: String, signature: [UInt8], db: Database) throws {
-        try db.execute(sql: "INSERT OR IGNORE INTO policy_history (hash, source, signature, stored_at) VALUES (?, ?, ?, ?)",
-                       arguments: [AuditChain.policyHash(text), text, Data(signature), Timestamps.now()])
+    static func recordPolicy(_ text: String, signature: [UInt8], in tx: some VaultMetaWriting) throws {
+        try tx.recordPolicy(StoredPolicy(hash: AuditChain.policyHash(text), source: text, signature: signature), storedAt: Timestamps.now())
     }
 
     /// The policy with `hash` from the history, its root signature verified against `rootPublicKey`.
-    static func historicPolicy(_ hash: String, schema: Schema, vaultID: [UInt8], rootPublicKey: [UInt8], db: Database) throws -> Policy {
-        guard let row = try Row.fetchOne(db, sql: "SELECT source, signature FROM policy_history WHERE hash = ?", arguments: [hash]) else {
+    static func historicPolicy(_ hash: String, schema: Schema, vaultID: [UInt8], rootPublicKey: [UInt8], in tx: some VaultMetaReading) throws -> Policy {
+        guard let stored = try tx.historicPolicy(hash: hash) else {
             throw VaultError.integrity("policy \(hash) is not in the vault's policy history (removed in the file?)")
         }
-        let text: String = try row.checked("source")
+        let text = stored.source
         guard AuditChain.policyHash(text) == hash,
-              Ed25519.isValid(signature: [UInt8](try row.checked("signature") as Data), for: policyMessage(text, vaultID: vaultID), publicKey: rootPublicKey) else {
+              Ed25519.isValid(signature: stored.signature, for: policyMessage(text, vaultID: vaultID), publicKey: rootPublicKey) else {
             throw VaultError.integrity("policy \(hash) in the history does not match its hash or root signature (altered in the file)")
         }
         do {
