@@ -23,7 +23,7 @@ package protocol VaultStore: Sendable {
 }
 
 /// What a read transaction offers: one protocol per aggregate.
-package protocol StoreReading: AuditLogReading, KeyStoreReading, VaultMetaReading, WriteSessionReading {}
+package protocol StoreReading: AuditLogReading, KeyStoreReading, VaultMetaReading, WriteSessionReading, RecordReading, NaturalKeyReading, ConsentReading {}
 
 /// What a write transaction offers: everything a read does, and changes.
-package protocol StoreWriting: StoreReading, AuditLogWriting, KeyStoreWriting, VaultMetaWriting, WriteSessionWriting {}
+package protocol StoreWriting: StoreReading, AuditLogWriting, KeyStoreWriting, VaultMetaWriting, WriteSessionWriting, RecordWriting, NaturalKeyWriting, ConsentWriting {}

@@ -3,6 +3,8 @@ import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
+import VaultSQLite
+import VaultStore
 
 /// The victim of the attack tests: a vault on the shipped schema and policy made through the
 /// library at the CLI's vault path, with one principal per shipped role (key files beside it, so
@@ -80,10 +82,11 @@ struct TamperFixture {
     func recommit(customer id: Int64, as holder: CustomerVault) throws {
         let integrity = try holder.recordIntegrity
         try raw { db in
-            guard var row = try CustomerRow.fetch(id, db: db) else { return }
-            row.sealedDigest = try RecordIntegrity.sealedDigest(try SealedEntries.fetch(.customers, recordID: id, db: db), entity: .customers, recordID: id)
+            let tx = SQLiteTransaction(db)
+            guard var row = try tx.customerRow(id: id) else { return }
+            row.sealedDigest = try RecordIntegrity.sealedDigest(try tx.sealedEntries(.customers, recordID: id), entity: .customers, recordID: id)
             try row.retag(integrity)
-            try row.update(db)
+            try tx.update(row)
         }
     }
 

@@ -4,6 +4,8 @@ import Testing
 import VaultCrypto
 @_exported import VaultTestSupport
 @testable import CustomerVault
+import VaultSQLite
+import VaultStore
 
 enum Fixtures {
     static let passphrase = "correct horse battery staple"
@@ -36,10 +38,11 @@ enum Fixtures {
         let integrity = try vault.recordIntegrity
         try rawWrite(vault.path) { db in
             for id in ids {
-                guard var row = try CustomerRow.fetch(id, db: db) else { continue }
+                let tx = SQLiteTransaction(db)
+                guard var row = try tx.customerRow(id: id) else { continue }
                 change(&row)
                 try row.retag(integrity)
-                try row.update(db)
+                try tx.update(row)
             }
         }
     }

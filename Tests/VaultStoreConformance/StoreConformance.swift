@@ -15,7 +15,8 @@ package enum StoreConformance {
 
     /// Every check, by aggregate.
     package static let checks: [Check] = AuditLogConformance.checks + KeyStoreConformance.checks + VaultMetaConformance.checks
-        + WriteSessionConformance.checks
+        + WriteSessionConformance.checks + RecordConformance.checks + NaturalKeyConformance.checks
+        + ConsentConformance.checks
 }
 
 /// What a check found.

@@ -194,7 +194,7 @@ extension CustomerVault {
                             }
                             customerID = owner
                         }
-                        if let held = try NaturalKeys.firstHeld(entity, values: values, schema: schema, integrity: integrity, db: tx.db) {
+                        if let held = try NaturalKeys.firstHeld(entity, values: values, schema: schema, integrity: integrity, in: tx) {
                             if let earlier = seen.record(of: "\(held.field)\u{0}\(held.value)") {
                                 throw FieldProblem(field: held.field, reason: "has the same value as record \(earlier) of this file")
                             }
@@ -249,7 +249,7 @@ extension CustomerVault {
                             try codec.store(record, entity: entity, customerID: customerID, now: now, db: tx.db)
                         }
                         issuedThrough = max(issuedThrough, record.id)
-                        try NaturalKeys.insert(entity, recordID: record.id, values: values, schema: schema, db: tx.db)
+                        try NaturalKeys.insert(entity, recordID: record.id, values: values, schema: schema, in: tx)
                         for field in schema.naturalKeys(of: entity) {
                             if let value = values[field.name] { seen.note("\(field.name)\u{0}\(value)", record: row.record) }
                         }

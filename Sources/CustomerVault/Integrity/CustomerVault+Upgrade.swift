@@ -143,8 +143,8 @@ extension CustomerVault {
             switch table {
             case .customers:
                 for id in try Int64.fetchAll(db, sql: "SELECT id FROM customers WHERE tag IS NULL ORDER BY id LIMIT ?", arguments: [limit]) {
-                    guard var row = try CustomerRow.fetch(id, db: db) else { continue }
-                    row.sealedDigest = try RecordIntegrity.sealedDigest(try SealedEntries.fetch(.customers, recordID: id, db: db), entity: .customers, recordID: id)
+                    guard var row = try SQLiteTransaction(db).customerRow(id: id) else { continue }
+                    row.sealedDigest = try RecordIntegrity.sealedDigest(try SQLiteTransaction(db).sealedEntries(.customers, recordID: id), entity: .customers, recordID: id)
                     var digests = IndexDigests()
                     for index in ["unique_indexes", "blind_indexes"] {
                         for entry in try Row.fetchAll(db, sql: "SELECT field, key_version, digest FROM \(index) WHERE customer_id = ? ORDER BY key_version",
@@ -154,7 +154,7 @@ extension CustomerVault {
                     }
                     row.indexDigests = digests
                     try row.retag(integrity)
-                    try row.update(db)
+                    try SQLiteTransaction(db).update(row)
                     count += 1
                 }
             case .transactions, .interactions:
@@ -164,9 +164,9 @@ extension CustomerVault {
                 var rows: [HistoryRow] = []
                 while try select.next() { rows.append(HistoryRow.decode(select, entity: entity)) }
                 for var row in rows {
-                    row.sealedDigest = try RecordIntegrity.sealedDigest(try SealedEntries.fetch(entity, recordID: row.id, db: db), entity: entity, recordID: row.id)
+                    row.sealedDigest = try RecordIntegrity.sealedDigest(try SQLiteTransaction(db).sealedEntries(entity, recordID: row.id), entity: entity, recordID: row.id)
                     try row.retag(integrity)
-                    try row.update(db)
+                    try SQLiteTransaction(db).update(row)
                     count += 1
                 }
             case .behaviour:

@@ -146,9 +146,8 @@ private struct IntegrityCheck {
     /// Every customer: tag, sealed values, and the index digests it commits to (returned).
     private mutating func customers(_ integrity: RecordIntegrity) throws -> [Int64: IndexDigests] {
         var committed: [Int64: IndexDigests] = [:]
-        let select = try BulkStatement(db, sql: "SELECT \(CustomerRow.columns) FROM customers ORDER BY id")
         var rows: [CustomerRow] = []
-        while try select.next() { rows.append(try CustomerRow.decode(select)) }
+        try SQLiteTransaction(db).forEachCustomerRow { rows.append($0) }
         for row in rows {
             try row.verify(integrity)
             _ = try row.decodedAttributes()
@@ -162,7 +161,7 @@ private struct IntegrityCheck {
     private mutating func history(_ entity: Entity, _ integrity: RecordIntegrity) throws {
         let customers = Set(try Int64.fetchAll(db, sql: "SELECT id FROM customers"))
         var rows: [HistoryRow] = []
-        try HistoryRow.forEachVerified(entity, integrity: integrity, db: db) { rows.append($0) }
+        try HistoryRow.forEachVerified(entity, integrity: integrity, in: SQLiteTransaction(db)) { rows.append($0) }
         for row in rows {
             guard customers.contains(row.customerID) else {
                 throw VaultError.integrity("\(row.place): its customer \(row.customerID) does not exist")
@@ -176,7 +175,7 @@ private struct IntegrityCheck {
     /// A record's sealed values: the set its row commits to, each opened where a key is held.
     private mutating func values(_ entity: Entity, recordID: Int64, expected: [UInt8]) throws {
         let codec = codec
-        for entry in try SealedEntries.fetchVerified(entity, recordID: recordID, expected: expected, db: db) {
+        for entry in try SealedEntries.fetchVerified(entity, recordID: recordID, expected: expected, in: SQLiteTransaction(db)) {
             guard vault.schema.field(entity, entry.field)?.isPersonal == true, (1...Int64(UInt32.max)).contains(entry.keyVersion) else {
                 throw VaultError.integrity("\(entity.rawValue) \(recordID): a sealed value of unknown field \(entry.field) or key version")
             }
@@ -245,7 +244,7 @@ private struct IntegrityCheck {
     private func tombstones(_ erasures: [ErasureLedgerEntry]) throws {
         for entry in erasures {
             let place = "customers \(entry.customer) (erased, in the ledger)"
-            guard let row = try CustomerRow.fetch(entry.customer, db: db) else {
+            guard let row = try SQLiteTransaction(db).customerRow(id: entry.customer) else {
                 throw VaultError.integrity("\(place): its tombstone is missing (removed in the file?)")
             }
             guard row.erasedAt != nil, row.attributes == "{}", row.indexDigests.fields.isEmpty,
@@ -257,7 +256,7 @@ private struct IntegrityCheck {
                     throw VaultError.integrity("\(place): has \(what) again (put back from an older copy of the file?)")
                 }
             }
-            for transaction in try HistoryRow.fetchVerified(.transactions, customerID: entry.customer, integrity: try codec.integrity, db: db) {
+            for transaction in try HistoryRow.fetchVerified(.transactions, customerID: entry.customer, integrity: try codec.integrity, in: SQLiteTransaction(db)) {
                 let emptied = try RecordIntegrity.sealedDigest([SealedField](), entity: .transactions, recordID: transaction.id)
                 guard entry.transactions != "removed", transaction.sealedDigest == emptied else {
                     throw VaultError.integrity("\(place): transaction \(transaction.id) holds what the erasure removed (put back from an older copy of the file?)")
@@ -282,8 +281,8 @@ private struct IntegrityCheck {
                 }
             }
         }
-        for row in try Row.fetchAll(db, sql: "SELECT entity, field, value, record_id FROM natural_keys") {
-            let entry: [String] = [try row.checked("entity"), try row.checked("field"), try row.checked("value"), String(try row.checked("record_id") as Int64)]
+        for stored in try SQLiteTransaction(db).naturalKeyEntries() {
+            let entry: [String] = [stored.entity.rawValue, stored.field, stored.value, String(stored.recordID)]
             guard expected.remove(entry) != nil else {
                 throw VaultError.integrity("natural_keys: the entry for \(entry[0]).\(entry[1]) of record \(entry[3]) does not match a record (planted or moved in the file)")
             }
@@ -304,7 +303,7 @@ private struct IntegrityCheck {
             report.taggedRows += 1
         }
         for customer in Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT customer_id FROM consent_events")) {
-            report.taggedRows += try ConsentEvents.history(customerID: customer, integrity: integrity, db: db).count
+            report.taggedRows += try ConsentEvents.history(customerID: customer, integrity: integrity, in: SQLiteTransaction(db)).count
         }
     }
 

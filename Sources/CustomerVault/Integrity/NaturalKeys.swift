@@ -1,6 +1,5 @@
-import GRDB
-import VaultSQLite
 import VaultCore
+import VaultStore
 
 /// Entries of `natural_keys`: which record holds each value of a plain unique field (a
 /// transaction's `order_id`), so that a row stored already is recognised without a scan.
@@ -16,24 +15,18 @@ enum NaturalKeys {
     }
 
     /// The record that holds `value` of `field`, verified; nil when none does.
-    static func holder(_ entity: Entity, field: String, value: String, integrity: RecordIntegrity, db: Database) throws -> Holder? {
-        let select = try BulkStatement(db, sql: "SELECT record_id FROM natural_keys WHERE entity = ? AND field = ? AND value = ?")
-        try select.bind(1, entity.rawValue)
-        try select.bind(2, field)
-        try select.bind(3, value)
-        guard try select.next() else { return nil }
-        let id = select.int64(0)
-        select.reset()
+    static func holder(_ entity: Entity, field: String, value: String, integrity: RecordIntegrity, in tx: some StoreReading) throws -> Holder? {
+        guard let id = try tx.naturalKeyHolder(entity, field: field, value: value) else { return nil }
         let place = "natural_keys (\(entity.rawValue).\(field) of record \(id))"
         let attributes: [String: String]
         let holder: Holder
         if entity == .customers {
-            guard let row = try CustomerRow.fetch(id, db: db) else { throw VaultError.integrity("\(place): names a record that does not exist") }
+            guard let row = try tx.customerRow(id: id) else { throw VaultError.integrity("\(place): names a record that does not exist") }
             try row.verify(integrity)
             attributes = try row.decodedAttributes()
             holder = Holder(recordID: id, customerID: nil)
         } else {
-            guard let row = try HistoryRow.fetchVerified(entity, id: id, integrity: integrity, db: db) else {
+            guard let row = try HistoryRow.fetchVerified(entity, id: id, integrity: integrity, in: tx) else {
                 throw VaultError.integrity("\(place): names a record that does not exist")
             }
             attributes = try row.decodedAttributes()
@@ -44,48 +37,39 @@ enum NaturalKeys {
     }
 
     /// Records that record `id` holds its natural-key values (`values` canonical).
-    static func insert(_ entity: Entity, recordID: Int64, values: [String: String], schema: Schema, db: Database) throws {
+    static func insert(_ entity: Entity, recordID: Int64, values: [String: String], schema: Schema, in tx: some StoreWriting) throws {
         for field in schema.naturalKeys(of: entity) {
             guard let value = values[field.name] else { continue }
-            let insert = try BulkStatement(db, sql: "INSERT INTO natural_keys (entity, field, value, record_id) VALUES (?, ?, ?, ?)")
-            try insert.bind(1, entity.rawValue)
-            try insert.bind(2, field.name)
-            try insert.bind(3, value)
-            try insert.bind(4, recordID)
-            try insert.execute()
+            try tx.insertNaturalKey(NaturalKeyEntry(entity: entity, field: field.name, value: value, recordID: recordID))
         }
     }
 
     /// The first natural key of `values` that a stored record holds, with that record.
-    static func firstHeld(_ entity: Entity, values: [String: String], schema: Schema, integrity: RecordIntegrity, db: Database)
+    static func firstHeld(_ entity: Entity, values: [String: String], schema: Schema, integrity: RecordIntegrity, in tx: some StoreReading)
         throws -> (field: String, value: String, holder: Holder)? {
         for field in schema.naturalKeys(of: entity) {
-            guard let value = values[field.name], let holder = try holder(entity, field: field.name, value: value, integrity: integrity, db: db) else { continue }
+            guard let value = values[field.name], let holder = try holder(entity, field: field.name, value: value, integrity: integrity, in: tx) else { continue }
             return (field.name, value, holder)
         }
         return nil
     }
 
     /// Refuses values whose natural key a stored record holds (a conflict naming the field and record).
-    static func refuseHeld(_ entity: Entity, values: [String: String], schema: Schema, integrity: RecordIntegrity, db: Database) throws {
-        guard let held = try firstHeld(entity, values: values, schema: schema, integrity: integrity, db: db) else { return }
+    static func refuseHeld(_ entity: Entity, values: [String: String], schema: Schema, integrity: RecordIntegrity, in tx: some StoreReading) throws {
+        guard let held = try firstHeld(entity, values: values, schema: schema, integrity: integrity, in: tx) else { return }
         throw VaultError.conflict("\(held.field): \(entity.rawValue) \(held.holder.recordID) already has this \(held.field)")
     }
 
     /// Moves record `id`'s entries to the natural-key values among `new` that differ from `old`.
     static func replace(_ entity: Entity, recordID: Int64, from old: [String: String], to new: [String: String], schema: Schema,
-                        integrity: RecordIntegrity, db: Database) throws {
+                        integrity: RecordIntegrity, in tx: some StoreWriting) throws {
         for field in schema.naturalKeys(of: entity) {
             guard let value = new[field.name], value != old[field.name] else { continue }
-            if let holder = try holder(entity, field: field.name, value: value, integrity: integrity, db: db), holder.recordID != recordID {
+            if let holder = try holder(entity, field: field.name, value: value, integrity: integrity, in: tx), holder.recordID != recordID {
                 throw VaultError.conflict("\(field.name): \(entity.rawValue) \(holder.recordID) already has this \(field.name)")
             }
-            let delete = try BulkStatement(db, sql: "DELETE FROM natural_keys WHERE entity = ? AND field = ? AND record_id = ?")
-            try delete.bind(1, entity.rawValue)
-            try delete.bind(2, field.name)
-            try delete.bind(3, recordID)
-            try delete.execute()
-            try insert(entity, recordID: recordID, values: [field.name: value], schema: schema, db: db)
+            try tx.deleteNaturalKey(entity, field: field.name, recordID: recordID)
+            try insert(entity, recordID: recordID, values: [field.name: value], schema: schema, in: tx)
         }
     }
 }

@@ -315,7 +315,7 @@ extension CustomerVault {
         let planned = plans
         struct Scanned: Sendable {
             var recordID: Int64
-            var entries: [RecordIntegrity.SealedEntry]
+            var entries: [SealedEntry]
             var customer: CustomerRow?
             var history: HistoryRow?
         }
@@ -327,10 +327,10 @@ extension CustomerVault {
             try select.bind(1, entity.rawValue)
             try select.bind(2, cursor)
             try select.bind(3, Int64(limit))
-            var grouped: [(Int64, [RecordIntegrity.SealedEntry])] = []
+            var grouped: [(Int64, [SealedEntry])] = []
             var count = 0
             while try select.next() {
-                let entry = RecordIntegrity.SealedEntry(field: select.text(1), keyVersion: select.int64(2), sealed: select.bytes(3),
+                let entry = SealedEntry(field: select.text(1), keyVersion: select.int64(2), sealed: select.bytes(3),
                                                         masked: select.isNull(4) ? nil : select.bytes(4))
                 let recordID = select.int64(0)
                 if grouped.last?.0 == recordID { grouped[grouped.count - 1].1.append(entry) } else { grouped.append((recordID, [entry])) }
@@ -340,7 +340,7 @@ extension CustomerVault {
             // Whole records only: the last one may continue past the limit.
             if count == limit {
                 if grouped.count > 1 { grouped.removeLast() } else {
-                    grouped[0].1 = try SealedEntries.fetch(entity, recordID: last.0, db: tx.db)
+                    grouped[0].1 = try tx.sealedEntries(entity, recordID: last.0)
                 }
             }
             var records: [Scanned] = []
@@ -349,18 +349,16 @@ extension CustomerVault {
                 var record = Scanned(recordID: recordID, entries: entries)
                 let digest: [UInt8]
                 if entity == .customers {
-                    guard let row = try CustomerRow.fetch(recordID, db: tx.db) else {
+                    guard let row = try tx.customerRow(id: recordID) else {
                         throw VaultError.integrity("sealed values of customers \(recordID), which does not exist")
                     }
                     try row.verify(integrity)
                     record.customer = row
                     digest = row.sealedDigest
                 } else {
-                    let select = try BulkStatement(tx.db, sql: "SELECT \(HistoryRow.columns) FROM \(entity.rawValue) WHERE id = ?")
-                    try select.bind(1, recordID)
-                    guard try select.next() else { throw VaultError.integrity("sealed values of \(entity.rawValue) \(recordID), which does not exist") }
-                    let row = HistoryRow.decode(select, entity: entity)
-                    select.reset()
+                    guard let row = try tx.historyRow(entity, id: recordID) else {
+                        throw VaultError.integrity("sealed values of \(entity.rawValue) \(recordID), which does not exist")
+                    }
                     try row.verify(integrity)
                     record.history = row
                     digest = row.sealedDigest
@@ -440,8 +438,8 @@ extension CustomerVault {
             var ids: [Int64] = []
             var moved = 0
             for record in batch.records {
-                let written = try record.customer?.update(tx.db, expectedTag: record.previousTag)
-                    ?? record.history?.update(tx.db, expectedTag: record.previousTag) ?? false
+                let written = try record.customer.map { try tx.update($0, expectedTag: record.previousTag) }
+                    ?? record.history.map { try tx.update($0, expectedTag: record.previousTag) } ?? false
                 guard written else { continue }
                 for item in record.items {
                     try update.bind(1, Int64(item.version))

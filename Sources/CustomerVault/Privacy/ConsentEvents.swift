@@ -1,7 +1,6 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCore
+import VaultStore
 
 /// One change of a consent flag: given (`granted`) or withdrawn, and when.
 public struct ConsentEvent: Sendable, Equatable, Codable {
@@ -27,10 +26,10 @@ enum ConsentEvents {
 
     /// Records a new customer's consent flags (from ``initial(_:)``), each the first event of its history.
     static func recordInitial(_ consents: [(name: String, granted: Bool)], customerID: Int64, at: String, integrity: RecordIntegrity,
-                              numbering: Numbering, db: Database) throws {
+                              numbering: Numbering, in tx: some StoreWriting) throws {
         for consent in consents {
             try insert(customerID: customerID, consent: consent.name, granted: consent.granted, at: at, integrity: integrity,
-                       numbering: numbering, db: db)
+                       numbering: numbering, in: tx)
         }
     }
 
@@ -41,15 +40,12 @@ enum ConsentEvents {
 
         init() {}
 
-        func take(_ db: Database) throws -> Int64 {
+        func take(_ tx: some ConsentReading) throws -> Int64 {
             if let next {
                 self.next = next + 1
                 return next
             }
-            let query = try BulkStatement(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM consent_events")
-            guard try query.next() else { throw VaultError.io("cannot number a consent event") }
-            let first = query.int64(0)
-            query.reset()
+            let first = try tx.nextConsentEventID()
             next = first + 1
             return first
         }
@@ -60,38 +56,29 @@ enum ConsentEvents {
     /// - Parameter numbering: The ids a batch hands out (an import numbers its new customers' events
     ///   from the same counter), else read from the table.
     static func recordChanges(customerID: Int64, from old: [String: String], to new: [String: String], at: String,
-                              integrity: RecordIntegrity, numbering: Numbering? = nil, db: Database) throws {
+                              integrity: RecordIntegrity, numbering: Numbering? = nil, in tx: some StoreWriting) throws {
         for name in Set(old.keys).union(new.keys).filter(isConsent).sorted() where old[name] != new[name] {
             guard new[name] != nil || old[name] == "true" else { continue }
             try insert(customerID: customerID, consent: name, granted: new[name] == "true", at: at, integrity: integrity,
-                       numbering: numbering ?? Numbering(), db: db)
+                       numbering: numbering ?? Numbering(), in: tx)
         }
     }
 
     /// Inserts one event with the next id and its tag (the id is bound into the tag, so events
     /// cannot be reordered in the file).
     private static func insert(customerID: Int64, consent: String, granted: Bool, at: String, integrity: RecordIntegrity,
-                               numbering: Numbering, db: Database) throws {
-        let id = try numbering.take(db)
-        let insert = try BulkStatement(db, sql: "INSERT INTO consent_events (id, customer_id, consent, granted, at, tag) VALUES (?, ?, ?, ?, ?, ?)")
-        try insert.bind(1, id)
-        try insert.bind(2, customerID)
-        try insert.bind(3, consent)
-        try insert.bind(4, Int64(granted ? 1 : 0))
-        try insert.bind(5, at)
-        try insert.bind(6, try integrity.consent(id: id, customerID: customerID, consent: consent, granted: granted, at: at))
-        try insert.execute()
+                               numbering: Numbering, in tx: some StoreWriting) throws {
+        let id = try numbering.take(tx)
+        try tx.insertConsentEvent(StoredConsentEvent(id: id, customerID: customerID, consent: consent, granted: granted, at: at,
+                                                     tag: try integrity.consent(id: id, customerID: customerID, consent: consent, granted: granted, at: at)))
     }
 
     /// A customer's consent history, oldest first, each event checked against its tag.
-    static func history(customerID: Int64, integrity: RecordIntegrity, db: Database) throws -> [ConsentEvent] {
-        try Row.fetchAll(db, sql: "SELECT id, consent, granted, at, tag FROM consent_events WHERE customer_id = ? ORDER BY id",
-                         arguments: [customerID]).map { row in
-            let event = ConsentEvent(consent: try row.checked("consent"), granted: try row.checked("granted"), at: try row.checked("at"))
-            let id: Int64 = try row.checked("id")
-            try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
-                                      try integrity.consent(id: id, customerID: customerID, consent: event.consent, granted: event.granted, at: event.at),
-                                      "consent_events \(id)")
+    static func history(customerID: Int64, integrity: RecordIntegrity, in tx: some ConsentReading) throws -> [ConsentEvent] {
+        try tx.consentEvents(customerID: customerID).map { stored in
+            let event = ConsentEvent(consent: stored.consent, granted: stored.granted, at: stored.at)
+            try RecordIntegrity.check(stored.tag, try integrity.consent(id: stored.id, customerID: customerID, consent: event.consent,
+                                                                         granted: event.granted, at: event.at), "consent_events \(stored.id)")
             return event
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import VaultSQLite
 import VaultCore
+import VaultStore
 
 /// Customers that are probably the same person, and what links them.
 public struct DuplicateGroup: Sendable, Equatable, Codable {
@@ -41,7 +42,7 @@ extension CustomerVault {
                 func close() throws {
                     guard members.count > 1 else { return }
                     for (customer, version, digest) in members {
-                        guard let row = try CustomerRow.fetch(customer, db: tx.db) else {
+                        guard let row = try tx.customerRow(id: customer) else {
                             throw VaultError.integrity("an index entry names customer \(customer), which does not exist")
                         }
                         try row.verify(try note.codec.integrity)
@@ -146,10 +147,10 @@ extension CustomerVault {
             var report = MergeReport(kept: keep, dropped: drop, transactionsMoved: 0, interactionsMoved: 0, behaviour: BehaviourCounters())
             // Each moved row is checked, then bound to its new owner by a new tag.
             for entity in [Entity.transactions, .interactions] {
-                for var row in try HistoryRow.fetchVerified(entity, customerID: drop, integrity: integrity, db: tx.db) {
+                for var row in try HistoryRow.fetchVerified(entity, customerID: drop, integrity: integrity, in: tx) {
                     row.customerID = keep
                     try row.retag(integrity)
-                    try row.update(tx.db)
+                    try tx.update(row)
                     if entity == .transactions { report.transactionsMoved += 1 } else { report.interactionsMoved += 1 }
                 }
             }

@@ -69,7 +69,7 @@ extension CustomerVault {
     private func performErase(_ id: Int64) async throws -> ErasureLedgerEntry {
         try await perform(AccessRequest(.subjectErase)) { [policy, principal, purpose, vaultIDBytes, secrets] tx, note in
             note.target = "customers:\(id)"
-            if let row = try CustomerRow.fetch(id, db: tx.db), let erased = row.erasedAt {
+            if let row = try tx.customerRow(id: id), let erased = row.erasedAt {
                 try row.verify(try note.codec.integrity)
                 // A role with row conditions cannot tell an erased customer from an absent one.
                 guard note.decision.rows.isUnrestricted else { throw VaultError.notFound("no customer \(id)") }
@@ -92,7 +92,7 @@ extension CustomerVault {
     /// selects them.)
     static func checkHistory(integrity: RecordIntegrity, db: Database) throws {
         for entity in [Entity.transactions, .interactions] {
-            try HistoryRow.forEachVerified(entity, integrity: integrity, db: db) { _ in }
+            try HistoryRow.forEachVerified(entity, integrity: integrity, in: SQLiteTransaction(db)) { _ in }
         }
     }
 
@@ -133,7 +133,7 @@ extension CustomerVault {
             let signer = entry.signedBy.flatMap { try? SQLiteTransaction(db).requirePrincipal(named: $0) }
             try entry.verify(vaultID: vaultID, rootPublicKey: rootPublicKey, policy: policy, known: signer, place: line.place)
             guard known.insert(entry.customer).inserted else { continue }
-            guard let row = try CustomerRow.fetch(entry.customer, db: db) else { continue }
+            guard let row = try SQLiteTransaction(db).customerRow(id: entry.customer) else { continue }
             try row.verify(integrity)
             _ = try applyErasure(entry.customer, keepTransactions: entry.transactions != "removed", at: entry.erasedAt, integrity: integrity, db: db)
             try ErasureLedger.record(entry, db: db)

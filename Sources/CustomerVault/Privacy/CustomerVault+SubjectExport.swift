@@ -41,7 +41,7 @@ extension CustomerVault {
             }
             return SubjectExport(vaultID: Hex.encode(vaultIDBytes), generatedAt: Timestamps.now(), generatedBy: principal, purpose: purpose,
                                  customer: customer, consents: customer.fields.filter { $0.key.hasSuffix("_consent") },
-                                 consentHistory: try ConsentEvents.history(customerID: id, integrity: try note.codec.integrity, db: tx.db),
+                                 consentHistory: try ConsentEvents.history(customerID: id, integrity: try note.codec.integrity, in: tx),
                                  transactions: try Self.loadHistory(.transactions, customerID: id, note: note, db: tx.db),
                                  interactions: try Self.loadHistory(.interactions, customerID: id, note: note, db: tx.db),
                                  behaviour: try Self.loadBehaviour(id, integrity: try note.codec.integrity, db: tx.db), accessLog: log)

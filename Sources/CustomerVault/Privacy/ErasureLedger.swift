@@ -234,7 +234,7 @@ extension CustomerVault {
     /// Every row it keeps is checked against its tag first and tagged again (an erasure never
     /// launders a row altered in the file).
     static func applyErasure(_ id: Int64, keepTransactions: Bool, at now: String, integrity: RecordIntegrity, db: Database) throws -> ErasureCounts {
-        guard var customer = try CustomerRow.fetch(id, db: db) else { throw VaultError.notFound("no customer \(id)") }
+        guard var customer = try SQLiteTransaction(db).customerRow(id: id) else { throw VaultError.notFound("no customer \(id)") }
         try customer.verify(integrity)
         var counts = ErasureCounts()
         try db.execute(sql: "DELETE FROM sealed_values WHERE entity = 'customers' AND record_id = ?", arguments: [id])
@@ -245,7 +245,7 @@ extension CustomerVault {
         }
         counts.interactions = try Int.fetchOne(db, sql: "SELECT count(*) FROM interactions WHERE customer_id = ?", arguments: [id]) ?? 0
         try db.execute(sql: "DELETE FROM interactions WHERE customer_id = ?", arguments: [id])  // a trigger drops their sealed values
-        let transactions = try HistoryRow.fetchVerified(.transactions, customerID: id, integrity: integrity, db: db)
+        let transactions = try HistoryRow.fetchVerified(.transactions, customerID: id, integrity: integrity, in: SQLiteTransaction(db))
         counts.transactions = transactions.count
         if keepTransactions {
             for var transaction in transactions {
@@ -253,7 +253,7 @@ extension CustomerVault {
                 counts.sealedValues += db.changesCount
                 transaction.sealedDigest = try RecordIntegrity.sealedDigest([SealedField](), entity: .transactions, recordID: transaction.id)
                 try transaction.retag(integrity)
-                try transaction.update(db)
+                try SQLiteTransaction(db).update(transaction)
             }
         } else {
             try db.execute(sql: "DELETE FROM transactions WHERE customer_id = ?", arguments: [id])
@@ -267,7 +267,7 @@ extension CustomerVault {
         customer.sealedDigest = try RecordIntegrity.sealedDigest([SealedField](), entity: .customers, recordID: id)
         customer.indexDigests = IndexDigests()
         try customer.retag(integrity)
-        try customer.update(db)
+        try SQLiteTransaction(db).update(customer)
         return counts
     }
 }

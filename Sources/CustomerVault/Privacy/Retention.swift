@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import VaultSQLite
 import VaultCore
+import VaultStore
 
 /// What retention removed, or would remove with `dryRun`.
 public struct RetentionReport: Sendable, Equatable, Codable {
@@ -77,7 +78,7 @@ extension CustomerVault {
         func latest(_ entity: Entity, _ attribute: String) throws -> (old: [Int64], lastByCustomer: [Int64: String]) {
             var old: [Int64] = []
             var last: [Int64: String] = [:]
-            try HistoryRow.forEachVerified(entity, integrity: integrity, db: db) { row in
+            try HistoryRow.forEachVerified(entity, integrity: integrity, in: SQLiteTransaction(db)) { row in
                 let time = try row.decodedAttributes()[attribute] ?? ""
                 if time < cutoff { old.append(row.id) }
                 if time > last[row.customerID] ?? "" { last[row.customerID] = time }
@@ -91,11 +92,9 @@ extension CustomerVault {
             let orders = try latest(.transactions, "order_time").lastByCustomer
             let contacts = try latest(.interactions, "occurred_at").lastByCustomer
             var inactive: [Int64] = []
-            let select = try BulkStatement(db, sql: "SELECT \(CustomerRow.columns) FROM customers ORDER BY id")
-            while try select.next() {
-                let row = try CustomerRow.decode(select)
+            try SQLiteTransaction(db).forEachCustomerRow { row in
                 try row.verify(integrity)
-                guard row.erasedAt == nil, row.updatedAt < cutoff, orders[row.id] ?? "" < cutoff, contacts[row.id] ?? "" < cutoff else { continue }
+                guard row.erasedAt == nil, row.updatedAt < cutoff, orders[row.id] ?? "" < cutoff, contacts[row.id] ?? "" < cutoff else { return }
                 inactive.append(row.id)
             }
             return inactive

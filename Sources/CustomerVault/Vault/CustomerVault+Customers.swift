@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import VaultSQLite
 import VaultCore
+import VaultStore
 
 extension CustomerVault {
     /// Validates values for an entity, turning a field problem into an input error.
@@ -53,9 +54,9 @@ extension CustomerVault {
                                db: Database) throws -> Int64 {
         let record = try codec.prepare(values, entity: .customers, recordID: try RecordCodec.nextRecordID(.customers, db: db), today: today, now: now)
         try codec.checkUnique(record.probes, except: nil, db: db)
-        try NaturalKeys.refuseHeld(.customers, values: values, schema: codec.schema, integrity: try codec.integrity, db: db)
+        try NaturalKeys.refuseHeld(.customers, values: values, schema: codec.schema, integrity: try codec.integrity, in: SQLiteTransaction(db))
         try codec.store(record, entity: .customers, customerID: nil, now: now, db: db)
-        try NaturalKeys.insert(.customers, recordID: record.id, values: values, schema: codec.schema, db: db)
+        try NaturalKeys.insert(.customers, recordID: record.id, values: values, schema: codec.schema, in: SQLiteTransaction(db))
         return record.id
     }
 
@@ -74,7 +75,7 @@ extension CustomerVault {
     /// Plain attributes of a customer the decision admits, with its verified row; nil when absent,
     /// erased or outside its rows.
     static func visibleAttributes(_ id: Int64, note: AuditNote, db: Database) throws -> (attributes: [String: String], row: CustomerRow)? {
-        guard let row = try CustomerRow.fetch(id, db: db) else { return nil }
+        guard let row = try SQLiteTransaction(db).customerRow(id: id) else { return nil }
         try row.verify(try note.codec.integrity)
         guard row.erasedAt == nil else { return nil }
         let attributes = try row.decodedAttributes()
@@ -85,7 +86,7 @@ extension CustomerVault {
     /// rows. `entries` are the index entries that named it, which its row must commit to.
     static func loadCustomer(_ id: Int64, note: AuditNote, indexedBy entries: [(field: FieldSchema, version: UInt32, digest: [UInt8])] = [],
                              db: Database) throws -> CustomerRecord? {
-        guard let row = try CustomerRow.fetch(id, db: db) else {
+        guard let row = try SQLiteTransaction(db).customerRow(id: id) else {
             guard entries.isEmpty else { throw VaultError.integrity("an index entry names customer \(id), which does not exist") }
             return nil
         }
@@ -252,7 +253,7 @@ extension CustomerVault {
                             consentIDs: ConsentEvents.Numbering? = nil, db: Database) throws {
         guard let (current, row) = try Self.visibleAttributes(id, note: note, db: db) else { throw VaultError.notFound("no customer \(id)") }
         // The values kept must be the ones the record commits to: re-tagging tampered ones would launder them.
-        var entries = try SealedEntries.fetchVerified(.customers, recordID: id, expected: row.sealedDigest, db: db)
+        var entries = try SealedEntries.fetchVerified(.customers, recordID: id, expected: row.sealedDigest, in: SQLiteTransaction(db))
         var attributes = current
         for name in remove where schema.field(.customers, name)?.isPersonal == false { attributes[name] = nil }
         let derived = try note.codec.plainAttributes(canonical, entity: .customers, today: today)
@@ -260,7 +261,7 @@ extension CustomerVault {
         try Self.checkRowConditions(attributes, note: note)
         let digests = try note.codec.indexDigests(canonical)
         try note.codec.checkUnique(note.codec.uniquenessProbes(canonical, current: digests), except: id, db: db)
-        try NaturalKeys.replace(.customers, recordID: id, from: current, to: canonical, schema: schema, integrity: try note.codec.integrity, db: db)
+        try NaturalKeys.replace(.customers, recordID: id, from: current, to: canonical, schema: schema, integrity: try note.codec.integrity, in: SQLiteTransaction(db))
         let now = Timestamps.now()
         let sealed = try note.codec.seal(canonical, entity: .customers, recordID: id)
         let removed = Set(remove.filter { schema.field(.customers, $0)?.isPersonal == true })
@@ -274,9 +275,9 @@ extension CustomerVault {
         for name in removed { updated.indexDigests[name] = nil }
         for entry in digests { updated.indexDigests[entry.field.name] = .init(version: entry.version, digest: entry.digest) }
         try updated.retag(try note.codec.integrity)
-        try updated.update(db)
+        try SQLiteTransaction(db).update(updated)
         try ConsentEvents.recordChanges(customerID: id, from: current, to: attributes, at: now, integrity: try note.codec.integrity,
-                                        numbering: consentIDs, db: db)
+                                        numbering: consentIDs, in: SQLiteTransaction(db))
         try note.codec.writeSealed(sealed, entity: .customers, recordID: id, db: db)
         try note.codec.writeIndexes(digests, customerID: id, replacing: true, db: db)
         for name in removed {

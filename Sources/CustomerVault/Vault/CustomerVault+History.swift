@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import VaultSQLite
 import VaultCore
+import VaultStore
 
 /// Behaviour counters of one customer.
 public struct BehaviourCounters: Sendable, Equatable, Codable {
@@ -50,10 +51,10 @@ extension CustomerVault {
     /// Inserts a history row for a customer the caller has found visible.
     static func insertHistory(_ entity: Entity, customerID: Int64, values: [String: String], codec: RecordCodec, today: String,
                               now: String = Timestamps.now(), db: Database) throws -> Int64 {
-        try NaturalKeys.refuseHeld(entity, values: values, schema: codec.schema, integrity: try codec.integrity, db: db)
+        try NaturalKeys.refuseHeld(entity, values: values, schema: codec.schema, integrity: try codec.integrity, in: SQLiteTransaction(db))
         let record = try codec.prepare(values, entity: entity, recordID: try RecordCodec.nextRecordID(entity, db: db), today: today, now: now)
         try codec.store(record, entity: entity, customerID: customerID, now: now, db: db)
-        try NaturalKeys.insert(entity, recordID: record.id, values: values, schema: codec.schema, db: db)
+        try NaturalKeys.insert(entity, recordID: record.id, values: values, schema: codec.schema, in: SQLiteTransaction(db))
         return record.id
     }
 
@@ -63,15 +64,15 @@ extension CustomerVault {
     /// customer is visible and that `values` keep its natural key.
     static func applyHistoryUpdate(_ entity: Entity, id: Int64, values: [String: String], note: AuditNote, today: String, db: Database) throws {
         let integrity = try note.codec.integrity
-        guard var row = try HistoryRow.fetchVerified(entity, id: id, integrity: integrity, db: db) else {
+        guard var row = try HistoryRow.fetchVerified(entity, id: id, integrity: integrity, in: SQLiteTransaction(db)) else {
             throw VaultError.notFound("no \(entity.rawValue) \(id)")
         }
         // The values kept must be the ones the record commits to: re-tagging tampered ones would launder them.
-        var entries = try SealedEntries.fetchVerified(entity, recordID: id, expected: row.sealedDigest, db: db)
+        var entries = try SealedEntries.fetchVerified(entity, recordID: id, expected: row.sealedDigest, in: SQLiteTransaction(db))
         let current = try row.decodedAttributes()
         var attributes = current
         attributes.merge(note.codec.plainAttributeValues(values, entity: entity, today: today)) { _, new in new }
-        try NaturalKeys.replace(entity, recordID: id, from: current, to: values, schema: note.codec.schema, integrity: integrity, db: db)
+        try NaturalKeys.replace(entity, recordID: id, from: current, to: values, schema: note.codec.schema, integrity: integrity, in: SQLiteTransaction(db))
         let sealed = try note.codec.seal(values, entity: entity, recordID: id)
         let replaced = Set(sealed.map(\.field))
         entries.removeAll { replaced.contains($0.field) }
@@ -79,7 +80,7 @@ extension CustomerVault {
         row.attributes = FlatJSON.encode(attributes)
         row.sealedDigest = try RecordIntegrity.sealedDigest(entries, entity: entity, recordID: id)
         try row.retag(integrity)
-        try row.update(db)
+        try SQLiteTransaction(db).update(row)
         try note.codec.writeSealed(sealed, entity: entity, recordID: id, db: db)
     }
 
@@ -97,7 +98,7 @@ extension CustomerVault {
     /// A customer's transactions or interactions, opened in the decision's views, each row and its
     /// sealed values checked against the row's tag.
     static func loadHistory(_ entity: Entity, customerID: Int64, note: AuditNote, db: Database) throws -> [HistoryRecord] {
-        try HistoryRow.fetchVerified(entity, customerID: customerID, integrity: try note.codec.integrity, db: db).map { row in
+        try HistoryRow.fetchVerified(entity, customerID: customerID, integrity: try note.codec.integrity, in: SQLiteTransaction(db)).map { row in
             var fields = try row.decodedAttributes()
             fields.merge(try note.codec.readSealed(entity: entity, recordID: row.id, expectedDigest: row.sealedDigest, db: db).values) { _, sealed in sealed }
             return HistoryRecord(id: row.id, customerID: customerID, fields: fields, createdAt: row.createdAt)
@@ -107,7 +108,7 @@ extension CustomerVault {
     /// One transaction or interaction by id, opened in the decision's views and checked against
     /// its tag; nil when there is none. The caller checks that its customer is visible.
     static func loadHistoryRecord(_ entity: Entity, id: Int64, note: AuditNote, db: Database) throws -> HistoryRecord? {
-        guard let row = try HistoryRow.fetchVerified(entity, id: id, integrity: try note.codec.integrity, db: db) else { return nil }
+        guard let row = try HistoryRow.fetchVerified(entity, id: id, integrity: try note.codec.integrity, in: SQLiteTransaction(db)) else { return nil }
         var fields = try row.decodedAttributes()
         fields.merge(try note.codec.readSealed(entity: entity, recordID: row.id, expectedDigest: row.sealedDigest, db: db).values) { _, sealed in sealed }
         return HistoryRecord(id: row.id, customerID: row.customerID, fields: fields, createdAt: row.createdAt)

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import VaultSQLite
 import VaultCore
+import VaultStore
 
 /// Counts and sums over plain attributes only: no personal value is opened to make them.
 public struct AggregateReport: Sendable, Equatable, Codable {
@@ -31,7 +32,7 @@ extension CustomerVault {
                 report.byAgeBand[attributes["age_band"] ?? "unknown", default: 0] += 1
             }
             var sums: [String: Decimal] = [:]
-            try HistoryRow.forEachVerified(.transactions, integrity: integrity, db: tx.db) { row in
+            try HistoryRow.forEachVerified(.transactions, integrity: integrity, in: tx) { row in
                 guard !restricted || admitted.contains(row.customerID) else { return }
                 let attributes = try row.decodedAttributes()
                 report.transactions += 1
@@ -64,11 +65,9 @@ extension CustomerVault {
     /// Calls `body` with each live customer the decision admits, every row checked against its tag.
     static func forEachVisibleCustomer(note: AuditNote, integrity: RecordIntegrity, db: Database,
                                        _ body: (Int64, [String: String]) throws -> Void) throws {
-        let select = try BulkStatement(db, sql: "SELECT \(CustomerRow.columns) FROM customers ORDER BY id")
-        while try select.next() {
-            let row = try CustomerRow.decode(select)
+        try SQLiteTransaction(db).forEachCustomerRow { row in
             try row.verify(integrity)
-            guard row.erasedAt == nil else { continue }
+            guard row.erasedAt == nil else { return }
             let attributes = try row.decodedAttributes()
             if note.admits(customerAttributes: attributes) { try body(row.id, attributes) }
         }

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import VaultSQLite
 import VaultCore
+import VaultStore
 
 /// One sealed personal value ready to store.
 struct SealedField: Sendable {
@@ -12,7 +13,7 @@ struct SealedField: Sendable {
     var masked: [UInt8]?
 
     /// As the record's sealed digest covers it.
-    var entry: RecordIntegrity.SealedEntry { .init(field: field, keyVersion: Int64(keyVersion), sealed: sealed, masked: masked) }
+    var entry: SealedEntry { .init(field: field, keyVersion: Int64(keyVersion), sealed: sealed, masked: masked) }
 }
 
 /// A record whose values are validated, sealed and indexed, waiting only to be inserted.
@@ -67,15 +68,15 @@ extension RecordCodec {
     func store(_ record: PreparedRecord, entity: Entity, customerID: Int64?, now: String, consentIDs: ConsentEvents.Numbering? = nil,
                db: Database) throws {
         if let row = record.customerRow {
-            try row.insert(db)
+            try SQLiteTransaction(db).insert(row)
             try ConsentEvents.recordInitial(record.consents, customerID: record.id, at: now, integrity: try integrity,
-                                            numbering: consentIDs ?? ConsentEvents.Numbering(), db: db)
+                                            numbering: consentIDs ?? ConsentEvents.Numbering(), in: SQLiteTransaction(db))
         } else {
             guard let customerID else { throw VaultError.io("\(entity.rawValue) \(record.id) has no customer") }
             var row = HistoryRow(entity: entity, id: record.id, customerID: customerID, createdAt: record.createdAt, attributes: record.attributes,
                                  sealedDigest: record.sealedDigest, tag: nil)
             try row.retag(try integrity)
-            try row.insert(db)
+            try SQLiteTransaction(db).insert(row)
         }
         try writeSealed(record.sealed, entity: entity, recordID: record.id, db: db)
         try writeIndexes(record.digests, customerID: record.id, replacing: false, db: db)

@@ -140,7 +140,7 @@ struct RecordCodec: Sendable {
         for entry in digests where entry.field.unique {
             for holder in try indexHolders(entry, db: db) where holder != customerID {
                 // Only a holder whose record holds the value refuses it; a planted entry is an integrity error.
-                guard let row = try CustomerRow.fetch(holder, db: db) else {
+                guard let row = try SQLiteTransaction(db).customerRow(id: holder) else {
                     throw VaultError.integrity("unique_indexes: an entry names customer \(holder), which does not exist")
                 }
                 try row.verify(try integrity)
@@ -202,7 +202,7 @@ struct RecordCodec: Sendable {
     /// must be exactly those the record's (verified) row commits to, `expectedDigest`.
     func readSealed(entity: Entity, recordID: Int64, expectedDigest: [UInt8], db: Database) throws -> OpenedValues {
         // Read first, then open: opening may query the key tables.
-        let rows = try SealedEntries.fetchVerified(entity, recordID: recordID, expected: expectedDigest, db: db)
+        let rows = try SealedEntries.fetchVerified(entity, recordID: recordID, expected: expectedDigest, in: SQLiteTransaction(db))
         var opened = OpenedValues()
         for row in rows {
             let field = row.field
@@ -276,7 +276,7 @@ extension RecordCodec {
         let current = try indexDigests(["email": email])
         for entry in try uniquenessProbes(["email": email], current: current) {
             guard let id = try indexHolders(entry, db: db).first else { continue }
-            guard let row = try CustomerRow.fetch(id, db: db) else {
+            guard let row = try SQLiteTransaction(db).customerRow(id: id) else {
                 throw VaultError.integrity("unique_indexes: an entry names customer \(id), which does not exist")
             }
             try row.verify(try integrity)

@@ -1,0 +1,147 @@
+import GRDB
+package import VaultCore
+package import VaultStore
+
+// Record rows are read and written on every request and hundreds of thousands of times by
+// imports and rotations, so they bind through SQLite directly (`BulkStatement`).
+
+extension CustomerRow {
+    package static let columns = "id, created_at, updated_at, attributes, erased_at, sealed_digest, index_digests, tag"
+
+    /// Decodes a row selected with ``columns``.
+    package static func decode(_ row: BulkStatement) throws -> CustomerRow {
+        let id = row.int64(0)
+        guard let digests = IndexDigests(encoded: row.bytes(6)) else {
+            throw VaultError.integrity("customers \(id): its index digests are malformed (altered in the file)")
+        }
+        return CustomerRow(id: id, createdAt: row.text(1), updatedAt: row.text(2), attributes: row.text(3),
+                           erasedAt: row.isNull(4) ? nil : row.text(4), sealedDigest: row.bytes(5), indexDigests: digests,
+                           tag: row.isNull(7) ? nil : row.bytes(7))
+    }
+
+    fileprivate func bind(_ statement: BulkStatement) throws {
+        try statement.bind(1, id)
+        try statement.bind(2, createdAt)
+        try statement.bind(3, updatedAt)
+        try statement.bind(4, attributes)
+        try statement.bind(5, optional: erasedAt)
+        try statement.bind(6, sealedDigest)
+        try statement.bind(7, indexDigests.encoded)
+        try statement.bind(8, tag)
+    }
+}
+
+extension HistoryRow {
+    package static let columns = "id, customer_id, created_at, attributes, sealed_digest, tag"
+
+    /// Decodes a row of `entity` selected with ``columns``.
+    package static func decode(_ row: BulkStatement, entity: Entity) -> HistoryRow {
+        HistoryRow(entity: entity, id: row.int64(0), customerID: row.int64(1), createdAt: row.text(2), attributes: row.text(3),
+                   sealedDigest: row.bytes(4), tag: row.isNull(5) ? nil : row.bytes(5))
+    }
+}
+
+extension SQLiteTransaction: RecordReading, RecordWriting {
+    package func customerRow(id: Int64) throws -> CustomerRow? {
+        let select = try BulkStatement(db, sql: "SELECT \(CustomerRow.columns) FROM customers WHERE id = ?")
+        try select.bind(1, id)
+        guard try select.next() else { return nil }
+        defer { select.reset() }
+        return try CustomerRow.decode(select)
+    }
+
+    package func forEachCustomerRow(_ body: (CustomerRow) throws -> Void) throws {
+        let select = try BulkStatement(db, sql: "SELECT \(CustomerRow.columns) FROM customers ORDER BY id")
+        defer { select.reset() }
+        while try select.next() { try body(try CustomerRow.decode(select)) }
+    }
+
+    package func historyRow(_ entity: Entity, id: Int64) throws -> HistoryRow? {
+        let select = try BulkStatement(db, sql: "SELECT \(HistoryRow.columns) FROM \(try historyTable(entity)) WHERE id = ?")
+        try select.bind(1, id)
+        guard try select.next() else { return nil }
+        defer { select.reset() }
+        return HistoryRow.decode(select, entity: entity)
+    }
+
+    package func historyRows(_ entity: Entity, customerID: Int64) throws -> [HistoryRow] {
+        let select = try BulkStatement(db, sql: "SELECT \(HistoryRow.columns) FROM \(try historyTable(entity)) WHERE customer_id = ? ORDER BY id")
+        try select.bind(1, customerID)
+        var rows: [HistoryRow] = []
+        while try select.next() { rows.append(HistoryRow.decode(select, entity: entity)) }
+        return rows
+    }
+
+    package func forEachHistoryRow(_ entity: Entity, _ body: (HistoryRow) throws -> Void) throws {
+        let select = try BulkStatement(db, sql: "SELECT \(HistoryRow.columns) FROM \(try historyTable(entity)) ORDER BY id")
+        defer { select.reset() }
+        while try select.next() { try body(HistoryRow.decode(select, entity: entity)) }
+    }
+
+    package func sealedEntries(_ entity: Entity, recordID: Int64) throws -> [SealedEntry] {
+        let select = try BulkStatement(db, sql: "SELECT field, key_version, sealed, masked FROM sealed_values WHERE entity = ? AND record_id = ?")
+        try select.bind(1, entity.rawValue)
+        try select.bind(2, recordID)
+        var entries: [SealedEntry] = []
+        while try select.next() {
+            entries.append(SealedEntry(field: select.text(0), keyVersion: select.int64(1), sealed: select.bytes(2),
+                                       masked: select.isNull(3) ? nil : select.bytes(3)))
+        }
+        return entries
+    }
+
+    package func insert(_ row: CustomerRow) throws {
+        let insert = try BulkStatement(db, sql: """
+            INSERT INTO customers (id, created_at, updated_at, attributes, erased_at, sealed_digest, index_digests, tag)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try row.bind(insert)
+        _ = try insert.execute()
+    }
+
+    package func insert(_ row: HistoryRow) throws {
+        let insert = try BulkStatement(db, sql: """
+            INSERT INTO \(try historyTable(row.entity)) (id, customer_id, created_at, attributes, sealed_digest, tag) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        try insert.bind(1, row.id)
+        try insert.bind(2, row.customerID)
+        try insert.bind(3, row.createdAt)
+        try insert.bind(4, row.attributes)
+        try insert.bind(5, row.sealedDigest)
+        try insert.bind(6, row.tag)
+        _ = try insert.execute()
+    }
+
+    @discardableResult
+    package func update(_ row: CustomerRow, expectedTag: [UInt8]?) throws -> Bool {
+        let update = try BulkStatement(db, sql: expectedTag == nil ? """
+            UPDATE customers SET created_at = ?2, updated_at = ?3, attributes = ?4, erased_at = ?5, sealed_digest = ?6,
+                index_digests = ?7, tag = ?8 WHERE id = ?1
+            """ : """
+            UPDATE customers SET created_at = ?2, updated_at = ?3, attributes = ?4, erased_at = ?5, sealed_digest = ?6,
+                index_digests = ?7, tag = ?8 WHERE id = ?1 AND tag = ?9
+            """)
+        try row.bind(update)
+        if let expectedTag { try update.bind(9, expectedTag) }
+        return try update.execute() == 1
+    }
+
+    @discardableResult
+    package func update(_ row: HistoryRow, expectedTag: [UInt8]?) throws -> Bool {
+        let update = try BulkStatement(db, sql: "UPDATE \(try historyTable(row.entity)) SET customer_id = ?, attributes = ?, sealed_digest = ?, tag = ? WHERE id = ?"
+            + (expectedTag == nil ? "" : " AND tag = ?"))
+        try update.bind(1, row.customerID)
+        try update.bind(2, row.attributes)
+        try update.bind(3, row.sealedDigest)
+        try update.bind(4, row.tag)
+        try update.bind(5, row.id)
+        if let expectedTag { try update.bind(6, expectedTag) }
+        return try update.execute() == 1
+    }
+
+    /// The table of a history entity (customers are not history).
+    private func historyTable(_ entity: Entity) throws -> String {
+        guard entity != .customers else { throw VaultError.io("customers are not a history entity") }
+        return entity.rawValue
+    }
+}
