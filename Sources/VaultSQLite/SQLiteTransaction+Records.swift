@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 package import VaultCore
 package import VaultStore
@@ -137,6 +138,111 @@ extension SQLiteTransaction: RecordReading, RecordWriting {
         try update.bind(5, row.id)
         if let expectedTag { try update.bind(6, expectedTag) }
         return try update.execute() == 1
+    }
+
+    package func nextRecordID(_ entity: Entity) throws -> Int64 { try nextID(table: entity.rawValue) }
+
+    package func indexHolders(field: String, unique: Bool, version: UInt32, digest: [UInt8]) throws -> [Int64] {
+        let probe = try BulkStatement(db, sql: "SELECT customer_id FROM \(unique ? "unique_indexes" : "blind_indexes") WHERE field = ? AND key_version = ? AND digest = ?")
+        try probe.bind(1, field)
+        try probe.bind(2, Int64(version))
+        try probe.bind(3, digest)
+        var holders: [Int64] = []
+        while try probe.next() { holders.append(probe.int64(0)) }
+        return holders
+    }
+
+    package func writeSealedEntries(_ entries: [SealedEntry], entity: Entity, recordID: Int64) throws {
+        let statement = try BulkStatement(db, sql: """
+            INSERT OR REPLACE INTO sealed_values (entity, record_id, field, key_version, sealed, masked) VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        try statement.bind(1, entity.rawValue)
+        try statement.bind(2, recordID)
+        for entry in entries {
+            try statement.bind(3, entry.field)
+            try statement.bind(4, entry.keyVersion)
+            try statement.bind(5, entry.sealed)
+            try statement.bind(6, entry.masked)
+            _ = try statement.execute()
+        }
+    }
+
+    package func insertIndexEntry(field: String, unique: Bool, version: UInt32, digest: [UInt8], customerID: Int64) throws {
+        let insert = try BulkStatement(db, sql: "INSERT INTO \(unique ? "unique_indexes" : "blind_indexes") (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?)")
+        try insert.bind(1, field)
+        try insert.bind(2, Int64(version))
+        try insert.bind(3, digest)
+        try insert.bind(4, customerID)
+        _ = try insert.execute()
+    }
+
+    package func removeIndexEntries(field: String, customerID: Int64) throws {
+        for table in ["blind_indexes", "unique_indexes"] {
+            let delete = try BulkStatement(db, sql: "DELETE FROM \(table) WHERE customer_id = ? AND field = ?")
+            try delete.bind(1, customerID)
+            try delete.bind(2, field)
+            _ = try delete.execute()
+        }
+    }
+
+    package func customerIDs(after: Int64, limit: Int) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit])
+    }
+
+    package func behaviour(customerID: Int64) throws -> StoredBehaviour? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT browse_count, purchase_count, review_count, updated_at, tag FROM behaviour WHERE customer_id = ?",
+                                         arguments: [customerID]) else { return nil }
+        return StoredBehaviour(customerID: customerID, browse: try row.checked("browse_count"), purchase: try row.checked("purchase_count"),
+                               review: try row.checked("review_count"), updatedAt: try row.checked("updated_at"),
+                               tag: (try row.checked("tag") as Data?).map { [UInt8]($0) })
+    }
+
+    package func forEachBehaviour(_ body: (StoredBehaviour) throws -> Void) throws {
+        let rows = try Row.fetchCursor(db, sql: "SELECT customer_id, browse_count, purchase_count, review_count, updated_at, tag FROM behaviour")
+        while let row = try rows.next() {
+            try body(StoredBehaviour(customerID: try row.checked("customer_id"), browse: try row.checked("browse_count"),
+                                     purchase: try row.checked("purchase_count"), review: try row.checked("review_count"),
+                                     updatedAt: try row.checked("updated_at"), tag: (try row.checked("tag") as Data?).map { [UInt8]($0) }))
+        }
+    }
+
+    package func forEachIndexEntry(field: String, unique: Bool, _ body: (UInt32, [UInt8], Int64) throws -> Void) throws {
+        let select = try BulkStatement(db, sql: """
+            SELECT key_version, digest, customer_id FROM \(unique ? "unique_indexes" : "blind_indexes") WHERE field = ? ORDER BY key_version, digest
+            """)
+        try select.bind(1, field)
+        defer { select.reset() }
+        while try select.next() { try body(UInt32(clamping: select.int64(0)), select.bytes(1), select.int64(2)) }
+    }
+
+    package func deleteHistoryRows(_ entity: Entity, ids: [Int64]) throws {
+        // Triggers drop their sealed values and natural-key entries (migrations v1 and v9).
+        let table = try historyTable(entity)
+        for batch in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = ids[batch..<min(ids.count, batch + 500)]
+            try db.execute(sql: "DELETE FROM \(table) WHERE id IN (\(chunk.map(String.init).joined(separator: ",")))")
+        }
+    }
+
+    package func deleteSealedEntry(_ entity: Entity, recordID: Int64, field: String) throws {
+        try db.execute(sql: "DELETE FROM sealed_values WHERE entity = ? AND record_id = ? AND field = ?", arguments: [entity.rawValue, recordID, field])
+    }
+
+    @discardableResult
+    package func deleteCustomer(id: Int64) throws -> Bool {
+        // Foreign keys cascade to history, behaviour and consent events; triggers drop sealed
+        // values, index entries and natural keys (migrations v1 and v9).
+        try db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [id])
+        return db.changesCount == 1
+    }
+
+    package func writeBehaviour(_ behaviour: StoredBehaviour) throws {
+        try db.execute(sql: """
+            INSERT INTO behaviour (customer_id, browse_count, purchase_count, review_count, updated_at, tag) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (customer_id) DO UPDATE SET browse_count = excluded.browse_count, purchase_count = excluded.purchase_count,
+                review_count = excluded.review_count, updated_at = excluded.updated_at, tag = excluded.tag
+            """, arguments: [behaviour.customerID, behaviour.browse, behaviour.purchase, behaviour.review, behaviour.updatedAt,
+                             behaviour.tag.map { Data($0) }])
     }
 
     /// The table of a history entity (customers are not history).

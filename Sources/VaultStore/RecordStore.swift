@@ -67,12 +67,40 @@ package struct SealedEntry: Sendable, Equatable {
     }
 }
 
+/// A customer's behaviour counters as stored, with the record key's tag over them.
+package struct StoredBehaviour: Sendable, Equatable {
+    package var customerID: Int64
+    package var browse: Int64
+    package var purchase: Int64
+    package var review: Int64
+    package var updatedAt: String
+    package var tag: [UInt8]?
+
+    package init(customerID: Int64, browse: Int64, purchase: Int64, review: Int64, updatedAt: String, tag: [UInt8]?) {
+        self.customerID = customerID
+        self.browse = browse
+        self.purchase = purchase
+        self.review = review
+        self.updatedAt = updatedAt
+        self.tag = tag
+    }
+}
+
 /// Reading records: customers, their history rows and their sealed values.
 package protocol RecordReading {
     /// Customer `id`'s row as stored, unchecked; nil when there is none.
     func customerRow(id: Int64) throws -> CustomerRow?
     /// Every customer row, in id order (a cursor: memory stays flat).
     func forEachCustomerRow(_ body: (CustomerRow) throws -> Void) throws
+    /// Up to `limit` customer ids above `after`, in order (erased customers included).
+    func customerIDs(after: Int64, limit: Int) throws -> [Int64]
+    /// A customer's behaviour counters; nil when none were recorded.
+    func behaviour(customerID: Int64) throws -> StoredBehaviour?
+    /// Every customer's behaviour counters (a cursor).
+    func forEachBehaviour(_ body: (StoredBehaviour) throws -> Void) throws
+    /// Every entry of `field` in one index, ordered by key version then digest, so that entries
+    /// sharing a digest (candidate duplicates) come together (a cursor).
+    func forEachIndexEntry(field: String, unique: Bool, _ body: (_ version: UInt32, _ digest: [UInt8], _ customerID: Int64) throws -> Void) throws
     /// Row `id` of `entity` (transactions or interactions), unchecked; nil when there is none.
     func historyRow(_ entity: Entity, id: Int64) throws -> HistoryRow?
     /// Every row of `entity` owned by `customerID`, in id order.
@@ -81,10 +109,15 @@ package protocol RecordReading {
     func forEachHistoryRow(_ entity: Entity, _ body: (HistoryRow) throws -> Void) throws
     /// The sealed values of one record, in no particular order.
     func sealedEntries(_ entity: Entity, recordID: Int64) throws -> [SealedEntry]
+    /// The id the next record of `entity` gets: above every id it ever held (ids are bound into
+    /// ciphertexts and never reused). Reserve only inside a write transaction.
+    func nextRecordID(_ entity: Entity) throws -> Int64
+    /// The customers a blind-index entry names (unchecked: the services check each against the
+    /// digests its row commits to). `unique` selects the unique index (at most one holder).
+    func indexHolders(field: String, unique: Bool, version: UInt32, digest: [UInt8]) throws -> [Int64]
 }
 
-/// Writing record rows. (Sealed values and index entries are written with the record by the
-/// services' codec and move behind the seam with the record layout, issue #19.)
+/// Writing records: rows, their sealed values and their blind-index entries.
 package protocol RecordWriting {
     /// Stores a new customer row; refuses an id already held.
     func insert(_ row: CustomerRow) throws
@@ -94,6 +127,21 @@ package protocol RecordWriting {
     /// still that one. Returns whether a row was written.
     @discardableResult func update(_ row: CustomerRow, expectedTag: [UInt8]?) throws -> Bool
     @discardableResult func update(_ row: HistoryRow, expectedTag: [UInt8]?) throws -> Bool
+    /// Stores sealed values of a record, replacing earlier ones of the same fields.
+    func writeSealedEntries(_ entries: [SealedEntry], entity: Entity, recordID: Int64) throws
+    /// Stores a blind-index entry; in the unique index, refuses a digest already held.
+    func insertIndexEntry(field: String, unique: Bool, version: UInt32, digest: [UInt8], customerID: Int64) throws
+    /// Removes a customer's entries of `field`, in both indexes, under every version.
+    func removeIndexEntries(field: String, customerID: Int64) throws
+    /// Removes one sealed value of a record.
+    func deleteSealedEntry(_ entity: Entity, recordID: Int64, field: String) throws
+    /// Deletes a customer and everything it owns: history rows, sealed values, index entries,
+    /// behaviour counters, consent events and natural-key entries. Returns whether it existed.
+    @discardableResult func deleteCustomer(id: Int64) throws -> Bool
+    /// Stores a customer's behaviour counters, replacing earlier ones.
+    func writeBehaviour(_ behaviour: StoredBehaviour) throws
+    /// Deletes history rows of `entity` and their sealed values and natural-key entries.
+    func deleteHistoryRows(_ entity: Entity, ids: [Int64]) throws
 }
 
 extension RecordWriting {

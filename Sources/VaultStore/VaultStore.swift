@@ -23,7 +23,7 @@ package protocol VaultStore: Sendable {
 }
 
 /// What a read transaction offers: one protocol per aggregate.
-package protocol StoreReading: AuditLogReading, KeyStoreReading, VaultMetaReading, WriteSessionReading, RecordReading, NaturalKeyReading, ConsentReading {}
+package protocol StoreReading: AuditLogReading, KeyStoreReading, VaultMetaReading, WriteSessionReading, RecordReading, NaturalKeyReading, ConsentReading, ErasureReading {}
 
 /// What a write transaction offers: everything a read does, and changes.
-package protocol StoreWriting: StoreReading, AuditLogWriting, KeyStoreWriting, VaultMetaWriting, WriteSessionWriting, RecordWriting, NaturalKeyWriting, ConsentWriting {}
+package protocol StoreWriting: StoreReading, AuditLogWriting, KeyStoreWriting, VaultMetaWriting, WriteSessionWriting, RecordWriting, NaturalKeyWriting, ConsentWriting, ErasureWriting {}

@@ -16,7 +16,7 @@ package enum StoreConformance {
     /// Every check, by aggregate.
     package static let checks: [Check] = AuditLogConformance.checks + KeyStoreConformance.checks + VaultMetaConformance.checks
         + WriteSessionConformance.checks + RecordConformance.checks + NaturalKeyConformance.checks
-        + ConsentConformance.checks
+        + ConsentConformance.checks + ErasureConformance.checks
 }
 
 /// What a check found.

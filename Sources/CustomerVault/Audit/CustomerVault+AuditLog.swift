@@ -1,5 +1,4 @@
 import Foundation
-import VaultSQLite
 import VaultCrypto
 import VaultCore
 import VaultStore

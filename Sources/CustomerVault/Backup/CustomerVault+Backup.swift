@@ -183,7 +183,7 @@ extension CustomerVault {
                 let old = try VaultDatabase.readOnly(target)
                 defer { try? old.close() }
                 erasures += try await old.read { db in
-                    try ErasureLedger.entries(db, vaultID: Hex.encode(key.vaultID)).map { LedgerLine(entry: $0, place: "the ledger inside \(target)") }
+                    try ErasureLedger.entries(SQLiteTransaction(db), vaultID: Hex.encode(key.vaultID)).map { LedgerLine(entry: $0, place: "the ledger inside \(target)") }
                 }
             } catch {
                 guard FileManager.default.fileExists(atPath: ErasureLedger.sidecar(of: target)) || !ledgers.isEmpty else {
@@ -223,7 +223,7 @@ extension CustomerVault {
             reapplied = try await restored.perform(AccessRequest(.restore)) { [erasures, restored] tx, note in
                 note.target = "vault:\(Hex.encode(key.vaultID))"
                 let count = try reapplyErasures(erasures, vaultID: key.vaultID, rootPublicKey: restored.secrets.rootSigningPublicKey,
-                                                policy: restored.policy, integrity: try note.codec.integrity, db: tx.db)
+                                                policy: restored.policy, integrity: try note.codec.integrity, in: tx)
                 note.detail = "restored from backup \((path as NSString).lastPathComponent) created \(report.header.createdAt); "
                     + "\(count) erasures re-applied from the ledger"
                 return count
@@ -280,7 +280,7 @@ extension CustomerVault {
     /// Makes the sidecar ledger beside a restored vault equal to the ledger inside it.
     private static func rewriteSidecar(of vaultPath: String, vaultID: String) throws {
         let queue = try VaultDatabase.readOnly(vaultPath)
-        let entries = try queue.read { db in try ErasureLedger.entries(db, vaultID: vaultID) }
+        let entries = try queue.read { db in try ErasureLedger.entries(SQLiteTransaction(db), vaultID: vaultID) }
         try queue.close()
         try rewriteSidecar(of: vaultPath, entries: entries)
     }

@@ -122,7 +122,7 @@ extension CustomerVault {
         var page = ExportPage()
         switch kind {
         case .customers:
-            let records = try visibleCustomers(after: after, limit: limit, note: note, db: db)
+            let records = try visibleCustomers(after: after, limit: limit, note: note, in: SQLiteTransaction(db))
             for record in records {
                 var values = record.fields
                 values["id"] = String(record.id)
@@ -141,9 +141,9 @@ extension CustomerVault {
             for row in rows {
                 let id: Int64 = row["id"], owner: Int64 = row["customer_id"]
                 page.lastKey = id
-                if visible[owner] == nil { visible[owner] = try visibleAttributes(owner, note: note, db: db) != nil }
+                if visible[owner] == nil { visible[owner] = try visibleAttributes(owner, note: note, in: SQLiteTransaction(db)) != nil }
                 guard visible[owner] == true else { continue }
-                guard let record = try loadHistoryRecord(entity, id: id, note: note, db: db) else { continue }
+                guard let record = try loadHistoryRecord(entity, id: id, note: note, in: SQLiteTransaction(db)) else { continue }
                 var values = record.fields
                 values["id"] = String(record.id)
                 values["customer_id"] = String(record.customerID)
@@ -159,8 +159,8 @@ extension CustomerVault {
             var ids: [Int64] = []
             for owner in owners {
                 page.lastKey = owner
-                guard try visibleAttributes(owner, note: note, db: db) != nil,
-                      let (counters, updatedAt) = try loadBehaviourRow(owner, integrity: try note.codec.integrity, db: db) else { continue }
+                guard try visibleAttributes(owner, note: note, in: SQLiteTransaction(db)) != nil,
+                      let (counters, updatedAt) = try loadBehaviourRow(owner, integrity: try note.codec.integrity, in: SQLiteTransaction(db)) else { continue }
                 page.text += columns.line(["customer_id": String(owner), "browse": String(counters.browse), "purchase": String(counters.purchase),
                                            "review": String(counters.review), "updated_at": updatedAt])
                 ids.append(owner)

@@ -1,6 +1,5 @@
 import Foundation
 import GRDB
-import VaultSQLite
 import VaultCrypto
 import VaultCore
 
@@ -154,7 +153,7 @@ extension CustomerVault {
             // all cores while this writer inserts each one, in file order, as soon as it is ready.
             // An exported record keeps its id where this vault never issued it (ids are bound into
             // ciphertexts and never reused), so an export imports into an empty vault as it was.
-            let firstID = try RecordCodec.nextRecordID(entity, db: tx.db)
+            let firstID = try tx.nextRecordID(entity)
             var issuedThrough = firstID - 1
             let consentIDs = ConsentEvents.Numbering()
             try RecordCodec.pipelined(batch.count, produce: { index -> PreparedRecord? in
@@ -180,16 +179,16 @@ extension CustomerVault {
                                 throw FieldProblem(field: "", reason: "is outside the rows this role may access")
                             }
                         } else if let owner = row.restored.customerID {
-                            guard try Self.visibleAttributes(owner, note: note, db: tx.db) != nil else {
+                            guard try Self.visibleAttributes(owner, note: note, in: tx) != nil else {
                                 throw FieldProblem(field: "customer_id", reason: "no customer has this id")
                             }
-                            if let email, try codec.customerID(forEmail: email, db: tx.db) != owner {
+                            if let email, try codec.customerID(forEmail: email, in: tx) != owner {
                                 throw FieldProblem(field: "customer_email", reason: "is not the e-mail address of the customer that customer_id names")
                             }
                             customerID = owner
                         } else {
-                            guard let email, let owner = try codec.customerID(forEmail: email, db: tx.db),
-                                  try Self.visibleAttributes(owner, note: note, db: tx.db) != nil else {
+                            guard let email, let owner = try codec.customerID(forEmail: email, in: tx),
+                                  try Self.visibleAttributes(owner, note: note, in: tx) != nil else {
                                 throw FieldProblem(field: "customer_email", reason: "no customer has this e-mail address")
                             }
                             customerID = owner
@@ -206,7 +205,7 @@ extension CustomerVault {
                                 return
                             }
                             try upsert {
-                                try Self.applyHistoryUpdate(entity, id: held.holder.recordID, values: values.filter { !$0.value.isEmpty }, note: note, today: today, db: tx.db)
+                                try Self.applyHistoryUpdate(entity, id: held.holder.recordID, values: values.filter { !$0.value.isEmpty }, note: note, today: today, in: tx)
                             }
                             for field in schema.naturalKeys(of: entity) {
                                 if let value = values[field.name] { seen.note("\(field.name)\u{0}\(value)", record: row.record) }
@@ -221,7 +220,7 @@ extension CustomerVault {
                         }
                         if entity == .customers {
                             do {
-                                try codec.checkUnique(record.probes, except: nil, db: tx.db)
+                                try codec.checkUnique(record.probes, except: nil, in: tx)
                             } catch let error as VaultError where error.code == .conflict {
                                 if let email = values["email"], let earlier = seen.record(of: "email\u{0}\(email)") {
                                     throw FieldProblem(field: "email", reason: "has the same e-mail address as record \(earlier) of this file")
@@ -230,23 +229,23 @@ extension CustomerVault {
                                     alreadyStored += 1
                                     return
                                 }
-                                guard let email = values["email"], let existing = try codec.customerID(forEmail: email, db: tx.db) else {
+                                guard let email = values["email"], let existing = try codec.customerID(forEmail: email, in: tx) else {
                                     throw FieldProblem(field: "", reason: "a unique field has a value stored for another customer")
                                 }
                                 try upsert {
                                     try Self.applyUpdate(existing, canonical: values.filter { !$0.value.isEmpty }, remove: [], note: note, today: today,
-                                                         schema: schema, consentIDs: consentIDs, db: tx.db)
+                                                         schema: schema, consentIDs: consentIDs, in: tx)
                                 }
                                 seen.note("email\u{0}\(email)", record: row.record)
                                 updatedIDs.append(existing)
                                 return
                             }
                             try checkID()
-                            try codec.store(record, entity: entity, customerID: nil, now: now, consentIDs: consentIDs, db: tx.db)
+                            try codec.store(record, entity: entity, customerID: nil, now: now, consentIDs: consentIDs, in: tx)
                             if let email = values["email"] { seen.note("email\u{0}\(email)", record: row.record) }
                         } else {
                             try checkID()
-                            try codec.store(record, entity: entity, customerID: customerID, now: now, db: tx.db)
+                            try codec.store(record, entity: entity, customerID: customerID, now: now, in: tx)
                         }
                         issuedThrough = max(issuedThrough, record.id)
                         try NaturalKeys.insert(entity, recordID: record.id, values: values, schema: schema, in: tx)

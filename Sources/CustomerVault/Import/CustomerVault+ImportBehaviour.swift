@@ -1,7 +1,6 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCore
+import VaultStore
 
 extension CustomerVault {
     /// Columns of a behaviour file, as ``export(_:format:pageSize:progress:output:)`` writes it.
@@ -67,13 +66,13 @@ extension CustomerVault {
                         outcome.rejects.append(ImportReject(record: error.recordNumber, line: error.line, problems: [FieldProblem(field: "", reason: reason)]))
                     case .record(let record):
                         do {
-                            let row = try Self.behaviourRow(record, names: names, restore: restore, neutralised: neutralised, note: note, db: tx.db)
-                            if let stored = try Self.loadBehaviourRow(row.customerID, integrity: integrity, db: tx.db),
+                            let row = try Self.behaviourRow(record, names: names, restore: restore, neutralised: neutralised, note: note, in: tx)
+                            if let stored = try Self.loadBehaviourRow(row.customerID, integrity: integrity, in: tx),
                                stored.counters == row.counters, row.updatedAt == nil || row.updatedAt == stored.updatedAt {
                                 outcome.unchanged += 1
                                 continue
                             }
-                            try Self.storeBehaviour(row.customerID, row.counters, integrity: integrity, at: row.updatedAt ?? now, db: tx.db)
+                            try Self.storeBehaviour(row.customerID, row.counters, integrity: integrity, at: row.updatedAt ?? now, in: tx)
                             outcome.stored += 1
                             outcome.ids.append(row.customerID)
                         } catch let problems as RecordProblems {
@@ -100,7 +99,7 @@ extension CustomerVault {
     }
 
     /// One behaviour row, checked: its customer (visible to the role), counts and time.
-    private static func behaviourRow(_ record: CSVRecord, names: [String], restore: Bool, neutralised: Bool, note: AuditNote, db: Database) throws
+    private static func behaviourRow(_ record: CSVRecord, names: [String], restore: Bool, neutralised: Bool, note: AuditNote, in tx: some StoreReading) throws
         -> (customerID: Int64, counters: BehaviourCounters, updatedAt: String?) {
         guard record.fields.count == names.count else {
             throw RecordProblems(problems: [FieldProblem(field: "", reason: "has \(record.fields.count) fields, the header has \(names.count)")])
@@ -114,7 +113,7 @@ extension CustomerVault {
             if let id = Int64(raw), id > 0 { owner = id } else { problems.append(FieldProblem(field: "customer_id", reason: "is not a positive whole number")) }
         } else if let raw = values["customer_email"], !raw.isEmpty {
             if let email = Normalization.email(raw) {
-                owner = try note.codec.customerID(forEmail: email, db: db)
+                owner = try note.codec.customerID(forEmail: email, in: tx)
                 if owner == nil { problems.append(FieldProblem(field: "customer_email", reason: "no customer has this e-mail address")) }
             } else {
                 problems.append(FieldProblem(field: "customer_email", reason: "is not a valid e-mail address"))
@@ -122,7 +121,7 @@ extension CustomerVault {
         } else {
             problems.append(FieldProblem(field: names.contains("customer_id") ? "customer_id" : "customer_email", reason: "is required"))
         }
-        if let id = owner, try visibleAttributes(id, note: note, db: db) == nil {
+        if let id = owner, try visibleAttributes(id, note: note, in: tx) == nil {
             problems.append(FieldProblem(field: values["customer_id"]?.isEmpty == false ? "customer_id" : "customer_email", reason: "no customer has this id"))
             owner = nil
         }

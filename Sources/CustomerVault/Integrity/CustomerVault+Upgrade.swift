@@ -74,7 +74,7 @@ extension CustomerVault {
             note.detail = "upgrade finished: \(prepared); \(tagged) rows tagged, schema signed"
         }
         let entries = try await readAllowed(by: decision) { [vaultIDBytes] tx in
-            try ErasureLedger.entries(tx.db, vaultID: Hex.encode(vaultIDBytes))
+            try ErasureLedger.entries(tx, vaultID: Hex.encode(vaultIDBytes))
         }
         try Self.rewriteSidecar(of: path, entries: entries)
         Self.logger.notice("vault upgraded to record integrity tags", metadata: ["vault": "\(vaultID)"])
@@ -118,7 +118,7 @@ extension CustomerVault {
         // Entries made before erasures were signed: attested by this custodian.
         let me = try SQLiteTransaction(db).requirePrincipal(named: custodian)
         var attested = 0
-        for var entry in try ErasureLedger.entries(db, vaultID: Hex.encode(vaultID)) where entry.signature == nil {
+        for var entry in try ErasureLedger.entries(SQLiteTransaction(db), vaultID: Hex.encode(vaultID)) where entry.signature == nil {
             entry.auditSeq = seq
             try entry.sign(as: me, with: signer)
             try db.execute(sql: "UPDATE erasure_ledger SET audit_seq = ?, signed_by = ?, signature = ?, signer_proof = ? WHERE customer_id = ?",

@@ -96,7 +96,7 @@ private struct IntegrityCheck {
         try naturalKeys()
         try counters(integrity)
         try bookkeeping(integrity)
-        let erasures = try ErasureLedger.verifiedEntries(db, vaultID: vault.vaultIDBytes, rootPublicKey: meta.rootSigningPublicKey, policy: meta.policy)
+        let erasures = try ErasureLedger.verifiedEntries(SQLiteTransaction(db), vaultID: vault.vaultIDBytes, rootPublicKey: meta.rootSigningPublicKey, policy: meta.policy)
         try tombstones(erasures)
         report.erasures = erasures.count
         report.auditEntries = try AuditVerifier.verify(SQLiteTransaction(db), meta: meta, expect: nil).entries
@@ -183,7 +183,7 @@ private struct IntegrityCheck {
             for (envelope, view) in [(entry.sealed, SealedSlot.View.plain)] + (entry.masked.map { [($0, SealedSlot.View.masked)] } ?? []) {
                 var viewSlot = slot
                 viewSlot.view = view
-                if try codec.open(envelope, slot: viewSlot, claimedVersion: view == .plain ? UInt32(entry.keyVersion) : nil, db: db) != nil {
+                if try codec.open(envelope, slot: viewSlot, claimedVersion: view == .plain ? UInt32(entry.keyVersion) : nil, in: SQLiteTransaction(db)) != nil {
                     report.valuesOpened += 1
                 } else {
                     report.valuesNotOpened += 1

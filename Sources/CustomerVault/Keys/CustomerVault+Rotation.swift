@@ -245,7 +245,7 @@ extension CustomerVault {
             }
             let now = Timestamps.now()
             try KeyProvisioner.recordKeys(newKeys, integrity: integrity, in: tx, now: now)
-            let id = try RecordCodec.nextRecordID(table: "key_rotations", db: tx.db)
+            let id = try tx.nextID(table: "key_rotations")
             let list = fields.joined(separator: ",")
             try tx.db.execute(sql: "INSERT INTO key_rotations (id, fields, started_by, started_at, tag) VALUES (?, ?, ?, ?, ?)",
                            arguments: [id, list, principal, now,
@@ -367,7 +367,7 @@ extension CustomerVault {
                 // Write sessions need the database to load; everything else runs on all cores.
                 for entry in entries where FieldEnvelope.session(of: entry.sealed) != nil && planned[entry.field] != nil {
                     _ = try reader.open(entry.sealed, slot: SealedSlot(entity: entity, field: entry.field, recordID: recordID, view: .plain),
-                                        claimedVersion: UInt32(clamping: entry.keyVersion), db: tx.db)
+                                        claimedVersion: UInt32(clamping: entry.keyVersion), in: tx)
                 }
                 records.append(record)
             }
@@ -385,7 +385,7 @@ extension CustomerVault {
                 guard let plan = planned[entry.field], entry.keyVersion < Int64(plan.version) else { continue }
                 let field = plan.field
                 let plainSlot = SealedSlot(entity: entity, field: field.name, recordID: record.recordID, view: .plain)
-                guard let value = try reader.open(entry.sealed, slot: plainSlot, claimedVersion: UInt32(clamping: entry.keyVersion), db: nil) else {
+                guard let value = try reader.open(entry.sealed, slot: plainSlot, claimedVersion: UInt32(clamping: entry.keyVersion), in: SQLiteTransaction?.none) else {
                     throw VaultError.accessDenied("access denied: \(field.name) of \(entity.rawValue) \(record.recordID) is under a key this principal lacks")
                 }
                 let sealed = try FieldEnvelope.seal(value, key: plan.sealKey, keyVersion: plan.version, vaultID: vaultID, slot: plainSlot)

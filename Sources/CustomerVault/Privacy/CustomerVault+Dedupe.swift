@@ -1,6 +1,4 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCore
 import VaultStore
 
@@ -26,8 +24,8 @@ extension CustomerVault {
             func values(_ id: Int64) throws -> [String: String]? {
                 if let cached = opened[id] { return cached }
                 var result: [String: String]?
-                if let (attributes, row) = try Self.visibleAttributes(id, note: note, db: tx.db) {
-                    let sealed = try note.codec.readSealed(entity: .customers, recordID: id, expectedDigest: row.sealedDigest, db: tx.db)
+                if let (attributes, row) = try Self.visibleAttributes(id, note: note, in: tx) {
+                    let sealed = try note.codec.readSealed(entity: .customers, recordID: id, expectedDigest: row.sealedDigest, in: tx)
                     result = attributes.merging(sealed.values) { _, sealed in sealed }
                 }
                 opened[id] = result
@@ -37,7 +35,7 @@ extension CustomerVault {
             func buckets(_ field: String) throws -> [[Int64]] {
                 guard let schema = note.codec.schema.field(.customers, field) else { return [] }
                 var buckets: [[Int64]] = []
-                var current: (version: Int64, digest: [UInt8])?
+                var current: (version: UInt32, digest: [UInt8])?
                 var members: [(Int64, UInt32, [UInt8])] = []
                 func close() throws {
                     guard members.count > 1 else { return }
@@ -50,16 +48,13 @@ extension CustomerVault {
                     }
                     buckets.append(members.map(\.0))
                 }
-                let select = try BulkStatement(tx.db, sql: "SELECT key_version, digest, customer_id FROM blind_indexes WHERE field = ? ORDER BY key_version, digest")
-                try select.bind(1, field)
-                while try select.next() {
-                    let version = select.int64(0), digest = select.bytes(1), customer = select.int64(2)
+                try tx.forEachIndexEntry(field: field, unique: false) { version, digest, customer in
                     if current.map({ $0.version != version || $0.digest != digest }) ?? true {
                         try close()
                         members = []
                         current = (version, digest)
                     }
-                    members.append((customer, UInt32(clamping: version), digest))
+                    members.append((customer, version, digest))
                 }
                 try close()
                 return buckets
@@ -141,7 +136,7 @@ extension CustomerVault {
         return try await perform(AccessRequest(.customerDelete)) { tx, note in
             note.target = "customers:\(min(keep, drop)),\(max(keep, drop))"
             for id in [keep, drop] {
-                guard try Self.visibleAttributes(id, note: note, db: tx.db) != nil else { throw VaultError.notFound("no customer \(id)") }
+                guard try Self.visibleAttributes(id, note: note, in: tx) != nil else { throw VaultError.notFound("no customer \(id)") }
             }
             let integrity = try note.codec.integrity
             var report = MergeReport(kept: keep, dropped: drop, transactionsMoved: 0, interactionsMoved: 0, behaviour: BehaviourCounters())
@@ -154,11 +149,11 @@ extension CustomerVault {
                     if entity == .transactions { report.transactionsMoved += 1 } else { report.interactionsMoved += 1 }
                 }
             }
-            let dropped = try Self.loadBehaviour(drop, integrity: integrity, db: tx.db)
-            let kept = try Self.loadBehaviour(keep, integrity: integrity, db: tx.db)
+            let dropped = try Self.loadBehaviour(drop, integrity: integrity, in: tx)
+            let kept = try Self.loadBehaviour(keep, integrity: integrity, in: tx)
             report.behaviour = try kept.adding(dropped)
-            try Self.storeBehaviour(keep, report.behaviour, integrity: integrity, db: tx.db)
-            try tx.db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [drop])
+            try Self.storeBehaviour(keep, report.behaviour, integrity: integrity, in: tx)
+            try tx.deleteCustomer(id: drop)
             note.detail = "merged customer \(drop) into \(keep): \(report.transactionsMoved) transactions, \(report.interactionsMoved) interactions moved"
             return report
         }

@@ -1,6 +1,4 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCrypto
 import VaultCore
 import VaultStore
@@ -60,7 +58,7 @@ extension CustomerVault {
     /// (an erasure, retention or backup, each logged on its own) already allowed.
     func syncErasureSidecar(allowedBy decision: AccessDecision) async throws {
         let sidecar = ErasureLedger.sidecar(of: path)
-        let entries = try await readAllowed(by: decision) { [vaultIDBytes] tx in try ErasureLedger.entries(tx.db, vaultID: Hex.encode(vaultIDBytes)) }
+        let entries = try await readAllowed(by: decision) { [vaultIDBytes] tx in try ErasureLedger.entries(tx, vaultID: Hex.encode(vaultIDBytes)) }
         guard !entries.isEmpty else { return }
         let written = Set(try ErasureLedger.read(sidecar: sidecar).map(\.entry.customer))
         try ErasureLedger.append(entries.filter { !written.contains($0.customer) }, toSidecar: sidecar)
@@ -75,10 +73,10 @@ extension CustomerVault {
                 guard note.decision.rows.isUnrestricted else { throw VaultError.notFound("no customer \(id)") }
                 throw VaultError.conflict("customer \(id) was already erased at \(erased)")
             }
-            guard try Self.visibleAttributes(id, note: note, db: tx.db) != nil else { throw VaultError.notFound("no customer \(id)") }
-            try Self.checkHistory(integrity: try note.codec.integrity, db: tx.db)
+            guard try Self.visibleAttributes(id, note: note, in: tx) != nil else { throw VaultError.notFound("no customer \(id)") }
+            try Self.checkHistory(integrity: try note.codec.integrity, in: tx)
             let entry = try Self.erase(id, policy: policy, vaultID: vaultIDBytes, principal: principal, purpose: purpose,
-                                       at: Timestamps.now(), signer: secrets.signingKeyPair, integrity: try note.codec.integrity, db: tx.db)
+                                       at: Timestamps.now(), signer: secrets.signingKeyPair, integrity: try note.codec.integrity, in: tx)
             let counts = entry.removed
             note.detail = "erased: \(counts.sealedValues) sealed values, \(counts.indexEntries) index entries, \(counts.interactions) interactions, "
                 + "\(counts.transactions) transactions \(entry.transactions), behaviour \(counts.behaviour)"
@@ -90,23 +88,23 @@ extension CustomerVault {
     /// of the person re-parented to another customer in the file would otherwise be missed by the
     /// erasure while its receipt says everything went. (Retention checks the same rows as it
     /// selects them.)
-    static func checkHistory(integrity: RecordIntegrity, db: Database) throws {
+    static func checkHistory(integrity: RecordIntegrity, in tx: some StoreReading) throws {
         for entity in [Entity.transactions, .interactions] {
-            try HistoryRow.forEachVerified(entity, integrity: integrity, in: SQLiteTransaction(db)) { _ in }
+            try HistoryRow.forEachVerified(entity, integrity: integrity, in: tx) { _ in }
         }
     }
 
     /// Erases one customer as the policy says and records it, signed by `principal`, in the
     /// ledger table; the entry names the access-log entry this transaction appends.
     static func erase(_ id: Int64, policy: Policy, vaultID: [UInt8], principal: String, purpose: String?, at now: String,
-                      signer: Ed25519.KeyPair, integrity: RecordIntegrity, db: Database) throws -> ErasureLedgerEntry {
+                      signer: Ed25519.KeyPair, integrity: RecordIntegrity, in tx: some StoreWriting) throws -> ErasureLedgerEntry {
         let keep = policy.erasureKeepsTransactions
         var entry = ErasureLedgerEntry(vaultID: Hex.encode(vaultID), customer: id, erasedAt: now, principal: principal, purpose: purpose,
                                        transactions: keep ? "kept_pseudonymised" : "removed",
-                                       removed: try applyErasure(id, keepTransactions: keep, at: now, integrity: integrity, db: db),
-                                       auditSeq: try AuditTrail.nextSeq(SQLiteTransaction(db)))
-        try entry.sign(as: try SQLiteTransaction(db).requirePrincipal(named: principal), with: signer)
-        try ErasureLedger.record(entry, db: db)
+                                       removed: try applyErasure(id, keepTransactions: keep, at: now, integrity: integrity, in: tx),
+                                       auditSeq: try AuditTrail.nextSeq(tx))
+        try entry.sign(as: try tx.requirePrincipal(named: principal), with: signer)
+        try ErasureLedger.record(entry, in: tx)
         return entry
     }
 
@@ -115,28 +113,28 @@ extension CustomerVault {
     public func erasureLedger() async throws -> [ErasureLedgerEntry] {
         try await perform(AccessRequest(.auditRead)) { [vaultIDBytes, secrets, policy] tx, note in
             note.target = "erasure-ledger"
-            return try ErasureLedger.verifiedEntries(tx.db, vaultID: vaultIDBytes, rootPublicKey: secrets.rootSigningPublicKey, policy: policy)
+            return try ErasureLedger.verifiedEntries(tx, vaultID: vaultIDBytes, rootPublicKey: secrets.rootSigningPublicKey, policy: policy)
         }
     }
 
-    /// Re-applies ledger entries of this vault that `db` lacks (a restored older backup), each
+    /// Re-applies ledger entries of this vault that the store lacks (a restored older backup), each
     /// signature verified first: an unsigned or forged line stops the restore, naming its place.
     /// Returns how many customers were erased again.
     static func reapplyErasures(_ lines: [LedgerLine], vaultID: [UInt8], rootPublicKey: [UInt8], policy: Policy, integrity: RecordIntegrity,
-                                db: Database) throws -> Int {
+                                in tx: some StoreWriting) throws -> Int {
         // The same erasure may come from several ledgers (the sidecar, the replaced vault): once.
-        var known = Set(try Int64.fetchAll(db, sql: "SELECT customer_id FROM erasure_ledger"))
+        var known = Set(try tx.erasures().map(\.customerID))
         var applied = 0
-        if !lines.isEmpty { try checkHistory(integrity: integrity, db: db) }
+        if !lines.isEmpty { try checkHistory(integrity: integrity, in: tx) }
         for line in lines {
             let entry = line.entry
-            let signer = entry.signedBy.flatMap { try? SQLiteTransaction(db).requirePrincipal(named: $0) }
+            let signer = entry.signedBy.flatMap { try? tx.requirePrincipal(named: $0) }
             try entry.verify(vaultID: vaultID, rootPublicKey: rootPublicKey, policy: policy, known: signer, place: line.place)
             guard known.insert(entry.customer).inserted else { continue }
-            guard let row = try SQLiteTransaction(db).customerRow(id: entry.customer) else { continue }
+            guard let row = try tx.customerRow(id: entry.customer) else { continue }
             try row.verify(integrity)
-            _ = try applyErasure(entry.customer, keepTransactions: entry.transactions != "removed", at: entry.erasedAt, integrity: integrity, db: db)
-            try ErasureLedger.record(entry, db: db)
+            _ = try applyErasure(entry.customer, keepTransactions: entry.transactions != "removed", at: entry.erasedAt, integrity: integrity, in: tx)
+            try ErasureLedger.record(entry, in: tx)
             applied += 1
         }
         return applied

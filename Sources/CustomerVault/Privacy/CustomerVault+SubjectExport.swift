@@ -1,5 +1,4 @@
 import Foundation
-import VaultSQLite
 import VaultCore
 import VaultStore
 
@@ -30,7 +29,7 @@ extension CustomerVault {
     public func exportSubject(_ id: Int64) async throws -> SubjectExport {
         try await perform(AccessRequest(.subjectExport)) { [principal, purpose, vaultIDBytes] tx, note in
             note.target = "customers:\(id)"
-            guard let customer = try Self.loadCustomer(id, note: note, db: tx.db) else { throw VaultError.notFound("no customer \(id)") }
+            guard let customer = try Self.loadCustomer(id, note: note, in: tx) else { throw VaultError.notFound("no customer \(id)") }
             var log: [AuditRecord] = []
             var after: Int64 = 0
             while true {
@@ -42,9 +41,9 @@ extension CustomerVault {
             return SubjectExport(vaultID: Hex.encode(vaultIDBytes), generatedAt: Timestamps.now(), generatedBy: principal, purpose: purpose,
                                  customer: customer, consents: customer.fields.filter { $0.key.hasSuffix("_consent") },
                                  consentHistory: try ConsentEvents.history(customerID: id, integrity: try note.codec.integrity, in: tx),
-                                 transactions: try Self.loadHistory(.transactions, customerID: id, note: note, db: tx.db),
-                                 interactions: try Self.loadHistory(.interactions, customerID: id, note: note, db: tx.db),
-                                 behaviour: try Self.loadBehaviour(id, integrity: try note.codec.integrity, db: tx.db), accessLog: log)
+                                 transactions: try Self.loadHistory(.transactions, customerID: id, note: note, in: tx),
+                                 interactions: try Self.loadHistory(.interactions, customerID: id, note: note, in: tx),
+                                 behaviour: try Self.loadBehaviour(id, integrity: try note.codec.integrity, in: tx), accessLog: log)
         }
     }
 }

@@ -1,6 +1,4 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCrypto
 import VaultCore
 import VaultStore
@@ -158,39 +156,33 @@ struct LedgerLine: Sendable {
 enum ErasureLedger {
     static func sidecar(of vaultPath: String) -> String { vaultPath + ".erasures" }
 
-    static func record(_ entry: ErasureLedgerEntry, db: Database) throws {
+    static func record(_ entry: ErasureLedgerEntry, in tx: some StoreWriting) throws {
         let proof = try entry.signerProof.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
-        try db.execute(sql: """
-            INSERT INTO erasure_ledger (customer_id, erased_at, principal, purpose, transactions, removed, audit_seq, signed_by, signature, signer_proof)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [entry.customer, entry.erasedAt, entry.principal, entry.purpose, entry.transactions,
-                             String(decoding: try JSONEncoder.sorted.encode(entry.removed), as: UTF8.self), entry.auditSeq, entry.signedBy,
-                             entry.signature.flatMap { Hex.decode(Array($0.utf8)) }.map { Data($0) }, proof])
+        try tx.insertErasure(StoredErasure(
+            customerID: entry.customer, erasedAt: entry.erasedAt, principal: entry.principal, purpose: entry.purpose, transactions: entry.transactions,
+            removed: String(decoding: try JSONEncoder.sorted.encode(entry.removed), as: UTF8.self), auditSeq: entry.auditSeq, signedBy: entry.signedBy,
+            signature: entry.signature.flatMap { Hex.decode(Array($0.utf8)) }, signerProof: proof))
     }
 
-    /// The ledger inside a vault database, as stored (unverified: see ``ErasureLedgerEntry/verify``).
-    static func entries(_ db: Database, vaultID: String) throws -> [ErasureLedgerEntry] {
-        guard try db.tableExists("erasure_ledger") else { return [] }
-        let signed = try db.columns(in: "erasure_ledger").contains { $0.name == "signature" }
-        return try Row.fetchAll(db, sql: "SELECT * FROM erasure_ledger ORDER BY seq").map { row in
-            var entry = ErasureLedgerEntry(vaultID: vaultID, customer: try row.checked("customer_id"), erasedAt: try row.checked("erased_at"), principal: try row.checked("principal"),
-                                           purpose: try row.checked("purpose"), transactions: try row.checked("transactions"),
-                                           removed: (try? JSONDecoder().decode(ErasureCounts.self, from: Data((try row.checked("removed") as String).utf8))) ?? ErasureCounts())
-            if signed {
-                entry.auditSeq = try row.checked("audit_seq")
-                entry.signedBy = try row.checked("signed_by")
-                entry.signature = (try row.checked("signature") as Data?).map { Hex.encode($0) }
-                entry.signerProof = (try row.checked("signer_proof") as String?).flatMap { try? JSONDecoder().decode(SignerProof.self, from: Data($0.utf8)) }
-            }
+    /// The ledger inside a vault, as stored (unverified: see ``ErasureLedgerEntry/verify``).
+    static func entries(_ tx: some StoreReading, vaultID: String) throws -> [ErasureLedgerEntry] {
+        try tx.erasures().map { stored in
+            var entry = ErasureLedgerEntry(vaultID: vaultID, customer: stored.customerID, erasedAt: stored.erasedAt, principal: stored.principal,
+                                           purpose: stored.purpose, transactions: stored.transactions,
+                                           removed: (try? JSONDecoder().decode(ErasureCounts.self, from: Data(stored.removed.utf8))) ?? ErasureCounts())
+            entry.auditSeq = stored.auditSeq
+            entry.signedBy = stored.signedBy
+            entry.signature = stored.signature.map { Hex.encode($0) }
+            entry.signerProof = stored.signerProof.flatMap { try? JSONDecoder().decode(SignerProof.self, from: Data($0.utf8)) }
             return entry
         }
     }
 
     /// The vault's own ledger, every entry verified.
-    static func verifiedEntries(_ db: Database, vaultID: [UInt8], rootPublicKey: [UInt8], policy: Policy) throws -> [ErasureLedgerEntry] {
-        let entries = try entries(db, vaultID: Hex.encode(vaultID))
+    static func verifiedEntries(_ tx: some StoreReading, vaultID: [UInt8], rootPublicKey: [UInt8], policy: Policy) throws -> [ErasureLedgerEntry] {
+        let entries = try entries(tx, vaultID: Hex.encode(vaultID))
         for entry in entries {
-            let known = entry.signedBy.flatMap { try? SQLiteTransaction(db).requirePrincipal(named: $0) }
+            let known = entry.signedBy.flatMap { try? tx.requirePrincipal(named: $0) }
             try entry.verify(vaultID: vaultID, rootPublicKey: rootPublicKey, policy: policy, known: known,
                              place: "erasure_ledger (customer \(entry.customer))")
         }
@@ -233,41 +225,34 @@ extension CustomerVault {
     /// personal value; the customer row stays as an empty tombstone so the id is never reused.
     /// Every row it keeps is checked against its tag first and tagged again (an erasure never
     /// launders a row altered in the file).
-    static func applyErasure(_ id: Int64, keepTransactions: Bool, at now: String, integrity: RecordIntegrity, db: Database) throws -> ErasureCounts {
-        guard var customer = try SQLiteTransaction(db).customerRow(id: id) else { throw VaultError.notFound("no customer \(id)") }
+    static func applyErasure(_ id: Int64, keepTransactions: Bool, at now: String, integrity: RecordIntegrity, in tx: some StoreWriting) throws -> ErasureCounts {
+        guard var customer = try tx.customerRow(id: id) else { throw VaultError.notFound("no customer \(id)") }
         try customer.verify(integrity)
         var counts = ErasureCounts()
-        try db.execute(sql: "DELETE FROM sealed_values WHERE entity = 'customers' AND record_id = ?", arguments: [id])
-        counts.sealedValues += db.changesCount
-        for table in ["blind_indexes", "unique_indexes"] {
-            try db.execute(sql: "DELETE FROM \(table) WHERE customer_id = ?", arguments: [id])
-            counts.indexEntries += db.changesCount
-        }
-        counts.interactions = try Int.fetchOne(db, sql: "SELECT count(*) FROM interactions WHERE customer_id = ?", arguments: [id]) ?? 0
-        try db.execute(sql: "DELETE FROM interactions WHERE customer_id = ?", arguments: [id])  // a trigger drops their sealed values
-        let transactions = try HistoryRow.fetchVerified(.transactions, customerID: id, integrity: integrity, in: SQLiteTransaction(db))
+        counts.sealedValues += try tx.deleteSealedEntries(.customers, recordID: id)
+        counts.indexEntries += try tx.deleteIndexEntries(customerID: id)
+        counts.interactions = try tx.deleteHistoryRows(.interactions, customerID: id)
+        let transactions = try HistoryRow.fetchVerified(.transactions, customerID: id, integrity: integrity, in: tx)
         counts.transactions = transactions.count
         if keepTransactions {
             for var transaction in transactions {
-                try db.execute(sql: "DELETE FROM sealed_values WHERE entity = 'transactions' AND record_id = ?", arguments: [transaction.id])
-                counts.sealedValues += db.changesCount
+                counts.sealedValues += try tx.deleteSealedEntries(.transactions, recordID: transaction.id)
                 transaction.sealedDigest = try RecordIntegrity.sealedDigest([SealedField](), entity: .transactions, recordID: transaction.id)
                 try transaction.retag(integrity)
-                try SQLiteTransaction(db).update(transaction)
+                try tx.update(transaction)
             }
         } else {
-            try db.execute(sql: "DELETE FROM transactions WHERE customer_id = ?", arguments: [id])
+            _ = try tx.deleteHistoryRows(.transactions, customerID: id)
         }
-        try db.execute(sql: "DELETE FROM behaviour WHERE customer_id = ?", arguments: [id])
-        counts.behaviour = db.changesCount
-        try db.execute(sql: "DELETE FROM consent_events WHERE customer_id = ?", arguments: [id])
+        counts.behaviour = try tx.deleteBehaviour(customerID: id)
+        _ = try tx.deleteConsentEvents(customerID: id)
         customer.attributes = "{}"
         customer.erasedAt = now
         customer.updatedAt = now
         customer.sealedDigest = try RecordIntegrity.sealedDigest([SealedField](), entity: .customers, recordID: id)
         customer.indexDigests = IndexDigests()
         try customer.retag(integrity)
-        try SQLiteTransaction(db).update(customer)
+        try tx.update(customer)
         return counts
     }
 }

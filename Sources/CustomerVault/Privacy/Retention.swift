@@ -1,6 +1,4 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCore
 import VaultStore
 
@@ -42,21 +40,18 @@ extension CustomerVault {
             for kind in RetentionKind.allCases {
                 guard let period = rules[kind] else { continue }
                 let cutoff = period.cutoff(from: now)
-                let ids = try Self.outOfRetention(kind, before: cutoff, integrity: integrity, db: tx.db)
+                let ids = try Self.outOfRetention(kind, before: cutoff, integrity: integrity, in: tx)
                 report.items.append(.init(kind: kind, period: period.description, cutoff: cutoff, count: ids.count))
                 guard !dryRun else { continue }
                 switch kind {
                 case .interactions, .transactions:
-                    for batch in stride(from: 0, to: ids.count, by: 500) {
-                        let chunk = ids[batch..<min(ids.count, batch + 500)]
-                        try tx.db.execute(sql: "DELETE FROM \(kind.rawValue) WHERE id IN (\(chunk.map(String.init).joined(separator: ",")))")
-                    }
+                    try tx.deleteHistoryRows(kind == .interactions ? .interactions : .transactions, ids: ids)
                 case .inactiveCustomers:
                     let at = Timestamps.now()
                     for id in ids {
                         erased.append(try Self.erase(id, policy: policy, vaultID: vaultIDBytes, principal: principal,
                                                      purpose: purpose ?? "retention", at: at, signer: secrets.signingKeyPair,
-                                                     integrity: integrity, db: tx.db))
+                                                     integrity: integrity, in: tx))
                     }
                 }
             }
@@ -74,11 +69,11 @@ extension CustomerVault {
     /// Ids of the records of `kind` that fall out of retention at `cutoff`. Every row the choice
     /// depends on is read and checked against its tag (a date altered in the file must not keep a
     /// record past its period, nor remove one inside it).
-    static func outOfRetention(_ kind: RetentionKind, before cutoff: String, integrity: RecordIntegrity, db: Database) throws -> [Int64] {
+    static func outOfRetention(_ kind: RetentionKind, before cutoff: String, integrity: RecordIntegrity, in tx: some StoreReading) throws -> [Int64] {
         func latest(_ entity: Entity, _ attribute: String) throws -> (old: [Int64], lastByCustomer: [Int64: String]) {
             var old: [Int64] = []
             var last: [Int64: String] = [:]
-            try HistoryRow.forEachVerified(entity, integrity: integrity, in: SQLiteTransaction(db)) { row in
+            try HistoryRow.forEachVerified(entity, integrity: integrity, in: tx) { row in
                 let time = try row.decodedAttributes()[attribute] ?? ""
                 if time < cutoff { old.append(row.id) }
                 if time > last[row.customerID] ?? "" { last[row.customerID] = time }
@@ -92,7 +87,7 @@ extension CustomerVault {
             let orders = try latest(.transactions, "order_time").lastByCustomer
             let contacts = try latest(.interactions, "occurred_at").lastByCustomer
             var inactive: [Int64] = []
-            try SQLiteTransaction(db).forEachCustomerRow { row in
+            try tx.forEachCustomerRow { row in
                 try row.verify(integrity)
                 guard row.erasedAt == nil, row.updatedAt < cutoff, orders[row.id] ?? "" < cutoff, contacts[row.id] ?? "" < cutoff else { return }
                 inactive.append(row.id)

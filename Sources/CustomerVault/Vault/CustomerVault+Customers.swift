@@ -1,6 +1,4 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCore
 import VaultStore
 
@@ -37,7 +35,7 @@ extension CustomerVault {
         let request = AccessRequest(.customerCreate, writes: writtenFieldNames(canonical.keys, entity: .customers))
         return try await perform(request) { [validator] tx, note in
             try Self.checkRowConditions(canonical, note: note)
-            let id = try Self.insertCustomer(canonical, codec: note.codec, today: validator.today, db: tx.db)
+            let id = try Self.insertCustomer(canonical, codec: note.codec, today: validator.today, in: tx)
             note.target = "customers:\(id)"
             return id
         }
@@ -51,12 +49,12 @@ extension CustomerVault {
     }
 
     static func insertCustomer(_ values: [String: String], codec: RecordCodec, today: String, now: String = Timestamps.now(),
-                               db: Database) throws -> Int64 {
-        let record = try codec.prepare(values, entity: .customers, recordID: try RecordCodec.nextRecordID(.customers, db: db), today: today, now: now)
-        try codec.checkUnique(record.probes, except: nil, db: db)
-        try NaturalKeys.refuseHeld(.customers, values: values, schema: codec.schema, integrity: try codec.integrity, in: SQLiteTransaction(db))
-        try codec.store(record, entity: .customers, customerID: nil, now: now, db: db)
-        try NaturalKeys.insert(.customers, recordID: record.id, values: values, schema: codec.schema, in: SQLiteTransaction(db))
+                               in tx: some StoreWriting) throws -> Int64 {
+        let record = try codec.prepare(values, entity: .customers, recordID: try tx.nextRecordID(.customers), today: today, now: now)
+        try codec.checkUnique(record.probes, except: nil, in: tx)
+        try NaturalKeys.refuseHeld(.customers, values: values, schema: codec.schema, integrity: try codec.integrity, in: tx)
+        try codec.store(record, entity: .customers, customerID: nil, now: now, in: tx)
+        try NaturalKeys.insert(.customers, recordID: record.id, values: values, schema: codec.schema, in: tx)
         return record.id
     }
 
@@ -67,15 +65,15 @@ extension CustomerVault {
     public func customer(_ id: Int64) async throws -> CustomerRecord {
         try await perform(AccessRequest(.customerRead)) { tx, note in
             note.target = "customers:\(id)"
-            guard let record = try Self.loadCustomer(id, note: note, db: tx.db) else { throw VaultError.notFound("no customer \(id)") }
+            guard let record = try Self.loadCustomer(id, note: note, in: tx) else { throw VaultError.notFound("no customer \(id)") }
             return record
         }
     }
 
     /// Plain attributes of a customer the decision admits, with its verified row; nil when absent,
     /// erased or outside its rows.
-    static func visibleAttributes(_ id: Int64, note: AuditNote, db: Database) throws -> (attributes: [String: String], row: CustomerRow)? {
-        guard let row = try SQLiteTransaction(db).customerRow(id: id) else { return nil }
+    static func visibleAttributes(_ id: Int64, note: AuditNote, in tx: some StoreReading) throws -> (attributes: [String: String], row: CustomerRow)? {
+        guard let row = try tx.customerRow(id: id) else { return nil }
         try row.verify(try note.codec.integrity)
         guard row.erasedAt == nil else { return nil }
         let attributes = try row.decodedAttributes()
@@ -85,8 +83,8 @@ extension CustomerVault {
     /// A customer the decision admits, opened in its views; nil when absent, erased or outside its
     /// rows. `entries` are the index entries that named it, which its row must commit to.
     static func loadCustomer(_ id: Int64, note: AuditNote, indexedBy entries: [(field: FieldSchema, version: UInt32, digest: [UInt8])] = [],
-                             db: Database) throws -> CustomerRecord? {
-        guard let row = try SQLiteTransaction(db).customerRow(id: id) else {
+                             in tx: some StoreReading) throws -> CustomerRecord? {
+        guard let row = try tx.customerRow(id: id) else {
             guard entries.isEmpty else { throw VaultError.integrity("an index entry names customer \(id), which does not exist") }
             return nil
         }
@@ -95,7 +93,7 @@ extension CustomerVault {
         guard row.erasedAt == nil else { return nil }
         let attributes = try row.decodedAttributes()
         guard note.admits(customerAttributes: attributes) else { return nil }
-        let opened = try note.codec.readSealed(entity: .customers, recordID: id, expectedDigest: row.sealedDigest, db: db)
+        let opened = try note.codec.readSealed(entity: .customers, recordID: id, expectedDigest: row.sealedDigest, in: tx)
         return CustomerRecord(id: id, fields: attributes.merging(opened.values) { _, sealed in sealed }, masked: opened.masked.sorted(),
                               createdAt: row.createdAt, updatedAt: row.updatedAt)
     }
@@ -172,11 +170,11 @@ extension CustomerVault {
                 for key in keys {
                     for probe in query.probes {
                         let entry = (field: field, version: key.version, digest: try BlindIndex.digest(probe, key: key.key, bits: search.indexBits))
-                        for holder in try note.codec.indexHolders(entry, db: tx.db) { candidates[holder, default: []].append(entry) }
+                        for holder in try note.codec.indexHolders(entry, in: tx) { candidates[holder, default: []].append(entry) }
                     }
                 }
                 results[query.value, default: []] += try candidates.keys.sorted().compactMap { id -> CustomerRecord? in
-                    if loaded[id] == nil { loaded[id] = try Self.loadCustomer(id, note: note, indexedBy: candidates[id] ?? [], db: tx.db) }
+                    if loaded[id] == nil { loaded[id] = try Self.loadCustomer(id, note: note, indexedBy: candidates[id] ?? [], in: tx) }
                     guard let record = loaded[id] ?? nil, let stored = record.fields[name], !record.masked.contains(name),
                           Normalization.searchForm(stored, as: search.normalization, country: country) == query.form else {
                         return nil
@@ -200,22 +198,22 @@ extension CustomerVault {
     public func listCustomers(limit: Int = 50, after: Int64 = 0) async throws -> [CustomerRecord] {
         guard (1...10_000).contains(limit) else { throw VaultError.invalidInput("limit must be between 1 and 10000") }
         return try await perform(AccessRequest(.customerList)) { tx, note in
-            let records = try Self.visibleCustomers(after: after, limit: limit, note: note, db: tx.db)
+            let records = try Self.visibleCustomers(after: after, limit: limit, note: note, in: tx)
             note.target = AuditChain.bulkTarget(entity: .customers, ids: records.map(\.id))
             return records
         }
     }
 
     /// The next `limit` customers after `after` that the decision admits, opened in its views.
-    static func visibleCustomers(after: Int64, limit: Int, note: AuditNote, db: Database) throws -> [CustomerRecord] {
+    static func visibleCustomers(after: Int64, limit: Int, note: AuditNote, in tx: some StoreReading) throws -> [CustomerRecord] {
         var records: [CustomerRecord] = []
         var cursor = after
         while records.count < limit {
-            let ids = try Int64.fetchAll(db, sql: "SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?", arguments: [cursor, limit])
+            let ids = try tx.customerIDs(after: cursor, limit: limit)
             guard let last = ids.last else { break }
             cursor = last
             for id in ids where records.count < limit {
-                if let record = try loadCustomer(id, note: note, db: db) { records.append(record) }
+                if let record = try loadCustomer(id, note: note, in: tx) { records.append(record) }
             }
         }
         return records
@@ -240,7 +238,7 @@ extension CustomerVault {
         let request = AccessRequest(.customerUpdate, writes: writtenFieldNames(Array(values.keys) + remove, entity: .customers))
         try await perform(request) { [validator, schema] tx, note in
             note.target = "customers:\(id)"
-            try Self.applyUpdate(id, canonical: canonical, remove: remove, note: note, today: validator.today, schema: schema, db: tx.db)
+            try Self.applyUpdate(id, canonical: canonical, remove: remove, note: note, today: validator.today, schema: schema, in: tx)
         }
     }
 
@@ -250,18 +248,18 @@ extension CustomerVault {
     /// - Parameter consentIDs: The batch's consent-event counter (import), so that ids it hands out
     ///   and ids this update takes never collide.
     static func applyUpdate(_ id: Int64, canonical: [String: String], remove: [String], note: AuditNote, today: String, schema: Schema,
-                            consentIDs: ConsentEvents.Numbering? = nil, db: Database) throws {
-        guard let (current, row) = try Self.visibleAttributes(id, note: note, db: db) else { throw VaultError.notFound("no customer \(id)") }
+                            consentIDs: ConsentEvents.Numbering? = nil, in tx: some StoreWriting) throws {
+        guard let (current, row) = try Self.visibleAttributes(id, note: note, in: tx) else { throw VaultError.notFound("no customer \(id)") }
         // The values kept must be the ones the record commits to: re-tagging tampered ones would launder them.
-        var entries = try SealedEntries.fetchVerified(.customers, recordID: id, expected: row.sealedDigest, in: SQLiteTransaction(db))
+        var entries = try SealedEntries.fetchVerified(.customers, recordID: id, expected: row.sealedDigest, in: tx)
         var attributes = current
         for name in remove where schema.field(.customers, name)?.isPersonal == false { attributes[name] = nil }
         let derived = try note.codec.plainAttributes(canonical, entity: .customers, today: today)
         attributes.merge(try RecordCodec.decodeAttributes(derived, entity: .customers, id: id)) { _, new in new }
         try Self.checkRowConditions(attributes, note: note)
         let digests = try note.codec.indexDigests(canonical)
-        try note.codec.checkUnique(note.codec.uniquenessProbes(canonical, current: digests), except: id, db: db)
-        try NaturalKeys.replace(.customers, recordID: id, from: current, to: canonical, schema: schema, integrity: try note.codec.integrity, in: SQLiteTransaction(db))
+        try note.codec.checkUnique(note.codec.uniquenessProbes(canonical, current: digests), except: id, in: tx)
+        try NaturalKeys.replace(.customers, recordID: id, from: current, to: canonical, schema: schema, integrity: try note.codec.integrity, in: tx)
         let now = Timestamps.now()
         let sealed = try note.codec.seal(canonical, entity: .customers, recordID: id)
         let removed = Set(remove.filter { schema.field(.customers, $0)?.isPersonal == true })
@@ -275,14 +273,14 @@ extension CustomerVault {
         for name in removed { updated.indexDigests[name] = nil }
         for entry in digests { updated.indexDigests[entry.field.name] = .init(version: entry.version, digest: entry.digest) }
         try updated.retag(try note.codec.integrity)
-        try SQLiteTransaction(db).update(updated)
+        try tx.update(updated)
         try ConsentEvents.recordChanges(customerID: id, from: current, to: attributes, at: now, integrity: try note.codec.integrity,
-                                        numbering: consentIDs, in: SQLiteTransaction(db))
-        try note.codec.writeSealed(sealed, entity: .customers, recordID: id, db: db)
-        try note.codec.writeIndexes(digests, customerID: id, replacing: true, db: db)
+                                        numbering: consentIDs, in: tx)
+        try note.codec.writeSealed(sealed, entity: .customers, recordID: id, in: tx)
+        try note.codec.writeIndexes(digests, customerID: id, replacing: true, in: tx)
         for name in removed {
-            try db.execute(sql: "DELETE FROM sealed_values WHERE entity = 'customers' AND record_id = ? AND field = ?", arguments: [id, name])
-            try RecordCodec.removeIndexes(field: name, customerID: id, db: db)
+            try tx.deleteSealedEntry(.customers, recordID: id, field: name)
+            try tx.removeIndexEntries(field: name, customerID: id)
         }
     }
 
@@ -290,8 +288,8 @@ extension CustomerVault {
     public func deleteCustomer(_ id: Int64) async throws {
         try await perform(AccessRequest(.customerDelete)) { tx, note in
             note.target = "customers:\(id)"
-            guard try Self.visibleAttributes(id, note: note, db: tx.db) != nil else { throw VaultError.notFound("no customer \(id)") }
-            try tx.db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [id])
+            guard try Self.visibleAttributes(id, note: note, in: tx) != nil else { throw VaultError.notFound("no customer \(id)") }
+            try tx.deleteCustomer(id: id)
         }
     }
 }

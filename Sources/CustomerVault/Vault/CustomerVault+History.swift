@@ -1,6 +1,4 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCore
 import VaultStore
 
@@ -41,8 +39,8 @@ extension CustomerVault {
         let canonical = try validate(values, entity: entity)
         let action: VaultAction = entity == .transactions ? .transactionWrite : .interactionWrite
         return try await perform(AccessRequest(action, writes: writtenFieldNames(canonical.keys, entity: entity))) { [validator] tx, note in
-            guard try Self.visibleAttributes(customerID, note: note, db: tx.db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
-            let id = try Self.insertHistory(entity, customerID: customerID, values: canonical, codec: note.codec, today: validator.today, db: tx.db)
+            guard try Self.visibleAttributes(customerID, note: note, in: tx) != nil else { throw VaultError.notFound("no customer \(customerID)") }
+            let id = try Self.insertHistory(entity, customerID: customerID, values: canonical, codec: note.codec, today: validator.today, in: tx)
             note.target = "customers:\(customerID),\(entity.rawValue):\(id)"
             return id
         }
@@ -50,11 +48,11 @@ extension CustomerVault {
 
     /// Inserts a history row for a customer the caller has found visible.
     static func insertHistory(_ entity: Entity, customerID: Int64, values: [String: String], codec: RecordCodec, today: String,
-                              now: String = Timestamps.now(), db: Database) throws -> Int64 {
-        try NaturalKeys.refuseHeld(entity, values: values, schema: codec.schema, integrity: try codec.integrity, in: SQLiteTransaction(db))
-        let record = try codec.prepare(values, entity: entity, recordID: try RecordCodec.nextRecordID(entity, db: db), today: today, now: now)
-        try codec.store(record, entity: entity, customerID: customerID, now: now, db: db)
-        try NaturalKeys.insert(entity, recordID: record.id, values: values, schema: codec.schema, in: SQLiteTransaction(db))
+                              now: String = Timestamps.now(), in tx: some StoreWriting) throws -> Int64 {
+        try NaturalKeys.refuseHeld(entity, values: values, schema: codec.schema, integrity: try codec.integrity, in: tx)
+        let record = try codec.prepare(values, entity: entity, recordID: try tx.nextRecordID(entity), today: today, now: now)
+        try codec.store(record, entity: entity, customerID: customerID, now: now, in: tx)
+        try NaturalKeys.insert(entity, recordID: record.id, values: values, schema: codec.schema, in: tx)
         return record.id
     }
 
@@ -62,17 +60,17 @@ extension CustomerVault {
     /// transaction (import in upsert mode): plain ones in its row, personal ones sealed again under
     /// its id; the others stay as they are. Decrypts nothing. The caller has checked that its
     /// customer is visible and that `values` keep its natural key.
-    static func applyHistoryUpdate(_ entity: Entity, id: Int64, values: [String: String], note: AuditNote, today: String, db: Database) throws {
+    static func applyHistoryUpdate(_ entity: Entity, id: Int64, values: [String: String], note: AuditNote, today: String, in tx: some StoreWriting) throws {
         let integrity = try note.codec.integrity
-        guard var row = try HistoryRow.fetchVerified(entity, id: id, integrity: integrity, in: SQLiteTransaction(db)) else {
+        guard var row = try HistoryRow.fetchVerified(entity, id: id, integrity: integrity, in: tx) else {
             throw VaultError.notFound("no \(entity.rawValue) \(id)")
         }
         // The values kept must be the ones the record commits to: re-tagging tampered ones would launder them.
-        var entries = try SealedEntries.fetchVerified(entity, recordID: id, expected: row.sealedDigest, in: SQLiteTransaction(db))
+        var entries = try SealedEntries.fetchVerified(entity, recordID: id, expected: row.sealedDigest, in: tx)
         let current = try row.decodedAttributes()
         var attributes = current
         attributes.merge(note.codec.plainAttributeValues(values, entity: entity, today: today)) { _, new in new }
-        try NaturalKeys.replace(entity, recordID: id, from: current, to: values, schema: note.codec.schema, integrity: integrity, in: SQLiteTransaction(db))
+        try NaturalKeys.replace(entity, recordID: id, from: current, to: values, schema: note.codec.schema, integrity: integrity, in: tx)
         let sealed = try note.codec.seal(values, entity: entity, recordID: id)
         let replaced = Set(sealed.map(\.field))
         entries.removeAll { replaced.contains($0.field) }
@@ -80,8 +78,8 @@ extension CustomerVault {
         row.attributes = FlatJSON.encode(attributes)
         row.sealedDigest = try RecordIntegrity.sealedDigest(entries, entity: entity, recordID: id)
         try row.retag(integrity)
-        try SQLiteTransaction(db).update(row)
-        try note.codec.writeSealed(sealed, entity: entity, recordID: id, db: db)
+        try tx.update(row)
+        try note.codec.writeSealed(sealed, entity: entity, recordID: id, in: tx)
     }
 
     /// The transactions or interactions of a customer, oldest first.
@@ -90,27 +88,27 @@ extension CustomerVault {
         let action: VaultAction = entity == .transactions ? .transactionRead : .interactionRead
         return try await perform(AccessRequest(action)) { tx, note in
             note.target = "customers:\(customerID)"
-            guard try Self.visibleAttributes(customerID, note: note, db: tx.db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
-            return try Self.loadHistory(entity, customerID: customerID, note: note, db: tx.db)
+            guard try Self.visibleAttributes(customerID, note: note, in: tx) != nil else { throw VaultError.notFound("no customer \(customerID)") }
+            return try Self.loadHistory(entity, customerID: customerID, note: note, in: tx)
         }
     }
 
     /// A customer's transactions or interactions, opened in the decision's views, each row and its
     /// sealed values checked against the row's tag.
-    static func loadHistory(_ entity: Entity, customerID: Int64, note: AuditNote, db: Database) throws -> [HistoryRecord] {
-        try HistoryRow.fetchVerified(entity, customerID: customerID, integrity: try note.codec.integrity, in: SQLiteTransaction(db)).map { row in
+    static func loadHistory(_ entity: Entity, customerID: Int64, note: AuditNote, in tx: some StoreReading) throws -> [HistoryRecord] {
+        try HistoryRow.fetchVerified(entity, customerID: customerID, integrity: try note.codec.integrity, in: tx).map { row in
             var fields = try row.decodedAttributes()
-            fields.merge(try note.codec.readSealed(entity: entity, recordID: row.id, expectedDigest: row.sealedDigest, db: db).values) { _, sealed in sealed }
+            fields.merge(try note.codec.readSealed(entity: entity, recordID: row.id, expectedDigest: row.sealedDigest, in: tx).values) { _, sealed in sealed }
             return HistoryRecord(id: row.id, customerID: customerID, fields: fields, createdAt: row.createdAt)
         }
     }
 
     /// One transaction or interaction by id, opened in the decision's views and checked against
     /// its tag; nil when there is none. The caller checks that its customer is visible.
-    static func loadHistoryRecord(_ entity: Entity, id: Int64, note: AuditNote, db: Database) throws -> HistoryRecord? {
-        guard let row = try HistoryRow.fetchVerified(entity, id: id, integrity: try note.codec.integrity, in: SQLiteTransaction(db)) else { return nil }
+    static func loadHistoryRecord(_ entity: Entity, id: Int64, note: AuditNote, in tx: some StoreReading) throws -> HistoryRecord? {
+        guard let row = try HistoryRow.fetchVerified(entity, id: id, integrity: try note.codec.integrity, in: tx) else { return nil }
         var fields = try row.decodedAttributes()
-        fields.merge(try note.codec.readSealed(entity: entity, recordID: row.id, expectedDigest: row.sealedDigest, db: db).values) { _, sealed in sealed }
+        fields.merge(try note.codec.readSealed(entity: entity, recordID: row.id, expectedDigest: row.sealedDigest, in: tx).values) { _, sealed in sealed }
         return HistoryRecord(id: row.id, customerID: row.customerID, fields: fields, createdAt: row.createdAt)
     }
 
@@ -124,13 +122,13 @@ extension CustomerVault {
         }
         return try await perform(AccessRequest(.behaviourWrite)) { tx, note in
             note.target = "customers:\(customerID)"
-            guard try Self.visibleAttributes(customerID, note: note, db: tx.db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
-            let current = try Self.loadBehaviour(customerID, integrity: try note.codec.integrity, db: tx.db)
+            guard try Self.visibleAttributes(customerID, note: note, in: tx) != nil else { throw VaultError.notFound("no customer \(customerID)") }
+            let current = try Self.loadBehaviour(customerID, integrity: try note.codec.integrity, in: tx)
             let next = try current.adding(delta)
             guard next.browse >= 0, next.purchase >= 0, next.review >= 0 else {
                 throw VaultError.invalidInput("behaviour counters cannot go below zero")
             }
-            try Self.storeBehaviour(customerID, next, integrity: try note.codec.integrity, db: tx.db)
+            try Self.storeBehaviour(customerID, next, integrity: try note.codec.integrity, in: tx)
             return next
         }
     }
@@ -139,37 +137,35 @@ extension CustomerVault {
     public func behaviour(customerID: Int64) async throws -> BehaviourCounters {
         try await perform(AccessRequest(.behaviourRead)) { tx, note in
             note.target = "customers:\(customerID)"
-            guard try Self.visibleAttributes(customerID, note: note, db: tx.db) != nil else { throw VaultError.notFound("no customer \(customerID)") }
-            return try Self.loadBehaviour(customerID, integrity: try note.codec.integrity, db: tx.db)
+            guard try Self.visibleAttributes(customerID, note: note, in: tx) != nil else { throw VaultError.notFound("no customer \(customerID)") }
+            return try Self.loadBehaviour(customerID, integrity: try note.codec.integrity, in: tx)
         }
     }
 
     /// A customer's counters, checked against their tag (zero when none were recorded).
-    static func loadBehaviour(_ customerID: Int64, integrity: RecordIntegrity, db: Database) throws -> BehaviourCounters {
-        try loadBehaviourRow(customerID, integrity: integrity, db: db)?.counters ?? BehaviourCounters()
+    static func loadBehaviour(_ customerID: Int64, integrity: RecordIntegrity, in tx: some StoreReading) throws -> BehaviourCounters {
+        try loadBehaviourRow(customerID, integrity: integrity, in: tx)?.counters ?? BehaviourCounters()
     }
 
     /// A customer's stored counters and when they last changed, checked against their tag; nil when none were recorded.
-    static func loadBehaviourRow(_ customerID: Int64, integrity: RecordIntegrity, db: Database) throws -> (counters: BehaviourCounters, updatedAt: String)? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT browse_count, purchase_count, review_count, updated_at, tag FROM behaviour WHERE customer_id = ?",
-                                         arguments: [customerID]) else { return nil }
-        let counters = BehaviourCounters(browse: try row.checked("browse_count"), purchase: try row.checked("purchase_count"), review: try row.checked("review_count"))
-        guard [counters.browse, counters.purchase, counters.review].allSatisfy({ (0...BehaviourCounters.maximum).contains($0) }) else {
+    static func loadBehaviourRow(_ customerID: Int64, integrity: RecordIntegrity, in tx: some StoreReading) throws
+        -> (counters: BehaviourCounters, updatedAt: String)? {
+        guard let stored = try tx.behaviour(customerID: customerID) else { return nil }
+        let range = 0...Int64(BehaviourCounters.maximum)
+        guard [stored.browse, stored.purchase, stored.review].allSatisfy(range.contains) else {
             throw VaultError.integrity("behaviour of customer \(customerID): a count is out of range (altered in the file)")
         }
-        try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
-                                  try integrity.behaviour(customerID: customerID, counters, updatedAt: try row.checked("updated_at")), "behaviour of customer \(customerID)")
-        return (counters, try row.checked("updated_at"))
+        let counters = BehaviourCounters(browse: Int(stored.browse), purchase: Int(stored.purchase), review: Int(stored.review))
+        try RecordIntegrity.check(stored.tag, try integrity.behaviour(customerID: customerID, counters, updatedAt: stored.updatedAt),
+                                  "behaviour of customer \(customerID)")
+        return (counters, stored.updatedAt)
     }
 
     /// Writes a customer's counters with their tag.
     static func storeBehaviour(_ customerID: Int64, _ counters: BehaviourCounters, integrity: RecordIntegrity, at now: String = Timestamps.now(),
-                               db: Database) throws {
-        try db.execute(sql: """
-            INSERT INTO behaviour (customer_id, browse_count, purchase_count, review_count, updated_at, tag) VALUES (?, ?, ?, ?, ?, ?)
-            ON CONFLICT (customer_id) DO UPDATE SET browse_count = excluded.browse_count, purchase_count = excluded.purchase_count,
-                review_count = excluded.review_count, updated_at = excluded.updated_at, tag = excluded.tag
-            """, arguments: [customerID, counters.browse, counters.purchase, counters.review, now,
-                             Data(try integrity.behaviour(customerID: customerID, counters, updatedAt: now))])
+                               in tx: some StoreWriting) throws {
+        try tx.writeBehaviour(StoredBehaviour(customerID: customerID, browse: Int64(counters.browse), purchase: Int64(counters.purchase),
+                                              review: Int64(counters.review), updatedAt: now,
+                                              tag: try integrity.behaviour(customerID: customerID, counters, updatedAt: now)))
     }
 }

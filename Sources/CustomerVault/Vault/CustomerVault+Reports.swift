@@ -1,6 +1,4 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCore
 import VaultStore
 
@@ -25,7 +23,7 @@ extension CustomerVault {
             var report = AggregateReport()
             var admitted = Set<Int64>()
             let restricted = !note.decision.rows.isUnrestricted
-            try Self.forEachVisibleCustomer(note: note, integrity: integrity, db: tx.db) { id, attributes in
+            try Self.forEachVisibleCustomer(note: note, integrity: integrity, in: tx) { id, attributes in
                 if restricted { admitted.insert(id) }
                 report.customers += 1
                 report.byRegion[attributes["region"] ?? "unknown", default: 0] += 1
@@ -41,17 +39,16 @@ extension CustomerVault {
                 }
             }
             report.amountByCurrency = sums.mapValues(Self.twoPlaces)
-            let behaviour = try Row.fetchCursor(tx.db, sql: "SELECT customer_id, browse_count, purchase_count, review_count, updated_at, tag FROM behaviour")
-            while let row = try behaviour.next() {
-                let customerID: Int64 = try row.checked("customer_id")
-                let counters = BehaviourCounters(browse: try row.checked("browse_count"), purchase: try row.checked("purchase_count"), review: try row.checked("review_count"))
-                try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
-                                          try integrity.behaviour(customerID: customerID, counters, updatedAt: try row.checked("updated_at")),
-                                          "behaviour of customer \(customerID)")
-                guard [counters.browse, counters.purchase, counters.review].allSatisfy({ (0...BehaviourCounters.maximum).contains($0) }) else {
+            try tx.forEachBehaviour { stored in
+                let customerID = stored.customerID
+                let range = 0...Int64(BehaviourCounters.maximum)
+                guard [stored.browse, stored.purchase, stored.review].allSatisfy(range.contains) else {
                     throw VaultError.integrity("behaviour of customer \(customerID): a count is out of range (altered in the file)")
                 }
-                guard !restricted || admitted.contains(customerID) else { continue }
+                let counters = BehaviourCounters(browse: Int(stored.browse), purchase: Int(stored.purchase), review: Int(stored.review))
+                try RecordIntegrity.check(stored.tag, try integrity.behaviour(customerID: customerID, counters, updatedAt: stored.updatedAt),
+                                          "behaviour of customer \(customerID)")
+                guard !restricted || admitted.contains(customerID) else { return }
                 report.behaviour.browse += counters.browse
                 report.behaviour.purchase += counters.purchase
                 report.behaviour.review += counters.review
@@ -63,9 +60,9 @@ extension CustomerVault {
     }
 
     /// Calls `body` with each live customer the decision admits, every row checked against its tag.
-    static func forEachVisibleCustomer(note: AuditNote, integrity: RecordIntegrity, db: Database,
+    static func forEachVisibleCustomer(note: AuditNote, integrity: RecordIntegrity, in tx: some StoreReading,
                                        _ body: (Int64, [String: String]) throws -> Void) throws {
-        try SQLiteTransaction(db).forEachCustomerRow { row in
+        try tx.forEachCustomerRow { row in
             try row.verify(integrity)
             guard row.erasedAt == nil else { return }
             let attributes = try row.decodedAttributes()
@@ -78,7 +75,7 @@ extension CustomerVault {
         try await perform(AccessRequest(.reportAggregate)) { tx, note in
             note.target = "aggregate"
             var count = 0
-            try Self.forEachVisibleCustomer(note: note, integrity: try note.codec.integrity, db: tx.db) { _, _ in count += 1 }
+            try Self.forEachVisibleCustomer(note: note, integrity: try note.codec.integrity, in: tx) { _, _ in count += 1 }
             return count
         }
     }

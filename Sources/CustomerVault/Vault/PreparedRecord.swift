@@ -1,7 +1,5 @@
 import Dispatch
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCore
 import VaultStore
 
@@ -66,33 +64,20 @@ extension RecordCodec {
     /// Inserts a prepared record (its row, sealed values and index entries) under its reserved id.
     /// `consentIDs` numbers the consent events of a batch (one query for the batch, not one per event).
     func store(_ record: PreparedRecord, entity: Entity, customerID: Int64?, now: String, consentIDs: ConsentEvents.Numbering? = nil,
-               db: Database) throws {
+               in tx: some StoreWriting) throws {
         if let row = record.customerRow {
-            try SQLiteTransaction(db).insert(row)
+            try tx.insert(row)
             try ConsentEvents.recordInitial(record.consents, customerID: record.id, at: now, integrity: try integrity,
-                                            numbering: consentIDs ?? ConsentEvents.Numbering(), in: SQLiteTransaction(db))
+                                            numbering: consentIDs ?? ConsentEvents.Numbering(), in: tx)
         } else {
             guard let customerID else { throw VaultError.io("\(entity.rawValue) \(record.id) has no customer") }
             var row = HistoryRow(entity: entity, id: record.id, customerID: customerID, createdAt: record.createdAt, attributes: record.attributes,
                                  sealedDigest: record.sealedDigest, tag: nil)
             try row.retag(try integrity)
-            try SQLiteTransaction(db).insert(row)
+            try tx.insert(row)
         }
-        try writeSealed(record.sealed, entity: entity, recordID: record.id, db: db)
-        try writeIndexes(record.digests, customerID: record.id, replacing: false, db: db)
-    }
-
-    /// The next id of an entity's table. Reserve only inside a write transaction: the write lock
-    /// keeps other writers out until the ids are used. AUTOINCREMENT never hands out a used id again.
-    static func nextRecordID(_ entity: Entity, db: Database) throws -> Int64 {
-        try nextRecordID(table: entity.rawValue, db: db)
-    }
-
-    static func nextRecordID(table: String, db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: """
-            SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
-                       coalesce((SELECT max(id) FROM \(table)), 0)) + 1
-            """, arguments: [table]) ?? 1
+        try writeSealed(record.sealed, entity: entity, recordID: record.id, in: tx)
+        try writeIndexes(record.digests, customerID: record.id, replacing: false, in: tx)
     }
 
     /// Runs `body` for 0..<count on all cores and returns each outcome in order.

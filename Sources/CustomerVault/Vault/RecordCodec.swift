@@ -1,6 +1,4 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCrypto
 import VaultCore
 import VaultStore
@@ -80,24 +78,14 @@ struct RecordCodec: Sendable {
     }
 
     /// Stores sealed values, replacing earlier ones of the same fields.
-    func writeSealed(_ fields: [SealedField], entity: Entity, recordID: Int64, db: Database) throws {
-        let statement = try BulkStatement(db, sql: """
-            INSERT OR REPLACE INTO sealed_values (entity, record_id, field, key_version, sealed, masked) VALUES (?, ?, ?, ?, ?, ?)
-            """)
-        try statement.bind(1, entity.rawValue)
-        try statement.bind(2, recordID)
-        for field in fields {
-            try statement.bind(3, field.field)
-            try statement.bind(4, Int64(field.keyVersion))
-            try statement.bind(5, field.sealed)
-            try statement.bind(6, field.masked)
-            try statement.execute()
-        }
+    func writeSealed(_ fields: [SealedField], entity: Entity, recordID: Int64, in tx: some StoreWriting) throws {
+        try tx.writeSealedEntries(fields.map { SealedEntry(field: $0.field, keyVersion: Int64($0.keyVersion), sealed: $0.sealed, masked: $0.masked) },
+                                  entity: entity, recordID: recordID)
     }
 
     /// Seals and stores the personal values of one record, replacing earlier ones of the same fields.
-    func writeSealed(_ values: [String: String], entity: Entity, recordID: Int64, db: Database) throws {
-        try writeSealed(seal(values, entity: entity, recordID: recordID), entity: entity, recordID: recordID, db: db)
+    func writeSealed(_ values: [String: String], entity: Entity, recordID: Int64, in tx: some StoreWriting) throws {
+        try writeSealed(seal(values, entity: entity, recordID: recordID), entity: entity, recordID: recordID, in: tx)
     }
 
     /// Index digests of a customer's validated (canonical) values under the current index keys.
@@ -136,11 +124,11 @@ struct RecordCodec: Sendable {
 
     /// Refuses a unique value (e-mail) that another customer already has. The refusal says only
     /// that some customer has it (SECURITY.md §8a: what a uniqueness rule implies), never which.
-    func checkUnique(_ digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])], except customerID: Int64?, db: Database) throws {
+    func checkUnique(_ digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])], except customerID: Int64?, in tx: some StoreReading) throws {
         for entry in digests where entry.field.unique {
-            for holder in try indexHolders(entry, db: db) where holder != customerID {
+            for holder in try indexHolders(entry, in: tx) where holder != customerID {
                 // Only a holder whose record holds the value refuses it; a planted entry is an integrity error.
-                guard let row = try SQLiteTransaction(db).customerRow(id: holder) else {
+                guard let row = try tx.customerRow(id: holder) else {
                     throw VaultError.integrity("unique_indexes: an entry names customer \(holder), which does not exist")
                 }
                 try row.verify(try integrity)
@@ -151,15 +139,8 @@ struct RecordCodec: Sendable {
     }
 
     /// The customers an index entry names (unchecked: see ``checkIndexed(_:by:)``).
-    func indexHolders(_ entry: (field: FieldSchema, version: UInt32, digest: [UInt8]), db: Database) throws -> [Int64] {
-        let table = entry.field.unique ? "unique_indexes" : "blind_indexes"
-        let probe = try BulkStatement(db, sql: "SELECT customer_id FROM \(table) WHERE field = ? AND key_version = ? AND digest = ?")
-        try probe.bind(1, entry.field.name)
-        try probe.bind(2, Int64(entry.version))
-        try probe.bind(3, entry.digest)
-        var holders: [Int64] = []
-        while try probe.next() { holders.append(probe.int64(0)) }
-        return holders
+    func indexHolders(_ entry: (field: FieldSchema, version: UInt32, digest: [UInt8]), in tx: some StoreReading) throws -> [Int64] {
+        try tx.indexHolders(field: entry.field.name, unique: entry.field.unique, version: entry.version, digest: entry.digest)
     }
 
     /// Refuses an index entry that names a customer whose (verified) row does not commit to it: an
@@ -175,34 +156,22 @@ struct RecordCodec: Sendable {
         }
     }
 
-    static let insertUniqueIndex = "INSERT INTO unique_indexes (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?)"
-    static let insertBlindIndex = "INSERT INTO blind_indexes (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?)"
-
     /// Writes index entries; `replacing` first removes the customer's earlier entries of those fields.
     func writeIndexes(_ digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])], customerID: Int64, replacing: Bool,
-                      db: Database) throws {
+                      in tx: some StoreWriting) throws {
         for entry in digests {
-            if replacing { try Self.removeIndexes(field: entry.field.name, customerID: customerID, db: db) }
-            let insert = try BulkStatement(db, sql: entry.field.unique ? Self.insertUniqueIndex : Self.insertBlindIndex)
-            try insert.bind(1, entry.field.name)
-            try insert.bind(2, Int64(entry.version))
-            try insert.bind(3, entry.digest)
-            try insert.bind(4, customerID)
-            try insert.execute()
+            if replacing { try tx.removeIndexEntries(field: entry.field.name, customerID: customerID) }
+            try tx.insertIndexEntry(field: entry.field.name, unique: entry.field.unique, version: entry.version, digest: entry.digest,
+                                    customerID: customerID)
         }
-    }
-
-    static func removeIndexes(field: String, customerID: Int64, db: Database) throws {
-        try db.cachedStatement(sql: "DELETE FROM blind_indexes WHERE customer_id = ? AND field = ?").execute(arguments: [customerID, field])
-        try db.cachedStatement(sql: "DELETE FROM unique_indexes WHERE customer_id = ? AND field = ?").execute(arguments: [customerID, field])
     }
 
     /// Opens the stored personal values of a record in the views granted: plain fields in full,
     /// masked fields in their masked form (listed in `masked`), the rest absent. The values read
     /// must be exactly those the record's (verified) row commits to, `expectedDigest`.
-    func readSealed(entity: Entity, recordID: Int64, expectedDigest: [UInt8], db: Database) throws -> OpenedValues {
+    func readSealed(entity: Entity, recordID: Int64, expectedDigest: [UInt8], in tx: some StoreReading) throws -> OpenedValues {
         // Read first, then open: opening may query the key tables.
-        let rows = try SealedEntries.fetchVerified(entity, recordID: recordID, expected: expectedDigest, in: SQLiteTransaction(db))
+        let rows = try SealedEntries.fetchVerified(entity, recordID: recordID, expected: expectedDigest, in: tx)
         var opened = OpenedValues()
         for row in rows {
             let field = row.field
@@ -216,14 +185,14 @@ struct RecordCodec: Sendable {
                 guard (1...Int64(UInt32.max)).contains(keyVersion) else {
                     throw VaultError.integrity("\(entity.rawValue) \(recordID) field \(field): bad key version")
                 }
-                if let value = try open(row.sealed, slot: slot, claimedVersion: UInt32(keyVersion), db: db) {
+                if let value = try open(row.sealed, slot: slot, claimedVersion: UInt32(keyVersion), in: tx) {
                     opened.values[field] = value
                 }
             case .masked:
                 guard let masked = row.masked else { continue }
                 var maskedSlot = slot
                 maskedSlot.view = .masked
-                if let value = try open(masked, slot: maskedSlot, claimedVersion: nil, db: db) {
+                if let value = try open(masked, slot: maskedSlot, claimedVersion: nil, in: tx) {
                     opened.values[field] = value
                     opened.masked.insert(field)
                 }
@@ -236,7 +205,7 @@ struct RecordCodec: Sendable {
 
     /// Opens one envelope with the key (or write session) it names. Nil when the key exists but
     /// was not granted to this principal; an error when it does not exist or the value fails.
-    func open(_ envelope: [UInt8], slot: SealedSlot, claimedVersion: UInt32?, db: Database?) throws -> String? {
+    func open(_ envelope: [UInt8], slot: SealedSlot, claimedVersion: UInt32?, in tx: (some StoreReading)?) throws -> String? {
         let place = "\(slot.entity.rawValue) \(slot.recordID) field \(slot.field)"
         guard let version = FieldEnvelope.keyVersion(of: envelope), claimedVersion == nil || claimedVersion == version else {
             throw VaultError.integrity("\(place): sealed value is malformed or its key version was altered")
@@ -247,7 +216,7 @@ struct RecordCodec: Sendable {
         var key = keyring.key(scope)
         if let session = FieldEnvelope.session(of: envelope) {
             guard let sessionKeys else { return nil }
-            key = try sessionKeys.key(session, field: scope.field, purpose: purpose, version: version, keyring: keyring, in: db.map(SQLiteTransaction.init))
+            key = try sessionKeys.key(session, field: scope.field, purpose: purpose, version: version, keyring: keyring, in: tx)
         }
         guard let key else { return nil }
         return try FieldEnvelope.open(envelope, key: key, keyVersion: version, vaultID: vaultID, slot: slot)
@@ -272,11 +241,11 @@ extension RecordCodec {
     /// index key version held, so it also works while the index is being rotated. The entry's tag
     /// is checked, and the customer's own (verified) row must commit to that e-mail's digest, so an
     /// index entry moved or put back from an older copy never attaches history to the wrong customer.
-    func customerID(forEmail email: String, db: Database) throws -> Int64? {
+    func customerID(forEmail email: String, in tx: some StoreReading) throws -> Int64? {
         let current = try indexDigests(["email": email])
         for entry in try uniquenessProbes(["email": email], current: current) {
-            guard let id = try indexHolders(entry, db: db).first else { continue }
-            guard let row = try SQLiteTransaction(db).customerRow(id: id) else {
+            guard let id = try indexHolders(entry, in: tx).first else { continue }
+            guard let row = try tx.customerRow(id: id) else {
                 throw VaultError.integrity("unique_indexes: an entry names customer \(id), which does not exist")
             }
             try row.verify(try integrity)
