@@ -40,9 +40,8 @@ extension SQLiteTransaction: ErasureReading, ErasureWriting {
     }
 
     package func deleteHistoryRows(_ entity: Entity, customerID: Int64) throws -> Int {
-        guard entity != .customers else { throw VaultError.io("customers are not a history entity") }
         // Triggers drop their sealed values and natural-key entries (migrations v1 and v9).
-        try db.execute(sql: "DELETE FROM \(entity.rawValue) WHERE customer_id = ?", arguments: [customerID])
+        try db.execute(sql: "DELETE FROM \(try historyTable(entity)) WHERE customer_id = ?", arguments: [customerID])
         return db.changesCount
     }
 

@@ -245,9 +245,4 @@ extension SQLiteTransaction: RecordReading, RecordWriting {
                              behaviour.tag.map { Data($0) }])
     }
 
-    /// The table of a history entity (customers are not history).
-    private func historyTable(_ entity: Entity) throws -> String {
-        guard entity != .customers else { throw VaultError.io("customers are not a history entity") }
-        return entity.rawValue
-    }
 }

@@ -56,14 +56,3 @@ extension SQLiteTransaction: WriteSessionReading, WriteSessionWriting {
         try db.execute(sql: "DELETE FROM write_sessions WHERE field = ? AND key_version < ?", arguments: [field, version])
     }
 }
-
-extension SQLiteTransaction {
-    /// The next id of an `AUTOINCREMENT` table: above every id it ever held (`sqlite_sequence`
-    /// remembers deleted ones), so ids bound into ciphertexts and signatures are never reused.
-    package func nextID(table: String) throws -> Int64 {
-        try Int64.fetchOne(db, sql: """
-            SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
-                       coalesce((SELECT max(id) FROM \(table)), 0)) + 1
-            """, arguments: [table]) ?? 1
-    }
-}

@@ -385,7 +385,7 @@ extension CustomerVault {
                 guard let plan = planned[entry.field], entry.keyVersion < Int64(plan.version) else { continue }
                 let field = plan.field
                 let plainSlot = SealedSlot(entity: entity, field: field.name, recordID: record.recordID, view: .plain)
-                guard let value = try reader.open(entry.sealed, slot: plainSlot, claimedVersion: UInt32(clamping: entry.keyVersion), in: SQLiteTransaction?.none) else {
+                guard let value = try reader.open(entry.sealed, slot: plainSlot, claimedVersion: UInt32(clamping: entry.keyVersion)) else {
                     throw VaultError.accessDenied("access denied: \(field.name) of \(entity.rawValue) \(record.recordID) is under a key this principal lacks")
                 }
                 let sealed = try FieldEnvelope.seal(value, key: plan.sealKey, keyVersion: plan.version, vaultID: vaultID, slot: plainSlot)
@@ -548,7 +548,9 @@ extension CustomerVault {
                 throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished", remedy: .resumeRotation)
             }
             var retired: [RetiredKey] = []
-            let live = try tx.existingScopes()
+            let dataKeys = try tx.dataKeys()
+            let live = Set(dataKeys.filter { $0.retiredAt == nil }.map(\.scope))
+            let integrity = try note.codec.integrity
             let now = Timestamps.now()
             for name in fields {
                 let (entity, field) = try Self.splitField(name, schema: schema)
@@ -566,8 +568,7 @@ extension CustomerVault {
                 }
                 try tx.deleteWriteSessions(field: name, below: current)
                 for scope in old.sorted(by: { ($0.purpose.rawValue, $0.version) < ($1.purpose.rawValue, $1.version) }) {
-                    let integrity = try note.codec.integrity, tx = tx
-                    for key in try tx.dataKeys() where key.scope == scope {
+                    for key in dataKeys where key.scope == scope {
                         try tx.retireDataKey(id: key.id, at: now, tag: try integrity.dataKey(id: key.id, scope: scope, publicKey: nil, retiredAt: now))
                     }
                     retired.append(RetiredKey(field: scope.field, purpose: scope.purpose.rawValue, version: scope.version))

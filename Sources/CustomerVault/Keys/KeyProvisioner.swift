@@ -137,8 +137,8 @@ struct KeyProvisioner {
     }
 
     /// Checks every row of `data_keys` against its tag.
-    static func verifyKeyTable(in tx: some StoreReading, integrity: RecordIntegrity) throws {
-        for key in try tx.dataKeys() {
+    static func verifyKeyTable(_ keys: [StoredDataKey], integrity: RecordIntegrity) throws {
+        for key in keys {
             try RecordIntegrity.check(key.tag, try integrity.dataKey(id: key.id, scope: key.scope, publicKey: key.publicKey, retiredAt: key.retiredAt),
                                       "data_keys \(key.id) (\(key.scope))")
         }

@@ -52,9 +52,10 @@ final class KeyState: Sendable {
         for grant in try tx.grants(of: record) {
             keys[grant.scope] = try grant.open(principal: principal, secrets: secrets, vaultID: vaultID)
         }
-        let existing = try tx.existingScopes()
+        let dataKeys = try tx.dataKeys()
+        let existing = Set(dataKeys.filter { $0.retiredAt == nil }.map(\.scope))
         if let key = keys[RecordIntegrity.scope] {
-            try KeyProvisioner.verifyKeyTable(in: tx, integrity: RecordIntegrity(key: key, vaultID: vaultID))
+            try KeyProvisioner.verifyKeyTable(dataKeys, integrity: RecordIntegrity(key: key, vaultID: vaultID))
         }
         if let requirement {
             let missing = KeyProvisioner.requiredScopes(for: requirement.role, schema: requirement.schema, existing: existing).subtracting(keys.keys)

@@ -111,7 +111,7 @@ final class SessionKeyCache: Sendable {
     /// countersigned by the root key. Nil when the reader lacks the field key the session is
     /// sealed to. Without `tx`, only sessions already loaded are found (for work spread over
     /// threads).
-    func key(_ id: Int64, field: String, purpose: KeyPurpose, version: UInt32, keyring: Keyring, in tx: (some StoreReading)?) throws -> SecretBytes? {
+    func key(_ id: Int64, field: String, purpose: KeyPurpose, version: UInt32, keyring: Keyring, in tx: (any StoreReading)?) throws -> SecretBytes? {
         guard let fieldKey = keyring.key(KeyScope(field: field, purpose: purpose, version: version)) else { return nil }
         if let hit = cache.withLock({ $0[id] }) {
             // The same checks as a first use: a session of one field never opens a value of another.

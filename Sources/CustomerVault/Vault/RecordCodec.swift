@@ -203,9 +203,15 @@ struct RecordCodec: Sendable {
         return opened
     }
 
+    /// ``open(_:slot:claimedVersion:in:)`` with only the write sessions already loaded (work spread
+    /// over threads, which holds no transaction).
+    func open(_ envelope: [UInt8], slot: SealedSlot, claimedVersion: UInt32?) throws -> String? {
+        try open(envelope, slot: slot, claimedVersion: claimedVersion, in: nil)
+    }
+
     /// Opens one envelope with the key (or write session) it names. Nil when the key exists but
     /// was not granted to this principal; an error when it does not exist or the value fails.
-    func open(_ envelope: [UInt8], slot: SealedSlot, claimedVersion: UInt32?, in tx: (some StoreReading)?) throws -> String? {
+    func open(_ envelope: [UInt8], slot: SealedSlot, claimedVersion: UInt32?, in tx: (any StoreReading)?) throws -> String? {
         let place = "\(slot.entity.rawValue) \(slot.recordID) field \(slot.field)"
         guard let version = FieldEnvelope.keyVersion(of: envelope), claimedVersion == nil || claimedVersion == version else {
             throw VaultError.integrity("\(place): sealed value is malformed or its key version was altered")
