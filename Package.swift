@@ -66,11 +66,9 @@ let package = Package(
             dependencies: [
                 "VaultCore",
                 "VaultStore",
+                // Only to open and create vault files; the services speak VaultStore's protocols.
                 "VaultSQLite",
                 "VaultCrypto",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                // The system SQLite GRDB links: the bulk paths bind values through its C API.
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],

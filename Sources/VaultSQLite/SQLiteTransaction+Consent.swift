@@ -13,6 +13,10 @@ extension SQLiteTransaction: ConsentReading, ConsentWriting {
         }
     }
 
+    package func consentCustomerIDs() throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT DISTINCT customer_id FROM consent_events ORDER BY customer_id")
+    }
+
     package func nextConsentEventID() throws -> Int64 {
         let query = try BulkStatement(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM consent_events")
         guard try query.next() else { throw VaultError.io("cannot number a consent event") }

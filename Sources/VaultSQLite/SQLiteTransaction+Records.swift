@@ -215,6 +215,21 @@ extension SQLiteTransaction: RecordReading, RecordWriting {
         while try select.next() { try body(UInt32(clamping: select.int64(0)), select.bytes(1), select.int64(2)) }
     }
 
+    package func forEachIndexEntry(unique: Bool, _ body: (String, UInt32, [UInt8], Int64) throws -> Void) throws {
+        let select = try BulkStatement(db, sql: "SELECT field, key_version, digest, customer_id FROM \(unique ? "unique_indexes" : "blind_indexes")")
+        defer { select.reset() }
+        while try select.next() { try body(select.text(0), UInt32(clamping: select.int64(1)), select.bytes(2), select.int64(3)) }
+    }
+
+    package func historyOwners(_ entity: Entity, after: Int64, limit: Int) throws -> [(id: Int64, customerID: Int64)] {
+        try Row.fetchAll(db, sql: "SELECT id, customer_id FROM \(try historyTable(entity)) WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit])
+            .map { (id: try $0.checked("id"), customerID: try $0.checked("customer_id")) }
+    }
+
+    package func behaviourOwners(after: Int64, limit: Int) throws -> [Int64] {
+        try Int64.fetchAll(db, sql: "SELECT customer_id FROM behaviour WHERE customer_id > ? ORDER BY customer_id LIMIT ?", arguments: [after, limit])
+    }
+
     package func deleteHistoryRows(_ entity: Entity, ids: [Int64]) throws {
         // Triggers drop their sealed values and natural-key entries (migrations v1 and v9).
         let table = try historyTable(entity)

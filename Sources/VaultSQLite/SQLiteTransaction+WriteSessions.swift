@@ -35,6 +35,8 @@ extension SQLiteTransaction: WriteSessionReading, WriteSessionWriting {
 
     package func nextWriteSessionID() throws -> Int64 { try nextID(table: "write_sessions") }
 
+    package func writeSessionIDs() throws -> [Int64] { try Int64.fetchAll(db, sql: "SELECT id FROM write_sessions ORDER BY id") }
+
     package func insertWriteSession(_ session: StoredWriteSession) throws {
         try db.execute(sql: """
             INSERT INTO write_sessions (id, principal_id, field, purpose, key_version, sealed_key, signature, created_at, format, policy_hash,

@@ -24,6 +24,8 @@ package protocol ConsentReading {
     func consentEvents(customerID: Int64) throws -> [StoredConsentEvent]
     /// One more than the largest event id stored (1 for none).
     func nextConsentEventID() throws -> Int64
+    /// The customers that have consent events, in id order.
+    func consentCustomerIDs() throws -> [Int64]
 }
 
 /// Adding to the consent history (events are never changed).

@@ -101,6 +101,12 @@ package protocol RecordReading {
     /// Every entry of `field` in one index, ordered by key version then digest, so that entries
     /// sharing a digest (candidate duplicates) come together (a cursor).
     func forEachIndexEntry(field: String, unique: Bool, _ body: (_ version: UInt32, _ digest: [UInt8], _ customerID: Int64) throws -> Void) throws
+    /// Every entry of one index, of every field, in no particular order (a cursor).
+    func forEachIndexEntry(unique: Bool, _ body: (_ field: String, _ version: UInt32, _ digest: [UInt8], _ customerID: Int64) throws -> Void) throws
+    /// Up to `limit` history rows of `entity` with ids above `after`, in id order: their ids and owners.
+    func historyOwners(_ entity: Entity, after: Int64, limit: Int) throws -> [(id: Int64, customerID: Int64)]
+    /// Up to `limit` customers with behaviour counters, with ids above `after`, in order.
+    func behaviourOwners(after: Int64, limit: Int) throws -> [Int64]
     /// Row `id` of `entity` (transactions or interactions), unchecked; nil when there is none.
     func historyRow(_ entity: Entity, id: Int64) throws -> HistoryRow?
     /// Every row of `entity` owned by `customerID`, in id order.

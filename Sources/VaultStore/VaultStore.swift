@@ -20,10 +20,23 @@ package protocol VaultStore: Sendable {
     /// Runs `body` in a write transaction: all of it commits durably, or nothing does (also when
     /// `body` throws).
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreWriting) throws -> T) async throws -> T
+
+    /// Writes a consistent copy of the whole store, as of one moment, into the new file at `path`
+    /// (the payload of a backup), while writers go on.
+    func snapshot(to path: String) async throws
+
+    /// Makes every commit part of the store's main file (for SQLite: checkpoints and truncates the
+    /// write-ahead log), so that the file alone holds the vault.
+    func checkpoint() async throws
+
+    /// Closes the store; it must not be used afterwards.
+    func close() throws
 }
 
 /// What a read transaction offers: one protocol per aggregate.
-package protocol StoreReading: AuditLogReading, KeyStoreReading, VaultMetaReading, WriteSessionReading, RecordReading, NaturalKeyReading, ConsentReading, ErasureReading {}
+package protocol StoreReading: AuditLogReading, KeyStoreReading, VaultMetaReading, WriteSessionReading, RecordReading, NaturalKeyReading, ConsentReading,
+    ErasureReading, ImportReading, RotationReading, StoreIntegrityReading, LegacyFormatReading {}
 
 /// What a write transaction offers: everything a read does, and changes.
-package protocol StoreWriting: StoreReading, AuditLogWriting, KeyStoreWriting, VaultMetaWriting, WriteSessionWriting, RecordWriting, NaturalKeyWriting, ConsentWriting, ErasureWriting {}
+package protocol StoreWriting: StoreReading, AuditLogWriting, KeyStoreWriting, VaultMetaWriting, WriteSessionWriting, RecordWriting, NaturalKeyWriting,
+    ConsentWriting, ErasureWriting, ImportWriting, RotationWriting, LegacyFormatWriting, SavepointWriting {}

@@ -41,6 +41,8 @@ package protocol WriteSessionReading {
     func writeSessions(principalID: Int64) throws -> [StoredWriteSession]
     /// The id the next session gets: above every id ever used, so an id is never reused.
     func nextWriteSessionID() throws -> Int64
+    /// Every write session's id, in order.
+    func writeSessionIDs() throws -> [Int64]
 }
 
 /// Changing write sessions.

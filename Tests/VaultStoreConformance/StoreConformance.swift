@@ -16,7 +16,8 @@ package enum StoreConformance {
     /// Every check, by aggregate.
     package static let checks: [Check] = AuditLogConformance.checks + KeyStoreConformance.checks + VaultMetaConformance.checks
         + WriteSessionConformance.checks + RecordConformance.checks + NaturalKeyConformance.checks
-        + ConsentConformance.checks + ErasureConformance.checks
+        + ConsentConformance.checks + ErasureConformance.checks + ImportConformance.checks + RotationConformance.checks
+        + StoreServicesConformance.checks
 }
 
 /// What a check found.

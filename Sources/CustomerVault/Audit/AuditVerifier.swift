@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
@@ -133,16 +132,11 @@ extension CustomerVault {
     /// - Throws: ``VaultError`` `.integrity` naming the first bad entry's sequence number.
     public static func verifyAuditLog(at path: String, expect checkpoint: String? = nil) async throws -> AuditVerification {
         let expected = try checkpoint.map(AuditCheckpoint.parse)
-        let reader: any DatabaseReader
+        // A copy on read-only media is read as it is there: verification writes nothing.
+        let store = try SQLiteStore.openForReading(path: path)
+        defer { try? store.close() }
         do {
-            reader = try VaultDatabase.open(path: path).pool
-        } catch let error as VaultError where error.code == .io && VaultDatabase.writeProblem(path) != nil {
-            // A copy on read-only media: verification writes nothing, so read it as it is.
-            reader = try VaultDatabase.readOnlyVault(path)
-        }
-        defer { try? reader.close() }
-        do {
-            return try await reader.read { db in try AuditVerifier.verify(SQLiteTransaction(db), meta: try VaultMeta.load(SQLiteTransaction(db)), expect: expected) }
+            return try await store.read { tx in try AuditVerifier.verify(tx, meta: try VaultMeta.load(tx), expect: expected) }
         } catch {
             throw vaultError(from: error)
         }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
@@ -180,10 +179,10 @@ extension CustomerVault {
         }
         if exists {
             do {
-                let old = try VaultDatabase.readOnly(target)
+                let old = try SQLiteStore.inspect(path: target)
                 defer { try? old.close() }
-                erasures += try await old.read { db in
-                    try ErasureLedger.entries(SQLiteTransaction(db), vaultID: Hex.encode(key.vaultID)).map { LedgerLine(entry: $0, place: "the ledger inside \(target)") }
+                erasures += try await old.read { tx in
+                    try ErasureLedger.entries(tx, vaultID: Hex.encode(key.vaultID)).map { LedgerLine(entry: $0, place: "the ledger inside \(target)") }
                 }
             } catch {
                 guard FileManager.default.fileExists(atPath: ErasureLedger.sidecar(of: target)) || !ledgers.isEmpty else {
@@ -204,13 +203,13 @@ extension CustomerVault {
         // derivation (Argon2id for a passphrase, pure computation). A failed derivation is left to
         // `open` below, which derives again and reports it as usual.
         let synced = Task.detached { try sink.syncAndClose() }
-        let parameters = storedParameters(of: principal, in: temporary)
+        let parameters = await storedParameters(of: principal, in: temporary)
         let derivation = Task.detached { parameters.flatMap { parameters in
             (try? parameters.deriveKEK(from: credential, principal: principal)).map { (parameters: parameters, kek: $0) }
         } }
         defer { derivation.cancel() }
         do {
-            try await Task.detached { try VaultDatabase.checkRestored(path: temporary, vaultID: key.vaultID) }.value
+            try await Task.detached { try SQLiteStore.checkRestored(path: temporary, vaultID: key.vaultID) }.value
         } catch {
             _ = try? await synced.value
             throw error
@@ -239,10 +238,7 @@ extension CustomerVault {
         if exists {
             // Fold the replaced vault's WAL into its file first, so a kill before the rename
             // leaves it whole; a replaced vault too damaged to checkpoint is replaced as it is.
-            if let old = try? DatabaseQueue(path: target) {
-                try? await old.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-                try? old.close()
-            }
+            await SQLiteStore.foldLog(path: target)
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: target + suffix) }
         }
         for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
@@ -250,16 +246,16 @@ extension CustomerVault {
             throw VaultError.io("cannot move the restored vault into place at \(target): \(String(cString: strerror(errno)))")
         }
         OutputFile.syncDirectory(of: target)
-        try rewriteSidecar(of: target, vaultID: Hex.encode(key.vaultID))
+        try await rewriteSidecar(of: target, vaultID: Hex.encode(key.vaultID))
         return RestoreReport(backup: report, restoredTo: target, auditEntries: entries, erasuresReapplied: reapplied, replacedExisting: exists)
     }
 
     /// How `principal`'s credential is stretched, as stored in the vault file at `path`; nil when
     /// it cannot be read (the checks that follow say why).
-    private static func storedParameters(of principal: String, in path: String) -> CredentialParameters? {
-        guard let queue = try? VaultDatabase.readOnly(path) else { return nil }
-        defer { try? queue.close() }
-        return try? queue.read { db in try SQLiteTransaction(db).requirePrincipal(named: principal).parameters }
+    private static func storedParameters(of principal: String, in path: String) async -> CredentialParameters? {
+        guard let store = try? SQLiteStore.inspect(path: path) else { return nil }
+        defer { try? store.close() }
+        return try? await store.read { tx in try tx.requirePrincipal(named: principal).parameters }
     }
 
     static let snapshotMarker = ".backup-snapshot-"
@@ -278,10 +274,10 @@ extension CustomerVault {
     }
 
     /// Makes the sidecar ledger beside a restored vault equal to the ledger inside it.
-    private static func rewriteSidecar(of vaultPath: String, vaultID: String) throws {
-        let queue = try VaultDatabase.readOnly(vaultPath)
-        let entries = try queue.read { db in try ErasureLedger.entries(SQLiteTransaction(db), vaultID: vaultID) }
-        try queue.close()
+    private static func rewriteSidecar(of vaultPath: String, vaultID: String) async throws {
+        let store = try SQLiteStore.inspect(path: vaultPath)
+        let entries = try await store.read { tx in try ErasureLedger.entries(tx, vaultID: vaultID) }
+        try store.close()
         try rewriteSidecar(of: vaultPath, entries: entries)
     }
 
@@ -320,8 +316,7 @@ extension CustomerVault {
         let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: Keyring(keys: all, existingScopes: []))
         try await perform(AccessRequest(.principalsManage)) { [policy] tx, note in
             note.target = "keys:vault/backup"
-            guard try Int.fetchOne(tx.db, sql: "SELECT count(*) FROM data_keys WHERE field = ? AND purpose = ?",
-                                   arguments: [KeyScope.vaultWide, KeyPurpose.backup.rawValue]) == 0 else {
+            guard !(try tx.dataKeys()).contains(where: { $0.scope.field == KeyScope.vaultWide && $0.scope.purpose == .backup }) else {
                 note.detail = "backup key already created by another process"
                 return
             }

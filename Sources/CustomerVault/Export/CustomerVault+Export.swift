@@ -1,7 +1,6 @@
 public import Foundation
-import GRDB
-import VaultSQLite
 import VaultCore
+import VaultStore
 
 extension CustomerVault {
     /// Streams every customer the principal may read to `output` (see ``export(_:format:pageSize:progress:output:)``).
@@ -37,7 +36,7 @@ extension CustomerVault {
         while true {
             let start = after
             let page = try await perform(Self.exportRequest(kind)) { tx, note in
-                let page = try Self.exportPage(kind, columns: columns, after: start, limit: pageSize, note: note, db: tx.db)
+                let page = try Self.exportPage(kind, columns: columns, after: start, limit: pageSize, note: note, in: tx)
                 note.target = page.target
                 return page
             }
@@ -89,7 +88,7 @@ extension CustomerVault {
                     var after: Int64 = 0
                     var count = 0
                     while true {
-                        let page = try Self.exportPage(kind, columns: columns, after: after, limit: 1_000, note: note, db: tx.db)
+                        let page = try Self.exportPage(kind, columns: columns, after: after, limit: 1_000, note: note, in: tx)
                         guard let last = page.lastKey else { break }
                         try file.write(Data(page.text.utf8))
                         count += page.count
@@ -118,11 +117,11 @@ extension CustomerVault {
     }
 
     /// One page of an export after the record (or, for behaviour, customer) `after`.
-    static func exportPage(_ kind: RecordKind, columns: ExportColumns, after: Int64, limit: Int, note: AuditNote, db: Database) throws -> ExportPage {
+    static func exportPage(_ kind: RecordKind, columns: ExportColumns, after: Int64, limit: Int, note: AuditNote, in tx: some StoreReading) throws -> ExportPage {
         var page = ExportPage()
         switch kind {
         case .customers:
-            let records = try visibleCustomers(after: after, limit: limit, note: note, in: SQLiteTransaction(db))
+            let records = try visibleCustomers(after: after, limit: limit, note: note, in: tx)
             for record in records {
                 var values = record.fields
                 values["id"] = String(record.id)
@@ -135,15 +134,13 @@ extension CustomerVault {
             page.target = AuditChain.bulkTarget(entity: .customers, ids: records.map(\.id))
         case .transactions, .interactions:
             let entity: Entity = kind == .transactions ? .transactions : .interactions
-            let rows = try Row.fetchAll(db, sql: "SELECT id, customer_id FROM \(entity.rawValue) WHERE id > ? ORDER BY id LIMIT ?", arguments: [after, limit])
             var visible: [Int64: Bool] = [:]
             var ids: [Int64] = []
-            for row in rows {
-                let id: Int64 = row["id"], owner: Int64 = row["customer_id"]
+            for (id, owner) in try tx.historyOwners(entity, after: after, limit: limit) {
                 page.lastKey = id
-                if visible[owner] == nil { visible[owner] = try visibleAttributes(owner, note: note, in: SQLiteTransaction(db)) != nil }
+                if visible[owner] == nil { visible[owner] = try visibleAttributes(owner, note: note, in: tx) != nil }
                 guard visible[owner] == true else { continue }
-                guard let record = try loadHistoryRecord(entity, id: id, note: note, in: SQLiteTransaction(db)) else { continue }
+                guard let record = try loadHistoryRecord(entity, id: id, note: note, in: tx) else { continue }
                 var values = record.fields
                 values["id"] = String(record.id)
                 values["customer_id"] = String(record.customerID)
@@ -154,13 +151,12 @@ extension CustomerVault {
             page.count = ids.count
             page.target = AuditChain.bulkTarget(entity: entity, ids: ids)
         case .behaviour:
-            let owners = try Int64.fetchAll(db, sql: "SELECT customer_id FROM behaviour WHERE customer_id > ? ORDER BY customer_id LIMIT ?",
-                                            arguments: [after, limit])
+            let owners = try tx.behaviourOwners(after: after, limit: limit)
             var ids: [Int64] = []
             for owner in owners {
                 page.lastKey = owner
-                guard try visibleAttributes(owner, note: note, in: SQLiteTransaction(db)) != nil,
-                      let (counters, updatedAt) = try loadBehaviourRow(owner, integrity: try note.codec.integrity, in: SQLiteTransaction(db)) else { continue }
+                guard try visibleAttributes(owner, note: note, in: tx) != nil,
+                      let (counters, updatedAt) = try loadBehaviourRow(owner, integrity: try note.codec.integrity, in: tx) else { continue }
                 page.text += columns.line(["customer_id": String(owner), "browse": String(counters.browse), "purchase": String(counters.purchase),
                                            "review": String(counters.review), "updated_at": updatedAt])
                 ids.append(owner)

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import VaultCrypto
 import VaultCore
+import VaultStore
 
 extension CustomerVault {
     /// Rows committed per transaction. An interrupted import resumes after the last committed batch.
@@ -54,7 +54,7 @@ extension CustomerVault {
         let zone = options.timeZone ?? schema.timeZone
 
         let integrity = try recordIntegrity
-        let state = try await readAllowed(by: decision) { tx in try ImportState.fetch(tx.db, digest: digest, integrity: integrity) }
+        let state = try await readAllowed(by: decision) { tx in try ImportState.fetch(tx, digest: digest, integrity: integrity) }
         if let state, state.finished {
             return ImportReport(kind: RecordKind(entity), accepted: state.accepted, rejected: state.rejected, alreadyStored: state.alreadyStored, updated: state.updated, timeZone: zone,
                                 resumedAfterRecord: nil, alreadyImported: true, finishedAt: state.finishedAt,
@@ -138,10 +138,7 @@ extension CustomerVault {
             /// with the reason; a refused change leaves nothing behind (its own savepoint).
             func upsert(_ apply: () throws -> Void) throws {
                 do {
-                    try tx.db.inSavepoint {
-                        try apply()
-                        return .commit
-                    }
+                    try tx.savepoint(apply)
                 } catch let error as VaultError where error.code == .notFound {
                     // No id: a role limited to some rows learns no more than "already stored" tells.
                     throw FieldProblem(field: "", reason: "matches a stored record outside the rows this role may access")
@@ -265,11 +262,10 @@ extension CustomerVault {
             next.alreadyStored += alreadyStored
             next.updated += updatedIDs.count
             next.finishedAt = finished ? now : nil
-            try next.save(tx.db, digest: digest, kind: entity, integrity: integrity, now: now)
+            try next.save(tx, digest: digest, kind: entity, integrity: integrity, now: now)
             for reject in rejects {
-                try tx.db.cachedStatement(sql: "INSERT OR REPLACE INTO import_rejects (file_digest, record, line, field, reason, tag) VALUES (?, ?, ?, ?, ?, ?)")
-                    .execute(arguments: [Data(digest), reject.record, reject.line, reject.storedField, reject.storedReason,
-                                         Data(try integrity.importReject(digest: digest, reject))])
+                try tx.writeImportReject(StoredImportReject(digest: digest, record: reject.record, line: reject.line, field: reject.storedField,
+                                                            reason: reject.storedReason, tag: try integrity.importReject(digest: digest, reject)))
             }
             note.target = AuditChain.bulkTarget(entity: entity, ids: (ids + updatedIDs).sorted())
             note.detail = "import batch: \(ids.count) accepted, \(rejects.count) rejected, \(alreadyStored) already stored"
@@ -280,13 +276,7 @@ extension CustomerVault {
 
     private func importRejects(_ digest: [UInt8], integrity: RecordIntegrity, allowedBy decision: AccessDecision) async throws -> [ImportReject] {
         try await readAllowed(by: decision) { tx in
-            try Row.fetchAll(tx.db, sql: "SELECT record, line, field, reason, tag FROM import_rejects WHERE file_digest = ? ORDER BY record",
-                             arguments: [Data(digest)]).map { row in
-                let reject = try ImportReject.stored(row)
-                try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) }, try integrity.importReject(digest: digest, reject),
-                                          "import_rejects record \(reject.record)")
-                return reject
-            }
+            try tx.importRejects(digest: digest).map { try ImportReject.verified($0, integrity: integrity) }
         }
     }
 
@@ -357,42 +347,39 @@ struct ImportState: Sendable {
 
     var finished: Bool { finishedAt != nil }
 
-    static func fetch(_ db: Database, digest: [UInt8], integrity: RecordIntegrity) throws -> ImportState? {
-        guard let row = try Row.fetchOne(db, sql: """
-            SELECT kind, records_done, accepted, rejected, already_stored, updated, started_at, updated_at, finished_at, tag FROM imports WHERE file_digest = ?
-            """, arguments: [Data(digest)]) else { return nil }
-        let state = ImportState(recordsDone: try row.checked("records_done"), accepted: try row.checked("accepted"), rejected: try row.checked("rejected"),
-                                alreadyStored: try row.checked("already_stored"), updated: try row.checked("updated"), finishedAt: try row.checked("finished_at"))
-        try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
-                                  try integrity.importState(digest: digest, kind: try row.checked("kind"), recordsDone: state.recordsDone, accepted: state.accepted,
-                                                            rejected: state.rejected, startedAt: try row.checked("started_at"), updatedAt: try row.checked("updated_at"),
-                                                            finishedAt: state.finishedAt, alreadyStored: state.alreadyStored, updated: state.updated),
-                                  "imports entry \(Hex.encode(digest.prefix(8)))")
-        return state
+    /// The stored progress of the file with `digest`, checked against its tag.
+    static func fetch(_ tx: some StoreReading, digest: [UInt8], integrity: RecordIntegrity) throws -> ImportState? {
+        guard let stored = try tx.importEntry(digest: digest) else { return nil }
+        try RecordIntegrity.check(stored.tag, try integrity.importState(
+            digest: digest, kind: stored.kind, recordsDone: stored.recordsDone, accepted: stored.accepted, rejected: stored.rejected,
+            startedAt: stored.startedAt, updatedAt: stored.updatedAt, finishedAt: stored.finishedAt, alreadyStored: stored.alreadyStored,
+            updated: stored.updated), "imports entry \(Hex.encode(digest.prefix(8)))")
+        return ImportState(recordsDone: stored.recordsDone, accepted: stored.accepted, rejected: stored.rejected, alreadyStored: stored.alreadyStored,
+                           updated: stored.updated, finishedAt: stored.finishedAt)
     }
 
-    func save(_ db: Database, digest: [UInt8], kind: Entity, integrity: RecordIntegrity, now: String = Timestamps.now()) throws {
-        let startedAt = try String.fetchOne(db, sql: "SELECT started_at FROM imports WHERE file_digest = ?", arguments: [Data(digest)]) ?? now
+    func save(_ tx: some StoreWriting, digest: [UInt8], kind: Entity, integrity: RecordIntegrity, now: String = Timestamps.now()) throws {
+        let startedAt = try tx.importEntry(digest: digest)?.startedAt ?? now
         let tag = try integrity.importState(digest: digest, kind: kind.rawValue, recordsDone: recordsDone, accepted: accepted, rejected: rejected,
                                             startedAt: startedAt, updatedAt: now, finishedAt: finishedAt, alreadyStored: alreadyStored, updated: updated)
-        try db.execute(sql: """
-            INSERT INTO imports (file_digest, kind, records_done, accepted, rejected, already_stored, updated, started_at, updated_at, finished_at, tag)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (file_digest) DO UPDATE SET kind = excluded.kind, records_done = excluded.records_done, accepted = excluded.accepted,
-                rejected = excluded.rejected, already_stored = excluded.already_stored, updated = excluded.updated, updated_at = excluded.updated_at,
-                finished_at = excluded.finished_at, tag = excluded.tag
-            """, arguments: [Data(digest), kind.rawValue, recordsDone, accepted, rejected, alreadyStored, updated, startedAt, now, finishedAt, Data(tag)])
+        try tx.writeImport(StoredImport(digest: digest, kind: kind.rawValue, recordsDone: recordsDone, accepted: accepted, rejected: rejected,
+                                        alreadyStored: alreadyStored, updated: updated, startedAt: startedAt, updatedAt: now, finishedAt: finishedAt, tag: tag))
     }
 }
 
 extension ImportReject {
-    /// A row of `import_rejects` (columns record, line, field, reason).
-    static func stored(_ row: Row) throws -> ImportReject {
-        let record: Int = try row.checked("record")
-        guard let reject = ImportReject(record: record, line: try row.checked("line"), storedField: try row.checked("field"),
-                                        storedReason: try row.checked("reason")) else {
-            throw VaultError.integrity("import_rejects record \(record): its fields and reasons do not pair up (altered in the file)")
+    /// A stored refused record (its problems' fields and reasons paired up again), unchecked.
+    static func stored(_ stored: StoredImportReject) throws -> ImportReject {
+        guard let reject = ImportReject(record: stored.record, line: stored.line, storedField: stored.field, storedReason: stored.reason) else {
+            throw VaultError.integrity("import_rejects record \(stored.record): its fields and reasons do not pair up (altered in the file)")
         }
+        return reject
+    }
+
+    /// A stored refused record, checked against its tag.
+    static func verified(_ stored: StoredImportReject, integrity: RecordIntegrity) throws -> ImportReject {
+        let reject = try Self.stored(stored)
+        try RecordIntegrity.check(stored.tag, try integrity.importReject(digest: stored.digest, reject), "import_rejects record \(reject.record)")
         return reject
     }
 }

@@ -1,14 +1,9 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import VaultCrypto
 import VaultCore
 import VaultStore
 
 extension CustomerVault {
-    /// Rows tagged per upgrade transaction.
-    static let upgradeBatchSize = 2_000
-
     /// Brings a vault made before record integrity (issue #17) to the current format, on a key
     /// custodian's first open (action `vault.upgrade`, built in for custodians), in one transaction
     /// (a kill leaves the vault as it was; the next custodian open starts again):
@@ -30,22 +25,18 @@ extension CustomerVault {
             let meta = try VaultMeta.load(tx)
             guard meta.vaultID == vaultIDBytes else { throw VaultError.integrity("the vault id changed while it was open") }
             _ = try AuditVerifier.verify(tx, meta: meta, expect: nil)
-            if let made = try Int64.fetchOne(tx.db, sql: "SELECT seq FROM audit_log WHERE action = ? AND instr(detail, ?) > 0 ORDER BY seq LIMIT 1",
-                                             arguments: [VaultAction.vaultInit.rawValue, Self.integrityMarker]) {
-                return "the access log records at entry \(made) that this vault was made with record integrity tags"
+            // The log was verified just above: its entries are what the vault's principals signed.
+            var marked: String?
+            try tx.forEachAuditEntry(AuditQuery()) { entry in
+                if entry.entry.action == VaultAction.vaultInit.rawValue, entry.entry.detail.contains(Self.integrityMarker) {
+                    marked = "the access log records at entry \(entry.seq) that this vault was made with record integrity tags"
+                } else if entry.entry.action == VaultAction.vaultUpgrade.rawValue {
+                    marked = "the access log records at entry \(entry.seq) that this vault was upgraded"
+                }
+                return marked == nil
             }
-            if let upgraded = try Int64.fetchOne(tx.db, sql: "SELECT seq FROM audit_log WHERE action = ? ORDER BY seq LIMIT 1",
-                                                 arguments: [VaultAction.vaultUpgrade.rawValue]) {
-                return "the access log records at entry \(upgraded) that this vault was upgraded"
-            }
-            let current = [
-                "SELECT 1 FROM data_keys WHERE tag IS NOT NULL", "SELECT 1 FROM principal_keys WHERE version > 1",
-                "SELECT 1 FROM key_grants WHERE format != 1", "SELECT 1 FROM write_sessions WHERE format != 1 OR root_signature IS NOT NULL",
-                "SELECT 1 FROM erasure_ledger WHERE signature IS NOT NULL", "SELECT 1 FROM customers WHERE sealed_digest IS NOT NULL",
-            ] + UpgradeTable.allCases.map { "SELECT 1 FROM \($0.rawValue) WHERE tag IS NOT NULL" }
-            for query in current where try Bool.fetchOne(tx.db, sql: query + " LIMIT 1") == true {
-                return "the file holds rows of the current format"
-            }
+            if let marked { return marked }
+            if try tx.holdsCurrentFormatRows() { return "the file holds rows of the current format" }
             return nil
         }
         if let refusal {
@@ -64,11 +55,8 @@ extension CustomerVault {
         let provisioner = try KeyProvisioner(vaultID: vaultIDBytes, schema: schema, custodian: Keyring(keys: all, existingScopes: []))
         try await perform(AccessRequest(.vaultUpgrade)) { [schema, vaultIDBytes, policy, secrets, principal] tx, note in
             let prepared = try Self.prepareUpgrade(recordKey: recordKey, integrity: integrity, provisioner: provisioner, policy: policy,
-                                                   custodian: principal, signer: secrets.signingKeyPair, vaultID: vaultIDBytes, db: tx.db)
-            var tagged = 0
-            for table in UpgradeTable.allCases {
-                while case let count = try Self.tagRows(table, integrity: integrity, db: tx.db), count > 0 { tagged += count }
-            }
+                                                   custodian: principal, signer: secrets.signingKeyPair, vaultID: vaultIDBytes, in: tx)
+            let tagged = try Self.tagRows(integrity: integrity, in: tx)
             try tx.insertMeta(name: "schema_signature", value: try VaultMeta.signSchema(schema.source, vaultID: vaultIDBytes, root: root))
             note.target = "vault:\(Hex.encode(vaultIDBytes))"
             note.detail = "upgrade finished: \(prepared); \(tagged) rows tagged, schema signed"
@@ -83,136 +71,114 @@ extension CustomerVault {
     /// Step 2 of ``upgradeFormat()``, in its transaction: keys, certificates, grants and the ledger's
     /// signatures. Returns what it did, for the access log.
     private static func prepareUpgrade(recordKey: SecretBytes, integrity: RecordIntegrity, provisioner: KeyProvisioner, policy: Policy,
-                                       custodian: String, signer: Ed25519.KeyPair, vaultID: [UInt8], db: Database) throws -> String {
-        try KeyProvisioner.recordKeys([RecordIntegrity.scope: recordKey], integrity: integrity, in: SQLiteTransaction(db), now: Timestamps.now())
+                                       custodian: String, signer: Ed25519.KeyPair, vaultID: [UInt8], in tx: some StoreWriting) throws -> String {
+        try KeyProvisioner.recordKeys([RecordIntegrity.scope: recordKey], integrity: integrity, in: tx, now: Timestamps.now())
         // Every key row tagged, before anything loads a keyring that holds the record key.
-        for row in try Row.fetchAll(db, sql: "SELECT id, field, purpose, version, public_key, retired_at FROM data_keys WHERE tag IS NULL") {
-            guard let purpose = KeyPurpose(rawValue: try row.checked("purpose")) else { throw VaultError.integrity("data_keys: unknown purpose") }
-            let scope = KeyScope(field: try row.checked("field"), purpose: purpose, version: UInt32(clamping: try row.checked("version") as Int64))
-            try db.execute(sql: "UPDATE data_keys SET tag = ? WHERE id = ?", arguments: [
-                Data(try integrity.dataKey(id: try row.checked("id"), scope: scope, publicKey: (try row.checked("public_key") as Data?).map { [UInt8]($0) },
-                                           retiredAt: try row.checked("retired_at"))), try row.checked("id") as Int64])
+        for key in try tx.dataKeys() where key.tag == nil {
+            try tx.setDataKeyTag(id: key.id, tag: try integrity.dataKey(id: key.id, scope: key.scope, publicKey: key.publicKey, retiredAt: key.retiredAt))
         }
         // Older releases started a "write session" for the backup public key of backup
         // operators; no value names one, and nothing could vouch for it.
-        try db.execute(sql: "DELETE FROM write_sessions WHERE field = ?", arguments: [KeyScope.vaultWide])
-        let seq = try AuditTrail.nextSeq(SQLiteTransaction(db))
+        try tx.deleteWriteSessions(field: KeyScope.vaultWide)
+        let seq = try AuditTrail.nextSeq(tx)
         var certified = 0, countersigned = 0
-        for var record in try SQLiteTransaction(db).principals() {
+        for var record in try tx.principals() {
             // Format-1 certificates are checked once more, then replaced by format 2.
             try record.verifyCertificate(vaultID: vaultID, rootPublicKey: provisioner.root.publicKey, legacy: true)
             if record.disabled, record.disabledAtSeq == nil {
                 record.disabledAtSeq = seq
-                countersigned += try WriteSessions.countersign(of: record, vaultID: vaultID, root: provisioner.root, in: SQLiteTransaction(db))
+                countersigned += try WriteSessions.countersign(of: record, vaultID: vaultID, root: provisioner.root, in: tx)
             }
             try record.certify(vaultID: vaultID, root: provisioner.root)
-            try db.execute(sql: "UPDATE principals SET certificate = ?, disabled_at_seq = ? WHERE id = ?",
-                           arguments: [record.certificate.map { Data($0) }, record.disabledAtSeq, record.id])
+            try tx.updatePrincipalDisabled(id: record.id ?? 0, disabledAtSeq: record.disabledAtSeq, certificate: record.certificate)
             certified += 1
         }
-        try db.execute(sql: "DELETE FROM key_grants WHERE format = 1")
+        try tx.deleteFirstFormatGrants()
         var granted = 0
-        for record in try SQLiteTransaction(db).principals() {
-            granted += try provisioner.provision(record, role: policy.role(record.role), in: SQLiteTransaction(db)).added
+        for record in try tx.principals() {
+            granted += try provisioner.provision(record, role: policy.role(record.role), in: tx).added
         }
         // Entries made before erasures were signed: attested by this custodian.
-        let me = try SQLiteTransaction(db).requirePrincipal(named: custodian)
+        let me = try tx.requirePrincipal(named: custodian)
         var attested = 0
-        for var entry in try ErasureLedger.entries(SQLiteTransaction(db), vaultID: Hex.encode(vaultID)) where entry.signature == nil {
+        for var entry in try ErasureLedger.entries(tx, vaultID: Hex.encode(vaultID)) where entry.signature == nil {
             entry.auditSeq = seq
             try entry.sign(as: me, with: signer)
-            try db.execute(sql: "UPDATE erasure_ledger SET audit_seq = ?, signed_by = ?, signature = ?, signer_proof = ? WHERE customer_id = ?",
-                           arguments: [entry.auditSeq, entry.signedBy, entry.signature.flatMap { Hex.decode(Array($0.utf8)) }.map { Data($0) },
-                                       String(decoding: try JSONEncoder.sorted.encode(entry.signerProof), as: UTF8.self), entry.customer])
+            try tx.updateErasureAttestation(try ErasureLedger.stored(entry))
             attested += 1
         }
         return "\(certified) certificates and \(granted) grants re-issued, \(countersigned) write sessions of disabled principals "
             + "countersigned, \(attested) erasures attested"
     }
 
-    /// The tables whose rows carry tags, in the order the upgrade tags them.
-    enum UpgradeTable: String, CaseIterable {
-        case customers, transactions, interactions, behaviour, consentEvents = "consent_events", imports, importRejects = "import_rejects",
-             keyRotations = "key_rotations"
-    }
-
-    /// Tags up to ``upgradeBatchSize`` untagged rows of `table`; returns how many.
-    private static func tagRows(_ table: UpgradeTable, integrity: RecordIntegrity, db: Database) throws -> Int {
-            var count = 0
-            let limit = Self.upgradeBatchSize
-            switch table {
-            case .customers:
-                for id in try Int64.fetchAll(db, sql: "SELECT id FROM customers WHERE tag IS NULL ORDER BY id LIMIT ?", arguments: [limit]) {
-                    guard var row = try SQLiteTransaction(db).customerRow(id: id) else { continue }
-                    row.sealedDigest = try RecordIntegrity.sealedDigest(try SQLiteTransaction(db).sealedEntries(.customers, recordID: id), entity: .customers, recordID: id)
-                    var digests = IndexDigests()
-                    for index in ["unique_indexes", "blind_indexes"] {
-                        for entry in try Row.fetchAll(db, sql: "SELECT field, key_version, digest FROM \(index) WHERE customer_id = ? ORDER BY key_version",
-                                                      arguments: [id]) {
-                            digests[try entry.checked("field")] = .init(version: UInt32(clamping: try entry.checked("key_version") as Int64), digest: [UInt8](try entry.checked("digest") as Data))
-                        }
-                    }
-                    row.indexDigests = digests
-                    try row.retag(integrity)
-                    try SQLiteTransaction(db).update(row)
-                    count += 1
-                }
-            case .transactions, .interactions:
-                let entity: Entity = table == .transactions ? .transactions : .interactions
-                let select = try BulkStatement(db, sql: "SELECT \(HistoryRow.columns) FROM \(entity.rawValue) WHERE tag IS NULL ORDER BY id LIMIT ?")
-                try select.bind(1, Int64(limit))
-                var rows: [HistoryRow] = []
-                while try select.next() { rows.append(HistoryRow.decode(select, entity: entity)) }
-                for var row in rows {
-                    row.sealedDigest = try RecordIntegrity.sealedDigest(try SQLiteTransaction(db).sealedEntries(entity, recordID: row.id), entity: entity, recordID: row.id)
-                    try row.retag(integrity)
-                    try SQLiteTransaction(db).update(row)
-                    count += 1
-                }
-            case .behaviour:
-                for row in try Row.fetchAll(db, sql: "SELECT customer_id, browse_count, purchase_count, review_count, updated_at FROM behaviour WHERE tag IS NULL LIMIT ?",
-                                            arguments: [limit]) {
-                    let counters = BehaviourCounters(browse: try row.checked("browse_count"), purchase: try row.checked("purchase_count"), review: try row.checked("review_count"))
-                    try db.execute(sql: "UPDATE behaviour SET tag = ? WHERE customer_id = ?", arguments: [
-                        Data(try integrity.behaviour(customerID: try row.checked("customer_id"), counters, updatedAt: try row.checked("updated_at"))), try row.checked("customer_id") as Int64])
-                    count += 1
-                }
-            case .consentEvents:
-                for row in try Row.fetchAll(db, sql: "SELECT id, customer_id, consent, granted, at FROM consent_events WHERE tag IS NULL LIMIT ?", arguments: [limit]) {
-                    try db.execute(sql: "UPDATE consent_events SET tag = ? WHERE id = ?", arguments: [
-                        Data(try integrity.consent(id: try row.checked("id"), customerID: try row.checked("customer_id"), consent: try row.checked("consent"), granted: try row.checked("granted"), at: try row.checked("at"))),
-                        try row.checked("id") as Int64])
-                    count += 1
-                }
-            case .imports:
-                for row in try Row.fetchAll(db, sql: """
-                    SELECT file_digest, kind, records_done, accepted, rejected, started_at, updated_at, finished_at FROM imports WHERE tag IS NULL LIMIT ?
-                    """, arguments: [limit]) {
-                    let digest = [UInt8](try row.checked("file_digest") as Data)
-                    try db.execute(sql: "UPDATE imports SET tag = ? WHERE file_digest = ?", arguments: [
-                        Data(try integrity.importState(digest: digest, kind: try row.checked("kind"), recordsDone: try row.checked("records_done"), accepted: try row.checked("accepted"),
-                                                       rejected: try row.checked("rejected"), startedAt: try row.checked("started_at"), updatedAt: try row.checked("updated_at"),
-                                                       finishedAt: try row.checked("finished_at"))), Data(digest)])
-                    count += 1
-                }
-            case .importRejects:
-                for row in try Row.fetchAll(db, sql: "SELECT file_digest, record, line, field, reason FROM import_rejects WHERE tag IS NULL LIMIT ?",
-                                            arguments: [limit]) {
-                    let digest = [UInt8](try row.checked("file_digest") as Data)
-                    let reject = try ImportReject.stored(row)
-                    try db.execute(sql: "UPDATE import_rejects SET tag = ? WHERE file_digest = ? AND record = ?",
-                                   arguments: [Data(try integrity.importReject(digest: digest, reject)), Data(digest), reject.record])
-                    count += 1
-                }
-            case .keyRotations:
-                for row in try Row.fetchAll(db, sql: "SELECT id, fields, started_by, started_at, finished_at FROM key_rotations WHERE tag IS NULL LIMIT ?",
-                                            arguments: [limit]) {
-                    try db.execute(sql: "UPDATE key_rotations SET tag = ? WHERE id = ?", arguments: [
-                        Data(try integrity.rotation(id: try row.checked("id"), fields: try row.checked("fields"), startedBy: try row.checked("started_by"), startedAt: try row.checked("started_at"),
-                                                    finishedAt: try row.checked("finished_at"))), try row.checked("id") as Int64])
-                    count += 1
+    /// Step 3 of ``upgradeFormat()``: tags every untagged row (records with the digests of their
+    /// sealed values and index entries), in the order customers, history, behaviour counters,
+    /// consent events, imports, refused records, rotations. Returns how many.
+    private static func tagRows(integrity: RecordIntegrity, in tx: some StoreWriting) throws -> Int {
+        var count = 0
+        // The index entries each customer holds, from one pass over each index.
+        var digests: [Int64: IndexDigests] = [:]
+        for unique in [true, false] {
+            try tx.forEachIndexEntry(unique: unique) { field, version, digest, customer in
+                if digests[customer, default: IndexDigests()][field].map({ $0.version <= version }) ?? true {
+                    digests[customer, default: IndexDigests()][field] = .init(version: version, digest: digest)
                 }
             }
-            return count
+        }
+        var untagged: [CustomerRow] = []
+        try tx.forEachCustomerRow { if $0.tag == nil { untagged.append($0) } }
+        for var row in untagged {
+            row.sealedDigest = try RecordIntegrity.sealedDigest(try tx.sealedEntries(.customers, recordID: row.id), entity: .customers, recordID: row.id)
+            row.indexDigests = digests[row.id] ?? IndexDigests()
+            try row.retag(integrity)
+            try tx.update(row)
+            count += 1
+        }
+        for entity in [Entity.transactions, .interactions] {
+            var rows: [HistoryRow] = []
+            try tx.forEachHistoryRow(entity) { if $0.tag == nil { rows.append($0) } }
+            for var row in rows {
+                row.sealedDigest = try RecordIntegrity.sealedDigest(try tx.sealedEntries(entity, recordID: row.id), entity: entity, recordID: row.id)
+                try row.retag(integrity)
+                try tx.update(row)
+                count += 1
+            }
+        }
+        var counters: [StoredBehaviour] = []
+        try tx.forEachBehaviour { if $0.tag == nil { counters.append($0) } }
+        for var behaviour in counters {
+            behaviour.tag = try integrity.behaviour(customerID: behaviour.customerID,
+                                                    BehaviourCounters(browse: Int(behaviour.browse), purchase: Int(behaviour.purchase), review: Int(behaviour.review)),
+                                                    updatedAt: behaviour.updatedAt)
+            try tx.writeBehaviour(behaviour)
+            count += 1
+        }
+        for customer in try tx.consentCustomerIDs() {
+            for event in try tx.consentEvents(customerID: customer) where event.tag == nil {
+                try tx.setConsentEventTag(id: event.id, tag: try integrity.consent(id: event.id, customerID: event.customerID, consent: event.consent,
+                                                                                   granted: event.granted, at: event.at))
+                count += 1
+            }
+        }
+        for var entry in try tx.importEntries() where entry.tag == nil {
+            entry.tag = try integrity.importState(digest: entry.digest, kind: entry.kind, recordsDone: entry.recordsDone, accepted: entry.accepted,
+                                                  rejected: entry.rejected, startedAt: entry.startedAt, updatedAt: entry.updatedAt, finishedAt: entry.finishedAt)
+            try tx.writeImport(entry)
+            count += 1
+        }
+        var rejects: [StoredImportReject] = []
+        try tx.forEachImportReject { if $0.tag == nil { rejects.append($0) } }
+        for var stored in rejects {
+            stored.tag = try integrity.importReject(digest: stored.digest, try ImportReject.stored(stored))
+            try tx.writeImportReject(stored)
+            count += 1
+        }
+        for var rotation in try tx.rotations() where rotation.tag == nil {
+            rotation.tag = try integrity.rotation(id: rotation.id, fields: rotation.fields, startedBy: rotation.startedBy, startedAt: rotation.startedAt,
+                                                  finishedAt: rotation.finishedAt)
+            try tx.updateRotation(rotation)
+            count += 1
+        }
+        return count
     }
 }

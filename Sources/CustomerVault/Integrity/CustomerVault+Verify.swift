@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
@@ -46,7 +45,7 @@ extension CustomerVault {
         let report: IntegrityReport
         do {
             report = try await readAllowed(by: decision) { [self] tx in
-                var check = IntegrityCheck(vault: self, db: tx.db)
+                var check = IntegrityCheck(vault: self, tx: tx)
                 return try check.run()
             }
         } catch {
@@ -65,12 +64,12 @@ extension CustomerVault {
 /// The checks of ``CustomerVault/verifyIntegrity()``, over one read transaction.
 private struct IntegrityCheck {
     let vault: CustomerVault
-    let db: Database
+    let tx: any StoreReading
     var report = IntegrityReport()
 
-    init(vault: CustomerVault, db: Database) {
+    init(vault: CustomerVault, tx: any StoreReading) {
         self.vault = vault
-        self.db = db
+        self.tx = tx
     }
 
     var codec: RecordCodec {
@@ -79,8 +78,8 @@ private struct IntegrityCheck {
     }
 
     mutating func run() throws -> IntegrityReport {
-        try StoredSchema.verify(db, path: vault.path)
-        let meta = try VaultMeta.load(SQLiteTransaction(db))
+        try tx.checkStructure()
+        let meta = try VaultMeta.load(tx)
         guard meta.rootSigningPublicKey == vault.secrets.rootSigningPublicKey, meta.vaultID == vault.vaultIDBytes else {
             throw VaultError.integrity("the vault's id or root key is not the one this principal's secrets pin")
         }
@@ -90,23 +89,23 @@ private struct IntegrityCheck {
         try sessions()
         let integrity = try codec.integrity
         let committed = try customers(integrity)
-        for entity in [Entity.transactions, .interactions] { try history(entity, integrity) }
+        for entity in [Entity.transactions, .interactions] { try history(entity, integrity, customers: Set(committed.keys)) }
         try orphans()
         try indexes(integrity, committed: committed)
         try naturalKeys()
         try counters(integrity)
         try bookkeeping(integrity)
-        let erasures = try ErasureLedger.verifiedEntries(SQLiteTransaction(db), vaultID: vault.vaultIDBytes, rootPublicKey: meta.rootSigningPublicKey, policy: meta.policy)
+        let erasures = try ErasureLedger.verifiedEntries(tx, vaultID: vault.vaultIDBytes, rootPublicKey: meta.rootSigningPublicKey, policy: meta.policy)
         try tombstones(erasures)
         report.erasures = erasures.count
-        report.auditEntries = try AuditVerifier.verify(SQLiteTransaction(db), meta: meta, expect: nil).entries
+        report.auditEntries = try AuditVerifier.verify(tx, meta: meta, expect: nil).entries
         return report
     }
 
     private mutating func policies(_ meta: VaultMeta) throws {
         var inForce = false
-        for hash in try SQLiteTransaction(db).historicPolicyHashes() {
-            _ = try VaultMeta.historicPolicy(hash, schema: meta.schema, vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey, in: SQLiteTransaction(db))
+        for hash in try tx.historicPolicyHashes() {
+            _ = try VaultMeta.historicPolicy(hash, schema: meta.schema, vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey, in: tx)
             inForce = inForce || hash == AuditChain.policyHash(meta.policy.source)
             report.policies += 1
         }
@@ -116,10 +115,10 @@ private struct IntegrityCheck {
     private mutating func principalsAndGrants() throws {
         let keyring = vault.keys.current.keyring
         let root = vault.secrets.rootSigningPublicKey
-        for record in try SQLiteTransaction(db).principals() {
+        for record in try tx.principals() {
             try record.verifyCertificate(vaultID: vault.vaultIDBytes, rootPublicKey: root)
             report.principals += 1
-            for grant in try SQLiteTransaction(db).grants(of: record) {
+            for grant in try tx.grants(of: record) {
                 guard keyring.existingScopes.contains(grant.scope) else {
                     throw VaultError.integrity("principal \(record.name): a grant names key \(grant.scope), which does not exist")
                 }
@@ -137,8 +136,8 @@ private struct IntegrityCheck {
     }
 
     private mutating func sessions() throws {
-        for id in try Int64.fetchAll(db, sql: "SELECT id FROM write_sessions ORDER BY id") {
-            _ = try vault.sessionKeys.verified(id, in: SQLiteTransaction(db))
+        for id in try tx.writeSessionIDs() {
+            _ = try vault.sessionKeys.verified(id, in: tx)
             report.writeSessions += 1
         }
     }
@@ -147,7 +146,7 @@ private struct IntegrityCheck {
     private mutating func customers(_ integrity: RecordIntegrity) throws -> [Int64: IndexDigests] {
         var committed: [Int64: IndexDigests] = [:]
         var rows: [CustomerRow] = []
-        try SQLiteTransaction(db).forEachCustomerRow { rows.append($0) }
+        try tx.forEachCustomerRow { rows.append($0) }
         for row in rows {
             try row.verify(integrity)
             _ = try row.decodedAttributes()
@@ -158,10 +157,9 @@ private struct IntegrityCheck {
         return committed
     }
 
-    private mutating func history(_ entity: Entity, _ integrity: RecordIntegrity) throws {
-        let customers = Set(try Int64.fetchAll(db, sql: "SELECT id FROM customers"))
+    private mutating func history(_ entity: Entity, _ integrity: RecordIntegrity, customers: Set<Int64>) throws {
         var rows: [HistoryRow] = []
-        try HistoryRow.forEachVerified(entity, integrity: integrity, in: SQLiteTransaction(db)) { rows.append($0) }
+        try HistoryRow.forEachVerified(entity, integrity: integrity, in: tx) { rows.append($0) }
         for row in rows {
             guard customers.contains(row.customerID) else {
                 throw VaultError.integrity("\(row.place): its customer \(row.customerID) does not exist")
@@ -175,7 +173,7 @@ private struct IntegrityCheck {
     /// A record's sealed values: the set its row commits to, each opened where a key is held.
     private mutating func values(_ entity: Entity, recordID: Int64, expected: [UInt8]) throws {
         let codec = codec
-        for entry in try SealedEntries.fetchVerified(entity, recordID: recordID, expected: expected, in: SQLiteTransaction(db)) {
+        for entry in try SealedEntries.fetchVerified(entity, recordID: recordID, expected: expected, in: tx) {
             guard vault.schema.field(entity, entry.field)?.isPersonal == true, (1...Int64(UInt32.max)).contains(entry.keyVersion) else {
                 throw VaultError.integrity("\(entity.rawValue) \(recordID): a sealed value of unknown field \(entry.field) or key version")
             }
@@ -183,7 +181,7 @@ private struct IntegrityCheck {
             for (envelope, view) in [(entry.sealed, SealedSlot.View.plain)] + (entry.masked.map { [($0, SealedSlot.View.masked)] } ?? []) {
                 var viewSlot = slot
                 viewSlot.view = view
-                if try codec.open(envelope, slot: viewSlot, claimedVersion: view == .plain ? UInt32(entry.keyVersion) : nil, in: SQLiteTransaction(db)) != nil {
+                if try codec.open(envelope, slot: viewSlot, claimedVersion: view == .plain ? UInt32(entry.keyVersion) : nil, in: tx) != nil {
                     report.valuesOpened += 1
                 } else {
                     report.valuesNotOpened += 1
@@ -194,13 +192,8 @@ private struct IntegrityCheck {
     }
 
     private func orphans() throws {
-        if let row = try Row.fetchOne(db, sql: """
-            SELECT entity, record_id FROM sealed_values s WHERE NOT EXISTS (
-                SELECT 1 FROM customers c WHERE s.entity = 'customers' AND c.id = s.record_id
-                UNION ALL SELECT 1 FROM transactions t WHERE s.entity = 'transactions' AND t.id = s.record_id
-                UNION ALL SELECT 1 FROM interactions i WHERE s.entity = 'interactions' AND i.id = s.record_id) LIMIT 1
-            """) {
-            throw VaultError.integrity("sealed_values: values of \(try row.checked("entity") as String) \(try row.checked("record_id") as Int64), which does not exist (planted in the file?)")
+        if let orphan = try tx.orphanSealedValue() {
+            throw VaultError.integrity("sealed_values: values of \(orphan.entity) \(orphan.recordID), which does not exist (planted in the file?)")
         }
     }
 
@@ -212,9 +205,7 @@ private struct IntegrityCheck {
         var found = Set<String>()
         for unique in [true, false] {
             let table = unique ? "unique_indexes" : "blind_indexes"
-            let select = try BulkStatement(db, sql: "SELECT field, key_version, digest, customer_id FROM \(table)")
-            while try select.next() {
-                let field = select.text(0), version = UInt32(clamping: select.int64(1)), digest = select.bytes(2), customer = select.int64(3)
+            try tx.forEachIndexEntry(unique: unique) { field, version, digest, customer in
                 let place = "\(table) entry of customers.\(field) for customer \(customer)"
                 guard let digests = committed[customer] else { throw VaultError.integrity("\(place): the customer does not exist") }
                 if let current = digests[field], current.version == version {
@@ -244,19 +235,19 @@ private struct IntegrityCheck {
     private func tombstones(_ erasures: [ErasureLedgerEntry]) throws {
         for entry in erasures {
             let place = "customers \(entry.customer) (erased, in the ledger)"
-            guard let row = try SQLiteTransaction(db).customerRow(id: entry.customer) else {
+            guard let row = try tx.customerRow(id: entry.customer) else {
                 throw VaultError.integrity("\(place): its tombstone is missing (removed in the file?)")
             }
             guard row.erasedAt != nil, row.attributes == "{}", row.indexDigests.fields.isEmpty,
                   row.sealedDigest == (try RecordIntegrity.sealedDigest([SealedField](), entity: .customers, recordID: entry.customer)) else {
                 throw VaultError.integrity("\(place): holds values again (put back from an older copy of the file?)")
             }
-            for (table, what) in [("interactions", "interactions"), ("behaviour", "behaviour counters"), ("consent_events", "consent events")] {
-                if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table) WHERE customer_id = ?)", arguments: [entry.customer]) == true {
-                    throw VaultError.integrity("\(place): has \(what) again (put back from an older copy of the file?)")
-                }
+            for (present, what) in [(!(try tx.historyRows(.interactions, customerID: entry.customer)).isEmpty, "interactions"),
+                                     (try tx.behaviour(customerID: entry.customer) != nil, "behaviour counters"),
+                                     (!(try tx.consentEvents(customerID: entry.customer)).isEmpty, "consent events")] where present {
+                throw VaultError.integrity("\(place): has \(what) again (put back from an older copy of the file?)")
             }
-            for transaction in try HistoryRow.fetchVerified(.transactions, customerID: entry.customer, integrity: try codec.integrity, in: SQLiteTransaction(db)) {
+            for transaction in try HistoryRow.fetchVerified(.transactions, customerID: entry.customer, integrity: try codec.integrity, in: tx) {
                 let emptied = try RecordIntegrity.sealedDigest([SealedField](), entity: .transactions, recordID: transaction.id)
                 guard entry.transactions != "removed", transaction.sealedDigest == emptied else {
                     throw VaultError.integrity("\(place): transaction \(transaction.id) holds what the erasure removed (put back from an older copy of the file?)")
@@ -272,16 +263,20 @@ private struct IntegrityCheck {
         for entity in Entity.allCases {
             let fields = vault.schema.naturalKeys(of: entity)
             guard !fields.isEmpty else { continue }
-            for row in try Row.fetchAll(db, sql: "SELECT id, attributes FROM \(entity.rawValue)") {
-                let id: Int64 = try row.checked("id")
-                let attributes = try RecordCodec.decodeAttributes(try row.checked("attributes"), entity: entity, id: id)
+            func expect(id: Int64, attributes json: String) throws {
+                let attributes = try RecordCodec.decodeAttributes(json, entity: entity, id: id)
                 for field in fields {
                     guard let value = attributes[field.name] else { continue }
                     expected.insert([entity.rawValue, field.name, value, String(id)])
                 }
             }
+            if entity == .customers {
+                try tx.forEachCustomerRow { try expect(id: $0.id, attributes: $0.attributes) }
+            } else {
+                try tx.forEachHistoryRow(entity) { try expect(id: $0.id, attributes: $0.attributes) }
+            }
         }
-        for stored in try SQLiteTransaction(db).naturalKeyEntries() {
+        for stored in try tx.naturalKeyEntries() {
             let entry: [String] = [stored.entity.rawValue, stored.field, stored.value, String(stored.recordID)]
             guard expected.remove(entry) != nil else {
                 throw VaultError.integrity("natural_keys: the entry for \(entry[0]).\(entry[1]) of record \(entry[3]) does not match a record (planted or moved in the file)")
@@ -294,31 +289,31 @@ private struct IntegrityCheck {
     }
 
     private mutating func counters(_ integrity: RecordIntegrity) throws {
-        for row in try Row.fetchAll(db, sql: "SELECT customer_id, browse_count, purchase_count, review_count, updated_at, tag FROM behaviour") {
-            let customer: Int64 = try row.checked("customer_id")
-            try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
-                                      try integrity.behaviour(customerID: customer, BehaviourCounters(browse: try row.checked("browse_count"), purchase: try row.checked("purchase_count"),
-                                                                                                      review: try row.checked("review_count")), updatedAt: try row.checked("updated_at")),
-                                      "behaviour of customer \(customer)")
-            report.taggedRows += 1
+        var tagged = 0
+        try tx.forEachBehaviour { stored in
+            try RecordIntegrity.check(stored.tag, try integrity.behaviour(customerID: stored.customerID,
+                                                                          BehaviourCounters(browse: Int(stored.browse), purchase: Int(stored.purchase), review: Int(stored.review)),
+                                                                          updatedAt: stored.updatedAt),
+                                      "behaviour of customer \(stored.customerID)")
+            tagged += 1
         }
-        for customer in Set(try Int64.fetchAll(db, sql: "SELECT DISTINCT customer_id FROM consent_events")) {
-            report.taggedRows += try ConsentEvents.history(customerID: customer, integrity: integrity, in: SQLiteTransaction(db)).count
+        report.taggedRows += tagged
+        for customer in try tx.consentCustomerIDs() {
+            report.taggedRows += try ConsentEvents.history(customerID: customer, integrity: integrity, in: tx).count
         }
     }
 
     private mutating func bookkeeping(_ integrity: RecordIntegrity) throws {
-        for digest in try Data.fetchAll(db, sql: "SELECT file_digest FROM imports") {
-            _ = try ImportState.fetch(db, digest: [UInt8](digest), integrity: integrity)
+        for entry in try tx.importEntries() {
+            _ = try ImportState.fetch(tx, digest: entry.digest, integrity: integrity)
             report.taggedRows += 1
         }
-        for row in try Row.fetchAll(db, sql: "SELECT file_digest, record, line, field, reason, tag FROM import_rejects") {
-            let reject = try ImportReject.stored(row)
-            try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
-                                      try integrity.importReject(digest: [UInt8](try row.checked("file_digest") as Data), reject), "import_rejects record \(reject.record)")
-            report.taggedRows += 1
+        var rejects = 0
+        try tx.forEachImportReject { stored in
+            _ = try ImportReject.verified(stored, integrity: integrity)
+            rejects += 1
         }
-        _ = try CustomerVault.unfinishedRotation(db, integrity: integrity)
-        report.taggedRows += try Int.fetchOne(db, sql: "SELECT count(*) FROM key_rotations") ?? 0
+        report.taggedRows += rejects
+        report.taggedRows += try CustomerVault.verifiedRotations(tx, integrity: integrity).count
     }
 }

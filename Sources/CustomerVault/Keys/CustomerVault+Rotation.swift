@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import VaultSQLite
 import VaultCrypto
 import VaultCore
@@ -65,61 +64,51 @@ extension CustomerVault {
                 for field in schema.personalFields(of: entity) {
                     let name = KeyScope.fieldName(entity, field.name)
                     let sealVersions = live.filter { $0.field == name && $0.purpose == .seal }.map(\.version).sorted()
-                    var values: [String: Int] = [:]
-                    for row in try Row.fetchAll(tx.db, sql: """
-                        SELECT key_version, count(*) AS n FROM sealed_values WHERE entity = ? AND field = ? GROUP BY key_version
-                        """, arguments: [entity.rawValue, field.name]) {
-                        values[String(try row.checked("key_version") as Int64)] = try row.checked("n")
-                    }
-                    var index: [String: Int] = [:]
-                    if field.search != nil {
-                        let table = field.unique ? "unique_indexes" : "blind_indexes"
-                        for row in try Row.fetchAll(tx.db, sql: "SELECT key_version, count(*) AS n FROM \(table) WHERE field = ? GROUP BY key_version",
-                                                    arguments: [field.name]) {
-                            index[String(try row.checked("key_version") as Int64)] = try row.checked("n")
-                        }
-                    }
+                    let values = Dictionary(uniqueKeysWithValues: try tx.sealedValueCounts(entity, field: field.name).map { (String($0.key), $0.value) })
+                    let index = field.search == nil ? [:]
+                        : Dictionary(uniqueKeysWithValues: try tx.indexEntryCounts(field: field.name, unique: field.unique).map { (String($0.key), $0.value) })
                     fields.append(FieldKeyStatus(field: name, currentVersion: sealVersions.last ?? 0, valuesByVersion: values,
                                                  indexEntriesByVersion: index, liveOlderVersions: Array(sealVersions.dropLast())))
                 }
             }
-            return KeysReport(fields: fields, rotationInProgress: try Self.unfinishedRotation(tx.db, integrity: try note.codec.integrity)?.fields)
+            return KeysReport(fields: fields, rotationInProgress: try Self.unfinishedRotation(tx, integrity: try note.codec.integrity)?.fields)
         }
     }
 
     /// The unfinished rotation, if any. Every rotation row is checked against its tag: one whose
     /// end or fields were altered in the file would make a resumed rotation rotate the wrong fields, or
     /// none.
-    static func unfinishedRotation(_ db: Database, integrity: RecordIntegrity) throws -> (id: Int64, fields: [String])? {
+    static func unfinishedRotation(_ tx: some StoreReading, integrity: RecordIntegrity) throws -> (id: Int64, fields: [String])? {
         var unfinished: (id: Int64, fields: [String])?
-        for row in try Row.fetchAll(db, sql: "SELECT id, fields, started_by, started_at, finished_at, tag FROM key_rotations ORDER BY id") {
-            let id: Int64 = try row.checked("id"), fields: String = try row.checked("fields"), finished: String? = try row.checked("finished_at")
-            try RecordIntegrity.check((try row.checked("tag") as Data?).map { [UInt8]($0) },
-                                      try integrity.rotation(id: id, fields: fields, startedBy: try row.checked("started_by"), startedAt: try row.checked("started_at"),
-                                                             finishedAt: finished), "key_rotations \(id)")
-            if finished == nil && unfinished == nil { unfinished = (id, fields.split(separator: ",").map(String.init)) }
+        for rotation in try verifiedRotations(tx, integrity: integrity) where rotation.finishedAt == nil && unfinished == nil {
+            unfinished = (rotation.id, rotation.fields.split(separator: ",").map(String.init))
         }
         return unfinished
     }
 
+    /// Every rotation, each checked against its tag.
+    static func verifiedRotations(_ tx: some StoreReading, integrity: RecordIntegrity) throws -> [StoredRotation] {
+        let rotations = try tx.rotations()
+        for rotation in rotations {
+            try RecordIntegrity.check(rotation.tag, try integrity.rotation(id: rotation.id, fields: rotation.fields, startedBy: rotation.startedBy,
+                                                                           startedAt: rotation.startedAt, finishedAt: rotation.finishedAt),
+                                      "key_rotations \(rotation.id)")
+        }
+        return rotations
+    }
+
     /// Per rotating field, how many values are still sealed under a version older than its target
-    /// (fields with none left are absent): one scan of `sealed_values` per entity (no index on key
-    /// versions is kept; see migration v5).
-    static func valuesUnderOlderVersions(_ targets: [(field: String, version: UInt32)], schema: Schema, db: Database) throws -> [String: Int] {
+    /// (fields with none left are absent): one scan of the store's values per entity.
+    static func valuesUnderOlderVersions(_ targets: [(field: String, version: UInt32)], schema: Schema, in tx: some StoreReading) throws -> [String: Int] {
         var left: [String: Int] = [:]
-        let byEntity = Dictionary(grouping: targets) { $0.field.split(separator: ".").first.map(String.init) ?? "" }
-        for (entity, entityTargets) in byEntity {
-            // Only the rows still under an older version reach the grouping (at the end of a
-            // rotation, none), instead of every row being sorted by field and version.
-            let older = Array(repeating: "(field = ? AND key_version < ?)", count: entityTargets.count).joined(separator: " OR ")
-            let count = try BulkStatement(db, sql: "SELECT field, count(*) FROM sealed_values WHERE entity = ? AND (\(older)) GROUP BY field")
-            try count.bind(1, entity)
-            for (offset, target) in entityTargets.enumerated() {
-                try count.bind(Int32(2 + 2 * offset), String(target.field.split(separator: ".").last ?? ""))
-                try count.bind(Int32(3 + 2 * offset), Int64(target.version))
-            }
-            while try count.next() {
-                left["\(entity).\(count.text(0))", default: 0] += Int(count.int64(1))
+        var byEntity: [Entity: [String: UInt32]] = [:]
+        for target in targets {
+            let (entity, field) = try Self.splitField(target.field, schema: schema)
+            byEntity[entity, default: [:]][field.name] = target.version
+        }
+        for (entity, versions) in byEntity {
+            for (field, count) in try tx.sealedValueCountsBelow(entity, versions: versions) {
+                left[KeyScope.fieldName(entity, field), default: 0] += count
             }
         }
         return left
@@ -144,7 +133,7 @@ extension CustomerVault {
         if resume {
             guard let unfinished = try await perform(AccessRequest(.rotateKeys), { tx, note in
                 note.target = "keys"
-                return try Self.unfinishedRotation(tx.db, integrity: try note.codec.integrity)
+                return try Self.unfinishedRotation(tx, integrity: try note.codec.integrity)
             }) else { throw VaultError.notFound("no rotation is in progress") }
             fields = unfinished.fields
         } else {
@@ -162,7 +151,7 @@ extension CustomerVault {
                 }
                 targets.append((name, version))
             }
-            let total = try Self.valuesUnderOlderVersions(targets, schema: schema, db: tx.db).values.reduce(0, +)
+            let total = try Self.valuesUnderOlderVersions(targets, schema: schema, in: tx).values.reduce(0, +)
             return (targets, total)
         }
         for target in targets.0 { versions[target.field] = target.version }
@@ -240,16 +229,15 @@ extension CustomerVault {
         let newKeys = fresh
         try await perform(AccessRequest(.rotateKeys)) { [policy, principal] tx, note in
             let integrity = try note.codec.integrity
-            if let unfinished = try Self.unfinishedRotation(tx.db, integrity: integrity) {
+            if let unfinished = try Self.unfinishedRotation(tx, integrity: integrity) {
                 throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished", remedy: .resumeRotation)
             }
             let now = Timestamps.now()
             try KeyProvisioner.recordKeys(newKeys, integrity: integrity, in: tx, now: now)
-            let id = try tx.nextID(table: "key_rotations")
+            let id = try tx.nextRotationID()
             let list = fields.joined(separator: ",")
-            try tx.db.execute(sql: "INSERT INTO key_rotations (id, fields, started_by, started_at, tag) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [id, list, principal, now,
-                                       Data(try integrity.rotation(id: id, fields: list, startedBy: principal, startedAt: now, finishedAt: nil))])
+            try tx.insertRotation(StoredRotation(id: id, fields: list, startedBy: principal, startedAt: now, finishedAt: nil,
+                                                 tag: try integrity.rotation(id: id, fields: list, startedBy: principal, startedAt: now, finishedAt: nil)))
             var granted = 0
             for record in try tx.principals() {
                 granted += try provisioner.provision(record, role: policy.role(record.role), in: tx).added
@@ -320,20 +308,11 @@ extension CustomerVault {
             var history: HistoryRow?
         }
         let scan = try await readAllowed(by: decision) { tx -> (records: [Scanned], last: Int64?) in
-            let select = try BulkStatement(tx.db, sql: """
-                SELECT record_id, field, key_version, sealed, masked FROM sealed_values
-                WHERE entity = ? AND record_id > ? ORDER BY record_id, field LIMIT ?
-                """)
-            try select.bind(1, entity.rawValue)
-            try select.bind(2, cursor)
-            try select.bind(3, Int64(limit))
             var grouped: [(Int64, [SealedEntry])] = []
             var count = 0
-            while try select.next() {
-                let entry = SealedEntry(field: select.text(1), keyVersion: select.int64(2), sealed: select.bytes(3),
-                                                        masked: select.isNull(4) ? nil : select.bytes(4))
-                let recordID = select.int64(0)
-                if grouped.last?.0 == recordID { grouped[grouped.count - 1].1.append(entry) } else { grouped.append((recordID, [entry])) }
+            for scanned in try tx.sealedEntries(entity, after: cursor, limit: limit) {
+                let recordID = scanned.recordID
+                if grouped.last?.0 == recordID { grouped[grouped.count - 1].1.append(scanned.entry) } else { grouped.append((recordID, [scanned.entry])) }
                 count += 1
             }
             guard let last = grouped.last else { return ([], nil) }
@@ -431,10 +410,6 @@ extension CustomerVault {
     /// Returns how many values moved.
     private func writeBatch(_ entity: Entity, _ batch: RotationBatch) async throws -> Int {
         try await perform(AccessRequest(.rotateKeys)) { tx, note in
-            let update = try BulkStatement(tx.db, sql: """
-                UPDATE sealed_values SET key_version = ?, sealed = ?, masked = ?
-                WHERE entity = ? AND record_id = ? AND field = ? AND sealed = ?
-                """)
             var ids: [Int64] = []
             var moved = 0
             for record in batch.records {
@@ -442,14 +417,8 @@ extension CustomerVault {
                     ?? record.history.map { try tx.update($0, expectedTag: record.previousTag) } ?? false
                 guard written else { continue }
                 for item in record.items {
-                    try update.bind(1, Int64(item.version))
-                    try update.bind(2, item.sealed)
-                    try update.bind(3, item.masked)
-                    try update.bind(4, entity.rawValue)
-                    try update.bind(5, record.recordID)
-                    try update.bind(6, item.field.name)
-                    try update.bind(7, item.previous)
-                    guard try update.execute() == 1 else {
+                    let entry = SealedEntry(field: item.field.name, keyVersion: Int64(item.version), sealed: item.sealed, masked: item.masked)
+                    guard try tx.replaceSealedEntry(entity, recordID: record.recordID, with: entry, ifStill: item.previous) else {
                         throw VaultError.integrity("rotation: \(entity.rawValue) \(record.recordID) field \(item.field.name) changed although its record did not (altered in the file)")
                     }
                     moved += 1
@@ -457,19 +426,9 @@ extension CustomerVault {
                     // The new entry goes in beside the old one, which the end of the rotation drops
                     // with every other superseded entry: a search consults every version, so it
                     // finds the record before, during and after.
-                    let insert = try BulkStatement(tx.db, sql: item.field.unique
-                        ? "INSERT INTO unique_indexes (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
-                        : "INSERT OR IGNORE INTO blind_indexes (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?)")
-                    try insert.bind(1, item.field.name)
-                    try insert.bind(2, Int64(item.version))
-                    try insert.bind(3, digest)
-                    try insert.bind(4, record.recordID)
-                    if try insert.execute() == 0, item.field.unique {
-                        let holder = try Int64.fetchOne(tx.db, sql: "SELECT customer_id FROM unique_indexes WHERE field = ? AND key_version = ? AND digest = ?",
-                                                        arguments: [item.field.name, item.version, Data(digest)])
-                        guard holder == record.recordID else {
-                            throw VaultError.integrity("rotation: two customers hold the same \(item.field.name) (unique index); check the access log and restore from a backup", remedy: .verifyAuditLog)
-                        }
+                    if try tx.addIndexEntry(field: item.field.name, unique: item.field.unique, version: item.version, digest: digest,
+                                            customerID: record.recordID) != nil {
+                        throw VaultError.integrity("rotation: two customers hold the same \(item.field.name) (unique index); check the access log and restore from a backup", remedy: .verifyAuditLog)
                     }
                 }
                 ids.append(record.recordID)
@@ -485,7 +444,7 @@ extension CustomerVault {
     private func finishRotation(_ targets: [(field: String, version: UInt32)]) async throws -> Bool {
         try await perform(AccessRequest(.rotateKeys)) { [schema] tx, note in
             note.target = "keys:" + targets.map(\.field).joined(separator: ",")
-            let left = try Self.valuesUnderOlderVersions(targets, schema: schema, db: tx.db)
+            let left = try Self.valuesUnderOlderVersions(targets, schema: schema, in: tx)
             if let (name, count) = left.filter({ $0.value > 0 }).min(by: { $0.key < $1.key }) {
                 note.detail = "rotation not finished: \(count) values of \(name) still under an older version"
                 return false
@@ -493,45 +452,25 @@ extension CustomerVault {
             // Index entries under older versions: those the rotation superseded (it adds the new
             // entry beside the old one, so search never misses), and those of values gone
             // meanwhile. Dropped in one ordered pass per field.
-            var superseded: [(table: String, field: String, version: UInt32)] = []
+            var superseded: [IndexVersionFloor] = []
             for target in targets {
                 let (entity, field) = try Self.splitField(target.field, schema: schema)
                 if entity == .customers, field.search != nil {
-                    superseded.append((field.unique ? "unique_indexes" : "blind_indexes", field.name, target.version))
+                    superseded.append(IndexVersionFloor(field: field.name, unique: field.unique, version: target.version))
                 }
             }
-            try Self.withoutSecondaryIndexes(on: Set(superseded.map(\.table)), db: tx.db) {
-                for entry in superseded {
-                    try tx.db.execute(sql: "DELETE FROM \(entry.table) WHERE field = ? AND key_version < ?", arguments: [entry.field, entry.version])
-                }
-            }
+            try tx.removeIndexEntries(below: superseded)
             let integrity = try note.codec.integrity
             let finishedAt = Timestamps.now()
-            for row in try Row.fetchAll(tx.db, sql: "SELECT id, fields, started_by, started_at FROM key_rotations WHERE finished_at IS NULL") {
-                let id: Int64 = try row.checked("id")
-                try tx.db.execute(sql: "UPDATE key_rotations SET finished_at = ?, tag = ? WHERE id = ?", arguments: [
-                    finishedAt, Data(try integrity.rotation(id: id, fields: try row.checked("fields"), startedBy: try row.checked("started_by"), startedAt: try row.checked("started_at"),
-                                                            finishedAt: finishedAt)), id])
+            for var rotation in try tx.rotations() where rotation.finishedAt == nil {
+                rotation.finishedAt = finishedAt
+                rotation.tag = try integrity.rotation(id: rotation.id, fields: rotation.fields, startedBy: rotation.startedBy, startedAt: rotation.startedAt,
+                                                      finishedAt: finishedAt)
+                try tx.updateRotation(rotation)
             }
             note.detail = "rotation finished: " + targets.map { "\($0.field) v\($0.version)" }.joined(separator: ", ")
             return true
         }
-    }
-
-    /// Runs `body` with the secondary indexes of `tables` dropped, then creates them again from
-    /// their stored definitions, in the caller's transaction. Removing a rotation's superseded index
-    /// entries one by one from the by-customer index costs a random B-tree delete each; building
-    /// that index again over what remains is about 3 times faster (1.0 s → 0.3 s for 300,000
-    /// entries). Other connections see the old schema until the transaction commits.
-    static func withoutSecondaryIndexes(on tables: Set<String>, db: Database, _ body: () throws -> Void) throws {
-        guard !tables.isEmpty else { return try body() }
-        let indexes = try Row.fetchAll(db, sql: """
-            SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (\(tables.map { _ in "?" }.joined(separator: ",")))
-            ORDER BY name
-            """, arguments: StatementArguments(tables.sorted())).map { (name: try $0.checked("name") as String, sql: try $0.checked("sql") as String) }
-        for index in indexes { try db.execute(sql: "DROP INDEX \(index.name.quotedDatabaseIdentifier)") }
-        try body()
-        for index in indexes { try db.execute(sql: index.sql) }
     }
 
     /// Destroys older key versions that no value, index entry or write session uses any more: their
@@ -544,7 +483,7 @@ extension CustomerVault {
         try await requireAllowed(AccessRequest(.rotateKeys))
         let fields = try resolveFields(requested)
         let retired = try await perform(AccessRequest(.rotateKeys)) { [schema] tx, note in
-            if let unfinished = try Self.unfinishedRotation(tx.db, integrity: try note.codec.integrity) {
+            if let unfinished = try Self.unfinishedRotation(tx, integrity: try note.codec.integrity) {
                 throw VaultError.conflict("a rotation of \(unfinished.fields.joined(separator: ", ")) is unfinished", remedy: .resumeRotation)
             }
             var retired: [RetiredKey] = []
@@ -557,11 +496,10 @@ extension CustomerVault {
                 guard let current = live.filter({ $0.field == name && $0.purpose == .seal }).map(\.version).max() else { continue }
                 let old = live.filter { $0.field == name && $0.version < current }
                 guard !old.isEmpty else { continue }
-                let values = try Self.valuesUnderOlderVersions([(name, current)], schema: schema, db: tx.db)[name] ?? 0
+                let values = try Self.valuesUnderOlderVersions([(name, current)], schema: schema, in: tx)[name] ?? 0
                 var index = 0
                 if entity == .customers, field.search != nil {
-                    index = try Int.fetchOne(tx.db, sql: "SELECT count(*) FROM \(field.unique ? "unique_indexes" : "blind_indexes") WHERE field = ? AND key_version < ?",
-                                             arguments: [field.name, current]) ?? 0
+                    index = try tx.indexEntryCounts(field: field.name, unique: field.unique).filter { $0.key < current }.values.reduce(0, +)
                 }
                 guard values == 0 && index == 0 else {
                     throw VaultError.conflict("\(name): older key versions still protect \(values) values and \(index) index entries", remedy: .rotateFirst(field: name))

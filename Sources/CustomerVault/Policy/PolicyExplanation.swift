@@ -35,12 +35,12 @@ extension CustomerVault {
     ///   - customerID: Also evaluate the role's row conditions on this customer's plain attributes.
     public static func explain(at path: String, principal: String, action: VaultAction, field: String? = nil,
                                customerID: Int64? = nil, purpose: String? = nil) async throws -> PolicyExplanation {
-        let pool = try VaultDatabase.open(path: path).pool
-        defer { try? pool.close() }
+        let store = try SQLiteStore.open(path: path)
+        defer { try? store.close() }
         do {
-            return try await pool.read { db in
-                let meta = try VaultMeta.load(SQLiteTransaction(db))
-                let record = try SQLiteTransaction(db).requirePrincipal(named: principal)
+            return try await store.read { tx in
+                let meta = try VaultMeta.load(tx)
+                let record = try tx.requirePrincipal(named: principal)
                 try record.verifyCertificate(vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey, legacy: !meta.isCurrent)
                 let qualified = field.map { $0.contains(".") ? $0 : KeyScope.fieldName(.customers, $0) }
                 if let qualified, !meta.schema.isPersonalField(qualified) {
@@ -53,7 +53,8 @@ extension CustomerVault {
                     if PolicyLoader.writeActions.values.contains(where: { $0.contains(action) }) { request.writes = [qualified] }
                 }
                 let context = PrincipalContext(name: record.name, role: record.role, attributes: record.attributes)
-                let decision = PolicyDecisionPoint(policy: meta.policy, schema: meta.schema).decide(request, for: context)
+                let decisionPoint = PolicyDecisionPoint(policy: meta.policy, schema: meta.schema)
+                let decision = decisionPoint.decide(request, for: context)
                 var explanation = PolicyExplanation(principal: record.name, role: record.role, action: action.rawValue, purpose: purpose,
                                                     allowed: decision.allowed && !record.disabled,
                                                     rule: record.disabled ? "principal \(record.name) is disabled" : decision.rule)
@@ -64,12 +65,13 @@ extension CustomerVault {
                     explanation.search = grant.search
                 }
                 if let customerID {
-                    guard let json = try String.fetchOne(db, sql: "SELECT attributes FROM customers WHERE id = ? AND erased_at IS NULL", arguments: [customerID]) else {
+                    guard let row = try tx.customerRow(id: customerID), row.erasedAt == nil else {
                         throw VaultError.notFound("no customer \(customerID)")
                     }
-                    let attributes = try RecordCodec.decodeAttributes(json, entity: .customers, id: customerID)
-                    let conditions = meta.policy.role(record.role)?.rows ?? []
-                    let failing = conditions.first { !$0.admits(attributes, principalAttributes: record.attributes) }
+                    let attributes = try RecordCodec.decodeAttributes(row.attributes, entity: .customers, id: customerID)
+                    let rows = decisionPoint.rowFilter(for: context)
+                    let conditions = rows.conditions
+                    let failing = rows.firstFailing(attributes)
                     explanation.customer = customerID
                     explanation.customerVisible = failing == nil
                     explanation.rowRule = failing.map { "policy line \($0.line): row condition \($0) does not hold" }
@@ -92,10 +94,10 @@ extension CustomerVault {
     /// root key. Needs no credential.
     public static func storedPolicy(at path: String) async throws -> (schema: Schema, policy: Policy) {
         guard FileManager.default.fileExists(atPath: path) else { throw VaultError.notFound("no vault at \(path)") }
-        let pool = try VaultDatabase.open(path: path).pool
-        defer { try? pool.close() }
+        let store = try SQLiteStore.open(path: path)
+        defer { try? store.close() }
         do {
-            let meta = try await pool.read { db in try VaultMeta.load(SQLiteTransaction(db)) }
+            let meta = try await store.read { tx in try VaultMeta.load(tx) }
             return (meta.schema, meta.policy)
         } catch {
             throw vaultError(from: error)

@@ -157,11 +157,16 @@ enum ErasureLedger {
     static func sidecar(of vaultPath: String) -> String { vaultPath + ".erasures" }
 
     static func record(_ entry: ErasureLedgerEntry, in tx: some StoreWriting) throws {
+        try tx.insertErasure(try stored(entry))
+    }
+
+    /// An entry as the store keeps it.
+    static func stored(_ entry: ErasureLedgerEntry) throws -> StoredErasure {
         let proof = try entry.signerProof.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
-        try tx.insertErasure(StoredErasure(
+        return StoredErasure(
             customerID: entry.customer, erasedAt: entry.erasedAt, principal: entry.principal, purpose: entry.purpose, transactions: entry.transactions,
             removed: String(decoding: try JSONEncoder.sorted.encode(entry.removed), as: UTF8.self), auditSeq: entry.auditSeq, signedBy: entry.signedBy,
-            signature: entry.signature.flatMap { Hex.decode(Array($0.utf8)) }, signerProof: proof))
+            signature: entry.signature.flatMap { Hex.decode(Array($0.utf8)) }, signerProof: proof)
     }
 
     /// The ledger inside a vault, as stored (unverified: see ``ErasureLedgerEntry/verify``).

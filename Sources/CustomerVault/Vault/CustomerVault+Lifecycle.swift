@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import VaultSQLite
 public import VaultCrypto
 import VaultCore
@@ -28,7 +27,7 @@ extension CustomerVault {
         guard policy.role(administratorRole)?.isKeyCustodian == true else {
             throw VaultError.invalidInput("the policy must define role \(administratorRole) allowing principals.manage (the first principal's role)")
         }
-        let (pool, schemaGuard) = try VaultDatabase.create(path: path)
+        let store = try SQLiteStore.create(path: path)
         let vaultID = SecureRandom.bytes(16)
         let root = try Ed25519.KeyPair.generate()
         let secrets = try PrincipalSecrets.generate(rootSigningPublicKey: root.publicKey)
@@ -49,33 +48,32 @@ extension CustomerVault {
         let context = PrincipalContext(name: administrator, role: administratorRole, attributes: [:])
         let requirement = KeyRequirement(role: policy.role(administratorRole), schema: schema)
         do {
-            let snapshot = try await pool.write { [record] db in
+            let snapshot = try await store.write { [record] tx in
                 let now = Timestamps.now()
-                let tx = SQLiteTransaction(db)
                 for (name, value) in [("vault_id", vaultID), ("format", Array("1".utf8)), ("schema", Array(schema.source.utf8)),
                                       ("root_sign_public_key", root.publicKey), ("created_at", Array(now.utf8)),
                                       ("policy", Array(policy.source.utf8)), ("policy_signature", policySignature),
                                       ("schema_signature", schemaSignature)] {
                     try tx.insertMeta(name: name, value: value)
                 }
-                try VaultMeta.recordPolicy(policy.source, signature: policySignature, in: SQLiteTransaction(db))
+                try VaultMeta.recordPolicy(policy.source, signature: policySignature, in: tx)
                 var stored = record
-                stored.id = try SQLiteTransaction(db).insertPrincipal(record)
-                try KeyProvisioner.recordKeys(generated, integrity: RecordIntegrity(key: recordKey, vaultID: vaultID), in: SQLiteTransaction(db), now: now)
-                let change = try provisioner.provision(stored, role: policy.role(administratorRole), in: SQLiteTransaction(db))
-                let keyring = try KeyState.load(principal: administrator, secrets: secrets, vaultID: vaultID, requirement: requirement, in: SQLiteTransaction(db))
+                stored.id = try tx.insertPrincipal(record)
+                try KeyProvisioner.recordKeys(generated, integrity: RecordIntegrity(key: recordKey, vaultID: vaultID), in: tx, now: now)
+                let change = try provisioner.provision(stored, role: policy.role(administratorRole), in: tx)
+                let keyring = try KeyState.load(principal: administrator, secrets: secrets, vaultID: vaultID, requirement: requirement, in: tx)
                 try AuditTrail(vaultID: vaultID, signer: secrets.signingKeyPair).append(AuditEntry(
                     at: now, principal: administrator, role: administratorRole, action: VaultAction.vaultInit.rawValue,
                     purpose: nil, target: "vault:\(Hex.encode(vaultID))", fields: [], outcome: .allowed,
                     detail: "created with \(change.added) keys granted to \(administrator); \(Self.integrityMarker)",
-                    policyHash: AuditChain.policyHash(policy.source)), to: SQLiteTransaction(db))
-                return KeyState.Snapshot(epoch: try SQLiteTransaction(db).dataKeyEpoch(), keyring: keyring, sessions: .none)
+                    policyHash: AuditChain.policyHash(policy.source)), to: tx)
+                return KeyState.Snapshot(epoch: try tx.dataKeyEpoch(), keyring: keyring, sessions: .none)
             }
             let keys = KeyState(snapshot, principal: administrator, role: administratorRole, attributes: [:], secrets: secrets, vaultID: vaultID)
-            return CustomerVault(path: path, pool: pool, schemaGuard: schemaGuard, context: context, schema: schema, policy: policy,
+            return CustomerVault(path: path, store: store, context: context, schema: schema, policy: policy,
                                  vaultID: vaultID, keys: keys, secrets: secrets)
         } catch {
-            try? pool.close()
+            try? store.close()
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             throw vaultError(from: error)
         }
@@ -101,11 +99,9 @@ extension CustomerVault {
     /// derived from exactly the parameters stored for it (the restore derives it beside its checks).
     static func open(at path: String, principal: String, credential: Credential,
                      derived: (parameters: CredentialParameters, kek: SecretBytes)?) async throws -> CustomerVault {
-        let (pool, schemaGuard) = try VaultDatabase.open(path: path)
+        let store = try SQLiteStore.open(path: path)
         do {
-            let loaded = try await pool.read { db in
-                (try VaultMeta.load(SQLiteTransaction(db)), try SQLiteTransaction(db).requirePrincipal(named: principal))
-            }
+            let loaded = try await store.read { tx in (try VaultMeta.load(tx), try tx.requirePrincipal(named: principal)) }
             let (meta, record) = loaded
             let kek = try derived.flatMap { $0.parameters == record.parameters ? $0.kek : nil }
                 ?? record.parameters.deriveKEK(from: credential, principal: principal)
@@ -117,14 +113,14 @@ extension CustomerVault {
             // The disabled state is checked once the certificate that holds it has verified.
             guard !record.disabled else { throw VaultError.accessDenied("principal \(principal) is disabled") }
             // A principal, or the policy, put back in the file to a state the access log moved past.
-            try await pool.read { db in
-                try AuditFacts.checkPrincipal(record, in: SQLiteTransaction(db), vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey)
-                try AuditFacts.checkPolicy(meta.policy, in: SQLiteTransaction(db), vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey)
+            try await store.read { tx in
+                try AuditFacts.checkPrincipal(record, in: tx, vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey)
+                try AuditFacts.checkPolicy(meta.policy, in: tx, vaultID: meta.vaultID, rootPublicKey: meta.rootSigningPublicKey)
             }
             let requirement = KeyRequirement(role: meta.policy.role(record.role), schema: meta.schema)
-            let (keyring, epoch) = try await pool.read { db in
-                (try KeyState.load(principal: principal, secrets: secrets, vaultID: meta.vaultID, requirement: requirement, in: SQLiteTransaction(db)),
-                 try SQLiteTransaction(db).dataKeyEpoch())
+            let (keyring, epoch) = try await store.read { tx in
+                (try KeyState.load(principal: principal, secrets: secrets, vaultID: meta.vaultID, requirement: requirement, in: tx),
+                 try tx.dataKeyEpoch())
             }
             if !meta.isCurrent && !keyring.isCustodian {
                 throw VaultError(.unsupported, "this vault was made by an older cvault and is not yet upgraded to record integrity tags; "
@@ -132,7 +128,7 @@ extension CustomerVault {
             }
             logger.debug("unlocked", metadata: ["principal": "\(principal)", "vault": "\(Hex.encode(meta.vaultID))", "keys": "\(keyring.scopes.count)"])
             let context = PrincipalContext(name: principal, role: record.role, attributes: record.attributes)
-            let vault = CustomerVault(path: path, pool: pool, schemaGuard: schemaGuard, context: context, schema: meta.schema, policy: meta.policy,
+            let vault = CustomerVault(path: path, store: store, context: context, schema: meta.schema, policy: meta.policy,
                                       vaultID: meta.vaultID,
                                       keys: KeyState(KeyState.Snapshot(epoch: epoch, keyring: keyring, sessions: .none), principal: principal,
                                                      role: record.role, attributes: record.attributes, secrets: secrets, vaultID: meta.vaultID),
@@ -142,7 +138,7 @@ extension CustomerVault {
             try await vault.startWriteSessions()
             return vault
         } catch {
-            try? pool.close()
+            try? store.close()
             throw vaultError(from: error)
         }
     }
@@ -152,23 +148,20 @@ extension CustomerVault {
     func startWriteSessions() async throws {
         let keyring = keys.current.keyring
         guard !WriteSessions.writeOnlyScopes(keyring).isEmpty else { return }
-        let sessions = try await pool.write { [schemaGuard, principal, secrets, vaultIDBytes, policyHash] db in
-            try schemaGuard.check(db)
-            return try WriteSessions.start(principal: try SQLiteTransaction(db).requirePrincipal(named: principal), signer: secrets.signingKeyPair,
-                                           keyring: keyring, vaultID: vaultIDBytes, policyHash: policyHash, in: SQLiteTransaction(db))
+        let sessions = try await store.write { [principal, secrets, vaultIDBytes, policyHash] tx in
+            return try WriteSessions.start(principal: try tx.requirePrincipal(named: principal), signer: secrets.signingKeyPair,
+                                           keyring: keyring, vaultID: vaultIDBytes, policyHash: policyHash, in: tx)
         }
         keys.publish(KeyState.Snapshot(epoch: keys.current.epoch, keyring: keyring, sessions: sessions), force: true)
     }
 
     /// Closes the database connections. The vault must not be used afterwards.
     public func close() throws {
-        try pool.close()
+        try store.close()
     }
 
     /// Copies everything in the write-ahead log into the database file and truncates the log.
     public func checkpoint() async throws {
-        _ = try await pool.writeWithoutTransaction { db in
-            try db.checkpoint(.truncate)
-        }
+        try await store.checkpoint()
     }
 }

@@ -1,6 +1,4 @@
 import Foundation
-import GRDB
-import VaultSQLite
 import Logging
 import VaultCrypto
 import VaultCore
@@ -17,7 +15,7 @@ import VaultStore
 ///
 /// Every method that reads or writes personal data asks the policy decision point and writes an
 /// access-log entry: in the same transaction for writes, and durably before any plaintext is
-/// returned for reads. Personal values are sealed before they reach SQLite.
+/// returned for reads. Personal values are sealed before they reach the store.
 public final class CustomerVault: Sendable {
     /// The unlocked principal.
     public var principal: String { context.name }
@@ -34,9 +32,9 @@ public final class CustomerVault: Sendable {
     public var vaultID: String { Hex.encode(vaultIDBytes) }
     public let path: String
 
-    let pool: DatabasePool
-    /// Re-checks the file's SQLite schema in each transaction when it changed (``SchemaGuard``).
-    let schemaGuard: SchemaGuard
+    /// Where the vault keeps its rows. Services reach its transactions only through the gate
+    /// (``perform(_:_:)``, ``readAllowed(by:_:)``) and the lifecycle calls that open the handle.
+    let store: any VaultStore
     let vaultIDBytes: [UInt8]
     let context: PrincipalContext
     let keys: KeyState
@@ -52,12 +50,11 @@ public final class CustomerVault: Sendable {
     /// The library's logger. Messages carry ids, counts, field names and error codes, never values.
     static let logger = Logger(label: "cvault")
 
-    init(path: String, pool: DatabasePool, schemaGuard: SchemaGuard, context: PrincipalContext, schema: Schema, policy: Policy,
+    init(path: String, store: any VaultStore, context: PrincipalContext, schema: Schema, policy: Policy,
          vaultID: [UInt8], keys: KeyState, secrets: PrincipalSecrets,
          sessionKeys: SessionKeyCache? = nil, purpose: String? = nil, reason: String? = nil) {
         self.path = path
-        self.pool = pool
-        self.schemaGuard = schemaGuard
+        self.store = store
         self.context = context
         self.schema = schema
         self.policy = policy
@@ -86,7 +83,7 @@ public final class CustomerVault: Sendable {
         if let reason, reason.count > 500 || reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
             throw VaultError.invalidInput("a reason is one line of at most 500 characters")
         }
-        return CustomerVault(path: path, pool: pool, schemaGuard: schemaGuard, context: context, schema: schema, policy: policy, vaultID: vaultIDBytes,
+        return CustomerVault(path: path, store: store, context: context, schema: schema, policy: policy, vaultID: vaultIDBytes,
                              keys: keys, secrets: secrets, sessionKeys: sessionKeys,
                              purpose: purpose, reason: reason)
     }
@@ -124,14 +121,12 @@ public final class CustomerVault: Sendable {
     /// Reads run here too: their entry is committed before the caller decrypts anything.
     func perform<T: Sendable>(
         _ request: AccessRequest,
-        _ body: @escaping @Sendable (SQLiteTransaction, AuditNote) throws -> T
+        _ body: @escaping @Sendable (any StoreWriting, AuditNote) throws -> T
     ) async throws -> T {
         let request = stated(request)
         let decision = try await requireAllowed(request)
         do {
-            let (result, snapshot) = try await pool.write { [self] db in
-                try schemaGuard.check(db)
-                let tx = SQLiteTransaction(db)
+            let (result, snapshot) = try await store.write { [self] tx in
                 let snapshot = try keys.refreshed(tx, policyHash: policyHash)
                 let note = AuditNote(decision: decision, codec: codec(decision, snapshot))
                 let result = try body(tx, note)
@@ -174,19 +169,16 @@ public final class CustomerVault: Sendable {
     /// audited transactions log what it does: import progress and rejects, new access-log entries
     /// while following, and the ciphertexts a rotation prepares before its audited write (no
     /// plaintext leaves the library from here).
-    func readAllowed<T: Sendable>(by decision: AccessDecision, _ body: @escaping @Sendable (SQLiteTransaction) throws -> T) async throws -> T {
+    func readAllowed<T: Sendable>(by decision: AccessDecision, _ body: @escaping @Sendable (any StoreReading) throws -> T) async throws -> T {
         guard decision.allowed else { throw VaultError.accessDenied("access denied: \(decision.rule)") }
-        return try await pool.read { [schemaGuard] db in
-            try schemaGuard.check(db)
-            return try body(SQLiteTransaction(db))
-        }
+        return try await store.read(body)
     }
 
     /// A snapshot of the database into `path` for a backup the decision point has allowed; the
     /// backup's own audited transactions log it before and after.
     func snapshotAllowed(by decision: AccessDecision, to path: String) async throws {
         guard decision.allowed else { throw VaultError.accessDenied("access denied: \(decision.rule)") }
-        try await Task.detached { [pool] in try VaultDatabase.snapshot(pool, to: path) }.value
+        try await store.snapshot(to: path)
     }
 
     /// Logs that an allowed operation failed part-way outside a `perform` body (a backup's
@@ -200,15 +192,13 @@ public final class CustomerVault: Sendable {
 
     private func recordOutcome(_ entry: AuditEntry) async throws {
         do {
-            try await pool.write { [audit, schemaGuard, principal] db in
-                try schemaGuard.check(db)
+            try await store.write { [audit, principal] tx in
                 // A principal disabled meanwhile signs nothing more, not even its refusals.
-                let tx = SQLiteTransaction(db)
                 guard try tx.principalStanding(named: principal)?.enabled == true else { return }
                 try audit.append(entry, to: tx)
             }
         } catch {
-            throw VaultError.io("the access log cannot be written: \(VaultDatabase.describe(error))")
+            throw VaultError.io("the access log cannot be written: \(Self.vaultError(from: error).message)")
         }
     }
 
@@ -233,10 +223,6 @@ public final class CustomerVault: Sendable {
     static func vaultError(from error: any Error) -> VaultError {
         switch error {
         case let error as VaultError: return error
-        case let error as DatabaseError where error.resultCode == .SQLITE_CORRUPT || error.resultCode == .SQLITE_NOTADB:
-            return VaultError.integrity("the vault file is corrupt: \(VaultDatabase.describe(error))")
-        case let error as DatabaseError:
-            return VaultError.io(VaultDatabase.describe(error))
         case let error as CryptoError:
             return VaultError.integrity("cryptographic failure: \(error.code.rawValue)")
         default:

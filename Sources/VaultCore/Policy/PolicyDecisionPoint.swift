@@ -24,6 +24,11 @@ package struct RowFilter: Sendable {
     }
 
     package var isUnrestricted: Bool { conditions.isEmpty }
+
+    /// The first condition a customer with these attributes fails, if any (for `policy explain`).
+    package func firstFailing(_ attributes: [String: String]) -> RowCondition? {
+        conditions.first { !$0.admits(attributes, principalAttributes: principalAttributes) }
+    }
 }
 
 /// The decision and the rule that made it (shown by `policy explain` and kept in the audit log).
@@ -51,6 +56,12 @@ package struct PolicyDecisionPoint: Sendable {
     package init(policy: Policy, schema: Schema) {
         self.policy = policy
         self.schema = schema
+    }
+
+    /// The row conditions of `principal`'s role, bound to its attributes: what a decision on an
+    /// action that touches customer rows lets through (also shown when that action is denied).
+    package func rowFilter(for principal: PrincipalContext) -> RowFilter {
+        RowFilter(conditions: policy.role(principal.role)?.rows ?? [], principalAttributes: principal.attributes)
     }
 
     package func decide(_ request: AccessRequest, for principal: PrincipalContext) -> AccessDecision {
@@ -96,7 +107,7 @@ package struct PolicyDecisionPoint: Sendable {
             }
         }
         let rows = request.action.touchesCustomerRows
-            ? RowFilter(conditions: role.rows, principalAttributes: principal.attributes) : .everything
+            ? rowFilter(for: principal) : .everything
         let purpose = request.purpose.map { " for purpose \($0)" } ?? ""
         return AccessDecision(allowed: true, rule: "policy line \(grant.line): role \(role.name) allows \(action)\(purpose)",
                               views: views, rows: rows)
