@@ -41,7 +41,6 @@ struct StorageBoundaryTests {
         "Tests/CustomerVaultTests/AuditLogTests.swift",
         "Tests/CustomerVaultTests/BackupTests.swift",
         "Tests/CustomerVaultTests/CRMExportTests.swift",
-        "Tests/CustomerVaultTests/DecisionPointCoverageTests.swift",
         "Tests/CustomerVaultTests/EnvelopeTamperTests.swift",
         "Tests/CustomerVaultTests/ImportTests.swift",
         "Tests/CustomerVaultTests/KeyEnforcementTests.swift",

@@ -71,7 +71,7 @@ extension CustomerVault {
     /// The GRDB pool under the vault's SQLite store, for tests that look at the file itself.
     var pool: DatabasePool {
         get throws {
-            guard let store = store as? SQLiteStore else { throw VaultError.io("not an SQLite store") }
+            guard let store = gate.storeForTests as? SQLiteStore else { throw VaultError.io("not an SQLite store") }
             return try store.pool
         }
     }

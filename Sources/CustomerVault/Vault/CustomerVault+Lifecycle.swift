@@ -148,20 +148,17 @@ extension CustomerVault {
     func startWriteSessions() async throws {
         let keyring = keys.current.keyring
         guard !WriteSessions.writeOnlyScopes(keyring).isEmpty else { return }
-        let sessions = try await store.write { [principal, secrets, vaultIDBytes, policyHash] tx in
-            return try WriteSessions.start(principal: try tx.requirePrincipal(named: principal), signer: secrets.signingKeyPair,
-                                           keyring: keyring, vaultID: vaultIDBytes, policyHash: policyHash, in: tx)
-        }
+        let sessions = try await gate.startWriteSessions(keyring: keyring, signer: secrets, vaultID: vaultIDBytes)
         keys.publish(KeyState.Snapshot(epoch: keys.current.epoch, keyring: keyring, sessions: sessions), force: true)
     }
 
     /// Closes the database connections. The vault must not be used afterwards.
     public func close() throws {
-        try store.close()
+        try gate.close()
     }
 
     /// Copies everything in the write-ahead log into the database file and truncates the log.
     public func checkpoint() async throws {
-        try await store.checkpoint()
+        try await gate.checkpoint()
     }
 }

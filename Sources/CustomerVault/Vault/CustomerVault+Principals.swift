@@ -168,7 +168,7 @@ extension CustomerVault {
         }
         keys.markReplaced()
         let renewed = try await Self.open(at: path, principal: principal, credential: credential, derived: (parameters, kek))
-        try? store.close()
+        try? gate.close()
         return try renewed.withPurposeIfSet(purpose, reason: reason)
     }
 
