@@ -29,6 +29,12 @@ package struct VaultFileInspector {
         writer = try store.pool
     }
 
+    /// Copies the open vault's file to `path` as SQLite's backup does (needs `init(store:)`).
+    package func snapshot(to path: String) throws {
+        guard let pool = writer as? DatabasePool else { throw InspectorError("a snapshot needs the vault's own pool") }
+        try VaultDatabase.snapshot(pool, to: path)
+    }
+
     /// Closes a connection of its own (the vault's pool stays open).
     package func close() throws {
         if let queue = writer as? DatabaseQueue { try queue.close() }
@@ -38,6 +44,11 @@ package struct VaultFileInspector {
     /// of the record key can do to rows (re-tag them after an edit).
     package func storeTransaction<T>(_ body: (any StoreWriting) throws -> T) throws -> T {
         try writer.write { db in try body(SQLiteTransaction(db)) }
+    }
+
+    /// The store's own protocol reading the file: records as the library would load them, unchecked.
+    package func storeRead<T>(_ body: (any StoreReading) throws -> T) throws -> T {
+        try writer.read { db in try body(SQLiteTransaction(db)) }
     }
 
     func read<T>(_ body: (Database) throws -> T) throws -> T { try writer.read(body) }
