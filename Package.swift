@@ -102,9 +102,17 @@ let package = Package(
             dependencies: ["VaultCrypto"],
             swiftSettings: swiftSettings
         ),
+        // The vault file as an attacker sees it, for the attack tests: the one place outside the
+        // SQLite store that speaks SQL (StorageBoundaryTests exempts it by path).
+        .target(
+            name: "VaultFileInspector",
+            dependencies: ["VaultSQLite", "VaultStore", "VaultCore", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Tests/VaultFileInspector",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CustomerVaultTests",
-            dependencies: ["CustomerVault", "VaultCrypto", "VaultTestSupport", "VaultSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CustomerVault", "VaultCrypto", "VaultTestSupport", "VaultSQLite", "VaultFileInspector"],
             swiftSettings: swiftSettings
         ),
         // The behavioural checks any store must pass (run by each store's own tests).
@@ -123,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["CustomerVault", "VaultCrypto", "VaultTestSupport", "VaultSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CustomerVault", "VaultCrypto", "VaultTestSupport", "VaultSQLite", "VaultFileInspector"],
             swiftSettings: swiftSettings
         ),
     ],

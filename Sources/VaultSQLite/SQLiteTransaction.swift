@@ -2,15 +2,16 @@ package import GRDB
 import VaultCore
 import VaultStore
 
-/// One transaction on the vault's SQLite file, speaking the store's protocols.
-///
-/// `db` is the GRDB connection inside the transaction. Services still reach it directly while
-/// their SQL moves here (issue #19; `StorageBoundaryTests` lists the files that still do); the
-/// protocols are what they use once it has.
+/// One transaction on the vault's SQLite file, speaking the store's protocols. The GRDB
+/// connection inside it is this module's alone: everything above the store sees the protocols.
 package struct SQLiteTransaction: StoreWriting {
-    package let db: Database
+    let db: Database
 
-    package init(_ db: Database) { self.db = db }
+    init(_ db: Database) { self.db = db }
+
+    /// The protocols over a connection opened outside the store: only for the file inspector of
+    /// attack tests (`StorageBoundaryTests` refuses this call anywhere else).
+    package init(inspecting db: Database) { self.db = db }
 }
 
 extension SQLiteTransaction {

@@ -1,6 +1,5 @@
 import CustomerVault
 import Foundation
-import GRDB
 import Testing
 
 /// Whoever gets the database file, its WAL or SHM, or a temporary file, learns no personal value.

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import Testing
+import VaultFileInspector
 
 /// `cvault audit …` end to end, and fail-closed behaviour when the log cannot be written.
 @Suite("cvault audit", .serialized)
@@ -72,9 +72,7 @@ struct AuditCommandTests {
         #expect((search["terms"] as? String) == hash.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
 
         // No canary anywhere in the log's table or in any audit output.
-        let table = try DatabaseQueue(path: cli.environment["CVAULT_VAULT"]!).read { db in
-            try String.fetchAll(db, sql: "SELECT quote(at)||quote(principal)||quote(role)||quote(action)||quote(purpose)||quote(reason)||quote(target)||quote(fields)||quote(outcome)||quote(error_code)||quote(detail)||quote(policy_hash)||quote(terms) FROM audit_log")
-        }.joined()
+        let table = try VaultFileInspector(cli.environment["CVAULT_VAULT"]!).auditLogText()
         let text = try cli.run(["audit", "log", "--limit", "1000"] + auditor).stdout
         for haystack in [table, text, log.stdout, byAgent.stdout, head.output, verify.output] {
             #expect(!Self.fragments.contains { haystack.contains($0) })
@@ -88,13 +86,11 @@ struct AuditCommandTests {
         let checkpoint = try cli.run(["audit", "head"] + auditor).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let seq = Int(checkpoint.split(separator: ":")[0])!
         let path = cli.environment["CVAULT_VAULT"]!
-        try DatabaseQueue(path: path).write { db in try db.execute(sql: "UPDATE audit_log SET target = 'customers:1' WHERE seq = 3") }
+        #expect(try VaultFileInspector(path).update("audit_log", set: ["target": "customers:1"], where: ["seq": 3]) == 1)
         let edited = try cli.run(["audit", "verify"])
         #expect(edited.status == 6)
         #expect(edited.stderr.contains("entry 3"), "\(edited.stderr)")
-        try DatabaseQueue(path: path).write { db in
-            try db.execute(sql: "DELETE FROM audit_log WHERE seq >= 3")
-        }
+        try VaultFileInspector(path).delete(from: "audit_log", where: ["seq": .atLeast(3)])
         let cut = try cli.run(["audit", "verify", "--expect-head", checkpoint])
         #expect(cut.status == 6)
         #expect(cut.stderr.contains("entry \(seq)"), "\(cut.stderr)")
@@ -119,9 +115,7 @@ struct AuditCommandTests {
 
     /// The customers and sealed values, to show a failed write changed nothing.
     static func state(_ path: String) throws -> [String] {
-        try DatabaseQueue(path: path).read { db in
-            try String.fetchAll(db, sql: "SELECT id || attributes FROM customers UNION ALL SELECT record_id || field || hex(sealed) FROM sealed_values ORDER BY 1")
-        }
+        try VaultFileInspector(path).contentFingerprint()
     }
 
     @Test("with the write lock held by another process past the busy timeout, reads print no data and writes are not applied")

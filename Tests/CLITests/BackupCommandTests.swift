@@ -1,8 +1,8 @@
 import CustomerVault
 import Foundation
-import GRDB
 import Testing
 import VaultCrypto
+import VaultFileInspector
 
 /// `cvault backup …` as users run it: exit codes for damaged and foreign files, an operator that
 /// cannot open what it makes, and at scale a backup taken while another process imports.
@@ -101,28 +101,9 @@ struct BackupCommandTests {
 struct BackupScaleTests {
     /// Compares every table of two vault files row by row in a stable order (bounded memory).
     static func identical(_ a: String, _ b: String, auditThrough: Int64) throws -> [String] {
-        let left = try DatabaseQueue(path: a), right = try DatabaseQueue(path: b)
-        var differing: [String] = []
-        let tables = try left.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name") }
-        #expect(tables == (try right.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name") }))
-        for table in tables {
-            let columns = try left.read { try Row.fetchAll($0, sql: "PRAGMA table_info(\(table))").count }
-            let order = (1...columns).map(String.init).joined(separator: ", ")
-            let filter = table == "audit_log" ? " WHERE seq <= \(auditThrough)" : ""
-            let sql = "SELECT * FROM \(table)\(filter) ORDER BY \(order)"
-            let same = try left.read { l in
-                try right.read { r in
-                    let lc = try Row.fetchCursor(l, sql: sql), rc = try Row.fetchCursor(r, sql: sql)
-                    while true {
-                        let x = try lc.next(), y = try rc.next()
-                        if x == nil && y == nil { return true }
-                        guard let x, let y, x == y else { return false }
-                    }
-                }
-            }
-            if !same { differing.append(table) }
-        }
-        return differing
+        let left = try VaultFileInspector(a)
+        defer { try? left.close() }
+        return try left.tablesDiffering(from: b, auditThrough: auditThrough)
     }
 
     @Test("a backup of 100,000 customers taken while another process imports restores every committed batch, no half one, identical otherwise")
@@ -136,7 +117,7 @@ struct BackupScaleTests {
         let auth = ["--key-file", key]
         #expect(try cli.run(["import", "customers", first.appendingPathComponent("customers.csv").path] + auth).status <= 1)
         let vaultPath = cli.environment["CVAULT_VAULT"]!
-        func customers() throws -> Int { try DatabaseQueue(path: vaultPath).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers") ?? 0 } }
+        func customers() throws -> Int { try VaultFileInspector(vaultPath).count("customers") }
         let base = try customers()
         #expect(base > 98_000)
 
@@ -147,7 +128,7 @@ struct BackupScaleTests {
         let quietTarget = workspace.path("quiet.vault")
         let restoredQuiet = try cli.run(["backup", "restore", quiet, "--to", quietTarget] + auth)
         #expect(restoredQuiet.status == 0, "\(restoredQuiet.stderr)")
-        let entries = try DatabaseQueue(path: quietTarget).read { try Int64.fetchOne($0, sql: "SELECT max(seq) FROM audit_log") ?? 0 }
+        let entries = try VaultFileInspector(quietTarget).largest("seq", in: "audit_log") ?? 0
         #expect(try Self.identical(vaultPath, quietTarget, auditThrough: entries - 1) == [])
 
         // Now another process imports in batches of 500 while the backup runs.
@@ -164,25 +145,22 @@ struct BackupScaleTests {
         let finalCount = try customers()
         let target = workspace.path("busy.vault")
         #expect(try cli.run(["backup", "restore", busy, "--to", target] + auth).status == 0)
-        try DatabaseQueue(path: target).read { db in
-            let restoredCustomers = try Int.fetchOne(db, sql: "SELECT count(*) FROM customers") ?? 0
+        do {
+            let file = try VaultFileInspector(target)
+            defer { try? file.close() }
+            let restoredCustomers = try file.count("customers")
             #expect(restoredCustomers >= committedBefore, "every batch committed before the backup started is in it")
             #expect(restoredCustomers < finalCount, "the backup was taken while the import ran")
             // No half transaction: the customers equal the sum the import batches in the log accepted,
             // and every customer has its sealed values and index entries.
-            let logged = try String.fetchAll(db, sql: "SELECT detail FROM audit_log WHERE action = 'import' AND outcome = 'allowed'")
+            let logged = try file.values("detail", in: "audit_log", where: ["action": "import", "outcome": "allowed"]).compactMap(\.text)
                 .compactMap { detail -> Int? in
                     guard let range = detail.range(of: #"(\d+) accepted"#, options: .regularExpression) else { return nil }
                     return Int(detail[range].split(separator: " ")[0])
                 }.reduce(0, +)
             #expect(logged == restoredCustomers)
-            let incomplete = try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM customers c WHERE
-                  (SELECT count(*) FROM sealed_values s WHERE s.entity = 'customers' AND s.record_id = c.id AND s.field IN ('name', 'email')) < 2
-                  OR (SELECT count(*) FROM unique_indexes u WHERE u.customer_id = c.id) < 1
-                """) ?? -1
-            #expect(incomplete == 0)
-            #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
+            #expect(try file.incompleteCustomers() == 0)
+            #expect(try file.integrity() == "ok")
         }
         #expect(try cli.run(["audit", "verify", "--vault", target]).status == 0)
     }

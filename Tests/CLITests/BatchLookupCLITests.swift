@@ -1,12 +1,12 @@
 import Foundation
-import GRDB
 import Testing
+import VaultFileInspector
 
 /// Many lookups in one process (issue #18): one unlock, one audited transaction per call.
 @Suite("cvault customer find and get, many at once")
 struct BatchLookupCLITests {
     static func entries(_ cli: CLI) throws -> Int {
-        try DatabaseQueue(path: cli.environment["CVAULT_VAULT"]!).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_log") ?? 0 }
+        try VaultFileInspector(cli.environment["CVAULT_VAULT"]!).count("audit_log")
     }
 
     @Test("repeated flags, a file of values and a CSV column each look up every value in one audited transaction")

@@ -1,7 +1,7 @@
 import CustomerVault
 import Foundation
-import GRDB
 import Testing
+import VaultFileInspector
 
 /// Four processes work on one vault at once: three `cvault` loops (adding, updating, searching and
 /// reading) and this test process through the library (all four kinds of work). Every write any of
@@ -145,7 +145,7 @@ struct ConcurrencyTests {
 
         let verify = try cli.run(["audit", "verify"])
         #expect(verify.status == 0, "audit verify: \(verify.output.prefix(300))")
-        let integrity = try await DatabaseQueue(path: path).read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
+        let integrity = try VaultFileInspector(path).integrity()
         #expect(integrity == "ok")
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import Testing
+import VaultFileInspector
 
 /// The CLI's contract: one-line errors that name the problem, documented exit codes, and a vault
 /// left as it was after bad input.
@@ -16,12 +16,7 @@ struct ExitCodeTests {
 
     /// The customers table and sealed values, to show bad input changed nothing.
     static func snapshot(_ cli: CLI) throws -> [String] {
-        try DatabaseQueue(path: cli.environment["CVAULT_VAULT"]!).read { db in
-            try String.fetchAll(db, sql: """
-                SELECT 'c' || id || attributes FROM customers UNION ALL
-                SELECT entity || record_id || field || hex(sealed) FROM sealed_values ORDER BY 1
-                """)
-        }
+        try VaultFileInspector(cli.environment["CVAULT_VAULT"]!).contentFingerprint()
     }
 
     @Test("help teaches: every command documents itself, the exit codes and where secrets come from")
@@ -76,9 +71,7 @@ struct ExitCodeTests {
         #expect(!wrong.stderr.contains("not the passphrase"))
         #expect(wrong.stderr.split(separator: "\n").count == 1)
 
-        try DatabaseQueue(path: cli.environment["CVAULT_VAULT"]!).write { db in
-            try db.execute(sql: "UPDATE principals SET wrapped_secrets = zeroblob(length(wrapped_secrets))")
-        }
+        try VaultFileInspector(cli.environment["CVAULT_VAULT"]!).zeroWrappedSecrets()
         let corrupt = try cli.run(["customer", "get", "1"])
         #expect(corrupt.status == 6)
         #expect(corrupt.stdout.isEmpty)
@@ -91,16 +84,12 @@ struct ExitCodeTests {
         let (_, cli) = try Self.initialised()
         #expect(try cli.run(["customer", "add", "--name", "Canary Tamperson", "--email", "tamper@example.com"]).status == 0)
         let vault = cli.environment["CVAULT_VAULT"]!
-        let original = try DatabaseQueue(path: vault).read { db in
-            [UInt8](try Data.fetchOne(db, sql: "SELECT sealed FROM sealed_values WHERE field = 'name'")!)
-        }
+        let original = try #require(try VaultFileInspector(vault).value("sealed", in: "sealed_values", where: ["field": "name"])?.bytes)
         // Every region of the envelope: header, nonce, ciphertext, tag.
         for offset in [0, 1, 4, 5, 20, 29, 35, original.count - 16, original.count - 1] {
             var flipped = original
             flipped[offset] ^= 0x20
-            try DatabaseQueue(path: vault).write { db in
-                try db.execute(sql: "UPDATE sealed_values SET sealed = ? WHERE field = 'name'", arguments: [Data(flipped)])
-            }
+            try VaultFileInspector(vault).update("sealed_values", set: ["sealed": flipped], where: ["field": "name"])
             let result = try cli.run(["customer", "get", "1"])
             #expect(result.status == 6, "offset \(offset)")
             #expect(!result.output.contains("Tamperson"))

@@ -1,7 +1,7 @@
 import CustomerVault
 import Foundation
-import GRDB
 import Testing
+import VaultFileInspector
 
 /// `kill -9` during an import, then the same command again: the import finishes with every valid
 /// row exactly once, nothing half-stored, and an intact database.
@@ -36,12 +36,12 @@ struct ImportCrashTests {
                 waitpid(pid, &status, 0)
             }
             // After every kill the file is a consistent database with whole batches only.
-            let check = try await DatabaseQueue(path: vaultPath).read { db in
-                (try String.fetchOne(db, sql: "PRAGMA integrity_check"),
-                 try Int.fetchOne(db, sql: "SELECT count(*) FROM customers") ?? 0,
-                 try Int.fetchOne(db, sql: "SELECT coalesce(max(accepted), 0) FROM imports") ?? 0,
-                 try Int.fetchOne(db, sql: "SELECT count(*) FROM imports WHERE finished_at IS NOT NULL") ?? 0)
-            }
+            let check = try { () throws -> (String?, Int, Int, Int) in
+                let file = try VaultFileInspector(vaultPath)
+                defer { try? file.close() }
+                return (try file.integrity(), try file.count("customers"), Int(try file.largest("accepted", in: "imports") ?? 0),
+                        try file.count("imports", where: ["finished_at": .notNull]))
+            }()
             #expect(check.0 == "ok")
             #expect(check.1 == check.2, "customers stored (\(check.1)) equal the committed progress (\(check.2))")
             if status & 0x7F == SIGKILL && check.3 == 0 { interrupted += 1 }
@@ -57,13 +57,7 @@ struct ImportCrashTests {
         let vault = try await CustomerVault.open(at: vaultPath, principal: "admin", credential: .passphrase("cli test passphrase"))
         #expect(try await vault.customerCount() == 10_000 - expected.count)
         try vault.close()
-        let leftovers = try await DatabaseQueue(path: vaultPath).read { db in
-            try Int.fetchOne(db, sql: """
-                SELECT (SELECT count(*) FROM sealed_values WHERE entity = 'customers' AND record_id NOT IN (SELECT id FROM customers))
-                     + (SELECT count(*) FROM unique_indexes WHERE customer_id NOT IN (SELECT id FROM customers))
-                     + (SELECT count(*) FROM customers c WHERE NOT EXISTS (SELECT 1 FROM unique_indexes u WHERE u.customer_id = c.id))
-                """)
-        }
+        let leftovers = try VaultFileInspector(vaultPath).halfStoredCustomers()
         #expect(leftovers == 0, "no half-stored customer")
     }
 
@@ -71,10 +65,6 @@ struct ImportCrashTests {
     static func committedRecords(_ vaultPath: String) throws -> Int {
         guard FileManager.default.fileExists(atPath: vaultPath) else { return 0 }
         // Waits for locks: a starting import recovers the WAL of a killed one under an exclusive lock.
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        return try DatabaseQueue(path: vaultPath, configuration: configuration).read { db in
-            try Int.fetchOne(db, sql: "SELECT coalesce(max(records_done), 0) FROM imports") ?? 0
-        }
+        return Int(try VaultFileInspector(vaultPath, busyTimeout: 10).largest("records_done", in: "imports") ?? 0)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import Testing
+import VaultFileInspector
 
 /// A vault made by the cvault of commit 62f2ca4 (before issue #17 changed the format), kept in
 /// Tests/Fixtures/legacy-62f2ca4 with its key files, its sidecar ledger, a backup and the data it
@@ -65,8 +65,8 @@ struct LegacyVaultTests {
         let verified = try run(["verify"])
         #expect(verified.status == 0, "\(verified.stderr)")
         #expect(try cli.run(["audit", "verify", "--expect-head", head]).status == 0, "the checkpoint taken before the upgrade still matches")
-        let log = try DatabaseQueue(path: workspace.path("legacy.vault")).read { db in
-            try String.fetchAll(db, sql: "SELECT detail FROM audit_log WHERE action = 'vault.upgrade' ORDER BY seq")
+        let log = try VaultFileInspector(workspace.path("legacy.vault")).values("detail", in: "audit_log", where: ["action": "vault.upgrade"], orderBy: ["seq"]).map {
+            try #require($0.text)
         }
         // One transaction, one entry: an upgrade cut short leaves the old format, and is run again.
         #expect(log.count == 1 && log[0].hasPrefix("upgrade finished: ") && log[0].hasSuffix(" rows tagged, schema signed"), "\(log)")
@@ -138,16 +138,14 @@ struct LegacyVaultTests {
     @Test("a trigger planted in an old vault is refused before the upgrade runs; a new vault whose schema signature was removed is not 'upgraded'")
     func noUpgradeOverTampering() throws {
         let (workspace, cli) = try Self.copy()
-        try DatabaseQueue(path: workspace.path("legacy.vault")).write { db in
-            try db.execute(sql: "CREATE TRIGGER quiet BEFORE INSERT ON audit_log BEGIN SELECT RAISE(IGNORE); END")
-        }
+        try VaultFileInspector(workspace.path("legacy.vault")).plant(.silenceAccessLog)
         let planted = try cli.run(["customer", "list", "--key-file", workspace.path("admin.key")])
         #expect(planted.status == 6 && planted.stderr.contains("trigger quiet"), "\(planted.stderr)")
 
         let fresh = CLI(workspace: workspace)
         let vault = workspace.path("fresh.vault")
         #expect(try fresh.run(["init", "--vault", vault, "--key-file-out", workspace.path("fresh.key")]).status == 0)
-        try DatabaseQueue(path: vault).write { db in try db.execute(sql: "DELETE FROM vault_meta WHERE name = 'schema_signature'") }
+        #expect(try VaultFileInspector(vault).delete(from: "vault_meta", where: ["name": "schema_signature"]) == 1)
         let refused = try fresh.run(["customer", "list", "--vault", vault, "--key-file", workspace.path("fresh.key")])
         #expect(refused.status == 6 && refused.stderr.contains("schema signature"), "\(refused.stderr)")
     }

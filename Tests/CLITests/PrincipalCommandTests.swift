@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import Testing
+import VaultFileInspector
 
 /// `cvault principal …` and `cvault policy show|explain|apply` on a vault with the shipped policy:
 /// principals with roles and attributes, their credentials, and a policy that changes what they see.
@@ -224,9 +224,8 @@ struct PrincipalCommandTests {
             .contains("customers.email") == true, "\(sideways.stdout)")
         #expect(try cli.run(["principal", "update", "alice", "--role", "support"]).status == 0)
         // The row as it is now, to put back after the next update (what a file writer with an older copy does).
-        let older = try DatabaseQueue(path: Self.vaultPath(cli)).read { db in
-            try Row.fetchOne(db, sql: "SELECT role, attributes, certificate FROM principals WHERE name = 'alice'")
-        }
+        let aliceRow: Filter = ["name": "alice"]
+        let older = try VaultFileInspector(Self.vaultPath(cli)).row("principals", columns: ["role", "attributes", "certificate"], where: aliceRow)
         // Down to analyst, rotating what it loses: its keyring is exactly an analyst's.
         let down = try cli.run(["principal", "update", "alice", "--role", "analyst", "--remove-attr", "regions", "--rotate", "--json"])
         #expect(down.status == 0, "\(down.stderr)")
@@ -244,23 +243,19 @@ struct PrincipalCommandTests {
         #expect(try cli.run(["report"] + alice).status == 0)
         #expect(try cli.run(["verify"]).status == 0)
         // Putting the old role back in the file does not give the keys or the rights back: the certificate no longer matches.
-        try DatabaseQueue(path: Self.vaultPath(cli)).write { db in try db.execute(sql: "UPDATE principals SET role = 'support' WHERE name = 'alice'") }
+        try VaultFileInspector(Self.vaultPath(cli)).update("principals", set: ["role": "support"], where: aliceRow)
         #expect(try cli.run(["customer", "list", "--purpose", "support_ticket"] + alice).status == 6)
         // Nor does the whole row from before, certificate and all: the update's access-log entry holds what it set.
-        let current = try DatabaseQueue(path: Self.vaultPath(cli)).read { db in
-            try Row.fetchOne(db, sql: "SELECT role, attributes, certificate FROM principals WHERE name = 'alice'")
-        }
+        let current = try VaultFileInspector(Self.vaultPath(cli)).row("principals", columns: ["role", "attributes", "certificate"], where: aliceRow)
         let before = try #require(older), after = try #require(current)
-        try DatabaseQueue(path: Self.vaultPath(cli)).write { db in
-            try db.execute(sql: "UPDATE principals SET role = ?, attributes = ?, certificate = ? WHERE name = 'alice'",
-                           arguments: [before["role"] as String, before["attributes"] as String, before["certificate"] as Data])
-        }
+        try VaultFileInspector(Self.vaultPath(cli)).update("principals", set: [
+            "role": before["role"], "attributes": before["attributes"], "certificate": before["certificate"],
+        ], where: aliceRow)
         let replayed = try cli.run(["customer", "list", "--purpose", "support_ticket"] + alice)
         #expect(replayed.status == 6 && replayed.stderr.contains("put back from an older copy"), "\(replayed.status) \(replayed.stderr)")
-        try DatabaseQueue(path: Self.vaultPath(cli)).write { db in
-            try db.execute(sql: "UPDATE principals SET role = 'analyst', attributes = ?, certificate = ? WHERE name = 'alice'",
-                           arguments: [after["attributes"] as String, after["certificate"] as Data])
-        }
+        try VaultFileInspector(Self.vaultPath(cli)).update("principals", set: [
+            "role": "analyst", "attributes": after["attributes"], "certificate": after["certificate"],
+        ], where: aliceRow)
 
         for (arguments, status, expected) in [
             (["principal", "update", "alice"], Int32(2), "nothing to change"),
@@ -412,9 +407,7 @@ struct PrincipalCommandTests {
         let alice = try Self.addAlice(cli)
         #expect(try cli.run(["customer", "list", "--purpose", "support_ticket"] + alice).status == 0)
 
-        try DatabaseQueue(path: Self.vaultPath(cli)).write { db in
-            try db.execute(sql: "UPDATE principals SET role = 'admin' WHERE name = 'alice'")
-        }
+        try VaultFileInspector(Self.vaultPath(cli)).update("principals", set: ["role": "admin"], where: ["name": "alice"])
         let promoted = try cli.run(["customer", "list"] + alice)
         #expect(promoted.status == 6, "\(promoted.stderr)")
         #expect(promoted.stdout.isEmpty, "\(promoted.stdout)")
@@ -428,13 +421,15 @@ struct PrincipalCommandTests {
         try Self.addAlice(cli)
         #expect(try cli.run(["customer", "list"]).status == 0)
 
-        try DatabaseQueue(path: Self.vaultPath(cli)).write { db in
-            let stored = try #require(try Data.fetchOne(db, sql: "SELECT value FROM vault_meta WHERE name = 'policy'"))
+        do {
+            let file = try VaultFileInspector(Self.vaultPath(cli))
+            defer { try? file.close() }
+            let stored = try #require(try file.value("value", in: "vault_meta", where: ["name": "policy"])?.data)
             let text = String(decoding: stored, as: UTF8.self)
             let masked = "customers.address: { view: masked, write: true }"
             #expect(text.contains(masked))
             let widened = text.replacingOccurrences(of: masked, with: "customers.address: { view: plain, write: true }")
-            try db.execute(sql: "UPDATE vault_meta SET value = ? WHERE name = 'policy'", arguments: [Data(widened.utf8)])
+            try file.update("vault_meta", set: ["value": Data(widened.utf8)], where: ["name": "policy"])
         }
         for command in [["customer", "list"], ["principal", "list"], ["policy", "show"],
                         ["customer", "add", "--name", "New One", "--email", "new@example.com"]] {

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import Testing
+import VaultFileInspector
 
 @Suite("Import progress display")
 struct ProgressTests {
@@ -48,7 +48,7 @@ struct ProgressTests {
         let vault = cli.environment["CVAULT_VAULT"]!
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            let stored = (try? DatabaseQueue(path: vault).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers") ?? 0 }) ?? 0
+            let stored = (try? VaultFileInspector(vault).count("customers")) ?? 0
             if stored >= 400 { break }
             usleep(20_000)
         }
@@ -60,7 +60,7 @@ struct ProgressTests {
         #expect(message.contains("interrupted: the batches committed so far are kept; run the same command again to resume"), "\(message)")
         let resumed = try cli.run(["import", "customers", csv, "--batch", "200"])
         #expect(resumed.status == 0 && resumed.stderr.contains("resumed an interrupted import"), "\(resumed.stderr)")
-        #expect(try DatabaseQueue(path: vault).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers") } == 20_000)
+        #expect(try VaultFileInspector(vault).count("customers") == 20_000)
     }
 
     @Test("keys rotate --resume with nothing to resume says so and succeeds")

@@ -1,7 +1,7 @@
 import CustomerVault
 import Foundation
-import GRDB
 import Testing
+import VaultFileInspector
 
 /// The file system fails under the vault: it fills up during an import or a backup, it is
 /// read-only, or the vault's path goes away while a command runs. Each time `cvault` stops with a
@@ -235,7 +235,7 @@ struct ResourceFaultTests {
             #expect(error.code == .io && error.message.contains("moved, renamed or deleted"), "\(error.message)")
         }
         try? vault.close()
-        let count = try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers") }
+        let count = try VaultFileInspector(path).count("customers")
         #expect(count == 1, "the file now at the path holds what it held when it was put there")
     }
 
@@ -251,15 +251,11 @@ struct ResourceFaultTests {
     }
 
     static func inspect(_ path: String) async throws -> VaultState {
-        let queue = try DatabaseQueue(path: path)
-        defer { try? queue.close() }
-        return try await queue.read { db in
-            let sealed = try Data.fetchAll(db, sql: "SELECT sealed FROM sealed_values ORDER BY entity, record_id, field")
-            return VaultState(integrity: try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "",
-                              customers: try Int.fetchOne(db, sql: "SELECT count(*) FROM customers") ?? -1,
-                              committed: try Int.fetchOne(db, sql: "SELECT coalesce(sum(accepted), 0) FROM imports") ?? -1,
-                              fingerprint: sealed)
-        }
+        let file = try VaultFileInspector(path)
+        defer { try? file.close() }
+        let sealed = try file.values("sealed", in: "sealed_values", orderBy: ["entity", "record_id", "field"]).map { try #require($0.data) }
+        return VaultState(integrity: try file.integrity() ?? "", customers: try file.count("customers"),
+                          committed: try file.sum("accepted", in: "imports"), fingerprint: sealed)
     }
 
     /// The rows an interrupted import says it committed ("… with 6428 rows accepted and committed …").

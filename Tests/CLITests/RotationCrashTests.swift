@@ -1,7 +1,7 @@
 import CustomerVault
 import Foundation
-import GRDB
 import Testing
+import VaultFileInspector
 
 /// `kill -9` at 20+ random moments during the rotation of 100,000 customers, resuming each time:
 /// every record still decrypts, none is left on the old version, the file is intact and the audit
@@ -9,17 +9,13 @@ import Testing
 @Suite("Key rotation survives kill -9", .enabled(if: ProcessInfo.processInfo.environment["CVAULT_SKIP_SCALE"] == nil))
 struct RotationCrashTests {
     static func moved(_ vaultPath: String) throws -> Int {
-        try count(vaultPath, "SELECT count(*) FROM sealed_values WHERE key_version >= 2")
+        try VaultFileInspector(vaultPath).count("sealed_values", where: ["key_version": .atLeast(2)])
     }
 
-    static func rotations(_ vaultPath: String) throws -> Int { try count(vaultPath, "SELECT count(*) FROM key_rotations") }
-
-    static func count(_ vaultPath: String, _ sql: String) throws -> Int {
-        try DatabaseQueue(path: vaultPath).read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
-    }
+    static func rotations(_ vaultPath: String) throws -> Int { try VaultFileInspector(vaultPath).count("key_rotations") }
 
     static func integrity(_ vaultPath: String) throws -> String? {
-        try DatabaseQueue(path: vaultPath).read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+        try VaultFileInspector(vaultPath).integrity()
     }
 
     @Test("100,000 customers: killed 20+ times during rotation and resumed, the rotation ends complete")
@@ -34,7 +30,7 @@ struct RotationCrashTests {
         let report = try JSONDecoder.cli.decode(ImportReport.self, from: Data(imported.stdout.utf8))
         #expect(report.accepted > 98_000)
         let vaultPath = cli.environment["CVAULT_VAULT"]!
-        let total = try Self.count(vaultPath, "SELECT count(*) FROM sealed_values")
+        let total = try VaultFileInspector(vaultPath).count("sealed_values")
 
         var generator = SystemRandomNumberGenerator()
         var kills = 0, started = false, attempts = 0

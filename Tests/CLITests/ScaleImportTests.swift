@@ -1,7 +1,7 @@
 import CustomerVault
 import Foundation
-import GRDB
 import Testing
+import VaultFileInspector
 
 /// Import at the size users run: 100,000 generated customers with their transactions and
 /// interactions. Set CVAULT_SKIP_SCALE=1 to leave it out of quick local runs; CI always runs it.
@@ -96,9 +96,8 @@ struct ScaleImportTests {
         }
         #expect(found == ["email": 99_000, "phone": 99_000, "name": 99_000])
         try vault.close()
-        let counts = try await DatabaseQueue(path: cli.environment["CVAULT_VAULT"]!).read { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM transactions") ?? 0, try Int.fetchOne(db, sql: "SELECT count(*) FROM interactions") ?? 0)
-        }
+        let file = try VaultFileInspector(cli.environment["CVAULT_VAULT"]!)
+        let counts = (try file.count("transactions"), try file.count("interactions"))
         #expect(counts.0 == (try Self.recordCount(large.appendingPathComponent("transactions.csv"))))
         #expect(counts.1 == (try Self.recordCount(large.appendingPathComponent("interactions.csv"))))
     }

@@ -1,9 +1,8 @@
 import Foundation
-import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
-import VaultSQLite
+import VaultFileInspector
 
 /// The eleven findings of the attack review (issue #17), each reproduced as the reviewer did:
 /// through the file (SQL) or with raw crypto as the principal the finding names. Each attack must
@@ -17,27 +16,26 @@ struct TamperFindingTests {
         let fixture = try await TamperFixture.make()
         let analyst = try await fixture.open("analyst")
         // What the analyst has: its own secrets, and the field's seal public key, in clear in data_keys.
-        let publicKey = try #require(try fixture.raw { db in
-            try Data.fetchOne(db, sql: "SELECT public_key FROM data_keys WHERE field = 'customers.email' AND purpose = 'seal_public' AND version = 1")
-        })
+        let file = try fixture.file
+        let publicKey = try #require(try file.value("public_key", in: "data_keys",
+                                                    where: ["field": "customers.email", "purpose": "seal_public", "version": 1])?.bytes)
         let sessionKey = try SecretBytes(randomCount: 32)
-        let sealed = try sessionKey.withUnsafeBytes { try SealedBox.seal($0, to: [UInt8](publicKey)) }
+        let sealed = try sessionKey.withUnsafeBytes { try SealedBox.seal($0, to: publicKey) }
         let vaultID = analyst.vaultIDBytes
         let forged = "forged.owner@example.com"
-        try fixture.raw { db in
-            let id = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM write_sessions")) ?? 1
-            let analystID = try #require(try Int64.fetchOne(db, sql: "SELECT id FROM principals WHERE name = 'analyst'"))
+        do {
+            let id = try file.nextID(in: "write_sessions")
+            let analystID = try #require(try file.value("id", in: "principals", where: ["name": "analyst"]))
             let signature = try Ed25519.sign(WriteSessions.message(vaultID: vaultID, principal: "analyst", id: id, field: "customers.email",
                                                                    purpose: .seal, version: 1, sealedKey: sealed, policyHash: analyst.policyHash),
                                              with: analyst.secrets.signingKeyPair)
-            try db.execute(sql: """
-                INSERT INTO write_sessions (id, principal_id, field, purpose, key_version, sealed_key, signature, created_at, format, policy_hash)
-                VALUES (?, ?, 'customers.email', 'seal', 1, ?, ?, 'now', 2, ?)
-                """, arguments: [id, analystID, Data(sealed), Data(signature), analyst.policyHash])
+            try file.insert(into: "write_sessions", [
+                "id": id, "principal_id": analystID, "field": "customers.email", "purpose": "seal", "key_version": 1, "sealed_key": sealed,
+                "signature": signature, "created_at": "now", "format": 2, "policy_hash": analyst.policyHash,
+            ])
             let envelope = try FieldEnvelope.seal(forged, key: sessionKey, keyVersion: 1, vaultID: vaultID,
                                                   slot: SealedSlot(entity: .customers, field: "email", recordID: fixture.eu, view: .plain), session: id)
-            try db.execute(sql: "UPDATE sealed_values SET sealed = ? WHERE entity = 'customers' AND record_id = ? AND field = 'email'",
-                           arguments: [Data(envelope), fixture.eu])
+            #expect(try file.update("sealed_values", set: ["sealed": envelope], where: ["entity": "customers", "record_id": .is(fixture.eu), "field": "email"]) == 1)
         }
         // The analyst holds the record key (it counts rows), so it can even make the record commit to the forgery.
         try fixture.recommit(customer: fixture.eu, as: analyst)
@@ -50,7 +48,7 @@ struct TamperFindingTests {
         fixture.expectIntegrityFailure(try fixture.run(["customer", "get", String(fixture.eu)]), naming: "write session")
         // Rotation opens every value to re-seal it: it refuses instead of turning the forgery into a format-1 value.
         #expect(await VaultError.caught { _ = try await fixture.admin.rotateKeys(fields: ["email"]) }?.code == .integrity)
-        let still = try fixture.raw { db in try Data.fetchOne(db, sql: "SELECT sealed FROM sealed_values WHERE entity = 'customers' AND record_id = ? AND field = 'email'", arguments: [fixture.eu]) }
+        let still = try file.value("sealed", in: "sealed_values", where: ["entity": "customers", "record_id": .is(fixture.eu), "field": "email"])?.data
         #expect(still.map { FieldEnvelope.session(of: [UInt8]($0)) != nil } == true, "the forged value was not re-sealed")
         #expect(!(try fixture.run(["customer", "list"]).output.contains(forged)))
     }
@@ -60,13 +58,14 @@ struct TamperFindingTests {
     @Test("2: a schema edited in vault_meta (mask widened, fields made plain) is refused on open and by audit verify")
     func editedSchema() async throws {
         let fixture = try await TamperFixture.make()
-        try fixture.raw { db in
-            let text = try #require(try String.fetchOne(db, sql: "SELECT CAST(value AS TEXT) FROM vault_meta WHERE name = 'schema'"))
+        do {
+            let file = try fixture.file
+            let text = String(decoding: try #require(try file.value("value", in: "vault_meta", where: ["name": "schema"])?.data), as: UTF8.self)
             let edited = text.replacingOccurrences(of: "mask: { prefix: 3 }", with: "mask: { prefix: 16 }")
                 .replacingOccurrences(of: "birth_date: { class: personal", with: "birth_date: { class: plain   ")
                 .replacingOccurrences(of: "gender:     { class: personal", with: "gender:     { class: plain   ")
             #expect(edited != text)
-            try db.execute(sql: "UPDATE vault_meta SET value = ? WHERE name = 'schema'", arguments: [Data(edited.utf8)])
+            #expect(try file.update("vault_meta", set: ["value": Data(edited.utf8)], where: ["name": "schema"]) == 1)
         }
         #expect(await VaultError.caught { _ = try await fixture.open("support", purpose: "support_ticket") }?.code == .integrity)
         fixture.expectIntegrityFailure(try fixture.run(["customer", "get", String(fixture.eu)], as: "support", purpose: "support_ticket"),
@@ -74,7 +73,7 @@ struct TamperFindingTests {
         fixture.expectIntegrityFailure(try fixture.cli.run(["audit", "verify"]), naming: "schema")
         fixture.expectIntegrityFailure(try fixture.run(["customer", "add", "--name", "New Person", "--email", "new@example.com",
                                                         "--birth-date", "1990-01-01", "--gender", "x"]))
-        #expect(try fixture.raw { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM customers") } == 2, "nothing was written in clear")
+        #expect(try fixture.file.count("customers") == 2, "nothing was written in clear")
     }
 
     // MARK: - 3. Planted SQL objects
@@ -82,29 +81,22 @@ struct TamperFindingTests {
     @Test("3: a trigger that silences the access log, or one that copies erased values aside, is refused on open and mid-session")
     func plantedTriggers() async throws {
         let fixture = try await TamperFixture.make()
-        let entries = { try fixture.raw { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log") ?? 0 } }
+        let entries = { try fixture.file.count("audit_log") }
         // Planted while the admin's handle is open (another process): its next request is refused.
-        try fixture.raw { db in try db.execute(sql: "CREATE TRIGGER quiet BEFORE INSERT ON audit_log BEGIN SELECT RAISE(IGNORE); END") }
+        try fixture.file.plant(.silenceAccessLog)
         let before = try entries()
         let error = await VaultError.caught { _ = try await fixture.admin.customer(fixture.eu) }
         #expect(error?.code == .integrity && error?.message.contains("trigger quiet on audit_log") == true, "\(error?.message ?? "")")
         #expect(try entries() == before)
         fixture.expectIntegrityFailure(try fixture.run(["customer", "list"], as: "support", purpose: "support_ticket"), naming: "trigger quiet")
         fixture.expectIntegrityFailure(try fixture.run(["export", "customers"], as: "support", purpose: "fraud_investigation"))
-        try fixture.raw { db in try db.execute(sql: "DROP TRIGGER quiet") }
+        try fixture.file.dropTrigger("quiet")
 
-        try fixture.raw { db in
-            try db.execute(sql: """
-                CREATE TABLE shadow (entity TEXT, record_id INTEGER, field TEXT, sealed BLOB);
-                CREATE TRIGGER keep_copy AFTER DELETE ON sealed_values BEGIN
-                    INSERT INTO shadow VALUES (OLD.entity, OLD.record_id, OLD.field, OLD.sealed);
-                END;
-                """)
-        }
+        try fixture.file.plant(.copyDeletedSealedValues)
         fixture.expectIntegrityFailure(try fixture.run(["customer", "erase", String(fixture.eu)], as: "dpo", purpose: "subject_request"),
                                        naming: "cvault did not create")
-        #expect(try fixture.raw { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM shadow") } == 0, "nothing was erased, nothing copied")
-        #expect(try fixture.raw { db in try String.fetchOne(db, sql: "SELECT erased_at FROM customers WHERE id = ?", arguments: [fixture.eu]) } == nil)
+        #expect(try fixture.file.count("shadow") == 0, "nothing was erased, nothing copied")
+        #expect(try fixture.file.value("erased_at", in: "customers", where: ["id": .is(fixture.eu)]) ?? .null == .null)
     }
 
     // MARK: - 4. A changed passphrase
@@ -126,30 +118,31 @@ struct TamperFindingTests {
         _ = later
 
         // What the old credential still yields: the old secrets, from the old copy.
-        let oldRecord = try await DatabaseQueue(path: oldCopy).read { db in try SQLiteTransaction(db).requirePrincipal(named: "support") }
+        let oldFile = try VaultFileInspector(oldCopy)
+        let oldRecord = try oldFile.storeRead { try $0.requirePrincipal(named: "support") }
         let oldSecrets = try oldRecord.unlock(credential: supportKey, vaultID: fixture.admin.vaultIDBytes)
-        let oldKeys = try await DatabaseQueue(path: oldCopy).read { db in
-            try SQLiteTransaction(db).grants(of: oldRecord).map { try $0.open(principal: "support", secrets: oldSecrets, vaultID: fixture.admin.vaultIDBytes) }
+        let oldKeys = try oldFile.storeRead { tx in
+            try tx.grants(of: oldRecord).map { try $0.open(principal: "support", secrets: oldSecrets, vaultID: fixture.admin.vaultIDBytes) }
         }
         #expect(!oldKeys.isEmpty)
         // Every current grant of every principal, tried with the old box key; every current value,
         // tried with every old data key and every key pair derived from one.
-        let grants = try fixture.raw { db in try Data.fetchAll(db, sql: "SELECT sealed_key FROM key_grants") }
+        let grants = try fixture.file.values("sealed_key", in: "key_grants").map { try #require($0.bytes) }
         var opened = 0
-        for grant in grants where (try? SealedBox.open([UInt8](grant), with: oldSecrets.boxKeyPair)) != nil { opened += 1 }
+        for grant in grants where (try? SealedBox.open(grant, with: oldSecrets.boxKeyPair)) != nil { opened += 1 }
         #expect(grants.count > 20 && opened == 0, "\(opened) of \(grants.count) current grants open with the old credential's box key")
-        let sessions = try fixture.raw { db in try Data.fetchAll(db, sql: "SELECT sealed_key FROM write_sessions") }
+        let sessions = try fixture.file.values("sealed_key", in: "write_sessions").map { try #require($0.bytes) }
         for key in oldKeys {
             let pair = try WriteKeyPair.derive(from: key)
-            for session in sessions where (try? SealedBox.open([UInt8](session), with: pair)) != nil { opened += 1 }
+            for session in sessions where (try? SealedBox.open(session, with: pair)) != nil { opened += 1 }
         }
-        let values = try fixture.raw { db in try Row.fetchAll(db, sql: "SELECT entity, record_id, field, key_version, sealed, masked FROM sealed_values") }
+        let values = try fixture.file.rows("sealed_values", columns: ["entity", "record_id", "field", "key_version", "sealed", "masked"])
         for row in values {
-            let entity = try #require(Entity(rawValue: row["entity"]))
-            for (envelope, view) in [((row["sealed"] as Data?), SealedSlot.View.plain), ((row["masked"] as Data?), .masked)] {
-                guard let envelope, let version = FieldEnvelope.keyVersion(of: [UInt8](envelope)) else { continue }
-                let slot = SealedSlot(entity: entity, field: row["field"], recordID: row["record_id"], view: view)
-                for key in oldKeys where (try? FieldEnvelope.open([UInt8](envelope), key: key, keyVersion: version,
+            let entity = try #require(row["entity"].text.flatMap(Entity.init(rawValue:)))
+            for (envelope, view) in [(row["sealed"].bytes, SealedSlot.View.plain), (row["masked"].bytes, .masked)] {
+                guard let envelope, let version = FieldEnvelope.keyVersion(of: envelope) else { continue }
+                let slot = SealedSlot(entity: entity, field: try #require(row["field"].text), recordID: try #require(row["record_id"].int), view: view)
+                for key in oldKeys where (try? FieldEnvelope.open(envelope, key: key, keyVersion: version,
                                                                    vaultID: fixture.admin.vaultIDBytes, slot: slot)) != nil { opened += 1 }
             }
         }
@@ -159,19 +152,18 @@ struct TamperFindingTests {
         let renewed = try fixture.cli.run(["customer", "list", "--principal", "support", "--key-file", fixture.workspace.path("support-new.key"),
                                            "--purpose", "support_ticket"])
         #expect(renewed.status == 0 && renewed.stdout.contains("qzcanary.wexford@example.com"), "\(renewed.stderr)")
-        let head = try #require(try fixture.raw { db in try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1") })
+        let head = try #require(try fixture.file.row("audit_log", columns: ["seq", "hash"], orderBy: ["seq"], descending: true))
+        let headHash = try #require(head["hash"].bytes)
         let entry = AuditEntry(at: Timestamps.now(), principal: "support", role: "support", action: "customer.read", purpose: nil, target: "-",
                                fields: [], outcome: .allowed, detail: "forged with the old key")
-        let seq: Int64 = head["seq"] + 1
+        let seq: Int64 = try #require(head["seq"].int) + 1
         let hash = try AuditChain.entryHash(format: 2, seq: seq, entry: entry, signerPublicKey: oldSecrets.signingKeyPair.publicKey,
-                                            previousHash: [UInt8](head["hash"] as Data))
-        try fixture.raw { db in
-            try db.execute(sql: """
-                INSERT INTO audit_log (seq, format, at, principal, role, action, purpose, reason, target, fields, outcome, error_code, detail,
-                                       policy_hash, terms, prev_hash, hash, signature)
-                VALUES (?, 2, ?, 'support', 'support', 'customer.read', NULL, NULL, '-', '', 'allowed', '', ?, '', '', ?, ?, ?)
-                """, arguments: [seq, entry.at, entry.detail, head["hash"] as Data, Data(hash), Data(try Ed25519.sign(hash, with: oldSecrets.signingKeyPair))])
-        }
+                                            previousHash: headHash)
+        try fixture.file.insert(into: "audit_log", [
+            "seq": seq, "format": 2, "at": entry.at, "principal": "support", "role": "support", "action": "customer.read",
+            "purpose": Cell.null, "reason": Cell.null, "target": "-", "fields": "", "outcome": "allowed", "error_code": "", "detail": entry.detail,
+            "policy_hash": "", "terms": "", "prev_hash": headHash, "hash": hash, "signature": try Ed25519.sign(hash, with: oldSecrets.signingKeyPair),
+        ])
         fixture.expectIntegrityFailure(try fixture.cli.run(["audit", "verify"]), naming: "entry \(seq)")
     }
 
@@ -180,9 +172,7 @@ struct TamperFindingTests {
     @Test("5: a note moved to another customer and a field rolled back alone are refused; erasing the owner refuses too")
     func movedAndRolledBack() async throws {
         let fixture = try await TamperFixture.make()
-        try fixture.raw { db in
-            try db.execute(sql: "UPDATE interactions SET customer_id = ? WHERE customer_id = ?", arguments: [fixture.uk, fixture.eu])
-        }
+        #expect(try fixture.file.update("interactions", set: ["customer_id": fixture.uk], where: ["customer_id": .is(fixture.eu)]) == 1)
         #expect(await VaultError.caught { _ = try await fixture.admin.history(.interactions, customerID: fixture.uk) }?.code == .integrity)
         fixture.expectIntegrityFailure(try fixture.run(["customer", "history", String(fixture.uk), "--kind", "interactions"]))
         fixture.expectIntegrityFailure(try fixture.run(["customer", "export-subject", String(fixture.uk)], as: "dpo", purpose: "subject_request"))
@@ -191,15 +181,10 @@ struct TamperFindingTests {
                                        naming: "interactions")
 
         // A field put back alone from before an update.
-        let old = try #require(try fixture.raw { db in
-            try Row.fetchOne(db, sql: "SELECT sealed, masked FROM sealed_values WHERE entity = 'customers' AND record_id = ? AND field = 'phone'",
-                             arguments: [fixture.uk])
-        })
+        let ukPhone: Filter = ["entity": "customers", "record_id": .is(fixture.uk), "field": "phone"]
+        let old = try #require(try fixture.file.row("sealed_values", columns: ["sealed", "masked"], where: ukPhone))
         try await fixture.admin.updateCustomer(fixture.uk, set: ["phone": "+44 20 7946 0456"])
-        try fixture.raw { db in
-            try db.execute(sql: "UPDATE sealed_values SET sealed = ?, masked = ? WHERE entity = 'customers' AND record_id = ? AND field = 'phone'",
-                           arguments: [old["sealed"] as Data, old["masked"] as Data?, fixture.uk])
-        }
+        #expect(try fixture.file.update("sealed_values", set: ["sealed": old["sealed"], "masked": old["masked"]], where: ukPhone) == 1)
         let rolledBack = await VaultError.caught { _ = try await fixture.admin.customer(fixture.uk) }
         #expect(rolledBack?.code == .integrity && rolledBack?.message.contains("older copy") == true, "\(rolledBack?.message ?? "")")
         fixture.expectIntegrityFailure(try fixture.run(["customer", "get", String(fixture.uk)]))
@@ -220,7 +205,7 @@ struct TamperFindingTests {
         let vaultID = fixture.admin.vaultID
         let unsigned = #"{"customer":\#(fixture.eu),"erasedAt":"2026-12-01T00:00:00Z","principal":"dpo","purpose":"subject_request","removed":{"behaviour":0,"indexEntries":3,"interactions":1,"sealedValues":6,"transactions":1},"transactions":"kept_pseudonymised","vaultID":"\#(vaultID)"}"#
         var forged = try JSONDecoder().decode(ErasureLedgerEntry.self, from: Data(unsigned.utf8))
-        let dpoRecord = try fixture.raw { db in try SQLiteTransaction(db).requirePrincipal(named: "dpo") }
+        let dpoRecord = try fixture.file.storeRead { try $0.requirePrincipal(named: "dpo") }
         forged.auditSeq = 1
         try forged.sign(as: dpoRecord, with: try Ed25519.KeyPair.generate())
         for (attempt, line) in [unsigned, String(decoding: try JSONEncoder.sorted.encode(forged), as: UTF8.self)].enumerated() {
@@ -248,9 +233,7 @@ struct TamperFindingTests {
         #expect(try fixture.run(["customer", "update", String(fixture.eu), "--region", "UK"], as: "support").status == 3)
         #expect(try await fixture.admin.customer(fixture.eu).fields["marketing_consent"] == "true")
         #expect(try fixture.run(["customer", "update", String(fixture.eu), "--phone", "+44 20 7946 0998", "--region", "UK"]).status == 0)
-        let fields = try fixture.raw { db in
-            try String.fetchAll(db, sql: "SELECT fields FROM audit_log WHERE action = 'customer.update' ORDER BY seq")
-        }
+        let fields = try fixture.file.values("fields", in: "audit_log", where: ["action": "customer.update"], orderBy: ["seq"]).map { try #require($0.text) }
         #expect(fields.first?.contains("customers.marketing_consent:write") == true, "the refusal names the field: \(fields)")
         #expect(fields.last == "customers.phone:write,customers.region:write", "\(fields)")
     }
@@ -260,48 +243,41 @@ struct TamperFindingTests {
     @Test("8: a disabled principal that flips its flag back and restores its old grants is refused; its planted sessions and log entries too")
     func disabledStaysDisabled() async throws {
         let fixture = try await TamperFixture.make()
-        let grants = try fixture.raw { db in
-            try Row.fetchAll(db, sql: "SELECT key_id, sealed_key, signature, format FROM key_grants WHERE principal_id = (SELECT id FROM principals WHERE name = 'intake')")
-        }
+        let file = try fixture.file
+        let intakeID = try #require(try file.value("id", in: "principals", where: ["name": "intake"]))
+        let grants = try file.rows("key_grants", columns: ["key_id", "sealed_key", "signature", "format"], where: ["principal_id": .is(intakeID)])
         let intake = try await fixture.open("intake")
         let intakeSecrets = intake.secrets
         #expect(try fixture.run(["principal", "disable", "intake"]).status == 0)
-        let disabledAt = try #require(try fixture.raw { db in try Int64.fetchOne(db, sql: "SELECT disabled_at_seq FROM principals WHERE name = 'intake'") })
-        try fixture.raw { db in
-            let id = try #require(try Int64.fetchOne(db, sql: "SELECT id FROM principals WHERE name = 'intake'"))
-            try db.execute(sql: "UPDATE principals SET disabled = 0, disabled_at_seq = NULL WHERE id = ?", arguments: [id])
-            for grant in grants {
-                try db.execute(sql: "INSERT INTO key_grants (principal_id, key_id, sealed_key, signature, format) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [id, grant["key_id"] as Int64, grant["sealed_key"] as Data, grant["signature"] as Data, grant["format"] as Int64])
-            }
+        let disabledAt = try #require(try file.value("disabled_at_seq", in: "principals", where: ["name": "intake"])?.int)
+        #expect(try file.update("principals", set: ["disabled": 0, "disabled_at_seq": Cell.null], where: ["id": .is(intakeID)]) == 1)
+        for grant in grants {
+            try file.insert(into: "key_grants", ["principal_id": intakeID, "key_id": grant["key_id"], "sealed_key": grant["sealed_key"],
+                                                 "signature": grant["signature"], "format": grant["format"]])
         }
         #expect(await VaultError.caught { _ = try await fixture.open("intake") }?.code == .integrity)
         fixture.expectIntegrityFailure(try fixture.run(["customer", "add", "--name", "Back Again", "--email", "back@example.com", "--region", "EU"],
                                                        as: "intake"), naming: "certificate")
         // The flag left as it is: a session signed by intake after its disable has no countersignature.
-        let publicKey = try #require(try fixture.raw { db in
-            try Data.fetchOne(db, sql: "SELECT public_key FROM data_keys WHERE field = 'customers.gender' AND purpose = 'seal_public' AND version = 1")
-        })
-        try fixture.raw { db in
-            try db.execute(sql: "UPDATE principals SET disabled = 1, disabled_at_seq = ? WHERE name = 'intake'", arguments: [disabledAt])
-            try db.execute(sql: "DELETE FROM key_grants WHERE principal_id = (SELECT id FROM principals WHERE name = 'intake')")
-        }
+        let publicKey = try #require(try file.value("public_key", in: "data_keys",
+                                                    where: ["field": "customers.gender", "purpose": "seal_public", "version": 1])?.bytes)
+        #expect(try file.update("principals", set: ["disabled": 1, "disabled_at_seq": disabledAt], where: ["name": "intake"]) == 1)
+        try file.delete(from: "key_grants", where: ["principal_id": .is(intakeID)])
         let sessionKey = try SecretBytes(randomCount: 32)
-        let sealed = try sessionKey.withUnsafeBytes { try SealedBox.seal($0, to: [UInt8](publicKey)) }
+        let sealed = try sessionKey.withUnsafeBytes { try SealedBox.seal($0, to: publicKey) }
         let vaultID = fixture.admin.vaultIDBytes
-        try fixture.raw { db in
-            let id = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM write_sessions")) ?? 1
+        do {
+            let id = try file.nextID(in: "write_sessions")
             let signature = try Ed25519.sign(WriteSessions.message(vaultID: vaultID, principal: "intake", id: id, field: "customers.gender", purpose: .seal,
                                                                    version: 1, sealedKey: sealed, policyHash: fixture.admin.policyHash),
                                              with: intakeSecrets.signingKeyPair)
-            try db.execute(sql: """
-                INSERT INTO write_sessions (id, principal_id, field, purpose, key_version, sealed_key, signature, created_at, format, policy_hash)
-                VALUES (?, (SELECT id FROM principals WHERE name = 'intake'), 'customers.gender', 'seal', 1, ?, ?, 'now', 2, ?)
-                """, arguments: [id, Data(sealed), Data(signature), fixture.admin.policyHash])
+            try file.insert(into: "write_sessions", [
+                "id": id, "principal_id": intakeID, "field": "customers.gender", "purpose": "seal", "key_version": 1, "sealed_key": sealed,
+                "signature": signature, "created_at": "now", "format": 2, "policy_hash": fixture.admin.policyHash,
+            ])
             let envelope = try FieldEnvelope.seal("planted", key: sessionKey, keyVersion: 1, vaultID: vaultID,
                                                   slot: SealedSlot(entity: .customers, field: "gender", recordID: fixture.uk, view: .plain), session: id)
-            try db.execute(sql: "INSERT INTO sealed_values (entity, record_id, field, key_version, sealed) VALUES ('customers', ?, 'gender', 1, ?)",
-                           arguments: [fixture.uk, Data(envelope)])
+            try file.insert(into: "sealed_values", ["entity": "customers", "record_id": fixture.uk, "field": "gender", "key_version": 1, "sealed": envelope])
         }
         try fixture.recommit(customer: fixture.uk, as: fixture.admin)
         let planted = await VaultError.caught { _ = try await fixture.admin.customer(fixture.uk) }
@@ -393,7 +369,8 @@ struct TamperFindingTests {
         #expect(invisible == nil)
         #expect(try await support.findCustomers(field: "name", equalTo: "Una Kingdom").isEmpty)
         #expect(try await support.findCustomers(field: "name", equalTo: "Nobody Atall").isEmpty)
-        let details = try fixture.raw { db in try String.fetchAll(db, sql: "SELECT detail FROM audit_log WHERE principal = 'support' AND action = 'customer.search' ORDER BY seq") }
+        let details = try fixture.file.values("detail", in: "audit_log", where: ["principal": "support", "action": "customer.search"], orderBy: ["seq"])
+            .map { try #require($0.text) }
         #expect(details.count == 3 && details[1] == details[2], "searches for an invisible and an absent name log the same detail: \(details)")
         #expect(!details.contains { $0.contains("candidate") })
         let intoInvisible = await VaultError.caught { try await support.updateCustomer(fixture.eu, set: ["email": "una.kingdom@example.com"]) }
@@ -420,7 +397,7 @@ struct TamperFindingTests {
             usleep(100_000)
             environ = (try? String(contentsOfFile: "/proc/\(pid)/environ", encoding: .isoLatin1)) ?? ""
             // Unlocked once the follower has written its entry.
-            let followed = try await DatabaseQueue(path: vault).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM audit_log WHERE action = 'audit.read'") ?? 0 }
+            let followed = try VaultFileInspector(vault).count("audit_log", where: ["action": "audit.read"])
             if followed > 0 { break }
         }
         environ = (try? String(contentsOfFile: "/proc/\(pid)/environ", encoding: .isoLatin1)) ?? ""

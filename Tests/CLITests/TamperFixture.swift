@@ -1,9 +1,8 @@
 import Foundation
-import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
-import VaultSQLite
+import VaultFileInspector
 import VaultStore
 
 /// The victim of the attack tests: a vault on the shipped schema and policy made through the
@@ -71,18 +70,16 @@ struct TamperFixture {
         try cli.run(arguments + ["--principal", principal, "--key-file", keyFile(principal)] + (purpose.map { ["--purpose", $0] } ?? []))
     }
 
-    /// Raw SQL on the vault file: what anybody who can write the file can do.
-    @discardableResult
-    func raw<T>(_ body: (Database) throws -> T) throws -> T {
-        try DatabaseQueue(path: path).write(body)
+    /// The vault file past the library: what anybody who can write the file can do.
+    var file: VaultFileInspector {
+        get throws { try VaultFileInspector(path) }
     }
 
     /// Re-tags a customer's row after its sealed values were changed in the file, with the record
     /// key of `holder` (what an insider holding that key can do on top of a file edit).
     func recommit(customer id: Int64, as holder: CustomerVault) throws {
         let integrity = try holder.recordIntegrity
-        try raw { db in
-            let tx = SQLiteTransaction(db)
+        try file.storeTransaction { tx in
             guard var row = try tx.customerRow(id: id) else { return }
             row.sealedDigest = try RecordIntegrity.sealedDigest(try tx.sealedEntries(.customers, recordID: id), entity: .customers, recordID: id)
             try row.retag(integrity)

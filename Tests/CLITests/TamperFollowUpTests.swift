@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
+import VaultFileInspector
 
 /// The second attack review of the issue #17 changes: variants of the first findings that went
 /// around their fixes (a reader's session cache, records put back from an older copy of the file,
@@ -12,33 +12,28 @@ struct TamperFollowUpTests {
     /// Starts a write session as `writer` (signed by its own key: a session it could start) for
     /// `field`, with a session key the attacker knows; returns its id and key.
     private func plantSession(_ fixture: TamperFixture, writer: CustomerVault, field: String) throws -> (Int64, SecretBytes) {
-        let publicKey = try #require(try fixture.raw { db in
-            try Data.fetchOne(db, sql: "SELECT public_key FROM data_keys WHERE field = ? AND purpose = 'seal_public' AND version = 1", arguments: [field])
-        })
+        let file = try fixture.file
+        let publicKey = try #require(try file.value("public_key", in: "data_keys", where: ["field": .is(field), "purpose": "seal_public", "version": 1])?.bytes)
         let sessionKey = try SecretBytes(randomCount: 32)
-        let sealed = try sessionKey.withUnsafeBytes { try SealedBox.seal($0, to: [UInt8](publicKey)) }
-        let id = try fixture.raw { db in
-            let id = (try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) + 1 FROM write_sessions")) ?? 1
-            let signature = try Ed25519.sign(WriteSessions.message(vaultID: writer.vaultIDBytes, principal: writer.principal, id: id, field: field,
-                                                                   purpose: .seal, version: 1, sealedKey: sealed, policyHash: writer.policyHash),
-                                             with: writer.secrets.signingKeyPair)
-            try db.execute(sql: """
-                INSERT INTO write_sessions (id, principal_id, field, purpose, key_version, sealed_key, signature, created_at, format, policy_hash)
-                VALUES (?, (SELECT id FROM principals WHERE name = ?), ?, 'seal', 1, ?, ?, 'now', 2, ?)
-                """, arguments: [id, writer.principal, field, Data(sealed), Data(signature), writer.policyHash])
-            return id
-        }
+        let sealed = try sessionKey.withUnsafeBytes { try SealedBox.seal($0, to: publicKey) }
+        let id = try file.nextID(in: "write_sessions")
+        let writerID = try #require(try file.value("id", in: "principals", where: ["name": .is(writer.principal)]))
+        let signature = try Ed25519.sign(WriteSessions.message(vaultID: writer.vaultIDBytes, principal: writer.principal, id: id, field: field,
+                                                               purpose: .seal, version: 1, sealedKey: sealed, policyHash: writer.policyHash),
+                                         with: writer.secrets.signingKeyPair)
+        try file.insert(into: "write_sessions", [
+            "id": id, "principal_id": writerID, "field": field, "purpose": "seal", "key_version": 1, "sealed_key": sealed,
+            "signature": signature, "created_at": "now", "format": 2, "policy_hash": writer.policyHash,
+        ])
         return (id, sessionKey)
     }
 
     private func plantValue(_ fixture: TamperFixture, _ value: String, field: String, customer: Int64, session: (Int64, SecretBytes)) throws {
         let envelope = try FieldEnvelope.seal(value, key: session.1, keyVersion: 1, vaultID: fixture.admin.vaultIDBytes,
                                               slot: SealedSlot(entity: .customers, field: field, recordID: customer, view: .plain), session: session.0)
-        try fixture.raw { db in
-            try db.execute(sql: "DELETE FROM sealed_values WHERE entity = 'customers' AND record_id = ? AND field = ?", arguments: [customer, field])
-            try db.execute(sql: "INSERT INTO sealed_values (entity, record_id, field, key_version, sealed) VALUES ('customers', ?, ?, 1, ?)",
-                           arguments: [customer, field, Data(envelope)])
-        }
+        let file = try fixture.file
+        try file.delete(from: "sealed_values", where: ["entity": "customers", "record_id": .is(customer), "field": .is(field)])
+        try file.insert(into: "sealed_values", ["entity": "customers", "record_id": customer, "field": field, "key_version": 1, "sealed": envelope])
         try fixture.recommit(customer: customer, as: fixture.admin)
     }
 
@@ -68,24 +63,7 @@ struct TamperFollowUpTests {
         #expect(try fixture.run(["customer", "erase", String(fixture.uk)], as: "dpo", purpose: "subject_request").status == 0)
         #expect(try fixture.run(["verify"]).status == 0, "a clean erasure verifies")
         // Every row of the person, each with its own valid tag, copied back from the older file.
-        try await DatabaseQueue(path: fixture.path).writeWithoutTransaction { db in
-            try db.execute(sql: "ATTACH DATABASE ? AS old", arguments: [copy])
-            try db.inTransaction {
-                let id = fixture.uk
-                try db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [id])
-                try db.execute(sql: "INSERT INTO customers SELECT * FROM old.customers WHERE id = ?", arguments: [id])
-                for table in ["blind_indexes", "unique_indexes", "interactions", "behaviour", "consent_events"] {
-                    try db.execute(sql: "INSERT OR IGNORE INTO \(table) SELECT * FROM old.\(table) WHERE customer_id = ?", arguments: [id])
-                }
-                try db.execute(sql: "INSERT OR IGNORE INTO sealed_values SELECT * FROM old.sealed_values WHERE entity = 'customers' AND record_id = ?", arguments: [id])
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO sealed_values SELECT * FROM old.sealed_values
-                    WHERE entity = 'interactions' AND record_id IN (SELECT id FROM old.interactions WHERE customer_id = ?)
-                    """, arguments: [id])
-                return .commit
-            }
-            try db.execute(sql: "DETACH DATABASE old")
-        }
+        try fixture.file.putBackErasedCustomer(fixture.uk, from: copy)
         let verify = try fixture.run(["verify"])
         fixture.expectIntegrityFailure(verify, naming: "customers \(fixture.uk) (erased, in the ledger)")
     }
@@ -93,13 +71,14 @@ struct TamperFollowUpTests {
     @Test("the policy in force put back to an older root-signed one from the history is refused on open")
     func policyRolledBack() async throws {
         let fixture = try await TamperFixture.make()
-        let older = try #require(try fixture.raw { db in try Row.fetchOne(db, sql: "SELECT source, signature FROM policy_history") })
+        let older = try #require(try fixture.file.row("policy_history", columns: ["source", "signature"]))
         _ = try await fixture.admin.applyPolicy(yaml: Policy.defaultYAML + "\n# reviewed 2026-12-01\n", fileName: "tightened.yaml")
         #expect(try fixture.run(["customer", "list"], as: "marketing").status == 0)
-        try fixture.raw { db in
-            try db.execute(sql: "UPDATE vault_meta SET value = CAST(? AS BLOB) WHERE name = 'policy'", arguments: [older["source"] as String])
-            try db.execute(sql: "UPDATE vault_meta SET value = ? WHERE name = 'policy_signature'", arguments: [older["signature"] as Data])
-        }
+        let file = try fixture.file
+        // The source as bytes (it goes back as a blob, as the vault stores it).
+        let source = try #require(older["source"].text.map { Data($0.utf8) } ?? older["source"].data)
+        #expect(try file.update("vault_meta", set: ["value": source], where: ["name": "policy"]) == 1)
+        #expect(try file.update("vault_meta", set: ["value": older["signature"]], where: ["name": "policy_signature"]) == 1)
         #expect(await VaultError.caught { _ = try await fixture.open("marketing") }?.code == .integrity)
         fixture.expectIntegrityFailure(try fixture.run(["customer", "list"], as: "marketing"), naming: "older policy put back")
     }
@@ -113,49 +92,31 @@ struct TamperFollowUpTests {
         let changed = try fixture.cli.run(["principal", "passwd", "--principal", "support", "--key-file", fixture.keyFile("support"),
                                            "--key-file-out", fixture.workspace.path("support-new.key")])
         #expect(changed.status == 0, "\(changed.stderr)")
-        let oldBoxKey = try #require(try await DatabaseQueue(path: oldCopy).read { db in
-            try Data.fetchOne(db, sql: "SELECT box_public_key FROM principals WHERE name = 'support'")
-        })
+        let oldBoxKey = try #require(try VaultFileInspector(oldCopy).value("box_public_key", in: "principals", where: ["name": "support"])?.data)
         // The old record (old keys, old certificate), its shorter key chain and its old grants.
-        try await DatabaseQueue(path: fixture.path).writeWithoutTransaction { db in
-            try db.execute(sql: "ATTACH DATABASE ? AS old", arguments: [oldCopy])
-            try db.inTransaction {
-                let id = "(SELECT id FROM principals WHERE name = 'support')"
-                try db.execute(sql: "DELETE FROM principal_keys WHERE principal_id = \(id) AND version > 1")
-                try db.execute(sql: "DELETE FROM key_grants WHERE principal_id = \(id)")
-                try db.execute(sql: "INSERT INTO key_grants SELECT * FROM old.key_grants WHERE principal_id = \(id)")
-                let row = try Row.fetchOne(db, sql: "SELECT * FROM old.principals WHERE name = 'support'")!
-                let columns = row.columnNames.filter { $0 != "id" }
-                try db.execute(sql: "UPDATE principals SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE name = 'support'",
-                               arguments: StatementArguments(columns.map { row[$0] as DatabaseValue }))
-                return .commit
-            }
-            try db.execute(sql: "DETACH DATABASE old")
-        }
+        try fixture.file.putBackPrincipal("support", from: oldCopy)
         let refused = await VaultError.caught { _ = try await fixture.open("support", purpose: "support_ticket") }
         #expect(refused?.code == .integrity && refused?.message.contains("key version 2") == true, "\(refused?.message ?? "no error")")
         fixture.expectIntegrityFailure(try fixture.run(["customer", "list"], as: "support", purpose: "support_ticket"), naming: "put back from an older copy")
         // Its grants deleted too, so a custodian's next re-provisioning would seal fresh ones: it refuses
         // instead. Its write sessions (signed again by its new key) go as well, or their check would
         // refuse first and hide whether re-provisioning itself checks the key chain.
-        try fixture.raw { db in
-            try db.execute(sql: "DELETE FROM key_grants WHERE principal_id = (SELECT id FROM principals WHERE name = 'support')")
-            try db.execute(sql: "DELETE FROM write_sessions WHERE principal_id = (SELECT id FROM principals WHERE name = 'support')")
-        }
+        let file = try fixture.file
+        let supportID = try #require(try file.value("id", in: "principals", where: ["name": "support"]))
+        try file.delete(from: "key_grants", where: ["principal_id": .is(supportID)])
+        try file.delete(from: "write_sessions", where: ["principal_id": .is(supportID)])
         let apply = await VaultError.caught { _ = try await fixture.admin.applyPolicy(yaml: Policy.defaultYAML + "\n# again\n", fileName: "again.yaml") }
         #expect(apply?.code == .integrity && apply?.message.contains("key version 2") == true, "\(apply?.message ?? "applied")")
-        let sealedToOld = try fixture.raw { db in
-            try Data.fetchAll(db, sql: "SELECT sealed_key FROM key_grants WHERE principal_id = (SELECT id FROM principals WHERE name = 'support')")
-        }
+        let sealedToOld = try file.values("sealed_key", in: "key_grants", where: ["principal_id": .is(supportID)])
         #expect(sealedToOld.isEmpty, "\(sealedToOld.count) grants sealed to the put-back key \(oldBoxKey.count)-byte box key")
     }
 
     @Test("an access log whose newest entry claims the last sequence number stops writes with an integrity error, not a crash")
     func auditSequenceAtTheEnd() async throws {
         let fixture = try await TamperFixture.make()
-        try fixture.raw { db in
-            try db.execute(sql: "UPDATE audit_log SET seq = ? WHERE seq = (SELECT max(seq) FROM audit_log)", arguments: [Int64.max])
-        }
+        let file = try fixture.file
+        let newest = try #require(try file.largest("seq", in: "audit_log"))
+        #expect(try file.update("audit_log", set: ["seq": Int64.max], where: ["seq": .is(newest)]) == 1)
         let result = try fixture.run(["customer", "get", String(fixture.eu)])
         fixture.expectIntegrityFailure(result, naming: "sequence number \(Int64.max)")
         #expect(try fixture.cli.run(["audit", "verify"]).status == 6)
@@ -174,7 +135,7 @@ struct TamperFollowUpTests {
         }
         let shown = try fixture.run(["customer", "behaviour", id, "--json"])
         #expect(shown.status == 0 && shown.stdout.contains("\"browse\":\(BehaviourCounters.maximum)"), "\(shown.stdout)")
-        try fixture.raw { db in try db.execute(sql: "UPDATE behaviour SET browse_count = ? WHERE customer_id = ?", arguments: [Int64.max, fixture.eu]) }
+        #expect(try fixture.file.update("behaviour", set: ["browse_count": Int64.max], where: ["customer_id": .is(fixture.eu)]) == 1)
         fixture.expectIntegrityFailure(try fixture.run(["customer", "behaviour", id]), naming: "behaviour of customer \(id)")
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
+import VaultFileInspector
 
 /// The access log is tamper-evident to anyone holding the vault file: every kind of edit is found
 /// by `verifyAuditLog`, which names the first bad entry.
@@ -31,16 +31,16 @@ struct AuditLogTests {
     }
 
     static func count(_ path: String) throws -> Int64 {
-        try DatabaseQueue(path: path).read { db in try Int64.fetchOne(db, sql: "SELECT count(*) FROM audit_log") ?? 0 }
+        Int64(try VaultFileInspector(path).count("audit_log"))
     }
 
     /// Applies `tamper` to a fresh copy and returns the verification error.
     static func verifyTampered(_ original: String, in directory: TemporaryDirectory, expect checkpoint: String? = nil,
-                               _ tamper: (Database) throws -> Void) async throws -> VaultError? {
+                               _ tamper: (VaultFileInspector) throws -> Void) async throws -> VaultError? {
         let copy = directory.path("copy-\(UUID().uuidString).vault")
         try FileManager.default.copyItem(atPath: original, toPath: copy)
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) } }
-        try DatabaseQueue(path: copy).write(tamper)
+        try tamper(try VaultFileInspector(copy))
         return await VaultError.caught { _ = try await CustomerVault.verifyAuditLog(at: copy, expect: checkpoint) }
     }
 
@@ -73,64 +73,44 @@ struct AuditLogTests {
         for column in Self.columns {
             for _ in 0..<4 {
                 let seq = Int64.random(in: 2...entries, using: &generator)
-                let error = try await Self.verifyTampered(path, in: directory) { db in
-                    switch column {
-                    case "prev_hash", "hash", "signature":
-                        // Byte 4 always changes: to 0x5A, or to 0xA5 when it already was 0x5A.
-                        try db.execute(sql: """
-                            UPDATE audit_log SET \(column) = CAST(substr(\(column), 1, 3)
-                              || CASE WHEN substr(\(column), 4, 1) = X'5A' THEN X'A5' ELSE X'5A' END || substr(\(column), 5) AS BLOB)
-                            WHERE seq = ?
-                            """, arguments: [seq])
-                    case "format":
-                        try db.execute(sql: "UPDATE audit_log SET format = 3 - format WHERE seq = ?", arguments: [seq])
-                    case "principal":
-                        try db.execute(sql: "UPDATE audit_log SET principal = CASE principal WHEN 'admin' THEN 'support' ELSE 'admin' END WHERE seq = ?", arguments: [seq])
-                    default:
-                        try db.execute(sql: "UPDATE audit_log SET \(column) = coalesce(\(column), '') || 'x' WHERE seq = ?", arguments: [seq])
-                    }
-                }
+                let error = try await Self.verifyTampered(path, in: directory) { file in try file.tamperAuditEntry(seq, column: column) }
                 check(error, seq: seq, "modified \(column)")
             }
         }
         // Delete an entry.
         for _ in 0..<20 {
             let seq = Int64.random(in: 1..<entries, using: &generator)
-            check(try await Self.verifyTampered(path, in: directory) { db in
-                try db.execute(sql: "DELETE FROM audit_log WHERE seq = ?", arguments: [seq])
+            check(try await Self.verifyTampered(path, in: directory) { file in
+                try #require(try file.delete(from: "audit_log", where: ["seq": .is(seq)]) == 1)
             }, seq: seq, "deleted")
         }
         // Insert a forged entry: in the middle (later entries renumbered) or after the end, with a
         // correct chain and hash but a signature by a key that is not the principal's.
         for position in [Int64.random(in: 2..<entries, using: &generator), Int64.random(in: 2..<entries, using: &generator), entries + 1] {
             let forger = try Ed25519.KeyPair.generate()
-            check(try await Self.verifyTampered(path, in: directory) { db in
-                try db.execute(sql: "UPDATE audit_log SET seq = -seq WHERE seq >= ?", arguments: [position])
-                try db.execute(sql: "UPDATE audit_log SET seq = 1 - seq WHERE seq < 0")
-                let previous = try Data.fetchOne(db, sql: "SELECT hash FROM audit_log WHERE seq = ?", arguments: [position - 1])!
+            check(try await Self.verifyTampered(path, in: directory) { file in
+                try file.shiftAuditEntries(from: position)
+                let previous = try #require(try file.value("hash", in: "audit_log", where: ["seq": .is(position - 1)])?.data)
                 let entry = AuditEntry(at: "2026-01-01T00:00:00Z", principal: "admin", role: "admin", action: "customer.read",
                                        purpose: nil, target: "customers:1", fields: [], outcome: .allowed, detail: "forged")
                 let hash = try AuditChain.entryHash(format: 2, seq: position, entry: entry, signerPublicKey: forger.publicKey,
                                                     previousHash: [UInt8](previous))
-                try db.execute(sql: """
-                    INSERT INTO audit_log (seq, format, at, principal, role, action, target, fields, outcome, detail, prev_hash, hash, signature)
-                    VALUES (?, 2, ?, 'admin', 'admin', 'customer.read', 'customers:1', '', 'allowed', 'forged', ?, ?, ?)
-                    """, arguments: [position, entry.at, previous, Data(hash), Data(try Ed25519.sign(hash, with: forger))])
+                try file.insert(into: "audit_log", [
+                    "seq": position, "format": 2, "at": entry.at, "principal": "admin", "role": "admin", "action": "customer.read",
+                    "target": "customers:1", "fields": "", "outcome": "allowed", "detail": "forged", "prev_hash": previous,
+                    "hash": hash, "signature": try Ed25519.sign(hash, with: forger),
+                ])
             }, seq: position, "inserted")
         }
         // Reorder two neighbouring entries (swap everything but the sequence numbers).
         for _ in 0..<10 {
             let seq = Int64.random(in: 1..<entries, using: &generator)
-            check(try await Self.verifyTampered(path, in: directory) { db in
-                try db.execute(sql: "UPDATE audit_log SET seq = -1 WHERE seq = ?", arguments: [seq])
-                try db.execute(sql: "UPDATE audit_log SET seq = ? WHERE seq = ?", arguments: [seq, seq + 1])
-                try db.execute(sql: "UPDATE audit_log SET seq = ? WHERE seq = -1", arguments: [seq + 1])
-            }, seq: seq, "reordered")
+            check(try await Self.verifyTampered(path, in: directory) { file in try file.swapAuditEntries(seq) }, seq: seq, "reordered")
         }
         // Cut the tail back past the checkpoint: found with the checkpoint.
         for keep in [checkpoint.seq - 1, checkpoint.seq - 5, checkpoint.seq - 300] {
-            let error = try await Self.verifyTampered(path, in: directory, expect: checkpoint.description) { db in
-                try db.execute(sql: "DELETE FROM audit_log WHERE seq > ?", arguments: [keep])
+            let error = try await Self.verifyTampered(path, in: directory, expect: checkpoint.description) { file in
+                try file.delete(from: "audit_log", where: ["seq": .above(keep)])
             }
             check(error, seq: checkpoint.seq, "cut to \(keep)")
         }
@@ -138,8 +118,8 @@ struct AuditLogTests {
         #expect(detected == trials)
 
         // What a checkpoint cannot see (SECURITY.md): entries after it, cut cleanly.
-        let afterCheckpoint = try await Self.verifyTampered(path, in: directory, expect: checkpoint.description) { db in
-            try db.execute(sql: "DELETE FROM audit_log WHERE seq > ?", arguments: [checkpoint.seq])
+        let afterCheckpoint = try await Self.verifyTampered(path, in: directory, expect: checkpoint.description) { file in
+            try file.delete(from: "audit_log", where: ["seq": .above(checkpoint.seq)])
         }
         #expect(afterCheckpoint == nil)
         #expect(entries > checkpoint.seq, "auditHead's own entry follows the checkpoint")
@@ -149,8 +129,8 @@ struct AuditLogTests {
     func cutWithoutCheckpoint() async throws {
         let directory = try TemporaryDirectory()
         let (path, entries, _) = try await Self.longLog(in: directory)
-        let error = try await Self.verifyTampered(path, in: directory) { db in
-            try db.execute(sql: "DELETE FROM audit_log WHERE seq > ?", arguments: [entries - 10])
+        let error = try await Self.verifyTampered(path, in: directory) { file in
+            try file.delete(from: "audit_log", where: ["seq": .above(entries - 10)])
         }
         #expect(error == nil, "documented: only a checkpoint kept elsewhere reveals a cut tail")
     }
@@ -159,8 +139,9 @@ struct AuditLogTests {
     func rewrittenLogFailsCheckpoint() async throws {
         let directory = try TemporaryDirectory()
         let (path, _, checkpoint) = try await Self.longLog(in: directory)
-        let error = try await Self.verifyTampered(path, in: directory, expect: checkpoint.description) { db in
-            try db.execute(sql: "UPDATE audit_log SET detail = detail || '.' WHERE seq = ?", arguments: [checkpoint.seq])
+        let error = try await Self.verifyTampered(path, in: directory, expect: checkpoint.description) { file in
+            let detail = try #require(try file.value("detail", in: "audit_log", where: ["seq": .is(checkpoint.seq)])?.text)
+            try #require(try file.update("audit_log", set: ["detail": detail + "."], where: ["seq": .is(checkpoint.seq)]) == 1)
         }
         #expect(error?.code == .integrity)
         #expect(error?.message.contains("entry \(checkpoint.seq)") == true)
@@ -221,9 +202,7 @@ struct AuditLogTests {
         #expect(search.terms == digest, "an auditor can confirm what was searched for")
         let denied = try #require(log.last { $0.principal == "analyst" })
         #expect(denied.outcome == "denied" && denied.errorCode == "accessDenied")
-        let text = try await DatabaseQueue(path: fixture.path).read { db in
-            try String.fetchAll(db, sql: "SELECT quote(at)||quote(principal)||quote(role)||quote(action)||quote(purpose)||quote(reason)||quote(target)||quote(fields)||quote(outcome)||quote(error_code)||quote(detail)||quote(policy_hash)||quote(terms) FROM audit_log").joined()
-        }
+        let text = try VaultFileInspector(fixture.path).auditLogText()
         #expect(!RoleFixture.canaryFragments.contains { text.contains($0) })
     }
 }
@@ -248,18 +227,14 @@ struct AuditFaultTests {
     }
 
     static func state(_ path: String) throws -> [String] {
-        try DatabaseQueue(path: path).read { db in
-            try String.fetchAll(db, sql: "SELECT id || attributes FROM customers UNION ALL SELECT record_id || field || hex(sealed) FROM sealed_values ORDER BY 1")
-        }
+        try VaultFileInspector(path).contentFingerprint()
     }
 
     @Test("an access-log insert that fails (injected by a trigger) makes every read and write fail, returning and applying nothing")
     func failingInsert() async throws {
         let fixture = try await RoleFixture.make()
         let before = try Self.state(fixture.path)
-        try Fixtures.rawWrite(fixture.path) { db in
-            try db.execute(sql: "CREATE TRIGGER inject_audit_failure BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END")
-        }
+        try VaultFileInspector(fixture.path).plant(.failAccessLogInserts)
         for (name, attempt) in Self.attempts(fixture.admin, id: fixture.euID, directory: fixture.directory) {
             let error = await VaultError.caught(attempt)
             #expect(error != nil, "\(name) succeeded without its log entry")

@@ -1,9 +1,8 @@
 import Foundation
-import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
-import VaultSQLite
+import VaultFileInspector
 
 @Suite("Encrypted backups", .serialized)
 struct BackupTests {
@@ -13,22 +12,13 @@ struct BackupTests {
     /// Every table of a vault file, rows as text, sorted: what "identical" means for a restore.
     /// The access log is compared up to `auditThrough` (a restore appends its own entry).
     static func dump(_ path: String, auditThrough: Int64? = nil) throws -> [String: [String]] {
-        let queue = try DatabaseQueue(path: path)
-        defer { try? queue.close() }
-        return try queue.read { db in
-            var tables: [String: [String]] = [:]
-            for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") {
-                let filter = table == "audit_log" && auditThrough != nil ? " WHERE seq <= \(auditThrough!)" : ""
-                tables[table] = try Row.fetchAll(db, sql: "SELECT * FROM \(table)\(filter)").map { row in
-                    row.databaseValues.map { "\($0)" }.joined(separator: "|")
-                }.sorted()
-            }
-            return tables
-        }
+        let file = try VaultFileInspector(path)
+        defer { try? file.close() }
+        return try file.dump(auditThrough: auditThrough)
     }
 
     static func auditCount(_ path: String) throws -> Int64 {
-        try DatabaseQueue(path: path).read { try Int64.fetchOne($0, sql: "SELECT max(seq) FROM audit_log") ?? 0 }
+        try VaultFileInspector(path).largest("seq", in: "audit_log") ?? 0
     }
 
     /// A vault with `customers` made-up customers, its backup (small chunks) and the admin's key.
@@ -183,7 +173,7 @@ struct BackupTests {
         // 1,000 clean backups of the same snapshot, each with its own file key and nonces.
         let snapshot = fixture.directory.path("snapshot.db")
         try OutputFile(creating: snapshot).syncAndClose()
-        try VaultDatabase.snapshot(fixture.admin.pool, to: snapshot)
+        try fixture.admin.liveFile.snapshot(to: snapshot)
         let recipient = try CustomerVault.backupRecipient(fixture.admin.keyring, vaultID: fixture.admin.vaultIDBytes)
         var falseAlarms = 0
         for trial in 0..<1_000 {

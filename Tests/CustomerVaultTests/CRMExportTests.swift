@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CustomerVault
+import VaultFileInspector
 
 /// A CRM export as a typical CRM writes it, generated here so nobody tunes the importer to it by
 /// hand: customers in seven locales with national phone numbers and a country column, addresses
@@ -330,13 +331,13 @@ struct CRMExportTests {
         #expect(try await vault.verifyIntegrity().indexEntries >= 3)
 
         // A file writer who deletes an entry would let a row in twice: verify names it.
-        try Fixtures.rawWrite(vault.path) { db in try db.execute(sql: "DELETE FROM natural_keys WHERE value = 'A-2'") }
+        let vaultFile = try VaultFileInspector(vault.path)
+        #expect(try vaultFile.delete(from: "natural_keys", where: ["value": "A-2"]) == 1)
         let missing = await VaultError.caught { _ = try await vault.verifyIntegrity() }
         #expect(missing?.code == .integrity && missing?.message.contains("has no entry for its order_id") == true, "\(missing?.message ?? "verified")")
         // One pointed at another record that does not hold the value is refused where it is used.
-        try Fixtures.rawWrite(vault.path) { db in
-            try db.execute(sql: "INSERT INTO natural_keys (entity, field, value, record_id) VALUES ('transactions', 'order_id', 'A-9', (SELECT min(id) FROM transactions))")
-        }
+        try vaultFile.insert(into: "natural_keys", ["entity": "transactions", "field": "order_id", "value": "A-9",
+                                                    "record_id": try vaultFile.smallest("id", in: "transactions")])
         let planted = try directory.write("t3.csv", "customer_email,order_id,order_time,payment_method,amount\nada@example.com,A-9,2026-02-01 10:00,card,3\n")
         let blocked = await VaultError.caught { _ = try await vault.importCSV(.transactions, from: planted) }
         #expect(blocked?.code == .integrity && blocked?.message.contains("does not hold this value") == true, "\(blocked?.message ?? "imported")")

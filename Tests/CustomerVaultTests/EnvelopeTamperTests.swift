@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import Testing
 @testable import CustomerVault
+import VaultFileInspector
 
 /// An attacker with write access to the file edits sealed values. Every edit must be an integrity
 /// error on read, never a wrong value and never plaintext in the error.
@@ -12,16 +12,18 @@ struct EnvelopeTamperTests {
         var description: String { "\(entity)/\(recordID)/\(field)" }
     }
 
-    static func envelope(_ db: Database, _ slot: Slot) throws -> (sealed: [UInt8], version: Int64) {
-        let row = try #require(try Row.fetchOne(
-            db, sql: "SELECT sealed, key_version FROM sealed_values WHERE entity = ? AND record_id = ? AND field = ?",
-            arguments: [slot.entity, slot.recordID, slot.field]))
-        return ([UInt8](row["sealed"] as Data), row["key_version"])
+    /// Which sealed value of the file a slot is.
+    static func filter(_ slot: Slot) -> Filter {
+        ["entity": .is(slot.entity), "record_id": .is(slot.recordID), "field": .is(slot.field)]
     }
 
-    static func store(_ db: Database, _ slot: Slot, _ sealed: [UInt8], version: Int64) throws {
-        try db.execute(sql: "UPDATE sealed_values SET sealed = ?, key_version = ? WHERE entity = ? AND record_id = ? AND field = ?",
-                       arguments: [Data(sealed), version, slot.entity, slot.recordID, slot.field])
+    static func envelope(_ path: String, _ slot: Slot) throws -> (sealed: [UInt8], version: Int64) {
+        let row = try #require(try VaultFileInspector(path).row("sealed_values", columns: ["sealed", "key_version"], where: filter(slot)))
+        return (try #require(row["sealed"].bytes), try #require(row["key_version"].int))
+    }
+
+    static func store(_ path: String, _ slot: Slot, _ sealed: [UInt8], version: Int64) throws {
+        try VaultFileInspector(path).update("sealed_values", set: ["sealed": sealed, "key_version": version], where: filter(slot))
     }
 
     /// Reads the slot's record through the library and returns the error, if any.
@@ -44,14 +46,14 @@ struct EnvelopeTamperTests {
         let id = try await vault.addCustomer(["name": canary, "email": "zoe@example.com"])
         let path = directory.path("test.vault")
         let slot = Slot(entity: "customers", recordID: id, field: "name")
-        let (original, version) = try Fixtures.rawWrite(path) { try Self.envelope($0, slot) }
+        let (original, version) = try Self.envelope(path, slot)
 
         var detected = 0, tried = 0
         for offset in original.indices {
             for mask: UInt8 in [0x01, 0x80, 0xFF] {
                 var flipped = original
                 flipped[offset] ^= mask
-                try Fixtures.rawWrite(path) { try Self.store($0, slot, flipped, version: version) }
+                try Self.store(path, slot, flipped, version: version)
                 tried += 1
                 let error = await Self.read(vault, slot)
                 if error?.code == .integrity { detected += 1 } else { Issue.record("offset \(offset) mask \(mask): \(String(describing: error))") }
@@ -59,19 +61,19 @@ struct EnvelopeTamperTests {
             }
         }
         for length in 0..<original.count {
-            try Fixtures.rawWrite(path) { try Self.store($0, slot, Array(original.prefix(length)), version: version) }
+            try Self.store(path, slot, Array(original.prefix(length)), version: version)
             tried += 1
             let error = await Self.read(vault, slot)
             if error?.code == .integrity { detected += 1 } else { Issue.record("cut at \(length): \(String(describing: error))") }
         }
         // The key-version column disagreeing with the envelope header is tampering too.
-        try Fixtures.rawWrite(path) { try Self.store($0, slot, original, version: version + 1) }
+        try Self.store(path, slot, original, version: version + 1)
         tried += 1
         if await Self.read(vault, slot)?.code == .integrity { detected += 1 }
         #expect(detected == tried, "\(detected) of \(tried) tamperings detected")
         #expect(tried == original.count * 4 + 1)
 
-        try Fixtures.rawWrite(path) { try Self.store($0, slot, original, version: version) }
+        try Self.store(path, slot, original, version: version)
         #expect(try await vault.customer(id).fields["name"] == canary)
     }
 
@@ -80,19 +82,12 @@ struct EnvelopeTamperTests {
         let fixture = try await RoleFixture.make()
         let support = try await fixture.open("support", purpose: "support_ticket")
         #expect(try await support.customer(fixture.euID).fields["address"] == RoleFixture.canaryMasked["address"])
-        let original = try Fixtures.rawWrite(fixture.path) { db in
-            try [UInt8](#require(try Data.fetchOne(db, sql: "SELECT masked FROM sealed_values WHERE entity = 'customers' AND record_id = ? AND field = 'address'",
-                                                   arguments: [fixture.euID])))
-        }
-        let other = try Fixtures.rawWrite(fixture.path) { db in
-            try [UInt8](#require(try Data.fetchOne(db, sql: "SELECT masked FROM sealed_values WHERE entity = 'customers' AND record_id = ? AND field = 'address'",
-                                                   arguments: [fixture.ukID])))
-        }
+        let file = try VaultFileInspector(fixture.path)
+        let address = { (id: Int64) -> Filter in ["entity": "customers", "record_id": .is(id), "field": "address"] }
+        let original = try #require(try file.value("masked", in: "sealed_values", where: address(fixture.euID))?.bytes)
+        let other = try #require(try file.value("masked", in: "sealed_values", where: address(fixture.ukID))?.bytes)
         for (label, replacement) in [("blanked", [UInt8]()), ("cut", Array(original.dropLast())), ("from another customer", other)] {
-            try Fixtures.rawWrite(fixture.path) { db in
-                try db.execute(sql: "UPDATE sealed_values SET masked = ? WHERE entity = 'customers' AND record_id = ? AND field = 'address'",
-                               arguments: [Data(replacement), fixture.euID])
-            }
+            try file.update("sealed_values", set: ["masked": replacement], where: address(fixture.euID))
             let error = await VaultError.caught { _ = try await support.customer(fixture.euID) }
             #expect(error?.code == .integrity, "\(label): \(String(describing: error))")
             #expect(RoleFixture.canaryFragments.allSatisfy { error?.message.contains($0) != true })
@@ -110,10 +105,8 @@ struct EnvelopeTamperTests {
                                            values: ["occurred_at": "2025-01-02T03:04:05Z", "channel": "email", "summary": "Called about order \(id)"])
         }
         let path = directory.path("test.vault")
-        let slots: [Slot] = try Fixtures.rawWrite(path) { db in
-            try Row.fetchAll(db, sql: "SELECT entity, record_id, field FROM sealed_values").map {
-                Slot(entity: $0["entity"], recordID: $0["record_id"], field: $0["field"])
-            }
+        let slots: [Slot] = try VaultFileInspector(path).rows("sealed_values", columns: ["entity", "record_id", "field"]).map {
+            Slot(entity: try #require($0["entity"].text), recordID: try #require($0["record_id"].int), field: try #require($0["field"].text))
         }
         // Six personal customer fields in Fixtures.customer, one personal interaction field.
         #expect(slots.count == 3 * 6 + 2)
@@ -124,13 +117,13 @@ struct EnvelopeTamperTests {
                 let kind = source.entity != target.entity ? "table" : source.field != target.field ? "field" : "row"
                 // Keep the run short: every cross-table and same-field move, a sample of cross-field ones.
                 if kind == "field" && (source.recordID + target.recordID) % 3 != 0 { continue }
-                let (saved, savedVersion) = try Fixtures.rawWrite(path) { try Self.envelope($0, target) }
-                let (sealed, version) = try Fixtures.rawWrite(path) { try Self.envelope($0, source) }
-                try Fixtures.rawWrite(path) { try Self.store($0, target, sealed, version: version) }
+                let (saved, savedVersion) = try Self.envelope(path, target)
+                let (sealed, version) = try Self.envelope(path, source)
+                try Self.store(path, target, sealed, version: version)
                 moved += 1
                 kinds.insert(kind)
                 if await Self.read(vault, target)?.code == .integrity { detected += 1 } else { Issue.record("\(source) → \(target) opened") }
-                try Fixtures.rawWrite(path) { try Self.store($0, target, saved, version: savedVersion) }
+                try Self.store(path, target, saved, version: savedVersion)
             }
         }
         #expect(kinds == ["row", "field", "table"])
@@ -145,8 +138,8 @@ struct EnvelopeTamperTests {
         let idA = try await a.addCustomer(Fixtures.customer(1))
         let idB = try await b.addCustomer(Fixtures.customer(2))
         let slot = Slot(entity: "customers", recordID: idA, field: "email")
-        let (sealed, version) = try Fixtures.rawWrite(first.path("test.vault")) { try Self.envelope($0, slot) }
-        try Fixtures.rawWrite(second.path("test.vault")) { try Self.store($0, Slot(entity: "customers", recordID: idB, field: "email"), sealed, version: version) }
+        let (sealed, version) = try Self.envelope(first.path("test.vault"), slot)
+        try Self.store(second.path("test.vault"), Slot(entity: "customers", recordID: idB, field: "email"), sealed, version: version)
         let error = await VaultError.caught { _ = try await b.customer(idB) }
         #expect(error?.code == .integrity)
     }
@@ -158,8 +151,8 @@ struct EnvelopeTamperTests {
         let short = try await vault.addCustomer(["name": "Al", "email": "a@example.com"])
         let long = try await vault.addCustomer(["name": "Bartholomew Ngo", "email": "b@example.com"])
         let longer = try await vault.addCustomer(["name": "Bartholomew Ngoma", "email": "c@example.com"])
-        let sizes = try Fixtures.rawWrite(directory.path("test.vault")) { db in
-            try [short, long, longer].map { try Self.envelope(db, Slot(entity: "customers", recordID: $0, field: "name")).sealed.count }
+        let sizes = try [short, long, longer].map {
+            try Self.envelope(directory.path("test.vault"), Slot(entity: "customers", recordID: $0, field: "name")).sealed.count
         }
         #expect(sizes[0] == sizes[1], "2 and 15 bytes share a bucket")
         #expect(sizes[2] == sizes[1] + 16, "17 bytes takes the next bucket")
@@ -176,13 +169,13 @@ struct RecordIDTests {
         let last = try await vault.addCustomer(Fixtures.customer(2))
         let path = directory.path("test.vault")
         let slot = EnvelopeTamperTests.Slot(entity: "customers", recordID: last, field: "email")
-        let (old, version) = try Fixtures.rawWrite(path) { try EnvelopeTamperTests.envelope($0, slot) }
+        let (old, version) = try EnvelopeTamperTests.envelope(path, slot)
         try await vault.deleteCustomer(last)
         let next = try await vault.addCustomer(Fixtures.customer(3))
         #expect(next > last)
         // An attacker re-inserts the deleted customer's envelope under the id it had: no row exists there,
         // and under the new customer's id it does not open.
-        try Fixtures.rawWrite(path) { try EnvelopeTamperTests.store($0, EnvelopeTamperTests.Slot(entity: "customers", recordID: next, field: "email"), old, version: version) }
+        try EnvelopeTamperTests.store(path, EnvelopeTamperTests.Slot(entity: "customers", recordID: next, field: "email"), old, version: version)
         let error = await VaultError.caught { _ = try await vault.customer(next) }
         #expect(error?.code == .integrity)
     }

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import Testing
 @testable import CustomerVault
+import VaultFileInspector
 
 @Suite("CSV import")
 struct ImportTests {
@@ -39,12 +39,7 @@ struct ImportTests {
         let report = try await vault.importCSV(.customers, from: try directory.write("c.csv", csv))
         #expect(report.accepted == 3)
         try vault.close()
-        let events = try await Fixtures.rawDatabase(directory.path("test.vault")).read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT c.id, e.consent, e.granted, e.at = c.created_at AS at_creation
-                FROM consent_events e JOIN customers c ON c.id = e.customer_id ORDER BY c.id
-                """).map { "\($0["id"] as Int64) \($0["consent"] as String) \($0["granted"] as Bool) \($0["at_creation"] as Bool)" }
-        }
+        let events = try VaultFileInspector(directory.path("test.vault")).consentEventsByCustomer()
         #expect(events == ["1 marketing_consent true true", "2 marketing_consent false true"])
     }
 
@@ -87,9 +82,7 @@ struct ImportTests {
         }
         #expect(try await vault.customerCount() == 4)
         // No half-stored rows: every sealed value belongs to a customer that exists.
-        let orphans = try await vault.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM sealed_values WHERE entity = 'customers' AND record_id NOT IN (SELECT id FROM customers)")
-        }
+        let orphans = try vault.liveFile.orphanSealedCustomerValues()
         #expect(orphans == 0)
     }
 

@@ -1,29 +1,14 @@
 import Foundation
-import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
+import VaultFileInspector
 
 /// SQL objects planted in the file run inside the vault's own transactions; the vault refuses to
 /// open beside any object its migrations did not create (``StoredSchema``).
 @Suite("Planted SQL objects")
 struct PlantedObjectTests {
     static let legacy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/legacy-62f2ca4")
-
-    /// What an attacker can plant on `table` (whose first column is `column`).
-    static func plants(_ table: String, column: String) -> [(name: String, sql: String)] {
-        var plants: [(String, String)] = []
-        for timing in ["BEFORE", "AFTER"] {
-            for event in ["INSERT", "UPDATE", "DELETE"] {
-                let name = "planted_\(timing.lowercased())_\(event.lowercased())_\(table)"
-                plants.append((name, "CREATE TRIGGER \(name) \(timing) \(event) ON \(table) BEGIN SELECT 1; END"))
-            }
-        }
-        plants.append(("planted_view_\(table)", "CREATE VIEW planted_view_\(table) AS SELECT * FROM \(table)"))
-        plants.append(("planted_index_\(table)", "CREATE INDEX planted_index_\(table) ON \(table)(\(column))"))
-        plants.append(("planted_table_\(table)", "CREATE TABLE planted_table_\(table) (x)"))
-        return plants
-    }
 
     /// The vaults the sweep plants into: a fresh one of the shipped schema with principals of every
     /// role and history, and the legacy fixture before and after its upgrade.
@@ -55,16 +40,15 @@ struct PlantedObjectTests {
         let directory = try TemporaryDirectory()
         var tried = 0, detected = 0
         for base in try await Self.bases(in: directory) {
-            let tables = try await DatabaseQueue(path: base.path).read { db in
-                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-            }
+            let tables = try VaultFileInspector(base.path).tables()
             #expect(tables.count >= (base.label == "legacy" ? 19 : 21), "\(base.label): \(tables)")
             for table in tables {
-                let column = try await DatabaseQueue(path: base.path).read { db in try db.columns(in: table).first?.name ?? "rowid" }
-                for plant in Self.plants(table, column: column) {
+                let column = try VaultFileInspector(base.path).columns(of: table).first ?? "rowid"
+                // A trigger of each timing and event, a view, an index and a table.
+                for plant in VaultFileInspector.plants(on: table, column: column) {
                     let copy = directory.path("\(base.label)-\(plant.name).vault")
                     try FileManager.default.copyItem(atPath: base.path, toPath: copy)
-                    try await DatabaseQueue(path: copy).write { db in try db.execute(sql: plant.sql) }
+                    try VaultFileInspector(copy).plant(plant)
                     tried += 1
                     let opened = await VaultError.caught { try await base.open(copy) }
                     let verified = await VaultError.caught { _ = try await CustomerVault.verifyAuditLog(at: copy) }
@@ -84,19 +68,19 @@ struct PlantedObjectTests {
     func alteredObjects() async throws {
         let directory = try TemporaryDirectory()
         let base = try #require(try await Self.bases(in: directory).first)
-        let changes: [(String, String, String)] = [
-            ("partial index", "DROP INDEX transactions_by_customer; CREATE INDEX transactions_by_customer ON transactions(customer_id) WHERE id > 0",
-             "index transactions_by_customer on transactions differs"),
-            ("trigger removed", "DROP TRIGGER customers_drop_sealed", "trigger customers_drop_sealed on customers is missing"),
-            ("table redefined", "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql, 'attributes  TEXT NOT NULL', 'attributes  TEXT NOT NULL DEFAULT ''{\"region\":\"EU\"}''') WHERE name = 'transactions'",
-             "table transactions differs"),
+        let changes: [(VaultFileInspector.Alteration, String)] = [
+            (.partialIndex, "index transactions_by_customer on transactions differs"),
+            (.triggerRemoved, "trigger customers_drop_sealed on customers is missing"),
+            (.tableRedefined, "table transactions differs"),
             // The last migration adds a column: without its record, that table no longer matches.
-            ("migration forged", "DELETE FROM grdb_migrations WHERE rowid = (SELECT max(rowid) FROM grdb_migrations)", "table imports differs"),
+            (.migrationForged, "table imports differs"),
         ]
-        for (label, sql, expected) in changes {
+        #expect(changes.count == VaultFileInspector.Alteration.allCases.count)
+        for (alteration, expected) in changes {
+            let label = alteration.rawValue
             let copy = directory.path("altered-\(label.replacingOccurrences(of: " ", with: "-")).vault")
             try FileManager.default.copyItem(atPath: base.path, toPath: copy)
-            try await DatabaseQueue(path: copy).writeWithoutTransaction { db in try db.execute(sql: sql) }
+            try VaultFileInspector(copy).alter(alteration)
             let error = await VaultError.caught { try await base.open(copy) }
             #expect(error?.code == .integrity && error?.message.contains(expected) == true, "\(label): \(error?.message ?? "opened")")
         }

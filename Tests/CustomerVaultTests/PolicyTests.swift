@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
+import VaultFileInspector
 
 @Suite("Policies", .serialized)
 struct PolicyTests {
@@ -94,9 +94,9 @@ struct PolicyTests {
         let fixture = try await RoleFixture.make()
         let key = try fixture.writeKeyFile("analyst")
         try await fixture.admin.disablePrincipal("analyst")
-        let grants = try await DatabaseQueue(path: fixture.path).read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM key_grants g JOIN principals p ON p.id = g.principal_id WHERE p.name = 'analyst'")
-        }
+        let file = try VaultFileInspector(fixture.path)
+        let analystID = try #require(try file.value("id", in: "principals", where: ["name": "analyst"]))
+        let grants = try file.count("key_grants", where: ["principal_id": .is(analystID)])
         #expect(grants == 0)
         let error = await VaultError.caught { _ = try await CustomerVault.open(at: fixture.path, principal: "analyst", credential: .keyFile(at: key)) }
         #expect(error?.code == .accessDenied)
@@ -114,29 +114,23 @@ struct PolicyTests {
         #expect(try await reopened.auditLog().isEmpty == false)
     }
 
-    @Test("editing a principal's role, the stored policy or a write session in the file is detected", arguments: [
-        "UPDATE principals SET role = 'admin' WHERE name = 'support'",
-        "UPDATE principals SET attributes = '{\"regions\":\"EU,UK,US\"}' WHERE name = 'support'",
-        "UPDATE vault_meta SET value = CAST(replace(CAST(value AS TEXT), 'deny: [customer.delete, subject.erase]', 'deny: []') AS BLOB) WHERE name = 'policy'",
-    ])
-    func tamperedAuthorisation(sql: String) async throws {
+    @Test("editing a principal's role, the stored policy or a write session in the file is detected",
+          arguments: VaultFileInspector.AuthorisationEdit.allCases)
+    func tamperedAuthorisation(edit: VaultFileInspector.AuthorisationEdit) async throws {
         let fixture = try await RoleFixture.make()
-        let changed = try Fixtures.rawWrite(fixture.path) { db in try db.execute(sql: sql); return db.changesCount }
+        let changed = try VaultFileInspector(fixture.path).apply(edit)
         #expect(changed == 1)
         let error = await VaultError.caught { _ = try await fixture.open("support") }
         #expect(error?.code == .integrity, "\(error?.message ?? "opened")")
     }
 
-    @Test("a write session whose key was swapped, re-signed by no one, or moved to another field is refused on read", arguments: [
-        "UPDATE write_sessions SET sealed_key = (SELECT sealed_key FROM write_sessions w2 WHERE w2.id <> write_sessions.id AND w2.field <> write_sessions.field LIMIT 1) WHERE field = 'customers.email' AND purpose = 'seal'",
-        "UPDATE write_sessions SET signature = zeroblob(64) WHERE field = 'customers.email' AND purpose = 'seal'",
-        "UPDATE write_sessions SET field = 'customers.name' WHERE field = 'customers.email' AND purpose = 'seal'",
-    ])
-    func tamperedSession(sql: String) async throws {
+    @Test("a write session whose key was swapped, re-signed by no one, or moved to another field is refused on read",
+          arguments: VaultFileInspector.SessionEdit.allCases)
+    func tamperedSession(edit: VaultFileInspector.SessionEdit) async throws {
         let fixture = try await RoleFixture.make()
         let intake = try await fixture.open("intake")
         let id = try await intake.addCustomer(Fixtures.customer(77))
-        try Fixtures.rawWrite(fixture.path) { db in try db.execute(sql: sql) }
+        try VaultFileInspector(fixture.path).apply(edit)
         let reader = try await CustomerVault.open(at: fixture.path, principal: "admin", credential: .keyFile(at: try fixture.adminKeyFile()))
         let error = await VaultError.caught { _ = try await reader.customer(id) }
         #expect(error?.code == .integrity, "\(error?.message ?? "read")")

@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
+import VaultFileInspector
 
 @Suite("Privacy operations", .serialized)
 struct PrivacyTests {
@@ -42,16 +42,11 @@ struct PrivacyTests {
     /// The nonces of a customer's stored envelopes (and of its interactions): 24 random bytes each,
     /// so finding one anywhere means the ciphertext is still there.
     static func envelopeNonces(_ path: String, customer: Int64) throws -> [[UInt8]] {
-        try DatabaseQueue(path: path).read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT sealed, masked FROM sealed_values WHERE (entity = 'customers' AND record_id = ?)
-                   OR (entity = 'interactions' AND record_id IN (SELECT id FROM interactions WHERE customer_id = ?))
-                """, arguments: [customer, customer]).flatMap { row -> [[UInt8]] in
-                [row["sealed"] as Data?, row["masked"] as Data?].compactMap { $0 }.map { data in
-                    let bytes = [UInt8](data)
-                    let start = FieldEnvelope.headerLength(bytes[0])
-                    return Array(bytes[start..<start + 24])
-                }
+        try VaultFileInspector(path).envelopes(ofCustomer: customer).flatMap { row -> [[UInt8]] in
+            [row.sealed, row.masked].compactMap { $0 }.map { data in
+                let bytes = [UInt8](data)
+                let start = FieldEnvelope.headerLength(bytes[0])
+                return Array(bytes[start..<start + 24])
             }
         }
     }
@@ -90,7 +85,7 @@ struct PrivacyTests {
         #expect(String(decoding: exported, as: UTF8.self).contains("person4242@example.com"), "the other customer is untouched")
         // The transaction is kept for accounting, without an owner that can be identified.
         #expect(try await fixture.admin.aggregateReport().customers == 3)
-        let kept = try await Fixtures.rawDatabase(fixture.path).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM transactions WHERE customer_id = ?", arguments: [id]) }
+        let kept = try VaultFileInspector(fixture.path).count("transactions", where: ["customer_id": .is(id)])
         #expect(kept == 1)
         #expect(try ErasureLedger.read(sidecar: fixture.path + ".erasures").map(\.entry.customer) == [id])
 
@@ -177,11 +172,8 @@ struct PrivacyTests {
         let expected: [RetentionKind: Int] = [.interactions: 10, .transactions: 1, .inactiveCustomers: 10]
         let path = fixture.path
         func counts() throws -> (interactions: Int, transactions: Int, customers: Int) {
-            try DatabaseQueue(path: path).read { db in
-                (try Int.fetchOne(db, sql: "SELECT count(*) FROM interactions") ?? -1,
-                 try Int.fetchOne(db, sql: "SELECT count(*) FROM transactions") ?? -1,
-                 try Int.fetchOne(db, sql: "SELECT count(*) FROM customers WHERE erased_at IS NULL") ?? -1)
-            }
+            let file = try VaultFileInspector(path)
+            return (try file.count("interactions"), try file.count("transactions"), try file.count("customers", where: ["erased_at": .null]))
         }
         let before = try counts()
         let dpo = try await fixture.open("dpo", purpose: "legal_request")
@@ -194,13 +186,9 @@ struct PrivacyTests {
         #expect(after.interactions == before.interactions - 10 && after.transactions == before.transactions - 1 && after.customers == before.customers - 10)
         // What is left is all inside retention, and the erased are exactly the inactive customers.
         let cutoffs = Dictionary(uniqueKeysWithValues: applied.items.map { ($0.kind, $0.cutoff) })
-        let left = try await DatabaseQueue(path: fixture.path).read { db in
-            (try Int.fetchOne(db, sql: "SELECT count(*) FROM interactions WHERE json_extract(attributes, '$.occurred_at') < ?",
-                              arguments: [cutoffs[.interactions]!]) ?? -1,
-             try Int.fetchOne(db, sql: "SELECT count(*) FROM transactions WHERE json_extract(attributes, '$.order_time') < ?",
-                              arguments: [cutoffs[.transactions]!]) ?? -1,
-             Set(try Int64.fetchAll(db, sql: "SELECT id FROM customers WHERE erased_at IS NOT NULL")))
-        }
+        let file = try VaultFileInspector(fixture.path)
+        let left = (try file.interactions(occurredBefore: cutoffs[.interactions]!), try file.transactions(orderedBefore: cutoffs[.transactions]!),
+                    Set(try file.values("id", in: "customers", where: ["erased_at": .notNull]).compactMap(\.int)))
         #expect(left.0 == 0 && left.1 == 0)
         #expect(left.2 == Set(inactive))
         for id in active { #expect(try await fixture.admin.customer(id).fields["email"] != nil) }
@@ -231,7 +219,7 @@ struct PrivacyTests {
         #expect(history.map(\.granted) == [true, false, true])
         #expect(history.allSatisfy { $0.consent == "marketing_consent" && Timestamps.parseInstant($0.at) == $0.at })
         _ = try await fixture.open("dpo", purpose: "subject_request").eraseCustomer(id)
-        #expect(try await Fixtures.rawDatabase(fixture.path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM consent_events WHERE customer_id = ?", arguments: [id]) } == 0)
+        #expect(try VaultFileInspector(fixture.path).count("consent_events", where: ["customer_id": .is(id)]) == 0)
     }
 
     @Test("dedupe links a phone in another format and a name in another case with the same address; merge moves the history and deletes the duplicate")

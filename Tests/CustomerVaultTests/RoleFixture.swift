@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
+import VaultFileInspector
 
 /// A vault on the shipped schema and policy with one principal per shipped role (key files, so no
 /// Argon2id per principal) and canary customers whose values must never show up where they should not.
@@ -76,20 +76,17 @@ struct RoleFixture {
 
     /// Every sealed row in the file, read directly with SQLite (what a holder of the file has).
     func rawSealedRows() throws -> [(entity: String, recordID: Int64, field: String, keyVersion: Int64, sealed: [UInt8], masked: [UInt8]?)] {
-        try DatabaseQueue(path: path).read { db in
-            try Row.fetchAll(db, sql: "SELECT entity, record_id, field, key_version, sealed, masked FROM sealed_values").map {
-                ($0["entity"], $0["record_id"], $0["field"], $0["key_version"], [UInt8]($0["sealed"] as Data),
-                 ($0["masked"] as Data?).map { [UInt8]($0) })
-            }
+        try VaultFileInspector(path).rows("sealed_values", columns: ["entity", "record_id", "field", "key_version", "sealed", "masked"]).map {
+            (try #require($0["entity"].text), try #require($0["record_id"].int), try #require($0["field"].text), try #require($0["key_version"].int),
+             try #require($0["sealed"].bytes), $0["masked"].bytes)
         }
     }
 
     /// Every write session in the file: (id, field, purpose, version, sealed key).
     func rawSessions() throws -> [(id: Int64, field: String, purpose: String, version: Int64, sealedKey: [UInt8])] {
-        try DatabaseQueue(path: path).read { db in
-            try Row.fetchAll(db, sql: "SELECT id, field, purpose, key_version, sealed_key FROM write_sessions").map {
-                ($0["id"], $0["field"], $0["purpose"], $0["key_version"], [UInt8]($0["sealed_key"] as Data))
-            }
+        try VaultFileInspector(path).rows("write_sessions", columns: ["id", "field", "purpose", "key_version", "sealed_key"]).map {
+            (try #require($0["id"].int), try #require($0["field"].text), try #require($0["purpose"].text), try #require($0["key_version"].int),
+             try #require($0["sealed_key"].bytes))
         }
     }
 }

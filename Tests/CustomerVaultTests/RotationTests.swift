@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
+import VaultFileInspector
 
 @Suite("Key rotation", .serialized)
 struct RotationTests {
@@ -20,42 +20,29 @@ struct RotationTests {
     }
 
     static func oldVersions(_ path: String) throws -> Int {
-        try DatabaseQueue(path: path).read { db in
-            try Int.fetchOne(db, sql: """
-                SELECT (SELECT count(*) FROM sealed_values WHERE key_version < 2) + (SELECT count(*) FROM blind_indexes WHERE key_version < 2)
-                     + (SELECT count(*) FROM unique_indexes WHERE key_version < 2)
-                """) ?? -1
-        }
+        let file = try VaultFileInspector(path)
+        return try ["sealed_values", "blind_indexes", "unique_indexes"].map { try file.count($0, where: ["key_version": .below(2)]) }.reduce(0, +)
     }
 
     /// How many index entries each customer has per searchable field (a set of the counts seen).
     static func indexEntryCounts(_ path: String) throws -> Set<Int> {
-        try DatabaseQueue(path: path).read { db in
-            Set(try Int.fetchAll(db, sql: """
-                SELECT count(*) FROM (SELECT customer_id, field FROM blind_indexes UNION ALL SELECT customer_id, field FROM unique_indexes)
-                GROUP BY customer_id, field
-                """))
-        }
+        try VaultFileInspector(path).indexEntryCountsPerCustomerField()
     }
 
     @Test("rotating every field re-encrypts every value under the new version; every view and search still works")
     func rotateAll() async throws {
         let (fixture, customers) = try await Self.populated()
-        let schema = { () async throws -> [String] in try await Fixtures.rawDatabase(fixture.path).read { db in
-            try Row.fetchAll(db, sql: "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").map { "\($0)" }
-        } }
-        let before = try await schema()
+        let schema = { () throws -> [String] in try VaultFileInspector(fixture.path).schemaObjects() }
+        let before = try schema()
         let report = try await fixture.admin.rotateKeys(batchSize: 37)
         #expect(report.versions.values.allSatisfy { $0 == 2 })
         #expect(try Self.oldVersions(fixture.path) == 0)
         // New index entries go in beside the old, which the end of the rotation drops: one is left.
         #expect(try Self.indexEntryCounts(fixture.path) == [1])
         // The by-customer indexes it drops for that pass are back, as they were, and consistent.
-        #expect(try await schema() == before)
-        #expect(try await Fixtures.rawDatabase(fixture.path).read { try String.fetchAll($0, sql: "PRAGMA integrity_check") } == ["ok"])
-        let byCustomer = try await Fixtures.rawDatabase(fixture.path).read { db in
-            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT * FROM blind_indexes WHERE customer_id = 1").map { $0["detail"] as String }.joined()
-        }
+        #expect(try schema() == before)
+        #expect(try VaultFileInspector(fixture.path).integrityCheck() == ["ok"])
+        let byCustomer = try VaultFileInspector(fixture.path).planForBlindIndexesOfCustomer()
         #expect(byCustomer.contains("blind_indexes_by_customer"))
         #expect(try fixture.rawSealedRows().allSatisfy { FieldEnvelope.session(of: $0.sealed) == nil }, "session envelopes became ordinary ones")
         for (id, values) in customers {
@@ -110,11 +97,9 @@ struct RotationTests {
         let retired = try await fixture.admin.retireKeys()
         #expect(retired.contains { $0.field == "customers.email" && $0.purpose == "seal" && $0.version == 1 })
         // Every current keyring, every key it holds, against every envelope of the old copy.
-        let oldRows = try await DatabaseQueue(path: oldCopy).read { db in
-            try Row.fetchAll(db, sql: "SELECT entity, record_id, field, sealed, masked FROM sealed_values").map {
-                ($0["entity"] as String, $0["record_id"] as Int64, $0["field"] as String, [UInt8]($0["sealed"] as Data),
-                 ($0["masked"] as Data?).map { [UInt8]($0) })
-            }
+        let oldRows = try VaultFileInspector(oldCopy).rows("sealed_values", columns: ["entity", "record_id", "field", "sealed", "masked"]).map {
+            (try #require($0["entity"].text), try #require($0["record_id"].int), try #require($0["field"].text), try #require($0["sealed"].bytes),
+             $0["masked"].bytes)
         }
         var attempts = 0, opened = 0
         for role in RoleFixture.roles {
@@ -148,12 +133,7 @@ struct RotationTests {
         let (fixture, _) = try await Self.populated()
         _ = try await fixture.admin.rotateKeys(fields: ["email"])
         // A value written meanwhile under version 1 by a process that had not seen the new keys.
-        try Fixtures.rawWrite(fixture.path) { db in
-            try db.execute(sql: """
-                UPDATE sealed_values SET key_version = 1 WHERE entity = 'customers' AND field = 'email'
-                  AND record_id = (SELECT min(record_id) FROM sealed_values WHERE entity = 'customers' AND field = 'email')
-                """)
-        }
+        try VaultFileInspector(fixture.path).rollBackFirstEmailToVersion1()
         let error = await VaultError.caught { _ = try await fixture.admin.retireKeys(fields: ["email"]) }
         #expect(error?.code == .conflict)
         #expect(error?.message.contains("1 values") == true, "\(error?.message ?? "")")
@@ -197,16 +177,13 @@ struct RotationTests {
         let (fixture, _) = try await Self.populated()
         #expect(await VaultError.caught { _ = try await fixture.admin.rotateKeys(resume: true) }?.code == .notFound)
         // A rotation row planted in the file without a tag is refused, not resumed.
-        try Fixtures.rawWrite(fixture.path) { db in
-            try db.execute(sql: "INSERT INTO key_rotations (fields, started_by, started_at) VALUES ('customers.email', 'admin', 'x')")
-        }
+        try VaultFileInspector(fixture.path).insert(into: "key_rotations", ["fields": "customers.email", "started_by": "admin", "started_at": "x"])
         #expect(await VaultError.caught { _ = try await fixture.admin.rotateKeys(resume: true) }?.code == .integrity)
         // The same row tagged (as an interrupted rotation leaves it) is resumed.
         let integrity = try fixture.admin.recordIntegrity
-        try Fixtures.rawWrite(fixture.path) { db in
-            try db.execute(sql: "UPDATE key_rotations SET tag = ? WHERE id = 1", arguments: [
-                Data(try integrity.rotation(id: 1, fields: "customers.email", startedBy: "admin", startedAt: "x", finishedAt: nil))])
-        }
+        try VaultFileInspector(fixture.path).update("key_rotations", set: [
+            "tag": try integrity.rotation(id: 1, fields: "customers.email", startedBy: "admin", startedAt: "x", finishedAt: nil),
+        ], where: ["id": 1])
         #expect(await VaultError.caught { _ = try await fixture.admin.rotateKeys(fields: ["name"]) }?.code == .conflict)
         let resumed = try await fixture.admin.rotateKeys(resume: true)
         #expect(resumed.resumed && resumed.fields == ["customers.email"])

@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
+import VaultFileInspector
 
 /// For every column of every table the vault reads: one value changed in the file (as an attacker
 /// with write access and no credential would) is either refused as an integrity error, by the read
@@ -14,7 +14,7 @@ struct RowEditSweepTests {
     static let inert: Set<String> = [
         "data_keys.created_at", "principals.created_at", "write_sessions.created_at",
         "write_sessions.root_signature", "policy_history.stored_at", "erasure_ledger.seq", "vault_meta.name[created_at]",
-        "vault_meta.value[created_at]", "sqlite_sequence.seq", "sqlite_sequence.name",
+        "vault_meta.value[created_at]", "\(VaultFileInspector.sequenceTable).seq", "\(VaultFileInspector.sequenceTable).name",
     ]
 
     /// The vault the sweep edits: 100 customers with history, counters and consent changes, values
@@ -117,99 +117,37 @@ struct RowEditSweepTests {
         }
     }
 
-    /// A different but plausible value for a column (the same type, a nearby value).
-    static func changed(_ value: DatabaseValue, table: String, column: String) -> DatabaseValue {
-        switch value.storage {
-        case .null: return column.hasSuffix("_at") || column == "purpose" ? "2026-06-06T06:06:06Z".databaseValue : Data([1, 2, 3]).databaseValue
-        case .int64(let n): return (n == 0 ? 1 : n == 1 ? 0 : n + 1).databaseValue
-        case .double(let d): return (d + 1).databaseValue
-        case .string(let text):
-            for (from, to) in [("\"EU\"", "\"UK\""), ("\"UK\"", "\"EU\""), ("true", "false"), ("false", "true"), ("2026-", "2025-"), ("customers", "transactions")]
-            where text.contains(from) {
-                return text.replacingOccurrences(of: from, with: to).databaseValue
-            }
-            return (text + "x").databaseValue
-        case .blob(let data):
-            guard !data.isEmpty else { return Data([0]).databaseValue }
-            var bytes = [UInt8](data)
-            bytes[bytes.count - 1] ^= 0x01
-            return Data(bytes).databaseValue
-        }
-    }
-
-    /// The row of each table an edit targets: one that some principal reads.
-    static func target(_ table: String, db: Database) throws -> String {
-        switch table {
-        case "customers": return "id = (SELECT min(id) FROM customers)"
-        case "sealed_values": return "entity = 'customers' AND record_id = (SELECT min(id) FROM customers) AND field = 'phone'"
-        case "transactions", "interactions": return "id = (SELECT min(id) FROM \(table))"
-        case "blind_indexes": return "customer_id = (SELECT min(id) FROM customers) AND field = 'phone'"
-        case "unique_indexes": return "customer_id = (SELECT min(id) FROM customers)"
-        case "behaviour": return "customer_id = (SELECT min(customer_id) FROM behaviour)"
-        case "consent_events": return "id = (SELECT max(id) FROM consent_events)"
-        case "principals": return "name = 'marketing'"
-        case "principal_keys": return "principal_id = (SELECT id FROM principals WHERE name = 'marketing') AND version = 2"
-        case "key_grants": return "principal_id = (SELECT id FROM principals WHERE name = 'support') AND key_id = (SELECT min(key_id) FROM key_grants)"
-        case "data_keys": return "id = (SELECT id FROM data_keys WHERE field = 'customers.email' AND purpose = 'seal' AND retired_at IS NULL)"
-        case "write_sessions": return "id = (SELECT min(id) FROM write_sessions)"
-        case "audit_log": return "seq = (SELECT max(seq) / 2 FROM audit_log)"
-        case "policy_history": return "hash = (SELECT hash FROM policy_history ORDER BY stored_at LIMIT 1)"
-        case "key_rotations", "erasure_ledger": return "rowid = (SELECT min(rowid) FROM \(table))"
-        case "grdb_migrations": return "identifier = 'v8-integrity'"
-        case "imports": return "file_digest = (SELECT min(file_digest) FROM imports)"
-        case "import_rejects": return "record = (SELECT min(record) FROM import_rejects)"
-        case "sqlite_sequence": return "name = 'customers'"
-        case "natural_keys": return "entity = 'transactions' AND record_id = (SELECT min(id) FROM transactions)"
-        default: return "rowid = (SELECT min(rowid) FROM \(table))"
-        }
-    }
-
     @Test("every column of every table: a changed value is refused as an integrity error or changes nothing a principal sees")
     func sweep() async throws {
         let directory = try TemporaryDirectory()
         let (base, keys) = try await Self.make(in: directory)
-        let head = try await DatabaseQueue(path: base).read { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM audit_log") ?? 0 }
+        // Each look at the base file on a connection of its own, closed at once (as the last connection,
+        // it leaves no WAL beside the file the edits copy).
+        let head = try VaultFileInspector(base).largest("seq", in: "audit_log") ?? 0
         guard case .view(let baseline) = await Self.observe(base, keys: keys, head: head) else {
             Issue.record("the untouched vault does not verify")
             return
         }
-        let schema = try await DatabaseQueue(path: base).read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'sqlite_stat1' ORDER BY name").map { table in
-                (table, try db.columns(in: table).map(\.name), try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0)
-            }
-        }
-        let customerCount = try await DatabaseQueue(path: base).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM customers") ?? 0 }
+        let schema = try { () throws -> [(String, [String], Int)] in
+            let file = try VaultFileInspector(base)
+            defer { try? file.close() }
+            return try file.tablesWithSequence().map { table in (table, try file.columns(of: table), try file.count(table)) }
+        }()
+        let customerCount = try VaultFileInspector(base).count("customers")
         #expect(customerCount >= 100)
         var refused: [String] = [], inert: [String] = [], visible: [String] = []
         for (table, columns, rows) in schema {
             #expect(rows > 0, "the sweep's vault has rows in \(table)")
             for column in columns {
-                // vault_meta holds one setting per row: each is a column of its own.
-                let cases: [(label: String, condition: String)] = table == "vault_meta"
-                    ? try await DatabaseQueue(path: base).read { db in
-                        try String.fetchAll(db, sql: "SELECT name FROM vault_meta ORDER BY name").map { ("vault_meta.\(column)[\($0)]", "name = '\($0)'") }
-                    }
-                    : [("\(table).\(column)", try await DatabaseQueue(path: base).read { try Self.target(table, db: $0) })]
-                for (label, condition) in cases {
+                // vault_meta holds one setting per row: each is a column of its own. Elsewhere the
+                // edit targets one row that some principal reads.
+                for edit in try VaultFileInspector(base).columnEdits(table, column: column) {
+                    let label = edit.label
                     let copy = directory.path("edit.vault")
                     for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: copy + suffix) }
                     try FileManager.default.copyItem(atPath: base, toPath: copy)
-                    var config = Configuration()
-                    config.foreignKeysEnabled = false
-                    let edited = try await DatabaseQueue(path: copy, configuration: config).write { db -> Bool in
-                        guard let value = try DatabaseValue.fetchOne(db, sql: "SELECT \(column) FROM \(table) WHERE \(condition) LIMIT 1") else { return false }
-                        do {
-                            try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE \(condition)", arguments: [Self.changed(value, table: table, column: column)])
-                        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-                            // A key taken by another row: a value nobody uses instead.
-                            let unused: DatabaseValue = switch value.storage {
-                            case .int64(let n): (n + 1_000_000).databaseValue
-                            default: "planted-\(column)".databaseValue
-                            }
-                            try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE \(condition)", arguments: [unused])
-                        }
-                        return db.changesCount > 0
-                    }
+                    // A different but plausible value (the same type, a nearby value), written with foreign keys off.
+                    let edited = try VaultFileInspector(copy, foreignKeys: false).apply(edit)
                     guard edited else { Issue.record("\(label): no row to edit"); continue }
                     switch await Self.observe(copy, keys: keys, head: head) {
                     case .refused: refused.append(label)

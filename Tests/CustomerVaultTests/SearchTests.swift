@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import Testing
 @testable import CustomerVault
+import VaultFileInspector
 
 @Suite("Blind-index search")
 struct SearchTests {
@@ -75,10 +75,8 @@ struct SearchTests {
             ids["Person \(n)"] = try await vault.addCustomer(["name": "Person \(n)", "email": "p\(n)@example.com"])
         }
         // 600 names in 256 buckets: most index values are shared by several customers.
-        let shared = try await vault.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT digest FROM blind_indexes WHERE field = 'name' GROUP BY digest HAVING count(*) > 1)")
-        }
-        #expect((shared ?? 0) > 100)
+        let shared = try vault.liveFile.sharedBlindIndexDigests(field: "name")
+        #expect(shared > 100)
         let names = (0..<600).map { "PERSON \($0)" }
         let results = try await vault.findCustomers(field: "name", anyOf: names)
         var exact = 0
@@ -116,9 +114,9 @@ struct SearchTests {
         _ = try await vault.addCustomer(["name": "Other", "email": "ada@example.com"])
         try await vault.deleteCustomer(id)
         #expect(try await vault.findCustomers(field: "email", equalTo: "ada.l@example.com").isEmpty)
-        let leftovers = try await vault.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM blind_indexes WHERE customer_id = ?) + (SELECT count(*) FROM unique_indexes WHERE customer_id = ?) + (SELECT count(*) FROM sealed_values WHERE entity = 'customers' AND record_id = ?)", arguments: [id, id, id])
-        }
+        let file = try vault.liveFile
+        let leftovers = try file.count("blind_indexes", where: ["customer_id": .is(id)]) + file.count("unique_indexes", where: ["customer_id": .is(id)])
+            + file.count("sealed_values", where: ["entity": "customers", "record_id": .is(id)])
         #expect(leftovers == 0)
         let missing = await VaultError.caught { try await vault.deleteCustomer(id) }
         #expect(missing?.code == .notFound)
@@ -132,15 +130,15 @@ struct SearchTests {
         _ = try await vault.customer(id)
         _ = try await vault.findCustomers(field: "email", equalTo: "canary.log@example.com")
         _ = await VaultError.caught { _ = try await vault.customer(999) }
-        let rows = try vault.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq") }
-        #expect(rows.map { $0["action"] as String } == ["vault.init", "customer.create", "customer.read", "customer.search", "customer.read"])
-        #expect(rows.map { $0["outcome"] as String } == ["allowed", "allowed", "allowed", "allowed", "failed"])
+        let rows = try vault.liveFile.rows("audit_log", orderBy: ["seq"])
+        #expect(rows.map { $0["action"].text } == ["vault.init", "customer.create", "customer.read", "customer.search", "customer.read"])
+        #expect(rows.map { $0["outcome"].text } == ["allowed", "allowed", "allowed", "allowed", "failed"])
         var previous = try AuditChain.genesisHash(vaultID: vault.vaultIDBytes)
         for row in rows {
-            #expect([UInt8](row["prev_hash"] as Data) == previous)
-            previous = [UInt8](row["hash"] as Data)
-            for column in row.columnNames {
-                if case .string(let text) = (row[column] as DatabaseValue).storage {
+            #expect(row["prev_hash"].bytes == previous)
+            previous = try #require(row["hash"].bytes)
+            for column in row.columns {
+                if case .text(let text) = row[column] {
                     #expect(!text.lowercased().contains("canary"), "audit column \(column) holds a personal value")
                 }
             }
@@ -154,7 +152,7 @@ struct SearchTests {
         for n in 0..<5 { _ = try await vault.addCustomer(Fixtures.customer(n)) }
         let values = (0..<2_500).map { "person\($0)@example.com" }
         func searches() throws -> [String] {
-            try Fixtures.rawDatabase(vault.path).read { try String.fetchAll($0, sql: "SELECT terms FROM audit_log WHERE action = 'customer.search' ORDER BY seq") }
+            try VaultFileInspector(vault.path).values("terms", in: "audit_log", where: ["action": "customer.search"], orderBy: ["seq"]).map { try #require($0.text) }
         }
         let before = try searches().count
         let found = try await vault.findCustomers(field: "email", anyOf: values)

@@ -1,10 +1,9 @@
 import Foundation
-import GRDB
 import Testing
 import VaultCrypto
 @_exported import VaultTestSupport
 @testable import CustomerVault
-import VaultSQLite
+import VaultFileInspector
 import VaultStore
 
 enum Fixtures {
@@ -20,25 +19,13 @@ enum Fixtures {
                                        credential: credential())
     }
 
-    /// Raw SQL access to a vault file, bypassing the library (what an attacker with the file has).
-    static func rawDatabase(_ path: String) throws -> DatabaseQueue {
-        try DatabaseQueue(path: path)
-    }
-
-    /// Runs raw SQL against a vault file in a transaction (synchronously, outside any vault).
-    @discardableResult
-    static func rawWrite<T>(_ path: String, _ body: (Database) throws -> T) throws -> T {
-        try DatabaseQueue(path: path).write(body)
-    }
-
     /// Changes customers' rows in the file and tags them again with `vault`'s record key: what a
     /// holder of that key (a principal whose role reads records) can do, for tests that need a
     /// state the library never writes (customers inactive for years).
     static func rewriteCustomers(_ ids: [Int64], of vault: CustomerVault, _ change: (inout CustomerRow) -> Void) throws {
         let integrity = try vault.recordIntegrity
-        try rawWrite(vault.path) { db in
+        try VaultFileInspector(vault.path).storeTransaction { tx in
             for id in ids {
-                let tx = SQLiteTransaction(db)
                 guard var row = try tx.customerRow(id: id) else { continue }
                 change(&row)
                 try row.retag(integrity)
@@ -68,11 +55,9 @@ extension VaultError {
 }
 
 extension CustomerVault {
-    /// The GRDB pool under the vault's SQLite store, for tests that look at the file itself.
-    var pool: DatabasePool {
-        get throws {
-            guard let store = gate.storeForTests as? SQLiteStore else { throw VaultError.io("not an SQLite store") }
-            return try store.pool
-        }
+    /// The file inspector on this vault's own open connections, for what only they show (their
+    /// settings, what the vault sees before anything is checkpointed).
+    var liveFile: VaultFileInspector {
+        get throws { try VaultFileInspector(store: gate.storeForTests) }
     }
 }

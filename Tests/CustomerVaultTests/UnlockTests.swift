@@ -1,8 +1,8 @@
 import Foundation
-import GRDB
 import Testing
 import VaultCrypto
 @testable import CustomerVault
+import VaultFileInspector
 
 @Suite("Unlocking and key grants")
 struct UnlockTests {
@@ -77,12 +77,11 @@ struct UnlockTests {
     func tamperedPrincipal(column: String) async throws {
         let directory = try TemporaryDirectory()
         try await Fixtures.vault(in: directory).close()
-        try Fixtures.rawWrite(directory.path("test.vault")) { db in
-            let blob = try Data.fetchOne(db, sql: "SELECT \(column) FROM principals WHERE name = 'admin'")!
-            var bytes = [UInt8](blob)
-            bytes[bytes.count / 2] ^= 0x40
-            try db.execute(sql: "UPDATE principals SET \(column) = ? WHERE name = 'admin'", arguments: [Data(bytes)])
-        }
+        let file = try VaultFileInspector(directory.path("test.vault"))
+        var bytes = try #require(try file.value(column, in: "principals", where: ["name": "admin"])?.bytes)
+        bytes[bytes.count / 2] ^= 0x40
+        #expect(try file.update("principals", set: [column: bytes], where: ["name": "admin"]) == 1)
+        try file.close()
         let error = await VaultError.caught {
             _ = try await CustomerVault.open(at: directory.path("test.vault"), principal: "admin", credential: Fixtures.credential())
         }
@@ -94,9 +93,7 @@ struct UnlockTests {
         let directory = try TemporaryDirectory()
         try await Fixtures.vault(in: directory).close()
         for (ops, mem) in [(1, 64 << 20), (2, 1 << 20), (1_000, 64 << 20), (2, 1 << 40)] {
-            try Fixtures.rawWrite(directory.path("test.vault")) { db in
-                try db.execute(sql: "UPDATE principals SET kdf_ops = ?, kdf_mem = ?", arguments: [ops, mem])
-            }
+            try VaultFileInspector(directory.path("test.vault")).update("principals", set: ["kdf_ops": ops, "kdf_mem": mem], where: [:])
             let error = await VaultError.caught {
                 _ = try await CustomerVault.open(at: directory.path("test.vault"), principal: "admin", credential: Fixtures.credential())
             }
@@ -109,13 +106,12 @@ struct UnlockTests {
         let directory = try TemporaryDirectory()
         try await Fixtures.vault(in: directory).close()
         // The attacker knows the admin's public key (it is in the file) and seals a key of their own to it.
-        try Fixtures.rawWrite(directory.path("test.vault")) { db in
-            let publicKey = [UInt8](try Data.fetchOne(db, sql: "SELECT box_public_key FROM principals WHERE name = 'admin'")!)
-            let planted = try SealedBox.seal([UInt8](repeating: 7, count: 32), to: publicKey)
-            try db.execute(sql: """
-                UPDATE key_grants SET sealed_key = ? WHERE key_id = (SELECT id FROM data_keys WHERE field = 'customers.email' AND purpose = 'seal')
-                """, arguments: [Data(planted)])
-        }
+        let file = try VaultFileInspector(directory.path("test.vault"))
+        let publicKey = try #require(try file.value("box_public_key", in: "principals", where: ["name": "admin"])?.bytes)
+        let planted = try SealedBox.seal([UInt8](repeating: 7, count: 32), to: publicKey)
+        let key = try #require(try file.value("id", in: "data_keys", where: ["field": "customers.email", "purpose": "seal"]))
+        #expect(try file.update("key_grants", set: ["sealed_key": planted], where: ["key_id": .is(key)]) > 0)
+        try file.close()
         let error = await VaultError.caught {
             _ = try await CustomerVault.open(at: directory.path("test.vault"), principal: "admin", credential: Fixtures.credential())
         }
@@ -144,7 +140,7 @@ struct UnlockTests {
         #expect(junk?.code == .invalidInput && junk?.message.contains("is not a vault (not an SQLite database)") == true, "\(junk?.message ?? "")")
         // An SQLite database that is not a vault is not one either, and is left as it was.
         let foreign = directory.path("foreign.db")
-        try await DatabaseQueue(path: foreign).write { db in try db.execute(sql: "CREATE TABLE t (x)") }
+        try VaultFileInspector.createForeignDatabase(at: foreign)
         let before = try Data(contentsOf: URL(fileURLWithPath: foreign))
         let notVault = await VaultError.caught { _ = try await CustomerVault.open(at: foreign, principal: "admin", credential: Fixtures.credential()) }
         #expect(notVault?.code == .invalidInput && notVault?.message.contains("without a vault's tables") == true, "\(notVault?.message ?? "")")
@@ -161,10 +157,7 @@ struct StorageSettingsTests {
         let directory = try TemporaryDirectory()
         let created = try await Fixtures.vault(in: directory)
         for vault in [created, try await CustomerVault.open(at: directory.path("test.vault"), principal: "admin", credential: Fixtures.credential())] {
-            let (synchronous, secureDelete, journal) = try await vault.pool.write { db in
-                (try Int.fetchOne(db, sql: "PRAGMA synchronous"), try Int.fetchOne(db, sql: "PRAGMA secure_delete"),
-                 try String.fetchOne(db, sql: "PRAGMA journal_mode"))
-            }
+            let (synchronous, secureDelete, journal) = try vault.liveFile.writerSettings()
             #expect(synchronous == 2, "FULL is 2; GRDB's pool default would be NORMAL (1)")
             #expect(secureDelete == 1)
             #expect(journal == "wal")
