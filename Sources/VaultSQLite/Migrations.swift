@@ -353,6 +353,42 @@ package enum Migrations {
             // Rows of an upsert import that changed the stored record with their natural key.
             try db.execute(sql: "ALTER TABLE imports ADD COLUMN updated INTEGER NOT NULL DEFAULT 0")
         }
+        migrator.registerMigration("v11-index-entries") { db in
+            // Blind-index entries are found for update and delete through the digests each customer
+            // row commits to (issue #19), by primary key: the by-customer secondary indexes and the
+            // foreign keys that needed them (a cascade scans without one) cost two B-tree writes per
+            // entry. Entries a rotation superseded and had not yet dropped (an entry under a newer
+            // version of the same customer and field exists) go: a rotation now drops each old
+            // entry as it writes the new one.
+            try db.execute(sql: """
+                DELETE FROM blind_indexes WHERE EXISTS (SELECT 1 FROM blind_indexes newer WHERE newer.customer_id = blind_indexes.customer_id
+                    AND newer.field = blind_indexes.field AND newer.key_version > blind_indexes.key_version);
+                DELETE FROM unique_indexes WHERE EXISTS (SELECT 1 FROM unique_indexes newer WHERE newer.customer_id = unique_indexes.customer_id
+                    AND newer.field = unique_indexes.field AND newer.key_version > unique_indexes.key_version);
+
+                CREATE TABLE blind_index_entries (
+                    field       TEXT NOT NULL,
+                    key_version INTEGER NOT NULL,
+                    digest      BLOB NOT NULL,
+                    customer_id INTEGER NOT NULL,
+                    PRIMARY KEY (field, key_version, digest, customer_id)
+                ) WITHOUT ROWID;
+                INSERT INTO blind_index_entries SELECT field, key_version, digest, customer_id FROM blind_indexes;
+                DROP TABLE blind_indexes;
+                ALTER TABLE blind_index_entries RENAME TO blind_indexes;
+
+                CREATE TABLE unique_index_entries (
+                    field       TEXT NOT NULL,
+                    key_version INTEGER NOT NULL,
+                    digest      BLOB NOT NULL,
+                    customer_id INTEGER NOT NULL,
+                    PRIMARY KEY (field, key_version, digest)
+                ) WITHOUT ROWID;
+                INSERT INTO unique_index_entries SELECT field, key_version, digest, customer_id FROM unique_indexes;
+                DROP TABLE unique_indexes;
+                ALTER TABLE unique_index_entries RENAME TO unique_indexes;
+                """)
+        }
         return migrator
     }
 }

@@ -31,10 +31,13 @@ extension SQLiteTransaction: ErasureReading, ErasureWriting {
     }
 
     package func deleteIndexEntries(customerID: Int64) throws -> Int {
+        guard let row = try customerRow(id: customerID) else { return 0 }
         var removed = 0
-        for table in ["blind_indexes", "unique_indexes"] {
-            try db.execute(sql: "DELETE FROM \(table) WHERE customer_id = ?", arguments: [customerID])
-            removed += db.changesCount
+        for field in row.indexDigests.fields {
+            guard let entry = row.indexDigests[field] else { continue }
+            for table in ["unique_indexes", "blind_indexes"] {
+                removed += try deleteIndexEntry(table: table, field: field, version: entry.version, digest: entry.digest, customerID: customerID)
+            }
         }
         return removed
     }

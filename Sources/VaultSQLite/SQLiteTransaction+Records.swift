@@ -176,13 +176,19 @@ extension SQLiteTransaction: RecordReading, RecordWriting {
         _ = try insert.execute()
     }
 
-    package func removeIndexEntries(field: String, customerID: Int64) throws {
-        for table in ["blind_indexes", "unique_indexes"] {
-            let delete = try BulkStatement(db, sql: "DELETE FROM \(table) WHERE customer_id = ? AND field = ?")
-            try delete.bind(1, customerID)
-            try delete.bind(2, field)
-            _ = try delete.execute()
-        }
+    package func removeIndexEntry(field: String, unique: Bool, version: UInt32, digest: [UInt8], customerID: Int64) throws {
+        _ = try deleteIndexEntry(table: unique ? "unique_indexes" : "blind_indexes", field: field, version: version, digest: digest, customerID: customerID)
+    }
+
+    /// Deletes one entry by primary key (the unique index's key has no customer; the customer
+    /// must match all the same). Returns how many rows went.
+    func deleteIndexEntry(table: String, field: String, version: UInt32, digest: [UInt8], customerID: Int64) throws -> Int {
+        let delete = try BulkStatement(db, sql: "DELETE FROM \(table) WHERE field = ? AND key_version = ? AND digest = ? AND customer_id = ?")
+        try delete.bind(1, field)
+        try delete.bind(2, Int64(version))
+        try delete.bind(3, digest)
+        try delete.bind(4, customerID)
+        return try delete.execute()
     }
 
     package func customerIDs(after: Int64, limit: Int) throws -> [Int64] {
@@ -245,8 +251,10 @@ extension SQLiteTransaction: RecordReading, RecordWriting {
 
     @discardableResult
     package func deleteCustomer(id: Int64) throws -> Bool {
-        // Foreign keys cascade to history, behaviour and consent events; triggers drop sealed
-        // values, index entries and natural keys (migrations v1 and v9).
+        // Index entries by the digests the row commits to (no by-customer index: migration v11);
+        // foreign keys cascade to history, behaviour and consent events; triggers drop sealed
+        // values and natural keys (migrations v1 and v9).
+        _ = try deleteIndexEntries(customerID: id)
         try db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [id])
         return db.changesCount == 1
     }

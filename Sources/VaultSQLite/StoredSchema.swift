@@ -41,6 +41,7 @@ package enum StoredSchema {
         "v8-integrity": "9e0a99202351f133e4a000a85fa72f975d7d4a8cc2ce2c7857673cd6556b9262",
         "v9-natural-keys": "275c83dfb90b4fcc5ca884ca8dd3a93e74bfb5775a371a102c4bb46c4792d726",
         "v10-upsert": "1dd0c5a642f72da850b5642eae33cd1303969d003d9c0f16b8041857e0a334aa",
+        "v11-index-entries": "08526239e18c7cf423254c39093d9014f479e56907649465494b7d42f18e5235",
     ]
 
     /// A digest of a set of objects, independent of their order.

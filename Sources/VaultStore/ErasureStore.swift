@@ -45,7 +45,9 @@ package protocol ErasureWriting {
     func insertErasure(_ erasure: StoredErasure) throws
     /// Removes every sealed value of one record.
     func deleteSealedEntries(_ entity: Entity, recordID: Int64) throws -> Int
-    /// Removes every index entry (both indexes, every field and version) of a customer.
+    /// Removes the index entries a customer's row commits to (its index digests, in either index),
+    /// and returns how many there were. Entries the row does not commit to are not the
+    /// customer's (planted, or left by a store that lost a change): the integrity check names them.
     func deleteIndexEntries(customerID: Int64) throws -> Int
     /// Removes a customer's history rows of `entity`, with their sealed values and natural keys.
     func deleteHistoryRows(_ entity: Entity, customerID: Int64) throws -> Int

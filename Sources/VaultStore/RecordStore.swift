@@ -137,12 +137,13 @@ package protocol RecordWriting {
     func writeSealedEntries(_ entries: [SealedEntry], entity: Entity, recordID: Int64) throws
     /// Stores a blind-index entry; in the unique index, refuses a digest already held.
     func insertIndexEntry(field: String, unique: Bool, version: UInt32, digest: [UInt8], customerID: Int64) throws
-    /// Removes a customer's entries of `field`, in both indexes, under every version.
-    func removeIndexEntries(field: String, customerID: Int64) throws
+    /// Removes one blind-index entry (the one a customer's row committed to before a change).
+    func removeIndexEntry(field: String, unique: Bool, version: UInt32, digest: [UInt8], customerID: Int64) throws
     /// Removes one sealed value of a record.
     func deleteSealedEntry(_ entity: Entity, recordID: Int64, field: String) throws
-    /// Deletes a customer and everything it owns: history rows, sealed values, index entries,
-    /// behaviour counters, consent events and natural-key entries. Returns whether it existed.
+    /// Deletes a customer and everything it owns: history rows, sealed values, the index entries
+    /// its row commits to (its index digests), behaviour counters, consent events and natural-key
+    /// entries. Returns whether it existed.
     @discardableResult func deleteCustomer(id: Int64) throws -> Bool
     /// Stores a customer's behaviour counters, replacing earlier ones.
     func writeBehaviour(_ behaviour: StoredBehaviour) throws

@@ -24,6 +24,12 @@ struct RotationTests {
         return try ["sealed_values", "blind_indexes", "unique_indexes"].map { try file.count($0, where: ["key_version": .below(2)]) }.reduce(0, +)
     }
 
+    /// How many index entries name `customer`, in both indexes.
+    static func entriesNaming(_ customer: Int64, _ path: String) throws -> Int {
+        let file = try VaultFileInspector(path)
+        return try ["blind_indexes", "unique_indexes"].map { try file.count($0, where: ["customer_id": .is(customer)]) }.reduce(0, +)
+    }
+
     /// How many index entries each customer has per searchable field (a set of the counts seen).
     static func indexEntryCounts(_ path: String) throws -> Set<Int> {
         try VaultFileInspector(path).indexEntryCountsPerCustomerField()
@@ -37,13 +43,11 @@ struct RotationTests {
         let report = try await fixture.admin.rotateKeys(batchSize: 37)
         #expect(report.versions.values.allSatisfy { $0 == 2 })
         #expect(try Self.oldVersions(fixture.path) == 0)
-        // New index entries go in beside the old, which the end of the rotation drops: one is left.
+        // Each new index entry replaces the old one as its record is re-sealed: one entry per value is left.
         #expect(try Self.indexEntryCounts(fixture.path) == [1])
-        // The by-customer indexes it drops for that pass are back, as they were, and consistent.
+        // The file's schema is as it was, and consistent.
         #expect(try schema() == before)
         #expect(try VaultFileInspector(fixture.path).integrityCheck() == ["ok"])
-        let byCustomer = try VaultFileInspector(fixture.path).planForBlindIndexesOfCustomer()
-        #expect(byCustomer.contains("blind_indexes_by_customer"))
         #expect(try fixture.rawSealedRows().allSatisfy { FieldEnvelope.session(of: $0.sealed) == nil }, "session envelopes became ordinary ones")
         for (id, values) in customers {
             let record = try await fixture.admin.customer(id)
@@ -68,17 +72,28 @@ struct RotationTests {
         let searcher = try await fixture.open("admin")
         let rotation = Task { try await fixture.admin.rotateKeys(batchSize: 5) }
         var searches = 0
-        let entries = Array(customers)
+        // One customer is deleted mid-rotation: none of its index entries may be left behind.
+        let (deleted, _) = try #require(customers.max { $0.key < $1.key })
+        let entries = Array(customers.filter { $0.key != deleted })
+        var counts: Set<Int> = []
         repeat {
             let (id, values) = entries[searches % entries.count]
             for field in ["email", "phone", "name"] {
                 let found = try await searcher.findCustomers(field: field, equalTo: values[field]!)
                 #expect(found.map(\.id) == [id], "search by \(field) during rotation")
             }
+            // Each re-sealed record's new entry replaced its old one in the same transaction.
+            counts.formUnion(try Self.indexEntryCounts(fixture.path))
+            if searches == 3 {
+                try await fixture.admin.deleteCustomer(deleted)
+                #expect(try Self.entriesNaming(deleted, fixture.path) == 0, "index entries of the customer deleted mid-rotation")
+            }
             searches += 1
         } while try await fixture.admin.keyStatus().rotationInProgress != nil || searches < 10
         _ = try await rotation.value
         #expect(searches >= 10)
+        #expect(counts == [1], "index entries per customer and field seen during the rotation: \(counts.sorted())")
+        #expect(try await fixture.admin.verifyIntegrity().indexEntries > 0)
         // Writes during and after rotation: a duplicate e-mail is still refused.
         var duplicate = Fixtures.customer(1)
         duplicate["email"] = entries[0].value["email"]

@@ -39,11 +39,6 @@ extension VaultFileInspector {
         try read { try Row.fetchAll($0, sql: "PRAGMA foreign_key_check").map { $0[0] as String? ?? "?" } }
     }
 
-    /// How SQLite finds a customer's blind index entries (its query plan's details).
-    package func planForBlindIndexesOfCustomer() throws -> String {
-        try read { try Row.fetchAll($0, sql: "EXPLAIN QUERY PLAN SELECT * FROM blind_indexes WHERE customer_id = 1").map { $0["detail"] as String }.joined() }
-    }
-
     /// The settings of the connection that writes (synchronous, secure_delete, journal mode): they are
     /// per connection, so this needs `init(store:)`, the vault's own.
     package func writerSettings() throws -> (synchronous: Int?, secureDelete: Int?, journalMode: String?) {

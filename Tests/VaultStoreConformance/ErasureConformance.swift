@@ -26,7 +26,9 @@ enum ErasureConformance {
         let bytes = KeyStoreConformance.bytes
         try await store.write { tx in
             for id: Int64 in [1, 2] {
-                try tx.insert(RecordConformance.customer(id))
+                var row = RecordConformance.customer(id)
+                row.indexDigests["name"] = IndexDigests.Entry(version: 1, digest: bytes(50, 4))
+                try tx.insert(row)
                 try tx.writeSealedEntries([SealedEntry(field: "email", keyVersion: 1, sealed: bytes(Int(id), 30), masked: nil),
                                            SealedEntry(field: "phone", keyVersion: 1, sealed: bytes(Int(id), 30), masked: nil)], entity: .customers, recordID: id)
                 try tx.insertIndexEntry(field: "email", unique: true, version: 1, digest: bytes(Int(id), 16), customerID: id)

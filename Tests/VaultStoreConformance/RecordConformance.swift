@@ -14,7 +14,7 @@ enum RecordConformance {
         .init(name: "records: index entries are found by field, index, version and exact digest, and removed by customer and field", run: indexes),
         .init(name: "records: the next record id is above every id ever held, also after a delete", run: nextIDs),
         .init(name: "records: customer ids page in order; behaviour counters are written whole and read back", run: pagesAndBehaviour),
-        .init(name: "records: deleting a customer takes everything it owns and nothing else", run: deletion),
+        .init(name: "records: deleting a customer takes everything it owns (the index entries its row commits to) and nothing else", run: deletion),
         .init(name: "records: index entries of a field come in version and digest order; behaviour rows all come; history rows delete by id",
               run: scans),
     ]
@@ -176,8 +176,15 @@ enum RecordConformance {
             try await store.write { tx in try tx.insertIndexEntry(field: "email", unique: true, version: 1, digest: bytes(1, 16), customerID: 3) }
         } catch { refused = true }
         try require(refused, "a second holder of a unique digest was stored")
-        try await store.write { tx in try tx.removeIndexEntries(field: "email", customerID: 1) }
-        try await store.write { tx in try tx.removeIndexEntries(field: "name", customerID: 3) }
+        try await store.write { tx in try tx.removeIndexEntry(field: "email", unique: true, version: 1, digest: bytes(1, 16), customerID: 1) }
+        try await store.write { tx in try tx.removeIndexEntry(field: "name", unique: false, version: 1, digest: bytes(9, 4), customerID: 3) }
+        // Only the exact entry: another customer's digest, version or index is not removed.
+        try await store.write { tx in
+            try tx.removeIndexEntry(field: "email", unique: true, version: 2, digest: bytes(1, 16), customerID: 3)
+            try tx.removeIndexEntry(field: "name", unique: true, version: 1, digest: bytes(9, 4), customerID: 1)
+            try tx.removeIndexEntry(field: "phone", unique: false, version: 2, digest: bytes(9, 4), customerID: 2)
+        }
+        try requireEqual(try await holders("phone", false, 1, bytes(9, 4)), [2], "phone after removing entries it does not hold")
         try requireEqual(try await holders("email", true, 1, bytes(1, 16)), [], "email v1 after removing customer 1's")
         try requireEqual(try await holders("email", true, 2, bytes(1, 16)), [2], "customer 2's email, kept")
         try requireEqual(try await holders("name", false, 1, bytes(9, 4)), [1], "name after removing customer 3's")
@@ -215,7 +222,10 @@ enum RecordConformance {
     static func deletion(_ store: any VaultStore) async throws {
         let bytes = KeyStoreConformance.bytes
         @Sendable func own(_ id: Int64, in tx: any StoreWriting) throws {
-            try tx.insert(customer(id))
+            // The row commits to its index entries: the store finds them by these digests.
+            var row = customer(id)
+            row.indexDigests["name"] = IndexDigests.Entry(version: 1, digest: bytes(99, 4))
+            try tx.insert(row)
             try tx.insert(historyRow(.transactions, id * 10, owner: id))
             try tx.insert(historyRow(.interactions, id * 10, owner: id))
             try tx.writeSealedEntries([SealedEntry(field: "email", keyVersion: 1, sealed: bytes(Int(id), 40), masked: nil)], entity: .customers, recordID: id)

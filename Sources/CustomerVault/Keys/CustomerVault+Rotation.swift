@@ -263,6 +263,8 @@ extension CustomerVault {
         struct Record: Sendable {
             var recordID: Int64
             var previousTag: [UInt8]
+            /// The index digests the row committed to when read: the entries the new ones replace.
+            var previousDigests: IndexDigests?
             var customer: CustomerRow?
             var history: HistoryRow?
             var items: [Item]
@@ -400,7 +402,8 @@ extension CustomerVault {
                 try row.retag(integrity)
                 history = row
             }
-            return RotationBatch.Record(recordID: record.recordID, previousTag: previousTag, customer: customer, history: history, items: items)
+            return RotationBatch.Record(recordID: record.recordID, previousTag: previousTag, previousDigests: record.customer?.indexDigests,
+                                        customer: customer, history: history, items: items)
         }
         return RotationBatch(records: try results.map { try $0.get() }, cursor: last)
     }
@@ -423,12 +426,15 @@ extension CustomerVault {
                     }
                     moved += 1
                     guard let digest = item.digest else { continue }
-                    // The new entry goes in beside the old one, which the end of the rotation drops
-                    // with every other superseded entry: a search consults every version, so it
-                    // finds the record before, during and after.
+                    // The new entry replaces the one the row committed to, in this transaction: a
+                    // search consults every version, so it finds the record before, during and after.
                     if try tx.addIndexEntry(field: item.field.name, unique: item.field.unique, version: item.version, digest: digest,
                                             customerID: record.recordID) != nil {
                         throw VaultError.integrity("rotation: two customers hold the same \(item.field.name) (unique index); check the access log and restore from a backup", remedy: .verifyAuditLog)
+                    }
+                    if let old = record.previousDigests?[item.field.name], old != IndexDigests.Entry(version: item.version, digest: digest) {
+                        try tx.removeIndexEntry(field: item.field.name, unique: item.field.unique, version: old.version, digest: old.digest,
+                                                customerID: record.recordID)
                     }
                 }
                 ids.append(record.recordID)
@@ -449,9 +455,9 @@ extension CustomerVault {
                 note.detail = "rotation not finished: \(count) values of \(name) still under an older version"
                 return false
             }
-            // Index entries under older versions: those the rotation superseded (it adds the new
-            // entry beside the old one, so search never misses), and those of values gone
-            // meanwhile. Dropped in one ordered pass per field.
+            // Index entries under older versions the passes did not replace (each pass replaces the
+            // entries of the records it re-seals): left by an older release's rotation, or planted.
+            // Dropped by key range, one per field.
             var superseded: [IndexVersionFloor] = []
             for target in targets {
                 let (entity, field) = try Self.splitField(target.field, schema: schema)

@@ -277,10 +277,10 @@ extension CustomerVault {
         try ConsentEvents.recordChanges(customerID: id, from: current, to: attributes, at: now, integrity: try note.codec.integrity,
                                         numbering: consentIDs, in: tx)
         try note.codec.writeSealed(sealed, entity: .customers, recordID: id, in: tx)
-        try note.codec.writeIndexes(digests, customerID: id, replacing: true, in: tx)
+        try note.codec.writeIndexes(digests, customerID: id, replacing: row.indexDigests, in: tx)
         for name in removed {
             try tx.deleteSealedEntry(.customers, recordID: id, field: name)
-            try tx.removeIndexEntries(field: name, customerID: id)
+            try note.codec.removeIndex(field: name, committed: row.indexDigests, customerID: id, in: tx)
         }
     }
 

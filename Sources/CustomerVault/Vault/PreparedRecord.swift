@@ -77,7 +77,7 @@ extension RecordCodec {
             try tx.insert(row)
         }
         try writeSealed(record.sealed, entity: entity, recordID: record.id, in: tx)
-        try writeIndexes(record.digests, customerID: record.id, replacing: false, in: tx)
+        try writeIndexes(record.digests, customerID: record.id, in: tx)
     }
 
     /// Runs `body` for 0..<count on all cores and returns each outcome in order.

@@ -156,14 +156,25 @@ struct RecordCodec: Sendable {
         }
     }
 
-    /// Writes index entries; `replacing` first removes the customer's earlier entries of those fields.
-    func writeIndexes(_ digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])], customerID: Int64, replacing: Bool,
+    /// Writes index entries; with `replacing`, the entries the customer's (verified) row committed
+    /// to before the change are removed first where they differ (found by their digests: the
+    /// store keeps no by-customer index).
+    func writeIndexes(_ digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])], customerID: Int64, replacing previous: IndexDigests? = nil,
                       in tx: some StoreWriting) throws {
         for entry in digests {
-            if replacing { try tx.removeIndexEntries(field: entry.field.name, customerID: customerID) }
+            if let old = previous?[entry.field.name] {
+                if old == IndexDigests.Entry(version: entry.version, digest: entry.digest) { continue }
+                try tx.removeIndexEntry(field: entry.field.name, unique: entry.field.unique, version: old.version, digest: old.digest, customerID: customerID)
+            }
             try tx.insertIndexEntry(field: entry.field.name, unique: entry.field.unique, version: entry.version, digest: entry.digest,
                                     customerID: customerID)
         }
+    }
+
+    /// Removes the index entry of `field` the customer's (verified) row committed to, if any.
+    func removeIndex(field: String, committed: IndexDigests, customerID: Int64, in tx: some StoreWriting) throws {
+        guard let old = committed[field], let schemaField = schema.field(.customers, field) else { return }
+        try tx.removeIndexEntry(field: field, unique: schemaField.unique, version: old.version, digest: old.digest, customerID: customerID)
     }
 
     /// Opens the stored personal values of a record in the views granted: plain fields in full,
