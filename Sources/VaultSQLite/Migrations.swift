@@ -4,7 +4,13 @@ import VaultCore
 
 /// Append-only schema migrations. Never edit a registered migration: add a new one.
 package enum Migrations {
-    package static var migrator: DatabaseMigrator {
+    /// What a long migration reports: a description, and how far it is (done of total).
+    package typealias Progress = @Sendable (_ step: String, _ done: Int, _ total: Int) -> Void
+
+    package static var migrator: DatabaseMigrator { migrator(progress: nil) }
+
+    /// The migrations, reporting the progress of those that move data.
+    package static func migrator(progress: Progress?) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-core") { db in
             try db.execute(sql: """
@@ -388,6 +394,9 @@ package enum Migrations {
                 DROP TABLE unique_indexes;
                 ALTER TABLE unique_index_entries RENAME TO unique_indexes;
                 """)
+        }
+        migrator.registerMigration("v12-record-rows") { db in
+            try RecordRowsMigration.run(db, progress: progress)
         }
         return migrator
     }

@@ -29,9 +29,10 @@ package final class SQLiteStore: VaultStore {
         }
     }
 
-    /// Opens an existing vault file (see ``VaultDatabase/open(path:)``).
-    package static func open(path: String) throws -> SQLiteStore {
-        let (pool, schemaGuard) = try VaultDatabase.open(path: path)
+    /// Opens an existing vault file (see ``VaultDatabase/open(path:progress:)``), migrating it to
+    /// the current layout first; `progress` hears of migrations that move data.
+    package static func open(path: String, progress: (@Sendable (_ step: String, _ done: Int, _ total: Int) -> Void)? = nil) throws -> SQLiteStore {
+        let (pool, schemaGuard) = try VaultDatabase.open(path: path, progress: progress)
         return SQLiteStore(path: path, database: pool, schemaGuard: schemaGuard)
     }
 

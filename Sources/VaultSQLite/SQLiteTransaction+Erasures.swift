@@ -26,8 +26,9 @@ extension SQLiteTransaction: ErasureReading, ErasureWriting {
     }
 
     package func deleteSealedEntries(_ entity: Entity, recordID: Int64) throws -> Int {
-        try db.execute(sql: "DELETE FROM sealed_values WHERE entity = ? AND record_id = ?", arguments: [entity.rawValue, recordID])
-        return db.changesCount
+        let count = try sealedEntries(entity, recordID: recordID).count
+        if count > 0 { try storeSealed([], entity: entity, recordID: recordID) }
+        return count
     }
 
     package func deleteIndexEntries(customerID: Int64) throws -> Int {

@@ -10,14 +10,8 @@ extension SQLiteTransaction: StoreIntegrityReading, SavepointWriting {
         _ = try StoredSchema.verify(db, path: path)
     }
 
-    package func orphanSealedValue() throws -> (entity: String, recordID: Int64)? {
-        try Row.fetchOne(db, sql: """
-            SELECT entity, record_id FROM sealed_values s WHERE NOT EXISTS (
-                SELECT 1 FROM customers c WHERE s.entity = 'customers' AND c.id = s.record_id
-                UNION ALL SELECT 1 FROM transactions t WHERE s.entity = 'transactions' AND t.id = s.record_id
-                UNION ALL SELECT 1 FROM interactions i WHERE s.entity = 'interactions' AND i.id = s.record_id) LIMIT 1
-            """).map { (entity: try $0.checked("entity"), recordID: try $0.checked("record_id")) }
-    }
+    /// None: each record's sealed values are in its own row (migration v12).
+    package func orphanSealedValue() throws -> (entity: String, recordID: Int64)? { nil }
 
     package func savepoint(_ body: () throws -> Void) throws {
         try db.inSavepoint {

@@ -79,30 +79,43 @@ extension SQLiteTransaction: RecordReading, RecordWriting {
         while try select.next() { try body(HistoryRow.decode(select, entity: entity)) }
     }
 
+    // Sealed values live in their record's row, packed (migration v12, ``PackedSealedEntries``).
+
     package func sealedEntries(_ entity: Entity, recordID: Int64) throws -> [SealedEntry] {
-        let select = try BulkStatement(db, sql: "SELECT field, key_version, sealed, masked FROM sealed_values WHERE entity = ? AND record_id = ?")
-        try select.bind(1, entity.rawValue)
-        try select.bind(2, recordID)
-        var entries: [SealedEntry] = []
-        while try select.next() {
-            entries.append(SealedEntry(field: select.text(0), keyVersion: select.int64(1), sealed: select.bytes(2),
-                                       masked: select.isNull(3) ? nil : select.bytes(3)))
-        }
-        return entries
+        let select = try BulkStatement(db, sql: "SELECT sealed FROM \(entity.rawValue) WHERE id = ?")
+        try select.bind(1, recordID)
+        guard try select.next() else { return [] }
+        defer { select.reset() }
+        return try Self.unpack(select, column: 0, place: "\(entity.rawValue) \(recordID)")
     }
 
-    package func insert(_ row: CustomerRow) throws {
+    /// The packed sealed values in `column` of the current row (none for NULL).
+    static func unpack(_ row: BulkStatement, column: Int32, place: String) throws -> [SealedEntry] {
+        row.isNull(column) ? [] : try PackedSealedEntries.unpack(row.bytes(column), place: place)
+    }
+
+    /// Replaces a record's whole set of sealed values; returns whether the record exists.
+    @discardableResult
+    func storeSealed(_ entries: [SealedEntry], entity: Entity, recordID: Int64) throws -> Bool {
+        let update = try BulkStatement(db, sql: "UPDATE \(entity.rawValue) SET sealed = ? WHERE id = ?")
+        try update.bind(1, entries.isEmpty ? nil : try PackedSealedEntries.pack(entries))
+        try update.bind(2, recordID)
+        return try update.execute() == 1
+    }
+
+    package func insert(_ row: CustomerRow, sealed: [SealedEntry]) throws {
         let insert = try BulkStatement(db, sql: """
-            INSERT INTO customers (id, created_at, updated_at, attributes, erased_at, sealed_digest, index_digests, tag)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO customers (id, created_at, updated_at, attributes, erased_at, sealed_digest, index_digests, tag, sealed)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         try row.bind(insert)
+        try insert.bind(9, sealed.isEmpty ? nil : try PackedSealedEntries.pack(sealed))
         _ = try insert.execute()
     }
 
-    package func insert(_ row: HistoryRow) throws {
+    package func insert(_ row: HistoryRow, sealed: [SealedEntry]) throws {
         let insert = try BulkStatement(db, sql: """
-            INSERT INTO \(try historyTable(row.entity)) (id, customer_id, created_at, attributes, sealed_digest, tag) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT INTO \(try historyTable(row.entity)) (id, customer_id, created_at, attributes, sealed_digest, tag, sealed) VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
         try insert.bind(1, row.id)
         try insert.bind(2, row.customerID)
@@ -110,33 +123,33 @@ extension SQLiteTransaction: RecordReading, RecordWriting {
         try insert.bind(4, row.attributes)
         try insert.bind(5, row.sealedDigest)
         try insert.bind(6, row.tag)
+        try insert.bind(7, sealed.isEmpty ? nil : try PackedSealedEntries.pack(sealed))
         _ = try insert.execute()
     }
 
     @discardableResult
-    package func update(_ row: CustomerRow, expectedTag: [UInt8]?) throws -> Bool {
-        let update = try BulkStatement(db, sql: expectedTag == nil ? """
+    package func update(_ row: CustomerRow, expectedTag: [UInt8]?, sealed: [SealedEntry]?) throws -> Bool {
+        let update = try BulkStatement(db, sql: """
             UPDATE customers SET created_at = ?2, updated_at = ?3, attributes = ?4, erased_at = ?5, sealed_digest = ?6,
-                index_digests = ?7, tag = ?8 WHERE id = ?1
-            """ : """
-            UPDATE customers SET created_at = ?2, updated_at = ?3, attributes = ?4, erased_at = ?5, sealed_digest = ?6,
-                index_digests = ?7, tag = ?8 WHERE id = ?1 AND tag = ?9
+                index_digests = ?7, tag = ?8\(sealed == nil ? "" : ", sealed = ?10") WHERE id = ?1\(expectedTag == nil ? "" : " AND tag = ?9")
             """)
         try row.bind(update)
         if let expectedTag { try update.bind(9, expectedTag) }
+        if let sealed { try update.bind(10, sealed.isEmpty ? nil : try PackedSealedEntries.pack(sealed)) }
         return try update.execute() == 1
     }
 
     @discardableResult
-    package func update(_ row: HistoryRow, expectedTag: [UInt8]?) throws -> Bool {
-        let update = try BulkStatement(db, sql: "UPDATE \(try historyTable(row.entity)) SET customer_id = ?, attributes = ?, sealed_digest = ?, tag = ? WHERE id = ?"
-            + (expectedTag == nil ? "" : " AND tag = ?"))
+    package func update(_ row: HistoryRow, expectedTag: [UInt8]?, sealed: [SealedEntry]?) throws -> Bool {
+        let update = try BulkStatement(db, sql: "UPDATE \(try historyTable(row.entity)) SET customer_id = ?1, attributes = ?2, sealed_digest = ?3, tag = ?4"
+            + (sealed == nil ? "" : ", sealed = ?7") + " WHERE id = ?5" + (expectedTag == nil ? "" : " AND tag = ?6"))
         try update.bind(1, row.customerID)
         try update.bind(2, row.attributes)
         try update.bind(3, row.sealedDigest)
         try update.bind(4, row.tag)
         try update.bind(5, row.id)
         if let expectedTag { try update.bind(6, expectedTag) }
+        if let sealed { try update.bind(7, sealed.isEmpty ? nil : try PackedSealedEntries.pack(sealed)) }
         return try update.execute() == 1
     }
 
@@ -153,17 +166,11 @@ extension SQLiteTransaction: RecordReading, RecordWriting {
     }
 
     package func writeSealedEntries(_ entries: [SealedEntry], entity: Entity, recordID: Int64) throws {
-        let statement = try BulkStatement(db, sql: """
-            INSERT OR REPLACE INTO sealed_values (entity, record_id, field, key_version, sealed, masked) VALUES (?, ?, ?, ?, ?, ?)
-            """)
-        try statement.bind(1, entity.rawValue)
-        try statement.bind(2, recordID)
-        for entry in entries {
-            try statement.bind(3, entry.field)
-            try statement.bind(4, entry.keyVersion)
-            try statement.bind(5, entry.sealed)
-            try statement.bind(6, entry.masked)
-            _ = try statement.execute()
+        guard !entries.isEmpty else { return }
+        let replaced = Set(entries.map(\.field))
+        let merged = try sealedEntries(entity, recordID: recordID).filter { !replaced.contains($0.field) } + entries
+        guard try storeSealed(merged, entity: entity, recordID: recordID) else {
+            throw VaultError.io("\(entity.rawValue) \(recordID) does not exist; its sealed values have no row to go to")
         }
     }
 
@@ -237,7 +244,7 @@ extension SQLiteTransaction: RecordReading, RecordWriting {
     }
 
     package func deleteHistoryRows(_ entity: Entity, ids: [Int64]) throws {
-        // Triggers drop their sealed values and natural-key entries (migrations v1 and v9).
+        // Their sealed values go with their rows; triggers drop their natural-key entries (v9).
         let table = try historyTable(entity)
         for batch in stride(from: 0, to: ids.count, by: 500) {
             let chunk = ids[batch..<min(ids.count, batch + 500)]
@@ -246,14 +253,16 @@ extension SQLiteTransaction: RecordReading, RecordWriting {
     }
 
     package func deleteSealedEntry(_ entity: Entity, recordID: Int64, field: String) throws {
-        try db.execute(sql: "DELETE FROM sealed_values WHERE entity = ? AND record_id = ? AND field = ?", arguments: [entity.rawValue, recordID, field])
+        let entries = try sealedEntries(entity, recordID: recordID)
+        guard entries.contains(where: { $0.field == field }) else { return }
+        try storeSealed(entries.filter { $0.field != field }, entity: entity, recordID: recordID)
     }
 
     @discardableResult
     package func deleteCustomer(id: Int64) throws -> Bool {
         // Index entries by the digests the row commits to (no by-customer index: migration v11);
-        // foreign keys cascade to history, behaviour and consent events; triggers drop sealed
-        // values and natural keys (migrations v1 and v9).
+        // foreign keys cascade to history, behaviour and consent events; sealed values are in the
+        // rows; triggers drop natural keys (migration v9).
         _ = try deleteIndexEntries(customerID: id)
         try db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [id])
         return db.changesCount == 1

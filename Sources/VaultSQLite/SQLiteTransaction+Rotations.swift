@@ -11,8 +11,8 @@ extension StoredRotation: FetchableRecord {
     }
 }
 
-// Rotation re-seals every value of its fields: the per-value statements bind through SQLite
-// directly (`BulkStatement`).
+// Rotation re-seals every value of its fields: the per-record statements bind through SQLite
+// directly (`BulkStatement`); values are packed in their records' rows (migration v12).
 
 extension SQLiteTransaction: RotationReading, RotationWriting {
     package func rotations() throws -> [StoredRotation] {
@@ -22,17 +22,17 @@ extension SQLiteTransaction: RotationReading, RotationWriting {
     package func nextRotationID() throws -> Int64 { try nextID(table: "key_rotations") }
 
     package func sealedValueCounts(_ entity: Entity, field: String) throws -> [UInt32: Int] {
-        try versionCounts(sql: "SELECT key_version, count(*) FROM sealed_values WHERE entity = ? AND field = ? GROUP BY key_version",
-                          entity.rawValue, field)
+        var counts: [UInt32: Int] = [:]
+        try forEachSealedRecord(entity, after: 0) { _, entries in
+            for entry in entries where entry.field == field { counts[UInt32(clamping: entry.keyVersion), default: 0] += 1 }
+            return true
+        }
+        return counts
     }
 
     package func indexEntryCounts(field: String, unique: Bool) throws -> [UInt32: Int] {
-        try versionCounts(sql: "SELECT key_version, count(*) FROM \(unique ? "unique_indexes" : "blind_indexes") WHERE field = ? GROUP BY key_version", field)
-    }
-
-    private func versionCounts(sql: String, _ arguments: String...) throws -> [UInt32: Int] {
-        let select = try BulkStatement(db, sql: sql)
-        for (offset, argument) in arguments.enumerated() { try select.bind(Int32(offset + 1), argument) }
+        let select = try BulkStatement(db, sql: "SELECT key_version, count(*) FROM \(unique ? "unique_indexes" : "blind_indexes") WHERE field = ? GROUP BY key_version")
+        try select.bind(1, field)
         var counts: [UInt32: Int] = [:]
         while try select.next() { counts[UInt32(clamping: select.int64(0)), default: 0] += Int(select.int64(1)) }
         return counts
@@ -40,36 +40,36 @@ extension SQLiteTransaction: RotationReading, RotationWriting {
 
     package func sealedValueCountsBelow(_ entity: Entity, versions below: [String: UInt32]) throws -> [String: Int] {
         guard !below.isEmpty else { return [:] }
-        // Only the rows still under an older version reach the grouping (at the end of a rotation,
-        // none), instead of every row being sorted by field and version; no index on key versions
-        // is kept (migration v5), so this is one scan of the entity's values.
-        let targets = below.sorted { $0.key < $1.key }
-        let older = Array(repeating: "(field = ? AND key_version < ?)", count: targets.count).joined(separator: " OR ")
-        let count = try BulkStatement(db, sql: "SELECT field, count(*) FROM sealed_values WHERE entity = ? AND (\(older)) GROUP BY field")
-        try count.bind(1, entity.rawValue)
-        for (offset, target) in targets.enumerated() {
-            try count.bind(Int32(2 + 2 * offset), target.key)
-            try count.bind(Int32(3 + 2 * offset), Int64(target.value))
-        }
+        // One scan of the entity's rows (no index on key versions is kept).
         var left: [String: Int] = [:]
-        while try count.next() { left[count.text(0), default: 0] += Int(count.int64(1)) }
+        try forEachSealedRecord(entity, after: 0) { _, entries in
+            for entry in entries {
+                if let floor = below[entry.field], entry.keyVersion < Int64(floor) { left[entry.field, default: 0] += 1 }
+            }
+            return true
+        }
         return left
     }
 
     package func sealedEntries(_ entity: Entity, after: Int64, limit: Int) throws -> [RecordSealedEntry] {
-        let select = try BulkStatement(db, sql: """
-            SELECT record_id, field, key_version, sealed, masked FROM sealed_values
-            WHERE entity = ? AND record_id > ? ORDER BY record_id, field LIMIT ?
-            """)
-        try select.bind(1, entity.rawValue)
-        try select.bind(2, after)
-        try select.bind(3, Int64(limit))
         var entries: [RecordSealedEntry] = []
-        while try select.next() {
-            entries.append(RecordSealedEntry(recordID: select.int64(0), entry: SealedEntry(field: select.text(1), keyVersion: select.int64(2),
-                                                                                         sealed: select.bytes(3), masked: select.isNull(4) ? nil : select.bytes(4))))
+        try forEachSealedRecord(entity, after: after) { id, sealed in
+            entries += sealed.map { RecordSealedEntry(recordID: id, entry: $0) }
+            return entries.count < limit
         }
         return entries
+    }
+
+    /// Calls `body` with each record of `entity` above `after` that has sealed values, in id order,
+    /// until it returns false.
+    private func forEachSealedRecord(_ entity: Entity, after: Int64, _ body: (Int64, [SealedEntry]) throws -> Bool) throws {
+        let select = try BulkStatement(db, sql: "SELECT id, sealed FROM \(entity.rawValue) WHERE id > ? AND sealed IS NOT NULL ORDER BY id")
+        try select.bind(1, after)
+        defer { select.reset() }
+        while try select.next() {
+            let id = select.int64(0)
+            guard try body(id, try Self.unpack(select, column: 1, place: "\(entity.rawValue) \(id)")) else { return }
+        }
     }
 
     package func insertRotation(_ rotation: StoredRotation) throws {
@@ -83,18 +83,10 @@ extension SQLiteTransaction: RotationReading, RotationWriting {
     }
 
     package func replaceSealedEntry(_ entity: Entity, recordID: Int64, with entry: SealedEntry, ifStill previous: [UInt8]) throws -> Bool {
-        let update = try BulkStatement(db, sql: """
-            UPDATE sealed_values SET key_version = ?, sealed = ?, masked = ?
-            WHERE entity = ? AND record_id = ? AND field = ? AND sealed = ?
-            """)
-        try update.bind(1, entry.keyVersion)
-        try update.bind(2, entry.sealed)
-        try update.bind(3, entry.masked)
-        try update.bind(4, entity.rawValue)
-        try update.bind(5, recordID)
-        try update.bind(6, entry.field)
-        try update.bind(7, previous)
-        return try update.execute() == 1
+        var entries = try sealedEntries(entity, recordID: recordID)
+        guard let position = entries.firstIndex(where: { $0.field == entry.field && $0.sealed == previous }) else { return false }
+        entries[position] = entry
+        return try storeSealed(entries, entity: entity, recordID: recordID)
     }
 
     package func addIndexEntry(field: String, unique: Bool, version: UInt32, digest: [UInt8], customerID: Int64) throws -> Int64? {

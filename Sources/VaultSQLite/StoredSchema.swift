@@ -42,6 +42,7 @@ package enum StoredSchema {
         "v9-natural-keys": "275c83dfb90b4fcc5ca884ca8dd3a93e74bfb5775a371a102c4bb46c4792d726",
         "v10-upsert": "1dd0c5a642f72da850b5642eae33cd1303969d003d9c0f16b8041857e0a334aa",
         "v11-index-entries": "08526239e18c7cf423254c39093d9014f479e56907649465494b7d42f18e5235",
+        "v12-record-rows": "a0576af39b09d9b6400fbabd6988049c314729edc464f1d90eaae49f801eaa1a",
     ]
 
     /// A digest of a set of objects, independent of their order.

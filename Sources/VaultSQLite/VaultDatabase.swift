@@ -49,7 +49,7 @@ package enum VaultDatabase {
     /// - Returns: The pool, and the guard that re-checks the schema in each transaction.
     /// - Throws: ``VaultError`` `.notFound` when there is no file, `.integrity` when it is not a vault
     ///   or holds objects cvault did not create.
-    package static func open(path: String) throws -> (pool: DatabasePool, schemaGuard: SchemaGuard) {
+    package static func open(path: String, progress: Migrations.Progress? = nil) throws -> (pool: DatabasePool, schemaGuard: SchemaGuard) {
         guard FileManager.default.fileExists(atPath: path) else {
             throw VaultError.notFound("no vault at \(path)", remedy: .createVault)
         }
@@ -81,7 +81,7 @@ package enum VaultDatabase {
             throw VaultError.io("cannot open vault \(path): \(VaultDatabase.describe(error))")
         }
         do {
-            try migrate(pool)
+            try migrate(pool, progress: progress)
             let version = try pool.read { db in try StoredSchema.verify(db, path: path) }
             return (pool, SchemaGuard(path: path, verifiedVersion: version))
         } catch {
@@ -231,9 +231,9 @@ package enum VaultDatabase {
         }
     }
 
-    package static func migrate(_ pool: DatabasePool) throws {
+    package static func migrate(_ pool: DatabasePool, progress: Migrations.Progress? = nil) throws {
         do {
-            try Migrations.migrator.migrate(pool)
+            try Migrations.migrator(progress: progress).migrate(pool)
         } catch {
             throw VaultError.io("cannot migrate the vault: \(describe(error))")
         }

@@ -125,14 +125,15 @@ package protocol RecordReading {
 
 /// Writing records: rows, their sealed values and their blind-index entries.
 package protocol RecordWriting {
-    /// Stores a new customer row; refuses an id already held.
-    func insert(_ row: CustomerRow) throws
-    /// Stores a new history row; refuses an id already held.
-    func insert(_ row: HistoryRow) throws
-    /// Writes every column of the row but its id; with `expectedTag`, only if the stored tag is
-    /// still that one. Returns whether a row was written.
-    @discardableResult func update(_ row: CustomerRow, expectedTag: [UInt8]?) throws -> Bool
-    @discardableResult func update(_ row: HistoryRow, expectedTag: [UInt8]?) throws -> Bool
+    /// Stores a new customer row with its sealed values; refuses an id already held.
+    func insert(_ row: CustomerRow, sealed: [SealedEntry]) throws
+    /// Stores a new history row with its sealed values; refuses an id already held.
+    func insert(_ row: HistoryRow, sealed: [SealedEntry]) throws
+    /// Writes every column of the row but its id, and with `sealed` the record's whole set of
+    /// sealed values; with `expectedTag`, only if the stored tag is still that one. Returns whether
+    /// a row was written.
+    @discardableResult func update(_ row: CustomerRow, expectedTag: [UInt8]?, sealed: [SealedEntry]?) throws -> Bool
+    @discardableResult func update(_ row: HistoryRow, expectedTag: [UInt8]?, sealed: [SealedEntry]?) throws -> Bool
     /// Stores sealed values of a record, replacing earlier ones of the same fields.
     func writeSealedEntries(_ entries: [SealedEntry], entity: Entity, recordID: Int64) throws
     /// Stores a blind-index entry; in the unique index, refuses a digest already held.
@@ -152,7 +153,12 @@ package protocol RecordWriting {
 }
 
 extension RecordWriting {
-    /// Writes every column of the row but its id.
-    package func update(_ row: CustomerRow) throws { try update(row, expectedTag: nil) }
-    package func update(_ row: HistoryRow) throws { try update(row, expectedTag: nil) }
+    /// Stores a new row without sealed values.
+    package func insert(_ row: CustomerRow) throws { try insert(row, sealed: []) }
+    package func insert(_ row: HistoryRow) throws { try insert(row, sealed: []) }
+    /// Writes every column of the row but its id (its sealed values stay).
+    package func update(_ row: CustomerRow) throws { try update(row, expectedTag: nil, sealed: nil) }
+    package func update(_ row: HistoryRow) throws { try update(row, expectedTag: nil, sealed: nil) }
+    @discardableResult package func update(_ row: CustomerRow, expectedTag: [UInt8]?) throws -> Bool { try update(row, expectedTag: expectedTag, sealed: nil) }
+    @discardableResult package func update(_ row: HistoryRow, expectedTag: [UInt8]?) throws -> Bool { try update(row, expectedTag: expectedTag, sealed: nil) }
 }

@@ -44,8 +44,8 @@ package protocol RotationReading {
     /// Per field of `below` (bare names), how many values of `entity` are sealed under a version
     /// below the one given; fields with none left are absent (one scan per call).
     func sealedValueCountsBelow(_ entity: Entity, versions below: [String: UInt32]) throws -> [String: Int]
-    /// Up to `limit` sealed values of records of `entity` with ids above `after`, in record order
-    /// (the last record may continue past the limit).
+    /// The sealed values of records of `entity` with ids above `after`, whole records in id order,
+    /// until at least `limit` values (or the end): only the last record may take it past `limit`.
     func sealedEntries(_ entity: Entity, after: Int64, limit: Int) throws -> [RecordSealedEntry]
 }
 

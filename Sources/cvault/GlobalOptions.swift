@@ -49,7 +49,10 @@ struct GlobalOptions: ParsableArguments {
         guard FileManager.default.fileExists(atPath: path) else {
             throw VaultError(.notFound, "no vault at \(path) (create one with `cvault init`)")
         }
-        let vault = try await CustomerVault.open(at: path, principal: principalName, credential: try credential(confirm: false))
+        let migration = MigrationBar()
+        let vault = try await CustomerVault.open(at: path, principal: principalName, credential: try credential(confirm: false),
+                                                 migrationProgress: migration.report)
+        migration.finish()
         guard let purpose = purpose ?? ProcessInfo.processInfo.environment["CVAULT_PURPOSE"], !purpose.isEmpty else {
             guard reason == nil else { throw ValidationError("--reason goes with --purpose") }
             return vault

@@ -1,3 +1,4 @@
+import CustomerVault
 import Foundation
 
 /// A one-line progress bar with rate and ETA on a terminal; silent when stderr is not a terminal.
@@ -86,5 +87,32 @@ enum Interruption {
         }
         source.resume()
         return source
+    }
+}
+
+/// The progress of a migration an open runs on a vault made by an older release: a bar (on a
+/// terminal) only when there is one, and one line saying what was done.
+final class MigrationBar: @unchecked Sendable {
+    private let lock = NSLock()
+    private var bar: ProgressBar?
+    private var step: String?
+
+    func report(_ progress: MigrationProgress) {
+        lock.lock()
+        defer { lock.unlock() }
+        if bar == nil || step != progress.step {
+            bar?.finish()
+            bar = ProgressBar(label: "upgrading the vault's layout")
+            step = progress.step
+        }
+        bar?.update(done: progress.done, total: max(progress.total, 1), unit: "values")
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let bar, let step else { return }
+        bar.finish()
+        FileHandle.standardError.write(Data("vault layout upgraded: \(step)\n".utf8))
     }
 }

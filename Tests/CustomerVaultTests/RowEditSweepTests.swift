@@ -131,7 +131,11 @@ struct RowEditSweepTests {
         let schema = try { () throws -> [(String, [String], Int)] in
             let file = try VaultFileInspector(base)
             defer { try? file.close() }
-            return try file.tablesWithSequence().map { table in (table, try file.columns(of: table), try file.count(table)) }
+            // The tables, and each sealed value as its own row (the per-value view of the values
+            // each record's row packs), so that every column of a value is edited on its own.
+            return try (file.tablesWithSequence() + [VaultFileInspector.sealedValues]).map { table in
+                (table, try file.columns(of: table), try file.count(table))
+            }
         }()
         let customerCount = try VaultFileInspector(base).count("customers")
         #expect(customerCount >= 100)

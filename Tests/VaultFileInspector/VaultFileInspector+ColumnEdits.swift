@@ -28,7 +28,7 @@ extension VaultFileInspector {
     /// another row holds); false when there is no such row.
     package func apply(_ edit: ColumnEdit) throws -> Bool {
         let (table, column, condition) = (edit.table, edit.column, edit.condition)
-        return try write { db -> Bool in
+        return try writing(table) { db -> Bool in
             guard let value = try DatabaseValue.fetchOne(db, sql: "SELECT \(column) FROM \(table) WHERE \(condition) LIMIT 1") else { return false }
             do {
                 try db.execute(sql: "UPDATE \(table) SET \(column) = ? WHERE \(condition)", arguments: [Self.changed(value, table: table, column: column)])

@@ -6,7 +6,7 @@ import GRDB
 extension VaultFileInspector {
     /// Every customer row and sealed value as text, sorted: equal before and after means unchanged.
     package func contentFingerprint() throws -> [String] {
-        try read { db in
+        try reading(Self.sealedValues) { db in
             try String.fetchAll(db, sql: """
                 SELECT 'c' || id || attributes FROM customers UNION ALL
                 SELECT entity || record_id || field || hex(sealed) FROM sealed_values ORDER BY 1
@@ -68,13 +68,13 @@ extension VaultFileInspector {
 
     /// Sealed customer values whose customer row does not exist.
     package func orphanSealedCustomerValues() throws -> Int {
-        try read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sealed_values WHERE entity = 'customers' AND record_id NOT IN (SELECT id FROM customers)") ?? -1 }
+        try reading(Self.sealedValues) { try Int.fetchOne($0, sql: "SELECT count(*) FROM sealed_values WHERE entity = 'customers' AND record_id NOT IN (SELECT id FROM customers)") ?? -1 }
     }
 
     /// Half-stored customers: sealed values or unique index entries without a customer, plus customers
     /// without a unique index entry.
     package func halfStoredCustomers() throws -> Int {
-        try read { db in
+        try reading(Self.sealedValues) { db in
             try Int.fetchOne(db, sql: """
                 SELECT (SELECT count(*) FROM sealed_values WHERE entity = 'customers' AND record_id NOT IN (SELECT id FROM customers))
                      + (SELECT count(*) FROM unique_indexes WHERE customer_id NOT IN (SELECT id FROM customers))
@@ -85,7 +85,7 @@ extension VaultFileInspector {
 
     /// Customers missing a sealed name or e-mail, or without a unique index entry.
     package func incompleteCustomers() throws -> Int {
-        try read { db in
+        try reading(Self.sealedValues) { db in
             try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM customers c WHERE
                   (SELECT count(*) FROM sealed_values s WHERE s.entity = 'customers' AND s.record_id = c.id AND s.field IN ('name', 'email')) < 2
@@ -96,7 +96,7 @@ extension VaultFileInspector {
 
     /// The envelopes (sealed and masked) of a customer's values and of its interactions' values.
     package func envelopes(ofCustomer customer: Int64) throws -> [(sealed: Data?, masked: Data?)] {
-        try read { db in
+        try reading(Self.sealedValues) { db in
             try Row.fetchAll(db, sql: """
                 SELECT sealed, masked FROM sealed_values WHERE (entity = 'customers' AND record_id = ?)
                    OR (entity = 'interactions' AND record_id IN (SELECT id FROM interactions WHERE customer_id = ?))

@@ -62,7 +62,7 @@ extension VaultFileInspector {
     /// The e-mail value of the customer with the smallest id put back to key version 1 (as a writer
     /// that had not seen a rotation would leave it).
     package func rollBackFirstEmailToVersion1() throws {
-        try write { db in
+        try withSealedValues(writing: true) { db in
             try db.execute(sql: """
                 UPDATE sealed_values SET key_version = 1 WHERE entity = 'customers' AND field = 'email'
                   AND record_id = (SELECT min(record_id) FROM sealed_values WHERE entity = 'customers' AND field = 'email')
@@ -75,14 +75,10 @@ extension VaultFileInspector {
         try attaching(older) { db in
             try db.execute(sql: "DELETE FROM customers WHERE id = ?", arguments: [id])
             try db.execute(sql: "INSERT INTO customers SELECT * FROM old.customers WHERE id = ?", arguments: [id])
+            // Sealed values come back with their rows (each record's are packed in its row).
             for table in ["blind_indexes", "unique_indexes", "interactions", "behaviour", "consent_events"] {
                 try db.execute(sql: "INSERT OR IGNORE INTO \(table) SELECT * FROM old.\(table) WHERE customer_id = ?", arguments: [id])
             }
-            try db.execute(sql: "INSERT OR IGNORE INTO sealed_values SELECT * FROM old.sealed_values WHERE entity = 'customers' AND record_id = ?", arguments: [id])
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO sealed_values SELECT * FROM old.sealed_values
-                WHERE entity = 'interactions' AND record_id IN (SELECT id FROM old.interactions WHERE customer_id = ?)
-                """, arguments: [id])
         }
     }
 

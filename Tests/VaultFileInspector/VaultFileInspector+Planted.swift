@@ -46,9 +46,9 @@ extension VaultFileInspector {
                 "CREATE TRIGGER inject_audit_failure BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
             case .copyDeletedSealedValues:
                 """
-                CREATE TABLE shadow (entity TEXT, record_id INTEGER, field TEXT, sealed BLOB);
-                CREATE TRIGGER keep_copy AFTER DELETE ON sealed_values BEGIN
-                    INSERT INTO shadow VALUES (OLD.entity, OLD.record_id, OLD.field, OLD.sealed);
+                CREATE TABLE shadow (entity TEXT, record_id INTEGER, sealed BLOB);
+                CREATE TRIGGER keep_copy AFTER UPDATE OF sealed ON customers BEGIN
+                    INSERT INTO shadow VALUES ('customers', OLD.id, OLD.sealed);
                 END;
                 """
             }
@@ -67,7 +67,7 @@ extension VaultFileInspector {
     package enum Alteration: String, CaseIterable, Sendable {
         /// `transactions_by_customer` made a partial index.
         case partialIndex = "partial index"
-        /// `customers_drop_sealed` dropped.
+        /// `customers_drop_natural_keys` dropped.
         case triggerRemoved = "trigger removed"
         /// `transactions` given a column default, through the schema table itself.
         case tableRedefined = "table redefined"
@@ -78,7 +78,7 @@ extension VaultFileInspector {
             switch self {
             case .partialIndex:
                 "DROP INDEX transactions_by_customer; CREATE INDEX transactions_by_customer ON transactions(customer_id) WHERE id > 0"
-            case .triggerRemoved: "DROP TRIGGER customers_drop_sealed"
+            case .triggerRemoved: "DROP TRIGGER customers_drop_natural_keys"
             case .tableRedefined:
                 "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql, 'attributes  TEXT NOT NULL', 'attributes  TEXT NOT NULL DEFAULT ''{\"region\":\"EU\"}''') WHERE name = 'transactions'"
             case .migrationForged: "DELETE FROM grdb_migrations WHERE rowid = (SELECT max(rowid) FROM grdb_migrations)"

@@ -18,7 +18,7 @@ extension VaultFileInspector {
 
     /// The columns of `table`, in order.
     package func columns(of table: String) throws -> [String] {
-        try read { try $0.columns(in: table).map(\.name) }
+        try reading(table) { try $0.columns(in: table).map(\.name) }
     }
 
     /// Every schema object (type, name, table and definition), by name: to compare before and after.

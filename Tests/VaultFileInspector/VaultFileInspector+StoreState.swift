@@ -82,7 +82,7 @@ extension VaultFileInspector {
 
     /// Reads the file and checks the invariants that hold whatever was killed (open it read-only).
     package func storeState() throws -> StoreState {
-        try read { db in
+        try reading(Self.sealedValues) { db in
             var state = StoreState()
             func problem(_ text: String) { state.problems.append(text) }
             func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }

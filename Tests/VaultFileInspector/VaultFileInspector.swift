@@ -53,6 +53,16 @@ package struct VaultFileInspector {
 
     func read<T>(_ body: (Database) throws -> T) throws -> T { try writer.read(body) }
     func write<T>(_ body: (Database) throws -> T) throws -> T { try writer.write(body) }
+
+    /// `read`, or for SQL naming the per-value view `sealed_values`, with that view built first.
+    func reading<T>(_ table: String, _ body: (Database) throws -> T) throws -> T {
+        Self.needsSealedValues(table) ? try withSealedValues(writing: false, body) : try read(body)
+    }
+
+    /// `write`, packing edits of the per-value view `sealed_values` back into the records' rows.
+    func writing<T>(_ table: String, _ body: (Database) throws -> T) throws -> T {
+        Self.needsSealedValues(table) ? try withSealedValues(writing: true, body) : try write(body)
+    }
 }
 
 package struct InspectorError: Error, CustomStringConvertible {
@@ -66,7 +76,7 @@ extension VaultFileInspector {
     /// How many rows of `table` the filter picks.
     package func count(_ table: String, where filter: Filter = [:]) throws -> Int {
         let (clause, arguments) = Self.clause(filter)
-        return try read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(Self.quoted(table))\(clause)", arguments: arguments) ?? 0 }
+        return try reading(table) { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(Self.quoted(table))\(clause)", arguments: arguments) ?? 0 }
     }
 
     /// The rows of `table` the filter picks, with `columns` (every column when empty), in `order`.
@@ -76,7 +86,7 @@ extension VaultFileInspector {
         let selected = columns.isEmpty ? "*" : columns.map(Self.quoted).joined(separator: ", ")
         let ordering = order.isEmpty ? "" : " ORDER BY " + order.map { Self.quoted($0) + (descending ? " DESC" : "") }.joined(separator: ", ")
         let limited = limit.map { " LIMIT \($0)" } ?? ""
-        return try read { db in
+        return try reading(table) { db in
             try Row.fetchAll(db, sql: "SELECT \(selected) FROM \(Self.quoted(table))\(clause)\(ordering)\(limited)", arguments: arguments)
                 .map(FileRow.init)
         }
@@ -100,7 +110,7 @@ extension VaultFileInspector {
 
     /// The largest value of an integer column (nil for an empty table).
     package func largest(_ column: String, in table: String) throws -> Int64? {
-        try read { try Int64.fetchOne($0, sql: "SELECT max(\(Self.quoted(column))) FROM \(Self.quoted(table))") }
+        try reading(table) { try Int64.fetchOne($0, sql: "SELECT max(\(Self.quoted(column))) FROM \(Self.quoted(table))") }
     }
 
     /// Sets columns of the rows the filter picks; returns how many rows changed.
@@ -109,7 +119,7 @@ extension VaultFileInspector {
         let columns = values.keys.sorted()
         let (clause, arguments) = Self.clause(filter)
         let assignments = columns.map { "\(Self.quoted($0)) = ?" }.joined(separator: ", ")
-        return try write { db in
+        return try writing(table) { db in
             try db.execute(sql: "UPDATE \(Self.quoted(table)) SET \(assignments)\(clause)",
                            arguments: StatementArguments(columns.map { values[$0]!.cell.databaseValue }) + arguments)
             return db.changesCount
@@ -120,7 +130,7 @@ extension VaultFileInspector {
     @discardableResult
     package func delete(from table: String, where filter: Filter) throws -> Int {
         let (clause, arguments) = Self.clause(filter)
-        return try write { db in
+        return try writing(table) { db in
             try db.execute(sql: "DELETE FROM \(Self.quoted(table))\(clause)", arguments: arguments)
             return db.changesCount
         }
@@ -129,7 +139,7 @@ extension VaultFileInspector {
     /// Inserts one row.
     package func insert(into table: String, _ values: [String: any CellConvertible]) throws {
         let columns = values.keys.sorted()
-        try write { db in
+        try writing(table) { db in
             try db.execute(sql: "INSERT INTO \(Self.quoted(table)) (\(columns.map(Self.quoted).joined(separator: ", "))) "
                                 + "VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))",
                            arguments: StatementArguments(columns.map { values[$0]!.cell.databaseValue }))

@@ -11,6 +11,8 @@ enum RecordConformance {
         .init(name: "records: history rows come back by id, by owner and in id order, each entity apart", run: history),
         .init(name: "records: an id already held is refused, and a failed transaction leaves no row", run: refusals),
         .init(name: "records: sealed values come back per record, exactly, replaced field by field", run: sealedValues),
+        .init(name: "records: a row stored or updated with its sealed values keeps exactly that set; an update without them keeps the stored set",
+              run: rowsWithSealedValues),
         .init(name: "records: index entries are found by field, index, version and exact digest, and removed by customer and field", run: indexes),
         .init(name: "records: the next record id is above every id ever held, also after a delete", run: nextIDs),
         .init(name: "records: customer ids page in order; behaviour counters are written whole and read back", run: pagesAndBehaviour),
@@ -50,6 +52,36 @@ enum RecordConformance {
         try requireEqual(byID, rows.map { Optional($0) }, "customer rows by id")
         try requireEqual(try await allCustomers(store), rows.sorted { $0.id < $1.id }, "every customer row in id order")
         try requireEqual(try await store.read { tx in try tx.customerRow(id: 99) }, nil, "a customer never stored")
+    }
+
+    static func rowsWithSealedValues(_ store: any VaultStore) async throws {
+        let bytes = KeyStoreConformance.bytes
+        let first = [SealedEntry(field: "email", keyVersion: 1, sealed: bytes(1, 40), masked: nil),
+                     SealedEntry(field: "phone", keyVersion: 2, sealed: bytes(2, 40), masked: bytes(3, 30))]
+        let second = [SealedEntry(field: "phone", keyVersion: 3, sealed: bytes(4, 40), masked: bytes(5, 30))]
+        try await store.write { tx in
+            try tx.insert(customer(1), sealed: first)
+            try tx.insert(historyRow(.transactions, 10, owner: 1), sealed: second)
+            try tx.insert(customer(2))
+        }
+        func sealed(_ entity: Entity, _ id: Int64) async throws -> [SealedEntry] {
+            try await store.read { tx in try tx.sealedEntries(entity, recordID: id).sorted { $0.field < $1.field } }
+        }
+        try requireEqual(try await sealed(.customers, 1), first, "a customer stored with its values")
+        try requireEqual(try await sealed(.transactions, 10), second, "a transaction stored with its values")
+        try requireEqual(try await sealed(.customers, 2), [], "a customer stored without values")
+        var edited = customer(1)
+        edited.attributes = #"{"region":"UK"}"#
+        let changed = edited
+        let (kept, replaced, stale) = try await store.write { tx in
+            (try tx.update(changed, expectedTag: nil, sealed: nil), try tx.update(historyRow(.transactions, 10, owner: 1), expectedTag: nil, sealed: first),
+             try tx.update(changed, expectedTag: [0xde, 0xad], sealed: second))
+        }
+        try require(kept && replaced && !stale, "updates reported \(kept), \(replaced), \(stale) (the last one's tag is not the stored one)")
+        try requireEqual(try await sealed(.customers, 1), first, "a customer updated without values keeps them (and a refused update changes nothing)")
+        try requireEqual(try await sealed(.transactions, 10), first, "a transaction updated with a new set holds exactly that set")
+        try await store.write { tx in try tx.update(changed, expectedTag: nil, sealed: []) }
+        try requireEqual(try await sealed(.customers, 1), [], "a customer updated with an empty set")
     }
 
     static func guardedUpdate(_ store: any VaultStore) async throws {

@@ -252,8 +252,6 @@ extension CustomerVault {
         struct Item: Sendable {
             var field: FieldSchema
             var version: UInt32
-            /// The envelope read; the write applies only if it is still the stored one.
-            var previous: [UInt8]
             var sealed: [UInt8]
             var masked: [UInt8]?
             var digest: [UInt8]?
@@ -265,6 +263,8 @@ extension CustomerVault {
             var previousTag: [UInt8]
             /// The index digests the row committed to when read: the entries the new ones replace.
             var previousDigests: IndexDigests?
+            /// The record's whole set of sealed values after re-sealing (what its new row commits to).
+            var sealed: [SealedEntry]
             var customer: CustomerRow?
             var history: HistoryRow?
             var items: [Item]
@@ -310,20 +310,13 @@ extension CustomerVault {
             var history: HistoryRow?
         }
         let scan = try await readAllowed(by: decision) { tx -> (records: [Scanned], last: Int64?) in
+            // Whole records, about `limit` values.
             var grouped: [(Int64, [SealedEntry])] = []
-            var count = 0
             for scanned in try tx.sealedEntries(entity, after: cursor, limit: limit) {
                 let recordID = scanned.recordID
                 if grouped.last?.0 == recordID { grouped[grouped.count - 1].1.append(scanned.entry) } else { grouped.append((recordID, [scanned.entry])) }
-                count += 1
             }
             guard let last = grouped.last else { return ([], nil) }
-            // Whole records only: the last one may continue past the limit.
-            if count == limit {
-                if grouped.count > 1 { grouped.removeLast() } else {
-                    grouped[0].1 = try tx.sealedEntries(entity, recordID: last.0)
-                }
-            }
             var records: [Scanned] = []
             for (recordID, entries) in grouped {
                 guard entries.contains(where: { entry in planned[entry.field].map { entry.keyVersion < Int64($0.version) } ?? false }) else { continue }
@@ -352,7 +345,7 @@ extension CustomerVault {
                 }
                 records.append(record)
             }
-            return (records, grouped.last?.0 ?? last.0)
+            return (records, last.0)
         }
         guard let last = scan.last else { return nil }
         let scanned = scan.records
@@ -385,7 +378,7 @@ extension CustomerVault {
                     indexDigests[field.name] = .init(version: plan.version, digest: computed)
                 }
                 entries[position] = .init(field: entry.field, keyVersion: Int64(plan.version), sealed: sealed, masked: masked)
-                items.append(.init(field: field, version: plan.version, previous: entry.sealed, sealed: sealed, masked: masked,
+                items.append(.init(field: field, version: plan.version, sealed: sealed, masked: masked,
                                    digest: digest))
             }
             let sealedDigest = try RecordIntegrity.sealedDigest(entries, entity: entity, recordID: record.recordID)
@@ -403,7 +396,7 @@ extension CustomerVault {
                 history = row
             }
             return RotationBatch.Record(recordID: record.recordID, previousTag: previousTag, previousDigests: record.customer?.indexDigests,
-                                        customer: customer, history: history, items: items)
+                                        sealed: entries, customer: customer, history: history, items: items)
         }
         return RotationBatch(records: try results.map { try $0.get() }, cursor: last)
     }
@@ -416,14 +409,12 @@ extension CustomerVault {
             var ids: [Int64] = []
             var moved = 0
             for record in batch.records {
-                let written = try record.customer.map { try tx.update($0, expectedTag: record.previousTag) }
-                    ?? record.history.map { try tx.update($0, expectedTag: record.previousTag) } ?? false
+                // The row and its whole set of sealed values in one write, only if the row is still
+                // the one read (its tag covers the values it committed to, which were verified).
+                let written = try record.customer.map { try tx.update($0, expectedTag: record.previousTag, sealed: record.sealed) }
+                    ?? record.history.map { try tx.update($0, expectedTag: record.previousTag, sealed: record.sealed) } ?? false
                 guard written else { continue }
                 for item in record.items {
-                    let entry = SealedEntry(field: item.field.name, keyVersion: Int64(item.version), sealed: item.sealed, masked: item.masked)
-                    guard try tx.replaceSealedEntry(entity, recordID: record.recordID, with: entry, ifStill: item.previous) else {
-                        throw VaultError.integrity("rotation: \(entity.rawValue) \(record.recordID) field \(item.field.name) changed although its record did not (altered in the file)")
-                    }
                     moved += 1
                     guard let digest = item.digest else { continue }
                     // The new entry replaces the one the row committed to, in this transaction: a

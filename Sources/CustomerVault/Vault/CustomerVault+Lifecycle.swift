@@ -86,20 +86,27 @@ extension CustomerVault {
     /// never needs the upgrade of an older one, so a schema signature missing from it was removed.
     static let integrityMarker = "record integrity tags"
 
-    /// Unlocks a vault as `principal`.
+    /// Unlocks a vault as `principal`. A vault made by an older release is first brought to the
+    /// current layout (``MigrationProgress`` reports the steps that move data; each step is one
+    /// transaction: a kill leaves the vault as it was, and the next open starts it again).
     ///
     /// - Throws: ``VaultError`` `.notFound` (no vault or principal), `.badCredential` (wrong
     ///   passphrase or key file), `.accessDenied` (disabled principal), `.integrity` (tampered keys,
     ///   policy or principal record).
-    public static func open(at path: String, principal: String, credential: Credential) async throws -> CustomerVault {
-        try await open(at: path, principal: principal, credential: credential, derived: nil)
+    public static func open(at path: String, principal: String, credential: Credential,
+                            migrationProgress: (@Sendable (MigrationProgress) -> Void)? = nil) async throws -> CustomerVault {
+        try await open(at: path, principal: principal, credential: credential, derived: nil, migrationProgress: migrationProgress)
     }
 
     /// ``open(at:principal:credential:)``, using `derived` as the principal's KEK when it was
     /// derived from exactly the parameters stored for it (the restore derives it beside its checks).
-    static func open(at path: String, principal: String, credential: Credential,
-                     derived: (parameters: CredentialParameters, kek: SecretBytes)?) async throws -> CustomerVault {
-        let store = try SQLiteStore.open(path: path)
+    static func open(at path: String, principal: String, credential: Credential, derived: (parameters: CredentialParameters, kek: SecretBytes)?,
+                     migrationProgress: (@Sendable (MigrationProgress) -> Void)? = nil) async throws -> CustomerVault {
+        var progress: (@Sendable (String, Int, Int) -> Void)?
+        if let migrationProgress {
+            progress = { step, done, total in migrationProgress(MigrationProgress(step: step, done: done, total: total)) }
+        }
+        let store = try SQLiteStore.open(path: path, progress: progress)
         do {
             let loaded = try await store.read { tx in (try VaultMeta.load(tx), try tx.requirePrincipal(named: principal)) }
             let (meta, record) = loaded
@@ -161,4 +168,12 @@ extension CustomerVault {
     public func checkpoint() async throws {
         try await gate.checkpoint()
     }
+}
+
+/// How far a migration that moves data is (opening a vault made by an older release).
+public struct MigrationProgress: Sendable, Equatable {
+    /// What is being done, e.g. "moving 500000 sealed values into their records' rows".
+    public var step: String
+    public var done: Int
+    public var total: Int
 }

@@ -61,12 +61,13 @@ extension RecordCodec {
             consents: entity == .customers ? ConsentEvents.initial(plain) : [])
     }
 
-    /// Inserts a prepared record (its row, sealed values and index entries) under its reserved id.
+    /// Inserts a prepared record (its row with its sealed values, and its index entries) under its reserved id.
     /// `consentIDs` numbers the consent events of a batch (one query for the batch, not one per event).
     func store(_ record: PreparedRecord, entity: Entity, customerID: Int64?, now: String, consentIDs: ConsentEvents.Numbering? = nil,
                in tx: some StoreWriting) throws {
+        let sealed = record.sealed.map(\.entry)
         if let row = record.customerRow {
-            try tx.insert(row)
+            try tx.insert(row, sealed: sealed)
             try ConsentEvents.recordInitial(record.consents, customerID: record.id, at: now, integrity: try integrity,
                                             numbering: consentIDs ?? ConsentEvents.Numbering(), in: tx)
         } else {
@@ -74,9 +75,8 @@ extension RecordCodec {
             var row = HistoryRow(entity: entity, id: record.id, customerID: customerID, createdAt: record.createdAt, attributes: record.attributes,
                                  sealedDigest: record.sealedDigest, tag: nil)
             try row.retag(try integrity)
-            try tx.insert(row)
+            try tx.insert(row, sealed: sealed)
         }
-        try writeSealed(record.sealed, entity: entity, recordID: record.id, in: tx)
         try writeIndexes(record.digests, customerID: record.id, in: tx)
     }
 
