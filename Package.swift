@@ -125,7 +125,7 @@ let package = Package(
         // The SQLite store's own tests: they may speak SQL.
         .testTarget(
             name: "VaultSQLiteTests",
-            dependencies: ["VaultSQLite", "VaultStore", "VaultCore", "VaultStoreConformance", "VaultTestSupport",
+            dependencies: ["VaultSQLite", "VaultStore", "VaultCore", "VaultStoreConformance", "VaultTestSupport", "VaultFileInspector",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),

@@ -9,7 +9,7 @@ import VaultFileInspector
 @Suite("Key rotation survives kill -9", .enabled(if: ProcessInfo.processInfo.environment["CVAULT_SKIP_SCALE"] == nil))
 struct RotationCrashTests {
     static func moved(_ vaultPath: String) throws -> Int {
-        try VaultFileInspector(vaultPath).count("sealed_values", where: ["key_version": .atLeast(2)])
+        try VaultFileInspector(vaultPath).sealedValueCount(minimumVersion: 2)
     }
 
     static func rotations(_ vaultPath: String) throws -> Int { try VaultFileInspector(vaultPath).count("key_rotations") }
@@ -30,7 +30,7 @@ struct RotationCrashTests {
         let report = try JSONDecoder.cli.decode(ImportReport.self, from: Data(imported.stdout.utf8))
         #expect(report.accepted > 98_000)
         let vaultPath = cli.environment["CVAULT_VAULT"]!
-        let total = try VaultFileInspector(vaultPath).count("sealed_values")
+        let total = try VaultFileInspector(vaultPath).sealedValueCount()
 
         var generator = SystemRandomNumberGenerator()
         var kills = 0, started = false, attempts = 0

@@ -74,3 +74,29 @@ extension VaultFileInspector {
         }
     }
 }
+
+extension VaultFileInspector {
+    /// How many sealed values the records' rows hold under a key version of at least
+    /// `minimumVersion`: a scan of the rows (no per-value table), cheap enough to poll.
+    package func sealedValueCount(minimumVersion: Int64 = 0) throws -> Int {
+        try read { db in
+            if try db.tableExists(Self.sealedValues, in: "main") {
+                return try Int.fetchOne(db, sql: "SELECT count(*) FROM sealed_values WHERE key_version >= ?", arguments: [minimumVersion]) ?? 0
+            }
+            var count = 0
+            for entity in Self.recordTables {
+                let rows = try Row.fetchCursor(db, sql: "SELECT id, sealed FROM \(entity) WHERE sealed IS NOT NULL")
+                while let row = try rows.next() {
+                    let entries = try PackedSealedEntries.unpack([UInt8](row["sealed"] as Data), place: "\(entity) \(row["id"] as Int64)")
+                    count += entries.filter { $0.keyVersion >= minimumVersion }.count
+                }
+            }
+            return count
+        }
+    }
+
+    /// Whether the file still has the layout before migration v12 (a `sealed_values` table).
+    package func hasPerValueLayout() throws -> Bool {
+        try read { try $0.tableExists(Self.sealedValues, in: "main") }
+    }
+}

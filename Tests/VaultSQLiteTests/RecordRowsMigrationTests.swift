@@ -4,6 +4,7 @@ import Testing
 import VaultCore
 import VaultStore
 import VaultTestSupport
+import VaultFileInspector
 @testable import VaultSQLite
 
 /// Migration v12 (issue #19): sealed values move from `sealed_values` into their records' rows.

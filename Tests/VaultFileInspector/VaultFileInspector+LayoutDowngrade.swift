@@ -1,16 +1,16 @@
 import Foundation
 import GRDB
 import VaultStore
-@testable import VaultSQLite
+import VaultSQLite
 
 /// Writes a copy of a vault in the layout of migration v10 (before issue #19: one
 /// `sealed_values` row per value, by-customer index entries), holding the same rows, as the
 /// release before that layout change made them. The schema comes from the migrations themselves,
 /// so the copy passes the schema check of an open, which then migrates it again.
-enum LayoutDowngrade {
-    static let before = "v10-upsert"
+package enum LayoutDowngrade {
+    package static let before = "v10-upsert"
 
-    static func copy(_ source: String, toV10 target: String) throws {
+    package static func copy(_ source: String, toV10 target: String) throws {
         let queue = try DatabaseQueue(path: target)
         try Migrations.migrator.migrate(queue, upTo: before)
         try queue.writeWithoutTransaction { db in
@@ -44,14 +44,17 @@ enum LayoutDowngrade {
 
     /// Every row of every table of a vault as text (sealed values unpacked, in a stable order),
     /// for comparing two files record by record.
-    static func contents(_ path: String) throws -> [String: [String]] {
-        let queue = try DatabaseQueue(path: path)
+    package static func contents(_ path: String, auditThrough: Int64? = nil) throws -> [String: [String]] {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
         defer { try? queue.close() }
         return try queue.read { db in
             var contents: [String: [String]] = [:]
             for table in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('sqlite_sequence', 'grdb_migrations')") {
                 let hasSealed = try ["customers", "transactions", "interactions"].contains(table) && db.columns(in: table).contains { $0.name == "sealed" }
-                contents[table] = try Row.fetchAll(db, sql: "SELECT * FROM \(table.quotedDatabaseIdentifier)").map { row in
+                let filter = table == "audit_log" ? auditThrough.map { " WHERE seq <= \($0)" } ?? "" : ""
+                contents[table] = try Row.fetchAll(db, sql: "SELECT * FROM \(table.quotedDatabaseIdentifier)\(filter)").map { row in
                     var text = row.columnNames.filter { $0 != "sealed" }.map { "\($0)=\(row[$0] as DatabaseValue)" }.joined(separator: " ")
                     if hasSealed, let sealed = row["sealed"] as Data? {
                         text += " sealed=" + (try PackedSealedEntries.unpack([UInt8](sealed), place: table)).map { "\($0)" }.joined(separator: ",")
