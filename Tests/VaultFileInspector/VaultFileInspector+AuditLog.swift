@@ -48,3 +48,14 @@ extension VaultFileInspector {
         }
     }
 }
+
+extension VaultFileInspector {
+    /// How many values the rotations' committed batches re-encrypted, from their access-log
+    /// entries ("rotation: N values re-encrypted"): a progress measure cheap enough to poll.
+    package func valuesReencryptedByRotations() throws -> Int {
+        try read { db in
+            try String.fetchAll(db, sql: "SELECT detail FROM audit_log WHERE action = 'keys.rotate' AND detail LIKE 'rotation: % values re-encrypted'")
+                .compactMap { Int($0.dropFirst("rotation: ".count).prefix { $0.isNumber }) }.reduce(0, +)
+        }
+    }
+}

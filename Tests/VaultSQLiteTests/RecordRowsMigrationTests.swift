@@ -43,13 +43,18 @@ struct RecordRowsMigrationTests {
         }
     }
 
+    /// The populated vault, and its copy in the v10 layout.
+    static func bothLayouts(in directory: TemporaryDirectory) async throws -> (current: String, old: String) {
+        let current = directory.path("current.vault"), old = directory.path("old.vault")
+        try await populated(current)
+        try LayoutDowngrade.copy(current, toV10: old)
+        return (current, old)
+    }
+
     @Test("a vault in the v10 layout migrates with every row, value and index entry intact, and refuses nothing afterwards")
     func migratesRecordByRecord() async throws {
         let directory = try TemporaryDirectory()
-        let current = directory.path("current.vault")
-        try await Self.populated(current)
-        let old = directory.path("old.vault")
-        try LayoutDowngrade.copy(current, toV10: old)
+        let (current, old) = try await Self.bothLayouts(in: directory)
         let oldValues = try await DatabaseQueue(path: old).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sealed_values") }
         #expect(oldValues == 38 * 3 + 39 * 3, "the v10 copy holds one row per value (customer 7 has none, 40 was deleted)")
 
@@ -74,10 +79,7 @@ struct RecordRowsMigrationTests {
     @Test("a migration interrupted at any point leaves the v10 layout whole, and the next open finishes it")
     func interruptedMigrationLeavesTheOldLayout() async throws {
         let directory = try TemporaryDirectory()
-        let current = directory.path("current.vault")
-        try await Self.populated(current)
-        let old = directory.path("old.vault")
-        try LayoutDowngrade.copy(current, toV10: old)
+        let (current, old) = try await Self.bothLayouts(in: directory)
         let pristine = try LayoutDowngrade.contents(old)
         // The migration's transaction failing half-way (as a kill stops it): its writes roll back.
         struct Stop: Error {}
