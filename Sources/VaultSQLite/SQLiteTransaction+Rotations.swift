@@ -82,13 +82,6 @@ extension SQLiteTransaction: RotationReading, RotationWriting {
                        arguments: [rotation.fields, rotation.startedBy, rotation.startedAt, rotation.finishedAt, rotation.tag.map { Data($0) }, rotation.id])
     }
 
-    package func replaceSealedEntry(_ entity: Entity, recordID: Int64, with entry: SealedEntry, ifStill previous: [UInt8]) throws -> Bool {
-        var entries = try sealedEntries(entity, recordID: recordID)
-        guard let position = entries.firstIndex(where: { $0.field == entry.field && $0.sealed == previous }) else { return false }
-        entries[position] = entry
-        return try storeSealed(entries, entity: entity, recordID: recordID)
-    }
-
     package func addIndexEntry(field: String, unique: Bool, version: UInt32, digest: [UInt8], customerID: Int64) throws -> Int64? {
         let insert = try BulkStatement(db, sql: unique
             ? "INSERT INTO unique_indexes (field, key_version, digest, customer_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"

@@ -88,7 +88,10 @@ package enum PackedSealedEntries {
             return bytes[offset..<(offset + count)]
         }
 
-        mutating func byte() throws -> UInt8 { try take(1).first! }
+        mutating func byte() throws -> UInt8 {
+            guard let byte = try take(1).first else { throw malformed("cut short") }
+            return byte
+        }
 
         mutating func u16() throws -> UInt16 {
             let part = try take(2)

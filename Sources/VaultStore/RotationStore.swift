@@ -55,9 +55,6 @@ package protocol RotationWriting {
     func insertRotation(_ rotation: StoredRotation) throws
     /// Stores a rotation's end and tag.
     func updateRotation(_ rotation: StoredRotation) throws
-    /// Replaces one sealed value of a record, only if the stored envelope is still `previous`.
-    /// Returns whether it was replaced.
-    func replaceSealedEntry(_ entity: Entity, recordID: Int64, with entry: SealedEntry, ifStill previous: [UInt8]) throws -> Bool
     /// Adds an index entry unless the same one is stored. In the unique index, returns the
     /// customer that holds the digest when another one does (nothing is written then).
     func addIndexEntry(field: String, unique: Bool, version: UInt32, digest: [UInt8], customerID: Int64) throws -> Int64?

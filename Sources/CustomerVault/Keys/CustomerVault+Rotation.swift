@@ -252,8 +252,7 @@ extension CustomerVault {
         struct Item: Sendable {
             var field: FieldSchema
             var version: UInt32
-            var sealed: [UInt8]
-            var masked: [UInt8]?
+            /// The value's new index digest (searchable customer fields).
             var digest: [UInt8]?
         }
         /// One record: its row as it will be (new sealed digest, index digests and tag), and the tag
@@ -378,8 +377,7 @@ extension CustomerVault {
                     indexDigests[field.name] = .init(version: plan.version, digest: computed)
                 }
                 entries[position] = .init(field: entry.field, keyVersion: Int64(plan.version), sealed: sealed, masked: masked)
-                items.append(.init(field: field, version: plan.version, sealed: sealed, masked: masked,
-                                   digest: digest))
+                items.append(.init(field: field, version: plan.version, digest: digest))
             }
             let sealedDigest = try RecordIntegrity.sealedDigest(entries, entity: entity, recordID: record.recordID)
             var customer = record.customer, history = record.history
