@@ -87,7 +87,7 @@ let package = Package(
         // Benchmarks only; not a product. Run through Benchmarks/run.
         .executableTarget(
             name: "cvault-bench",
-            dependencies: ["CustomerVault", "VaultCrypto", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["CustomerVault", "VaultCrypto", "VaultStore", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/Sources/cvault-bench",
             swiftSettings: swiftSettings
         ),

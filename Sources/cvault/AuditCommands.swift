@@ -22,6 +22,7 @@ extension CVault {
 extension CVault.AuditCommand {
     struct Log: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "log",
             abstract: "List access-log entries, oldest first (audit.read).",
             discussion: """
                 Example: cvault audit log --customer 42 --since 2026-01-01T00:00:00Z --principal alice
@@ -72,6 +73,7 @@ extension CVault.AuditCommand {
 
     struct Head: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "head",
             abstract: "Print a signed checkpoint of the log's head (SEQ:HASH) to keep outside the vault (audit.read).", discussion: "Example: cvault audit head > checkpoint.txt")
 
         @OptionGroup var global: GlobalOptions
@@ -87,6 +89,7 @@ extension CVault.AuditCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Verify the whole access log with public keys only (no credential).",
             discussion: """
                 Checks sequence numbers, every hash, the chain, every signature against the signer's \
@@ -110,6 +113,7 @@ extension CVault.AuditCommand {
 
     struct Hash: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "hash",
             abstract: "Print the digest under which a search for a value appears in the log (audit.read).",
             discussion: """
                 The value is read from standard input (or a no-echo prompt on a terminal), never from \

@@ -31,6 +31,7 @@ extension CVault {
 extension CVault.BackupCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Write an encrypted backup of the whole vault to a new file.",
             discussion: "The vault stays usable meanwhile. The file appears only once complete; an existing file is never overwritten. Example: cvault backup create nightly.cvbackup --principal nightly --key-file nightly.key")
 
@@ -51,6 +52,7 @@ extension CVault.BackupCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check every chunk and the final tag of a backup without restoring it.",
             discussion: """
                 With the vault (--vault and a key custodian's credential) the check is in its access log. \
@@ -78,7 +80,7 @@ extension CVault.BackupCommand {
     }
 
     struct Inspect: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a backup's public header (no key needed, nothing checked beyond it).", discussion: "Example: cvault backup inspect nightly.cvbackup --json")
+        static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Print a backup's public header (no key needed, nothing checked beyond it).", discussion: "Example: cvault backup inspect nightly.cvbackup --json")
 
         @Argument(help: ArgumentHelp("The backup file.", valueName: "file")) var file: String
         @Flag(help: "Print machine-readable JSON.") var json = false
@@ -99,6 +101,7 @@ extension CVault.BackupCommand {
 
     struct Restore: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "restore",
             abstract: "Restore a backup into a vault file, checked before it replaces anything.",
             discussion: """
                 The backup is decrypted into a temporary file beside PATH and checked: every chunk and the \

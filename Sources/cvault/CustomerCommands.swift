@@ -46,6 +46,7 @@ struct CustomerFieldOptions: ParsableArguments {
 extension CVault.CustomerCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add a customer and print its id.",
             discussion: "Example: cvault customer add --name 'Ada Lovelace' --email ada@example.com --phone '020 7946 0123' --country GB --region UK")
 
@@ -62,6 +63,7 @@ extension CVault.CustomerCommand {
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "get",
             abstract: "Show one or more customers.",
             discussion: """
                 Several ids are read in one process (one unlock), each read audited. With --json, one id \
@@ -95,6 +97,7 @@ extension CVault.CustomerCommand {
 
     struct Find: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "find",
             abstract: "Find customers by e-mail, phone or name (exact match after normalisation).",
             discussion: """
                 E-mail is compared trimmed and lower-cased, phone in E.164, names case-folded with \
@@ -213,6 +216,7 @@ extension CVault.CustomerCommand {
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "update",
             abstract: "Change or remove fields of a customer.",
             discussion: "Example: cvault customer update 42 --phone '+33 1 23 45 67 89' --remove gender")
 
@@ -234,6 +238,7 @@ extension CVault.CustomerCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "delete",
             abstract: "Delete a customer with its transactions, interactions and behaviour counters.", discussion: "Example: cvault customer delete 42")
 
         @OptionGroup var global: GlobalOptions
@@ -248,6 +253,7 @@ extension CVault.CustomerCommand {
 
     struct Erase: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "erase",
             abstract: "Erase a customer for good (subject.erase; role dpo, with a purpose) and print the receipt.",
             discussion: """
                 Removes every personal value, blind-index entry, interaction and behaviour counter of the \
@@ -324,6 +330,7 @@ extension CVault.CustomerCommand {
 
     struct Merge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "merge",
             abstract: "Merge a duplicate into the customer to keep (customer.delete).",
             discussion: """
                 DROP's transactions and interactions move to KEEP, its behaviour counters are added to KEEP's, \
@@ -346,7 +353,7 @@ extension CVault.CustomerCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List customers in id order.", discussion: "Example: cvault customer list --limit 20 --after 100 --json")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List customers in id order.", discussion: "Example: cvault customer list --limit 20 --after 100 --json")
 
         @OptionGroup var global: GlobalOptions
         @Option(help: "How many customers to show (1 to 10000).") var limit = 50
@@ -370,6 +377,7 @@ extension CVault.CustomerCommand {
 extension CVault.CustomerCommand {
     struct History: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "history",
             abstract: "Show a customer's transactions or interactions, or add one.",
             discussion: """
                 Examples:
@@ -381,6 +389,7 @@ extension CVault.CustomerCommand {
 
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "show",
                 abstract: "Show a customer's transactions or interactions, oldest first (the default).",
                 discussion: "Example: cvault customer history 42 --kind interactions")
 
@@ -406,6 +415,7 @@ extension CVault.CustomerCommand {
 
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "add",
                 abstract: "Add a transaction or interaction to a customer and print its id.",
                 discussion: """
                     Values are read as an import reads them (times without a zone in the schema's timezone, \
@@ -434,6 +444,7 @@ extension CVault.CustomerCommand {
 
     struct Behaviour: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "behaviour",
             abstract: "Show a customer's behaviour counters, or add to them.",
             discussion: "Example: cvault customer behaviour 42 --browse 3 --purchase 1")
 

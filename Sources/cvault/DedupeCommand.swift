@@ -5,6 +5,7 @@ import Foundation
 extension CVault {
     struct Dedupe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "dedupe",
             abstract: "List groups of probable duplicate customers (customer.list).",
             discussion: """
                 Customers are linked when they have the same phone (after normalisation, so "020 7946 0123" and \

@@ -18,7 +18,7 @@ extension CVault {
 
 extension CVault.ErasuresCommand {
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the erasures recorded in the vault.", discussion: "Example: cvault erasures list --json")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List the erasures recorded in the vault.", discussion: "Example: cvault erasures list --json")
 
         @OptionGroup var global: GlobalOptions
 
@@ -33,7 +33,7 @@ extension CVault.ErasuresCommand {
     }
 
     struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write the ledger as a ledger file (JSON Lines) for `backup restore --ledger`.", discussion: "Example: cvault erasures export --output ledger.jsonl")
+        static let configuration = CommandConfiguration(commandName: "export", abstract: "Write the ledger as a ledger file (JSON Lines) for `backup restore --ledger`.", discussion: "Example: cvault erasures export --output ledger.jsonl")
 
         @OptionGroup var global: GlobalOptions
         @Option(help: ArgumentHelp("The ledger file to create (mode 0600; never over a file without --force).", valueName: "file")) var output: String

@@ -16,6 +16,7 @@ extension CSVTextEncoding: ExpressibleByArgument {}
 extension CVault {
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Import customers, transactions, interactions or behaviour from a CSV or JSON Lines file.",
             discussion: """
                 Headers: customers name,email[,phone,address,age,birth_date,gender,region,country,…any schema \
@@ -149,6 +150,7 @@ extension CVault {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Export customers, transactions, interactions or behaviour as CSV or JSON Lines.",
             discussion: """
                 Each record in the views the role's policy grants, as `cvault import` reads it again: customers \

@@ -6,6 +6,7 @@ import VaultCrypto
 extension CVault {
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Create a vault and its first principal, an administrator (role admin).",
             discussion: """
                 The administrator's passphrase comes from CVAULT_PASSPHRASE, --passphrase-file, or a \

@@ -21,7 +21,7 @@ extension CVault {
 
 extension CVault.KeysCommand {
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Per field: the current key version and what each version still protects.", discussion: "Example: cvault keys status --json")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Per field: the current key version and what each version still protects.", discussion: "Example: cvault keys status --json")
 
         @OptionGroup var global: GlobalOptions
 
@@ -44,6 +44,7 @@ extension CVault.KeysCommand {
 
     struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rotate",
             abstract: "Rotate the keys of personal fields and re-encrypt their values.",
             discussion: """
                 Examples:
@@ -87,6 +88,7 @@ extension CVault.KeysCommand {
 
     struct Retire: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "retire",
             abstract: "Destroy older key versions that nothing uses any more (refuses otherwise, naming the count).", discussion: "Example: cvault keys retire --field customers.email")
 
         @OptionGroup var global: GlobalOptions

@@ -21,6 +21,7 @@ extension CVault {
 extension CVault.PolicyCommand {
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Validate policy files; print every problem as file:line: message.",
             discussion: """
                 Checks against --schema FILE, or the schema stored in --vault, or the shipped schema. \
@@ -71,7 +72,7 @@ extension CVault.PolicyCommand {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the policy in force in a vault (no credential needed).", discussion: "Example: cvault policy show --vault crm.vault > policy-in-force.yaml")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Print the policy in force in a vault (no credential needed).", discussion: "Example: cvault policy show --vault crm.vault > policy-in-force.yaml")
 
         @Option(name: .long, help: ArgumentHelp("Path of the vault file (or CVAULT_VAULT).", valueName: "path")) var vault: String?
 
@@ -82,6 +83,7 @@ extension CVault.PolicyCommand {
 
     struct Explain: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "explain",
             abstract: "Explain whether a principal may do an action, and the rule that decides.",
             discussion: """
                 Needs no credential: roles, attributes and the policy are not secret. Exit 0 when \
@@ -120,6 +122,7 @@ extension CVault.PolicyCommand {
 
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "apply",
             abstract: "Make a policy file the one in force and re-provision every keyring to match (needs principals.manage).",
             discussion: """
                 All or nothing: an invalid file, or one without a role some principal has, changes \
@@ -148,6 +151,7 @@ extension CVault.PolicyCommand {
 extension CVault {
     struct Report: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Counts and sums over plain attributes (report.aggregate): regions, age bands, orders, behaviour.", discussion: "Example: cvault report --json")
 
         @OptionGroup var global: GlobalOptions

@@ -70,6 +70,7 @@ struct NewCredentialOptions: ParsableArguments {
 extension CVault.PrincipalCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add a principal with a role and attributes (needs principals.manage).",
             discussion: """
                 Example:
@@ -104,7 +105,7 @@ extension CVault.PrincipalCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List principals, their roles, attributes and key counts.", discussion: "Example: cvault principal list --json")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List principals, their roles, attributes and key counts.", discussion: "Example: cvault principal list --json")
 
         @OptionGroup var global: GlobalOptions
 
@@ -122,6 +123,7 @@ extension CVault.PrincipalCommand {
 
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "update",
             abstract: "Change a principal's role or attributes (needs principals.manage).",
             discussion: """
                 The principal gets a new root certificate and exactly the keys the new role needs: keys it \
@@ -176,6 +178,7 @@ extension CVault.PrincipalCommand {
 
     struct Disable: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "disable",
             abstract: "Disable a principal and delete its keyring (needs principals.manage).", discussion: "Example: cvault principal disable alice --rotate")
 
         @OptionGroup var global: GlobalOptions
@@ -197,6 +200,7 @@ extension CVault.PrincipalCommand {
 
     struct Passwd: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "passwd",
             abstract: "Change your own passphrase or key file, and with it your key pairs (a revocation of the old credential).",
             discussion: """
                 Unlock with the current credential as usual; the new one comes from CVAULT_NEW_PASSPHRASE, \

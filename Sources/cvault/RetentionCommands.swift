@@ -24,7 +24,7 @@ extension CVault {
 
 extension CVault.RetentionCommand {
     struct Apply: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show (--dry-run) or apply what falls out of retention.", discussion: "Example: cvault retention apply --dry-run --principal dpo --purpose legal_request")
+        static let configuration = CommandConfiguration(commandName: "apply", abstract: "Show (--dry-run) or apply what falls out of retention.", discussion: "Example: cvault retention apply --dry-run --principal dpo --purpose legal_request")
 
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Count what would be removed; change nothing.") var dryRun = false

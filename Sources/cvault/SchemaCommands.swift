@@ -11,6 +11,7 @@ extension CVault {
 
         struct Show: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
+                commandName: "show",
                 abstract: "Print the schema of a vault (no credential needed), of a file, or the shipped one.",
                 discussion: """
                     Without --vault (or CVAULT_VAULT naming an existing vault) and --schema, the shipped \\

@@ -5,6 +5,7 @@ import Foundation
 extension CVault {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check every row, tag, signature and sealed value of the vault (vault.verify).",
             discussion: """
                 Reads the whole vault in one snapshot and checks what it trusts: the SQLite schema against \

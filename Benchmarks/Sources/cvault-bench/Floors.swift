@@ -6,10 +6,11 @@
 // - seal_ms_one_core: one XChaCha20-Poly1305 seal per sealed view stored in the vault (full and
 //   masked), at their average stored length, with the vault's associated-data length and a fresh
 //   random nonce each; plus one keyed BLAKE2b per blind-index entry. One core.
-// Counts and lengths come from the imported vault's tables (ciphertext lengths only).
+// Counts and lengths come from the imported vault's rows (ciphertext lengths only).
 import Foundation
 import GRDB
 import VaultCrypto
+import VaultStore
 
 enum Floors {
     /// Format-1 envelope: version byte, key version, nonce, tag (FieldEnvelope).
@@ -21,13 +22,21 @@ enum Floors {
         var config = Configuration()
         config.readonly = true
         let queue = try DatabaseQueue(path: vault, configuration: config)
-        let (seals, sealedBytes, digests) = try queue.read { db in
-            let row = try Row.fetchOne(db, sql: """
-                SELECT count(sealed) + count(masked), coalesce(sum(length(sealed)), 0) + coalesce(sum(length(masked)), 0),
-                       (SELECT count(*) FROM blind_indexes) + (SELECT count(*) FROM unique_indexes)
-                FROM sealed_values
-                """)
-            return (row?[0] as Int? ?? 0, row?[1] as Int? ?? 0, row?[2] as Int? ?? 0)
+        // Each record's row packs its sealed values (PackedSealedEntries, issue #19).
+        let (seals, sealedBytes, digests) = try queue.read { db -> (Int, Int, Int) in
+            var seals = 0, bytes = 0
+            for table in ["customers", "transactions", "interactions"] {
+                let rows = try Row.fetchCursor(db, sql: "SELECT id, sealed FROM \(table) WHERE sealed IS NOT NULL")
+                while let row = try rows.next() {
+                    let id: Int64 = row[0], packed: Data = row[1]
+                    for entry in try PackedSealedEntries.unpack([UInt8](packed), place: "\(table) \(id)") {
+                        seals += entry.masked == nil ? 1 : 2
+                        bytes += entry.sealed.count + (entry.masked?.count ?? 0)
+                    }
+                }
+            }
+            let digests = try Int.fetchOne(db, sql: "SELECT (SELECT count(*) FROM blind_indexes) + (SELECT count(*) FROM unique_indexes)") ?? 0
+            return (seals, bytes, digests)
         }
         try queue.close()
         guard seals > 0 else { throw BenchError("\(vault) holds no sealed values; import customers first") }

@@ -45,7 +45,9 @@ package struct YAMLReader {
             // Composing shares aliased subtrees without copying them; walking the tree would expand
             // them ("billion laughs"). So the walk refuses the first anchor it meets, and counts
             // nodes as a backstop. Nodes hold their anchors weakly: keep the parser alive meanwhile.
-            let parser = try Parser(yaml: text)
+            // The basic resolver: every value is read as text by this reader, so the default resolver's
+            // regular expressions (bool, int, float, timestamp…) would only cost each open their compilation.
+            let parser = try Parser(yaml: text, resolver: .basic)
             node = try parser.singleRoot()
             if let node {
                 var visited = 0
