@@ -49,10 +49,10 @@ extension CVault.AuditCommand {
         func run() async throws {
             let vault = try await global.openVault()
             let filter = AuditFilter(principal: principalFilter, customer: customer, action: action, since: since, until: until)
-            let entries = try await vault.auditLog(filter: filter, after: after, limit: limit)
+            let entries = try await vault.audit.log(filter: filter, after: after, limit: limit)
             print(entries)
             guard follow else { return }
-            try await vault.followAuditLog(filter: filter, after: entries.last?.seq ?? after) { print($0) }
+            try await vault.audit.follow(filter: filter, after: entries.last?.seq ?? after) { print($0) }
         }
 
         private func print(_ entries: [AuditRecord]) {
@@ -80,7 +80,7 @@ extension CVault.AuditCommand {
 
         func run() async throws {
             let vault = try await global.openVault()
-            let checkpoint = try await vault.auditHead()
+            let checkpoint = try await vault.audit.head()
             if global.json { try Output.json(checkpoint); return }
             Output.line(checkpoint.description)
             Output.note("vault \(checkpoint.vaultID), taken by \(checkpoint.principal) at \(checkpoint.at), signature \(checkpoint.signature)")
@@ -128,7 +128,7 @@ extension CVault.AuditCommand {
         func run() async throws {
             let vault = try await global.openVault()
             let value = try PassphraseSource.value(prompt: "Value to hash: ")
-            let digests = try await vault.auditTermDigest(field: field, value: value)
+            let digests = try await vault.audit.termDigest(field: field, value: value)
             if global.json {
                 try Output.json(TermDigest(field: field, digest: digests.first ?? "", earlierDigest: digests.count > 1 ? digests[1] : nil))
             } else {

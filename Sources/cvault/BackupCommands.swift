@@ -41,7 +41,7 @@ extension CVault.BackupCommand {
         func run() async throws {
             let vault = try await global.openVault()
             let bar = ProgressBar(label: "backup")
-            let report = try await vault.createBackup(to: file) { bar.update(bytes: $0.done, of: $0.total) }
+            let report = try await vault.backups.create(to: file) { bar.update(bytes: $0.done, of: $0.total) }
             bar.finish()
             if global.json { try Output.json(report); return }
             Output.line("backup written: \(file) (\(Self.size(report.bytes)), \(report.chunks) chunks, backup key \(report.header.keyID) v\(report.header.keyVersion))")
@@ -71,7 +71,7 @@ extension CVault.BackupCommand {
             if let backupKeyFile {
                 report = try CustomerVault.verifyBackup(file, key: try BackupKey.recoveryFile(at: backupKeyFile)) { bar.update(bytes: $0.done, of: $0.total) }
             } else {
-                report = try await global.openVault().verifyBackup(file) { bar.update(bytes: $0.done, of: $0.total) }
+                report = try await global.openVault().backups.verify(file) { bar.update(bytes: $0.done, of: $0.total) }
             }
             bar.finish()
             if global.json { try Output.json(report); return }
@@ -134,7 +134,7 @@ extension CVault.BackupCommand {
             } else {
                 let source = try await CustomerVault.open(at: try global.vaultPath, principal: global.principalName, credential: credential)
                 defer { try? source.close() }
-                key = try await source.backupKey(for: file)
+                key = try await source.backups.key(for: file)
             }
             let bar = ProgressBar(label: "restore")
             var ledgers = ledgers
@@ -167,7 +167,7 @@ extension CVault.BackupCommand {
 
         func run() async throws {
             let vault = try await global.openVault()
-            try await vault.exportBackupKey(to: keyFileOut)
+            try await vault.backups.exportKey(to: keyFileOut)
             if global.json { try Output.json(["recovery_key_file": keyFileOut]); return }
             Output.line("backup key written to \(keyFileOut); keep it offline, apart from the backups")
         }

@@ -56,7 +56,7 @@ extension CVault.CustomerCommand {
         func run() async throws {
             let values = try input.values
             let vault = try await global.openVault()
-            let id = try await vault.addCustomer(values)
+            let id = try await vault.customers.add(values)
             if global.json { try Output.json(["id": id]) } else { Output.line(String(id)) }
         }
     }
@@ -83,7 +83,7 @@ extension CVault.CustomerCommand {
         func run() async throws {
             let vault = try await global.openVault()
             var records: [CustomerRecord] = []
-            for id in ids { records.append(try await vault.customer(id)) }
+            for id in ids { records.append(try await vault.customers.get(id)) }
             if global.json {
                 if records.count == 1 { try Output.json(records[0]) } else { try Output.json(records) }
             } else {
@@ -144,7 +144,7 @@ extension CVault.CustomerCommand {
             let vault = try await global.openVault()
             let results: [String: [CustomerRecord]]
             do {
-                results = try await vault.findCustomers(field: field, anyOf: values, country: country)
+                results = try await vault.customers.find(field: field, anyOf: values, country: country)
             } catch let error as VaultError where error.code == .invalidInput && error.message.hasPrefix("\(field): search value") {
                 // Name the flag or the line the value came from, never the value.
                 let detail = error.message.dropFirst("\(field): search value ".count)
@@ -230,7 +230,7 @@ extension CVault.CustomerCommand {
             let values = try input.values
             guard !values.isEmpty || !remove.isEmpty else { throw ValidationError("nothing to update: give field options or --remove") }
             let vault = try await global.openVault()
-            try await vault.updateCustomer(id, set: values, remove: remove)
+            try await vault.customers.update(id, set: values, remove: remove)
             let changed = Set(values.keys).union(remove).sorted()
             if global.json { try Output.json(UpdateResult(id: id, updated: changed)) } else { Output.line("updated customer \(id)") }
         }
@@ -246,7 +246,7 @@ extension CVault.CustomerCommand {
 
         func run() async throws {
             let vault = try await global.openVault()
-            try await vault.deleteCustomer(id)
+            try await vault.customers.delete(id)
             if global.json { try Output.json(DeleteResult(id: id, deleted: true)) } else { Output.line("deleted customer \(id)") }
         }
     }
@@ -271,7 +271,7 @@ extension CVault.CustomerCommand {
 
         func run() async throws {
             let vault = try await global.openVault()
-            let receipt = try await vault.eraseCustomer(id)
+            let receipt = try await vault.privacy.erase(id)
             if global.json { try Output.json(receipt); return }
             let entry = receipt.entry
             Output.line("""
@@ -308,7 +308,7 @@ extension CVault.CustomerCommand {
 
         func run() async throws {
             let vault = try await global.openVault()
-            let export = try await vault.exportSubject(id)
+            let export = try await vault.privacy.exportSubject(id)
             let encoder = Output.encoder
             encoder.outputFormatting.insert(.prettyPrinted)
             let data = try encoder.encode(export)
@@ -346,7 +346,7 @@ extension CVault.CustomerCommand {
         @Argument(help: "The duplicate to merge into it and delete.") var drop: Int64
 
         func run() async throws {
-            let report = try await global.openVault().mergeCustomers(keep: keep, drop: drop)
+            let report = try await global.openVault().privacy.merge(keep: keep, drop: drop)
             if global.json { try Output.json(report); return }
             Output.line("merged customer \(drop) into \(keep): \(report.transactionsMoved) transactions and \(report.interactionsMoved) interactions moved")
         }
@@ -361,7 +361,7 @@ extension CVault.CustomerCommand {
 
         func run() async throws {
             let vault = try await global.openVault()
-            let records = try await vault.listCustomers(limit: limit, after: after)
+            let records = try await vault.customers.list(limit: limit, after: after)
             if global.json {
                 try Output.json(records)
             } else {
@@ -400,7 +400,7 @@ extension CVault.CustomerCommand {
             func run() async throws {
                 let vault = try await global.openVault()
                 let kind = self.kind.entity
-                let records = try await vault.history(kind, customerID: id)
+                let records = try await vault.history.records(kind, customerID: id)
                 if global.json {
                     try Output.json(records)
                 } else {
@@ -436,7 +436,7 @@ extension CVault.CustomerCommand {
                 try FieldPairs.add(fields, to: &values)
                 guard !values.isEmpty else { throw ValidationError("give the record's fields with --field key=value") }
                 let vault = try await global.openVault()
-                let record = try await vault.addHistory(kind.entity, customerID: id, values: values)
+                let record = try await vault.history.add(kind.entity, customerID: id, values: values)
                 if global.json { try Output.json(HistoryAddResult(id: record, customerID: id, kind: kind.rawValue)) } else { Output.line(String(record)) }
             }
         }
@@ -458,8 +458,8 @@ extension CVault.CustomerCommand {
             let vault = try await global.openVault()
             let delta = BehaviourCounters(browse: browse, purchase: purchase, review: review)
             let counters = delta == BehaviourCounters()
-                ? try await vault.behaviour(customerID: id)
-                : try await vault.recordBehaviour(customerID: id, adding: delta)
+                ? try await vault.history.behaviour(customerID: id)
+                : try await vault.history.recordBehaviour(customerID: id, adding: delta)
             if global.json {
                 try Output.json(counters)
             } else {

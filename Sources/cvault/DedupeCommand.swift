@@ -20,7 +20,7 @@ extension CVault {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let groups = try await global.openVault().findDuplicates()
+            let groups = try await global.openVault().privacy.findDuplicates()
             if global.json { try Output.json(groups); return }
             if groups.isEmpty { Output.line("no probable duplicates"); return }
             for group in groups {

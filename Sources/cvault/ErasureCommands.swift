@@ -23,7 +23,7 @@ extension CVault.ErasuresCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let entries = try await global.openVault().erasureLedger()
+            let entries = try await global.openVault().privacy.erasureLedger()
             if global.json { try Output.json(entries); return }
             if entries.isEmpty { Output.line("no erasure recorded"); return }
             for entry in entries {
@@ -45,7 +45,7 @@ extension CVault.ErasuresCommand {
         }
 
         func run() async throws {
-            let entries = try await global.openVault().erasureLedger()
+            let entries = try await global.openVault().privacy.erasureLedger()
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             var data = Data()

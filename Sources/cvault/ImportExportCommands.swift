@@ -107,9 +107,9 @@ extension CVault {
                 bar.update(done: progress.bytesRead, total: progress.totalBytes, accepted: progress.accepted, rejected: progress.rejected)
             }
             let report = if let entity = kind.entity {
-                try await vault.importCSV(entity, from: file, options: options, progress: update)
+                try await vault.imports.file(entity, from: file, options: options, progress: update)
             } else {
-                try await vault.importBehaviour(from: file, options: options, progress: update)
+                try await vault.imports.behaviour(from: file, options: options, progress: update)
             }
             bar.finish()
             if let rejects {
@@ -188,7 +188,7 @@ extension CVault {
         func run() async throws {
             let vault = try await global.openVault()
             guard let kind = RecordKind(rawValue: kind.rawValue) else {
-                let counts = try await vault.exportAll(format: format, to: output ?? ".", replace: force)
+                let counts = try await vault.exports.all(format: format, to: output ?? ".", replace: force)
                 if global.json {
                     try Output.json(ExportSummary(output: output ?? ".", format: format, counts: Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })))
                 } else {
@@ -197,12 +197,12 @@ extension CVault {
                 return
             }
             guard let output else {
-                _ = try await vault.export(kind, format: format) { data in try FileHandle.standardOutput.write(contentsOf: data) }
+                _ = try await vault.exports.records(kind, format: format) { data in try FileHandle.standardOutput.write(contentsOf: data) }
                 return
             }
             let file = try PrivateOutputFile(path: output, replace: force)
             do {
-                let count = try await vault.export(kind, format: format) { data in try file.write(data) }
+                let count = try await vault.exports.records(kind, format: format) { data in try file.write(data) }
                 try file.commit()
                 if global.json {
                     try Output.json(ExportSummary(output: output, format: format, counts: [kind.rawValue: count]))

@@ -27,7 +27,7 @@ extension CVault.KeysCommand {
 
         func run() async throws {
             let vault = try await global.openVault()
-            let report = try await vault.keyStatus()
+            let report = try await vault.keys.status()
             if global.json { try Output.json(report); return }
             for field in report.fields {
                 let values = field.valuesByVersion.sorted { $0.key < $1.key }.map { "v\($0.key): \($0.value)" }.joined(separator: ", ")
@@ -70,7 +70,7 @@ extension CVault.KeysCommand {
             let bar = ProgressBar(label: resume ? "resume rotation" : "rotate keys")
             let report: RotationReport
             do {
-                report = try await vault.rotateKeys(fields: fields, resume: resume, batchSize: batch) { progress in
+                report = try await vault.keys.rotate(fields: fields, resume: resume, batchSize: batch) { progress in
                     bar.update(done: progress.done, total: progress.total, unit: "values re-sealed")
                 }
             } catch let error as VaultError where resume && error.code == .notFound {
@@ -97,7 +97,7 @@ extension CVault.KeysCommand {
 
         func run() async throws {
             let vault = try await global.openVault()
-            let retired = try await vault.retireKeys(fields: fields)
+            let retired = try await vault.keys.retire(fields: fields)
             if global.json { try Output.json(retired); return }
             if retired.isEmpty { Output.line("no older key version to retire"); return }
             for key in retired { Output.line("retired \(key.field)/\(key.purpose)/v\(key.version)") }

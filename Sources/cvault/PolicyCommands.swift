@@ -137,7 +137,7 @@ extension CVault.PolicyCommand {
 
         func run() async throws {
             let vault = try await global.openVault()
-            let changes = try await vault.applyPolicy(yaml: try Policy.readText(fileAt: file), fileName: file)
+            let changes = try await vault.principals.applyPolicy(yaml: try Policy.readText(fileAt: file), fileName: file)
             if global.json { try Output.json(changes); return }
             Output.line("applied \(file)")
             for change in changes where change.added > 0 || change.removed > 0 {
@@ -158,7 +158,7 @@ extension CVault {
 
         func run() async throws {
             let vault = try await global.openVault()
-            let report = try await vault.aggregateReport()
+            let report = try await vault.reports.aggregate()
             if global.json { try Output.json(report); return }
             Output.line("customers: \(report.customers)")
             for (region, count) in report.byRegion.sorted(by: { $0.key < $1.key }) { Output.line("  region \(region): \(count)") }

@@ -90,7 +90,7 @@ extension CVault.PrincipalCommand {
             try FieldPairs.add(attributes, to: &parsed, option: "--attr", what: "attribute")
             let vault = try await global.openVault()
             let info = try await newCredential.with { credential in
-                try await vault.addPrincipal(name, role: role, attributes: parsed, credential: credential, kdf: newCredential.kdf.parameters)
+                try await vault.principals.add(name, role: role, attributes: parsed, credential: credential, kdf: newCredential.kdf.parameters)
             }
             if global.json { try Output.json(info) } else {
                 Output.line("added principal \(info.name) with role \(info.role) (\(info.keys) keys)")
@@ -111,7 +111,7 @@ extension CVault.PrincipalCommand {
 
         func run() async throws {
             let vault = try await global.openVault()
-            let principals = try await vault.listPrincipals()
+            let principals = try await vault.principals.list()
             if global.json { try Output.json(principals); return }
             for info in principals {
                 let attributes = info.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
@@ -156,7 +156,7 @@ extension CVault.PrincipalCommand {
             try FieldPairs.add(attributes, to: &parsed, option: "--attr", what: "attribute")
             let vault = try await global.openVault()
             let bar = ProgressBar(label: "rotate keys")
-            let update = try await vault.updatePrincipal(name, role: role, setting: parsed, removing: removed, rotatingLostKeys: rotate) { progress in
+            let update = try await vault.principals.update(name, role: role, setting: parsed, removing: removed, rotatingLostKeys: rotate) { progress in
                 bar.update(done: progress.done, total: progress.total, accepted: progress.done, rejected: 0)
             }
             bar.finish()
@@ -188,7 +188,7 @@ extension CVault.PrincipalCommand {
         func run() async throws {
             let vault = try await global.openVault()
             let bar = ProgressBar(label: "rotate keys")
-            let rotation = try await vault.disablePrincipal(name, rotatingItsKeys: rotate) { progress in
+            let rotation = try await vault.principals.disable(name, rotatingItsKeys: rotate) { progress in
                 bar.update(done: progress.done, total: progress.total, accepted: progress.done, rejected: 0)
             }
             bar.finish()
@@ -217,7 +217,7 @@ extension CVault.PrincipalCommand {
 
         func run() async throws {
             let vault = try await global.openVault()
-            let renewed = try await newCredential.with { try await vault.changeCredential(to: $0, kdf: newCredential.kdf.parameters) }
+            let renewed = try await newCredential.with { try await vault.principals.changeCredential(to: $0, kdf: newCredential.kdf.parameters) }
             try? renewed.close()
             if global.json { try Output.json(["principal": vault.principal]) } else { Output.line("credential of \(vault.principal) changed") }
         }

@@ -30,7 +30,7 @@ extension CVault.RetentionCommand {
         @Flag(help: "Count what would be removed; change nothing.") var dryRun = false
 
         func run() async throws {
-            let report = try await global.openVault().applyRetention(dryRun: dryRun)
+            let report = try await global.openVault().privacy.applyRetention(dryRun: dryRun)
             if global.json { try Output.json(report); return }
             if report.items.isEmpty { Output.line("the policy sets no retention period; nothing to do"); return }
             for item in report.items {

@@ -23,7 +23,7 @@ extension CVault {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let report = try await global.openVault().verifyIntegrity()
+            let report = try await global.openVault().integrity.verify()
             if global.json { try Output.json(report); return }
             Output.line("""
                 vault verified: \(report.records) records (\(report.valuesOpened) sealed values opened, \(report.valuesNotOpened) not held), \

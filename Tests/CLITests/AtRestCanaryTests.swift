@@ -49,12 +49,12 @@ struct AtRestCanaryTests {
         let vault = try await CustomerVault.open(at: vaultPath, principal: "admin", credential: .passphrase("cli test passphrase"))
         var ids: [Int64] = []
         for n in 2..<4 {
-            ids.append(try await vault.addCustomer(["name": Self.names[n], "email": Self.emails[n], "phone": Self.phones[n],
+            ids.append(try await vault.customers.add(["name": Self.names[n], "email": Self.emails[n], "phone": Self.phones[n],
                                                     "address": Self.addresses[n]]))
         }
-        _ = try await vault.addHistory(.interactions, customerID: ids[0], values: [
+        _ = try await vault.history.add(.interactions, customerID: ids[0], values: [
             "occurred_at": "2025-02-02T10:00:00Z", "channel": "chat", "summary": Self.summaries[1]])
-        try await vault.updateCustomer(ids[0], set: ["name": Self.updatedNames[0]])
+        try await vault.customers.update(ids[0], set: ["name": Self.updatedNames[0]])
         #expect(try cli.run(["customer", "update", "1", "--address", "Nowhere Street 1"]).status == 0)
         #expect(try cli.run(["customer", "delete", "2"]).status == 0)
 
@@ -70,8 +70,8 @@ struct AtRestCanaryTests {
 
         // The values really are in there: the admin reads them back.
         let reopened = try await CustomerVault.open(at: vaultPath, principal: "admin", credential: .passphrase("cli test passphrase"))
-        #expect(try await reopened.customer(ids[0]).fields["name"] == Self.updatedNames[0])
-        #expect(try await reopened.findCustomers(field: "email", equalTo: Self.emails[0]).first?.fields["name"] == Self.names[0])
+        #expect(try await reopened.customers.get(ids[0]).fields["name"] == Self.updatedNames[0])
+        #expect(try await reopened.customers.find(field: "email", equalTo: Self.emails[0]).first?.fields["name"] == Self.names[0])
     }
 
     private func scanFiles(_ workspace: Workspace, stage: String) throws {

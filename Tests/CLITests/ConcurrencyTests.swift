@@ -59,7 +59,7 @@ struct ConcurrencyTests {
         let library = try await CustomerVault.open(at: path, principal: "admin", credential: .passphrase("cli test passphrase"))
         var seedIDs: [Int64] = []
         for n in 0..<Self.seeds {
-            seedIDs.append(try await library.addCustomer(["name": "Seed Person \(n)", "email": Self.email("seed", n), "region": "EU"]))
+            seedIDs.append(try await library.customers.add(["name": "Seed Person \(n)", "email": Self.email("seed", n), "region": "EU"]))
         }
         let ids = seedIDs
         let deadline = Date().addingTimeInterval(Self.seconds)
@@ -98,18 +98,18 @@ struct ConcurrencyTests {
                 switch n % 4 {
                 case 0:
                     let email = Self.email("lib-add", n)
-                    mine.added.append((try await library.addCustomer(["name": "Lib Added \(n)", "email": email, "region": "US"]), email))
+                    mine.added.append((try await library.customers.add(["name": "Lib Added \(n)", "email": email, "region": "US"]), email))
                 case 1:
                     let id = ids[100 + n % 100]
-                    try await library.updateCustomer(id, set: ["address": "\(n) Library Lane"])
+                    try await library.customers.update(id, set: ["address": "\(n) Library Lane"])
                     mine.lastAddress[id] = "\(n) Library Lane"
                 case 2:
                     let k = 200 + n % 100
-                    if try await library.findCustomers(field: "email", equalTo: Self.email("seed", k)).map(\.id) != [ids[k]] {
+                    if try await library.customers.find(field: "email", equalTo: Self.email("seed", k)).map(\.id) != [ids[k]] {
                         mine.failures.append("library find seed \(k) returned another record")
                     }
                 default:
-                    _ = try await library.customer(ids[n % Self.seeds])
+                    _ = try await library.customers.get(ids[n % Self.seeds])
                 }
             } catch {
                 mine.failures.append("library #\(n): \(error)")
@@ -133,14 +133,14 @@ struct ConcurrencyTests {
         let added = tallies.flatMap(\.added)
         #expect(added.count > 0)
         var lost = 0
-        for (id, email) in added where try await check.findCustomers(field: "email", equalTo: email).map(\.id) != [id] { lost += 1 }
+        for (id, email) in added where try await check.customers.find(field: "email", equalTo: email).map(\.id) != [id] { lost += 1 }
         #expect(lost == 0, "\(lost) of \(added.count) acknowledged adds are missing")
         let updates = tallies.reduce(into: [Int64: String]()) { $0.merge($1.lastAddress) { _, new in new } }
         #expect(updates.count > 0)
         var stale = 0
-        for (id, address) in updates where try await check.customer(id).fields["address"] != address { stale += 1 }
+        for (id, address) in updates where try await check.customers.get(id).fields["address"] != address { stale += 1 }
         #expect(stale == 0, "\(stale) of \(updates.count) customers lack their last acknowledged update")
-        #expect(try await check.customerCount() == Self.seeds + added.count, "no write appeared that was not acknowledged")
+        #expect(try await check.customers.count() == Self.seeds + added.count, "no write appeared that was not acknowledged")
         try check.close()
 
         let verify = try cli.run(["audit", "verify"])

@@ -145,17 +145,17 @@ struct CrashInjectionTests {
         do {
             var after: Int64 = 0
             while listing {
-                let page = try await vault.listCustomers(limit: 10_000, after: after)
+                let page = try await vault.customers.list(limit: 10_000, after: after)
                 guard let last = page.last else { break }
                 for record in page { view.records[record.id] = record.fields }
                 after = last.id
             }
             if !emails.isEmpty {
-                let results = try await vault.findCustomers(field: "email", anyOf: emails)
+                let results = try await vault.customers.find(field: "email", anyOf: emails)
                 view.found = results.mapValues { $0.map(\.id).sorted() }
                 if !listing { for record in results.values.joined() { view.records[record.id] = record.fields } }
             }
-            for info in try await vault.listPrincipals() { view.principals[info.name] = info }
+            for info in try await vault.principals.list() { view.principals[info.name] = info }
         } catch {
             try? vault.close()
             throw error

@@ -39,10 +39,10 @@ struct ExportTests {
             """)
         #expect(try cli.run(["import", "interactions", contacts]).status == 0)
         let vault = try await CustomerVault.open(at: cli.environment["CVAULT_VAULT"]!, principal: "admin", credential: .passphrase("cli test passphrase"))
-        _ = try await vault.recordBehaviour(customerID: 1, adding: BehaviourCounters(browse: 7, purchase: 2, review: 1))
-        _ = try await vault.recordBehaviour(customerID: 5, adding: BehaviourCounters(browse: 3))
-        let gone = try #require(try await vault.findCustomers(field: "email", equalTo: "gone@example.com").first)
-        try await vault.deleteCustomer(gone.id)
+        _ = try await vault.history.recordBehaviour(customerID: 1, adding: BehaviourCounters(browse: 7, purchase: 2, review: 1))
+        _ = try await vault.history.recordBehaviour(customerID: 5, adding: BehaviourCounters(browse: 3))
+        let gone = try #require(try await vault.customers.find(field: "email", equalTo: "gone@example.com").first)
+        try await vault.customers.delete(gone.id)
         return cli
     }
 
@@ -170,7 +170,7 @@ struct ExportTests {
         let second = try cli.run(["import", "behaviour", file])
         #expect(second.stdout.contains("behaviour: 0 stored, 1 already stored, 2 rejected"), "\(second.stdout)")
         let vault = try await CustomerVault.open(at: cli.environment["CVAULT_VAULT"]!, principal: "admin", credential: .passphrase("cli test passphrase"))
-        #expect(try await vault.behaviour(customerID: 1) == BehaviourCounters(browse: 1, purchase: 1, review: 1))
+        #expect(try await vault.history.behaviour(customerID: 1) == BehaviourCounters(browse: 1, purchase: 1, review: 1))
     }
 
     @Test("a JSON Lines file with a bad line names the line; a row exported masked is refused, never stored as a value")
@@ -193,7 +193,7 @@ struct ExportTests {
         #expect(result.stdout.contains("record 4 (line 3): line 3: a key that the first line does not have"), "\(result.stdout)")
         #expect(result.stdout.contains("record 5 (line 4): masked: the row holds masked values (exported by a role that sees name,email masked)"), "\(result.stdout)")
         let vault = try await CustomerVault.open(at: cli.environment["CVAULT_VAULT"]!, principal: "admin", credential: .passphrase("cli test passphrase"))
-        #expect(try await vault.findCustomers(field: "email", equalTo: "dee@example.com").first?.fields["name"] == "Dee é\n2")
+        #expect(try await vault.customers.find(field: "email", equalTo: "dee@example.com").first?.fields["name"] == "Dee é\n2")
     }
 
     @Test("export refuses --json without --output, all without --output, and an existing file without --force")

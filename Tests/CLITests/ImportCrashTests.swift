@@ -55,7 +55,7 @@ struct ImportCrashTests {
         #expect(report.rejects.map(\.record) == expected)
 
         let vault = try await CustomerVault.open(at: vaultPath, principal: "admin", credential: .passphrase("cli test passphrase"))
-        #expect(try await vault.customerCount() == 10_000 - expected.count)
+        #expect(try await vault.customers.count() == 10_000 - expected.count)
         try vault.close()
         let leftovers = try VaultFileInspector(vaultPath).halfStoredCustomers()
         #expect(leftovers == 0, "no half-stored customer")

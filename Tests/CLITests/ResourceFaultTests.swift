@@ -203,11 +203,11 @@ struct ResourceFaultTests {
         let path = directory.path("gone.vault")
         let vault = try await CustomerVault.create(at: path, schema: try Schema.shippedDefault(), administrator: "admin",
                                                    credential: .passphrase("resource fault passphrase"))
-        _ = try await vault.addCustomer(["name": "Ada Lovelace", "email": "ada@example.com"])
+        _ = try await vault.customers.add(["name": "Ada Lovelace", "email": "ada@example.com"])
         try FileManager.default.removeItem(atPath: path)
         for (name, email) in [("Grace Hopper", "grace@example.com"), ("Alan Turing", "alan@example.com")] {
             do {
-                _ = try await vault.addCustomer(["name": name, "email": email])
+                _ = try await vault.customers.add(["name": name, "email": email])
                 Issue.record("a write into a deleted vault file was acknowledged")
             } catch let error as VaultError {
                 #expect(error.code == .io && error.message.contains("moved, renamed or deleted"), "\(error.message)")
@@ -223,13 +223,13 @@ struct ResourceFaultTests {
         let path = directory.path("replaced.vault")
         let vault = try await CustomerVault.create(at: path, schema: try Schema.shippedDefault(), administrator: "admin",
                                                    credential: .passphrase("resource fault passphrase"))
-        _ = try await vault.addCustomer(["name": "Ada Lovelace", "email": "ada@example.com"])
+        _ = try await vault.customers.add(["name": "Ada Lovelace", "email": "ada@example.com"])
         try await vault.checkpoint()
         // Another file takes the path: a copy of this one, renamed over it.
         try FileManager.default.copyItem(atPath: path, toPath: path + ".copy")
         #expect(rename(path + ".copy", path) == 0)
         do {
-            _ = try await vault.addCustomer(["name": "Grace Hopper", "email": "grace@example.com"])
+            _ = try await vault.customers.add(["name": "Grace Hopper", "email": "grace@example.com"])
             Issue.record("a write through a handle on the replaced file was acknowledged")
         } catch let error as VaultError {
             #expect(error.code == .io && error.message.contains("moved, renamed or deleted"), "\(error.message)")

@@ -84,9 +84,9 @@ struct ScaleImportTests {
         var found = ["email": 0, "phone": 0, "name": 0]
         for start in stride(from: 0, to: rows.count, by: 5_000) {
             let chunk = rows[start..<min(start + 5_000, rows.count)]
-            let byEmail = try await vault.findCustomers(field: "email", anyOf: chunk.map(\.email))
-            let byPhone = try await vault.findCustomers(field: "phone", anyOf: chunk.map(\.phone))
-            let byName = try await vault.findCustomers(field: "name", anyOf: chunk.map(\.name))
+            let byEmail = try await vault.customers.find(field: "email", anyOf: chunk.map(\.email))
+            let byPhone = try await vault.customers.find(field: "phone", anyOf: chunk.map(\.phone))
+            let byName = try await vault.customers.find(field: "name", anyOf: chunk.map(\.name))
             for row in chunk {
                 let email = row.email.lowercased()
                 if byEmail[row.email]?.map({ $0.fields["email"] }) == [email] { found["email", default: 0] += 1 }

@@ -3,12 +3,13 @@ import Testing
 import VaultCrypto
 @testable import CustomerVault
 
-/// Proves there is one door: every public entry point of `CustomerVault` either asks the policy
-/// decision point (and so writes an access-log entry) or is listed here as touching no personal data.
+/// Proves there is one door: every public entry point of the vault handle and of its services
+/// either asks the policy decision point (and so writes an access-log entry) or is listed here as
+/// touching no personal data.
 ///
 /// The entry points are enumerated by the compiler, not by reading the sources: the test extracts
 /// the built module's symbol graph (`swift-symbolgraph-extract`, the tool behind DocC) and takes
-/// every public method of every public type of the library that holds a gate.
+/// every public method of the type that holds the gate and of every public type that holds it.
 @Suite("One decision point", .serialized)
 struct DecisionPointCoverageTests {
     static let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/CustomerVault")
@@ -22,82 +23,101 @@ struct DecisionPointCoverageTests {
         "withPurpose": "returns a handle that gives a purpose with its requests",
         "static explain": "reads the policy, roles and plain attributes only (no credential)",
         "static storedPolicy": "reads the signed policy and schema (not secret)",
-        "changeCredential": "re-wraps the caller's own keys; passes the gate under a built-in rule and is logged",
+        "PrincipalService.changeCredential": "re-wraps the caller's own keys; passes the gate under a built-in rule and is logged",
         "static verifyAuditLog": "reads only the access log and public keys (no credential)",
         "static inspectBackup": "reads a backup file's public header; opens no vault",
         "static verifyBackup": "checks a backup file with a recovery key file; opens no vault and reads no value out",
         "static restoreBackup": "needs the backup key; is logged as vault.restore in the restored vault, through its gate, before it is put in place",
     ]
 
-    /// Every gated entry point, called as a principal whose role is granted nothing.
+    /// Every gated entry point, called as a principal whose role is granted nothing, named
+    /// `Service.method` (overloads share a name; each is a forwarder to the same gated body).
     static func gatedCalls(_ vault: CustomerVault, file: String) -> [String: () async throws -> Void] {
         [
-            "addCustomer": { _ = try await vault.addCustomer(Fixtures.customer(1)) },
-            "customer": { _ = try await vault.customer(1) },
-            "findCustomers": { _ = try await vault.findCustomers(field: "email", equalTo: "a@example.com") },
-            "listCustomers": { _ = try await vault.listCustomers() },
-            "updateCustomer": { try await vault.updateCustomer(1, set: ["region": "EU"]) },
-            "deleteCustomer": { try await vault.deleteCustomer(1) },
-            "addHistory": { _ = try await vault.addHistory(.interactions, customerID: 1, values: [
+            "CustomerService.add": { _ = try await vault.customers.add(Fixtures.customer(1)) },
+            "CustomerService.get": { _ = try await vault.customers.get(1) },
+            "CustomerService.find": { _ = try await vault.customers.find(field: "email", equalTo: "a@example.com") },
+            "CustomerService.list": { _ = try await vault.customers.list() },
+            "CustomerService.update": { try await vault.customers.update(1, set: ["region": "EU"]) },
+            "CustomerService.delete": { try await vault.customers.delete(1) },
+            "CustomerService.count": { _ = try await vault.customers.count() },
+            "HistoryService.add": { _ = try await vault.history.add(.interactions, customerID: 1, values: [
                 "occurred_at": "2026-01-01T00:00:00Z", "channel": "email", "summary": "x"]) },
-            "history": { _ = try await vault.history(.transactions, customerID: 1) },
-            "recordBehaviour": { _ = try await vault.recordBehaviour(customerID: 1, adding: BehaviourCounters(browse: 1)) },
-            "behaviour": { _ = try await vault.behaviour(customerID: 1) },
-            "importCSV": { _ = try await vault.importCSV(.customers, from: file) },
-            "exportCustomers": { _ = try await vault.exportCustomers(format: .csv) { _ in } },
-            "export": { _ = try await vault.export(.interactions, format: .jsonl) { _ in } },
-            "exportAll": { _ = try await vault.exportAll(format: .csv, to: file + "-export") },
-            "importBehaviour": { _ = try await vault.importBehaviour(from: file) },
-            "aggregateReport": { _ = try await vault.aggregateReport() },
-            "customerCount": { _ = try await vault.customerCount() },
-            "auditLog": { _ = try await vault.auditLog() },
-            "auditHead": { _ = try await vault.auditHead() },
-            "auditTermDigest": { _ = try await vault.auditTermDigest(field: "email", value: "a@example.com") },
-            "followAuditLog": { try await vault.followAuditLog(after: 0) { _ in } },
-            "keyStatus": { _ = try await vault.keyStatus() },
-            "rotateKeys": { _ = try await vault.rotateKeys() },
-            "retireKeys": { _ = try await vault.retireKeys() },
-            "addPrincipal": { _ = try await vault.addPrincipal("x", role: "nobody", credential: .keyFile(try SecretBytes(randomCount: 32))) },
-            "listPrincipals": { _ = try await vault.listPrincipals() },
-            "disablePrincipal": { try await vault.disablePrincipal("admin") },
-            "updatePrincipal": { _ = try await vault.updatePrincipal("admin", setting: ["team": "x"]) },
-            "applyPolicy": { _ = try await vault.applyPolicy(vault.policy) },
-            "createBackup": { _ = try await vault.createBackup(to: file + ".cvbackup") },
-            "verifyBackup": { _ = try await vault.verifyBackup(file + ".cvbackup") },
-            "backupKey": { _ = try await vault.backupKey(for: file + ".cvbackup") },
-            "exportBackupKey": { try await vault.exportBackupKey(to: file + ".key") },
-            "eraseCustomer": { _ = try await vault.eraseCustomer(1) },
-            "exportSubject": { _ = try await vault.exportSubject(1) },
-            "erasureLedger": { _ = try await vault.erasureLedger() },
-            "applyRetention": { _ = try await vault.applyRetention(dryRun: true) },
-            "findDuplicates": { _ = try await vault.findDuplicates() },
-            "mergeCustomers": { _ = try await vault.mergeCustomers(keep: 1, drop: 2) },
-            "verifyIntegrity": { _ = try await vault.verifyIntegrity() },
+            "HistoryService.records": { _ = try await vault.history.records(.transactions, customerID: 1) },
+            "HistoryService.recordBehaviour": { _ = try await vault.history.recordBehaviour(customerID: 1, adding: BehaviourCounters(browse: 1)) },
+            "HistoryService.behaviour": { _ = try await vault.history.behaviour(customerID: 1) },
+            "ImportService.file": { _ = try await vault.imports.file(.customers, from: file) },
+            "ImportService.behaviour": { _ = try await vault.imports.behaviour(from: file) },
+            "ExportService.customers": { _ = try await vault.exports.customers(format: .csv) { _ in } },
+            "ExportService.records": { _ = try await vault.exports.records(.interactions, format: .jsonl) { _ in } },
+            "ExportService.all": { _ = try await vault.exports.all(format: .csv, to: file + "-export") },
+            "ReportService.aggregate": { _ = try await vault.reports.aggregate() },
+            "AuditService.log": { _ = try await vault.audit.log() },
+            "AuditService.head": { _ = try await vault.audit.head() },
+            "AuditService.termDigest": { _ = try await vault.audit.termDigest(field: "email", value: "a@example.com") },
+            "AuditService.follow": { try await vault.audit.follow(after: 0) { _ in } },
+            "KeyService.status": { _ = try await vault.keys.status() },
+            "KeyService.rotate": { _ = try await vault.keys.rotate() },
+            "KeyService.retire": { _ = try await vault.keys.retire() },
+            "PrincipalService.add": { _ = try await vault.principals.add("x", role: "nobody", credential: .keyFile(try SecretBytes(randomCount: 32))) },
+            "PrincipalService.list": { _ = try await vault.principals.list() },
+            "PrincipalService.disable": { try await vault.principals.disable("admin") },
+            "PrincipalService.update": { _ = try await vault.principals.update("admin", setting: ["team": "x"]) },
+            "PrincipalService.applyPolicy": { _ = try await vault.principals.applyPolicy(vault.policy) },
+            "BackupService.create": { _ = try await vault.backups.create(to: file + ".cvbackup") },
+            "BackupService.verify": { _ = try await vault.backups.verify(file + ".cvbackup") },
+            "BackupService.key": { _ = try await vault.backups.key(for: file + ".cvbackup") },
+            "BackupService.exportKey": { try await vault.backups.exportKey(to: file + ".key") },
+            "PrivacyService.erase": { _ = try await vault.privacy.erase(1) },
+            "PrivacyService.exportSubject": { _ = try await vault.privacy.exportSubject(1) },
+            "PrivacyService.erasureLedger": { _ = try await vault.privacy.erasureLedger() },
+            "PrivacyService.applyRetention": { _ = try await vault.privacy.applyRetention(dryRun: true) },
+            "PrivacyService.findDuplicates": { _ = try await vault.privacy.findDuplicates() },
+            "PrivacyService.merge": { _ = try await vault.privacy.merge(keep: 1, drop: 2) },
+            "IntegrityService.verify": { _ = try await vault.integrity.verify() },
         ]
     }
 
-    /// The public methods of `CustomerVault` as the compiler sees them, by base name (`static `
-    /// in front of type methods), from the symbol graph of the module the tests were built with.
+    /// The library's services as the compiler sees them: every public type that holds a vault
+    /// handle (so reaches the gate through it), from the symbol graph of the built module.
+    static func serviceTypes(_ graph: SymbolGraph) -> Set<String> {
+        let publicTypes = Set(graph.symbols.filter { $0.accessLevel == "public" && $0.pathComponents.count == 1 }.map { $0.pathComponents[0] })
+        return Set(graph.symbols.filter { $0.pathComponents.count == 2 && $0.pathComponents[1] == "vault" }.map { $0.pathComponents[0] })
+            .intersection(publicTypes)
+    }
+
+    /// The public methods of the handle (`CustomerVault.name`, `static ` in front of type methods)
+    /// and of every service (`Service.name`), by base name, from the symbol graph of the module
+    /// the tests were built with.
     static func publicEntryPoints() throws -> Set<String> {
-        let graph = try SymbolGraph.extract(module: "CustomerVault")
+        let graph = try SymbolGraph.extract(module: "CustomerVault", minimumAccess: "internal")
+        let owners = serviceTypes(graph).union(["CustomerVault"])
         return Set(graph.symbols.compactMap { symbol -> String? in
-            guard symbol.accessLevel == "public", symbol.pathComponents.count == 2, symbol.pathComponents[0] == "CustomerVault" else { return nil }
+            guard symbol.accessLevel == "public", symbol.pathComponents.count == 2, owners.contains(symbol.pathComponents[0]) else { return nil }
             let name = String(symbol.pathComponents[1].prefix { $0 != "(" })
+            let owner = symbol.pathComponents[0] == "CustomerVault" ? "" : symbol.pathComponents[0] + "."
             switch symbol.kind.identifier {
-            case "swift.method": return name
-            case "swift.type.method": return "static " + name
+            case "swift.method": return owner + name
+            case "swift.type.method": return "static " + owner + name
             default: return nil
             }
         })
     }
 
-    /// Every type of the library that holds a gate, and so could reach the store: only the vault
-    /// handle today (services by concern will join it, their public methods enumerated as above).
-    @Test("the vault handle is the only public type that holds the gate")
+    @Test("the vault handle is the only type that holds the gate; the services hold the handle")
     func onlyTheHandleHoldsTheGate() throws {
         let graph = try SymbolGraph.extract(module: "CustomerVault", minimumAccess: "internal")
         let holders = Set(graph.symbols.filter { $0.pathComponents.count == 2 && $0.pathComponents[1] == "gate" }.map { $0.pathComponents[0] })
         #expect(holders == ["CustomerVault"], "types holding a gate: \(holders.sorted()); list their public methods in gatedCalls or exempt")
+        let services = Self.serviceTypes(graph)
+        #expect(services == ["CustomerService", "HistoryService", "ImportService", "ExportService", "ReportService", "KeyService",
+                             "PrincipalService", "AuditService", "BackupService", "PrivacyService", "IntegrityService"],
+                "public types holding a vault handle: \(services.sorted())")
+        // The handle's own public surface is its lifecycle and the services, not their operations.
+        let handleMethods = graph.symbols.filter {
+            $0.accessLevel == "public" && $0.pathComponents.count == 2 && $0.pathComponents[0] == "CustomerVault" && $0.kind.identifier == "swift.method"
+        }.map { String($0.pathComponents[1].prefix { $0 != "(" }) }
+        #expect(Set(handleMethods) == ["withPurpose", "close", "checkpoint"], "public instance methods of the handle: \(handleMethods.sorted())")
     }
 
     @Test("every public entry point is either gated or explicitly exempt")
@@ -121,13 +141,13 @@ struct DecisionPointCoverageTests {
         let path = directory.path("gate.vault")
         let admin = try await CustomerVault.create(at: path, schema: schema, policy: policy, administrator: "admin",
                                                    credential: .keyFile(try SecretBytes(randomCount: 32)))
-        _ = try await admin.addCustomer(Fixtures.customer(1))
+        _ = try await admin.customers.add(Fixtures.customer(1))
         let key = try SecretBytes(randomCount: 32)
-        _ = try await admin.addPrincipal("nobody", role: "nobody", credential: .keyFile(key))
+        _ = try await admin.principals.add("nobody", role: "nobody", credential: .keyFile(key))
         let nobody = try await CustomerVault.open(at: path, principal: "nobody", credential: .keyFile(key))
         let file = try directory.write("one.csv", "name,email\nA B,ab@example.com\n")
         func deniedEntries() async throws -> Int {
-            try await admin.auditLog(filter: AuditFilter(principal: "nobody"), limit: 10_000).filter { $0.outcome == "denied" }.count
+            try await admin.audit.log(filter: AuditFilter(principal: "nobody"), limit: 10_000).filter { $0.outcome == "denied" }.count
         }
         for (name, call) in Self.gatedCalls(nobody, file: file).sorted(by: { $0.key < $1.key }) {
             let before = try await deniedEntries()

@@ -73,14 +73,14 @@ enum Bench {
             var misses = 0
             for email in emails {
                 let start = now()
-                if try await vault.findCustomers(field: "email", equalTo: email).count != 1 { misses += 1 }
+                if try await vault.customers.find(field: "email", equalTo: email).count != 1 { misses += 1 }
                 vaultSamples.append(microseconds(since: start))
             }
             // The gate and one access-log entry with almost no work inside: the cost of auditing a read.
             var gateSamples: [Double] = []
             for _ in emails {
                 let start = now()
-                _ = try await vault.auditHead()
+                _ = try await vault.audit.head()
                 gateSamples.append(microseconds(since: start))
             }
             try vault.close()

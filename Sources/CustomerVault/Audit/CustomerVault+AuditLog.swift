@@ -51,7 +51,7 @@ public struct AuditFilter: Sendable, Equatable {
 extension CustomerVault {
     /// Access-log entries after `after` matching `filter`, oldest first, at most `limit` (action
     /// `audit.read`). Reading the log is itself logged.
-    public func auditLog(filter: AuditFilter = AuditFilter(), after: Int64 = 0, limit: Int = 100) async throws -> [AuditRecord] {
+    func auditLog(filter: AuditFilter = AuditFilter(), after: Int64 = 0, limit: Int = 100) async throws -> [AuditRecord] {
         guard (1...10_000).contains(limit) else { throw VaultError.invalidInput("limit must be between 1 and 10000") }
         return try await perform(AccessRequest(.auditRead)) { tx, note in
             let records = try Self.auditRecords(tx, filter: filter, after: after, limit: limit)
@@ -65,7 +65,7 @@ extension CustomerVault {
     /// until the task is cancelled. One access-log entry records that following started; the
     /// polls themselves are not logged (the log holds no personal data, and logging each poll
     /// would feed the log it reads).
-    public func followAuditLog(filter: AuditFilter = AuditFilter(), after: Int64, interval: Double = 1,
+    func followAuditLog(filter: AuditFilter = AuditFilter(), after: Int64, interval: Double = 1,
                                deliver: @Sendable ([AuditRecord]) throws -> Void) async throws {
         let decision = try await perform(AccessRequest(.auditRead)) { _, note in
             note.target = "audit_log:follow after \(after)"
@@ -102,7 +102,7 @@ extension CustomerVault {
 
     /// The current head of the log, signed by this principal, to keep outside the vault and give
     /// to `verifyAuditLog(expect:)` later (action `audit.read`).
-    public func auditHead() async throws -> AuditCheckpoint {
+    func auditHead() async throws -> AuditCheckpoint {
         try await perform(AccessRequest(.auditRead)) { [secrets, vaultID, principal] tx, note in
             guard let head = try tx.auditHead() else { throw VaultError.notFound("the access log is empty") }
             let seq = head.seq, hash = Hex.encode(head.hash), at = Timestamps.now()
@@ -117,7 +117,7 @@ extension CustomerVault {
     /// `terms`, for an auditor checking whether a known value was searched for (action `audit.read`):
     /// today's form first and, for a name whose form before issue #18 differed (accents, dotted I,
     /// zero-width characters were kept then), the digest older entries hold.
-    public func auditTermDigest(field name: String, value: String) async throws -> [String] {
+    func auditTermDigest(field name: String, value: String) async throws -> [String] {
         guard let field = schema.field(.customers, name), let search = field.search else {
             throw VaultError.invalidInput("customers.\(name) is not searchable, so it never appears in search terms")
         }

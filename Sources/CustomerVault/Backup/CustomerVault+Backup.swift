@@ -24,7 +24,7 @@ extension CustomerVault {
     /// access log records the start (inside the snapshot) and the result.
     ///
     /// - Throws: ``VaultError`` `.conflict` when `path` exists, `.accessDenied`, `.io`.
-    public func createBackup(to path: String, progress: (@Sendable (BackupProgress) -> Void)? = nil) async throws -> BackupReport {
+    func createBackup(to path: String, progress: (@Sendable (BackupProgress) -> Void)? = nil) async throws -> BackupReport {
         try await createBackup(to: path, chunkSize: BackupFormat.chunkSize, progress: progress)
     }
 
@@ -74,7 +74,7 @@ extension CustomerVault {
     ///
     /// - Throws: ``VaultError`` `.integrity` naming the first bad chunk, `.badCredential` for a
     ///   backup sealed to another key or vault, `.unsupported` for a newer format.
-    public func verifyBackup(_ path: String, progress: (@Sendable (BackupProgress) -> Void)? = nil) async throws -> BackupReport {
+    func verifyBackup(_ path: String, progress: (@Sendable (BackupProgress) -> Void)? = nil) async throws -> BackupReport {
         let request = AccessRequest(.restore)
         let key = try await backupKey(for: path)
         let name = (path as NSString).lastPathComponent
@@ -93,7 +93,7 @@ extension CustomerVault {
 
     /// The backup key that opens `path` (the version its header names), for a principal that holds
     /// it (action `vault.restore`). Use it with ``restoreBackup(_:to:force:key:principal:credential:progress:)``.
-    public func backupKey(for path: String) async throws -> BackupKey {
+    func backupKey(for path: String) async throws -> BackupKey {
         try await requireAllowed(AccessRequest(.restore))
         let header = try Self.inspectBackup(path)
         let name = (path as NSString).lastPathComponent
@@ -113,7 +113,7 @@ extension CustomerVault {
     /// Writes the current backup key to a new recovery key file (mode 0600) that opens every
     /// backup of this vault without it: keep it offline, apart from the backups (action
     /// `vault.restore`; key custodians only).
-    public func exportBackupKey(to path: String) async throws {
+    func exportBackupKey(to path: String) async throws {
         if keyring.isCustodian { try await ensureBackupKey() }
         let name = (path as NSString).lastPathComponent
         let key = try await perform(AccessRequest(.restore)) { [vaultIDBytes] _, note in

@@ -4,7 +4,7 @@ import VaultStore
 
 extension CustomerVault {
     /// Streams every customer the principal may read to `output` (see ``export(_:format:pageSize:progress:output:)``).
-    public func exportCustomers(format: FileFormat, pageSize: Int = 1_000, progress: (@Sendable (Int) -> Void)? = nil,
+    func exportCustomers(format: FileFormat, pageSize: Int = 1_000, progress: (@Sendable (Int) -> Void)? = nil,
                                 output: (Data) throws -> Void) async throws -> Int {
         try await export(.customers, format: format, pageSize: pageSize, progress: progress, output: output)
     }
@@ -26,7 +26,7 @@ extension CustomerVault {
     ///   - output: Receives UTF-8 text, page by page.
     /// - Returns: The number of records exported.
     /// - Throws: ``VaultError`` `.accessDenied` when the role may not export, or may not read `kind`.
-    public func export(_ kind: RecordKind, format: FileFormat, pageSize: Int = 1_000, progress: (@Sendable (Int) -> Void)? = nil,
+    func export(_ kind: RecordKind, format: FileFormat, pageSize: Int = 1_000, progress: (@Sendable (Int) -> Void)? = nil,
                        output: (Data) throws -> Void) async throws -> Int {
         if let action = kind.readAction { _ = try await requireAllowed(AccessRequest(action)) }
         let columns = ExportColumns(kind, schema: schema, format: format)
@@ -60,7 +60,7 @@ extension CustomerVault {
     ///     before anything is read.
     /// - Returns: The number of records of each kind.
     /// - Throws: ``VaultError`` `.accessDenied` when the role may not export or read one of the kinds.
-    public func exportAll(format: FileFormat, to directory: String, replace: Bool = false,
+    func exportAll(format: FileFormat, to directory: String, replace: Bool = false,
                           progress: (@Sendable (RecordKind, Int) -> Void)? = nil) async throws -> [RecordKind: Int] {
         for kind in RecordKind.allCases { if let action = kind.readAction { _ = try await requireAllowed(AccessRequest(action)) } }
         var isDirectory: ObjCBool = false

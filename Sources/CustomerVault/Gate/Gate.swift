@@ -41,17 +41,18 @@ final class Gate: Sendable {
     ) async throws -> T {
         let decision = try await requireAllowed(request)
         do {
-            let (result, snapshot) = try await store.write { [self] tx in
-                let snapshot = try keys.refreshed(tx, policyHash: policyHash)
+            let (result, snapshot, started) = try await store.write { [self] tx in
+                var snapshot = try keys.refreshed(tx)
+                let started = try startWriteSessionsIfNeeded(for: request.action, in: &snapshot, tx)
                 let note = AuditNote(decision: decision, codec: codec(decision, snapshot))
                 let result = try body(tx, note)
                 try audit.append(entry(request, decision: decision, outcome: .allowed, target: note.target,
                                        detail: note.detail ?? decision.rule, terms: note.terms), to: tx)
-                return (result, snapshot)
+                return (result, snapshot, started)
             }
             // Only now, after the commit: write sessions started in a rolled-back transaction must
             // never be used.
-            keys.publish(snapshot)
+            keys.publish(snapshot, force: started)
             return result
         } catch {
             let vaultError = CustomerVault.vaultError(from: error)
@@ -107,13 +108,24 @@ final class Gate: Sendable {
 
     // MARK: - Bookkeeping that holds no personal data
 
-    /// Starts the write sessions of a keyring with write-only fields, in a transaction of their
-    /// own, before any value is sealed with them (the handle's opening; the sessions are signed).
-    func startWriteSessions(keyring: Keyring, signer: PrincipalSecrets, vaultID: [UInt8]) async throws -> WriteSessions {
-        try await store.write { [principal, policyHash] tx in
-            try WriteSessions.start(principal: try tx.requirePrincipal(named: principal.name), signer: signer.signingKeyPair,
-                                    keyring: keyring, vaultID: vaultID, policyHash: policyHash, in: tx)
-        }
+    /// Actions that seal nothing: they never start write sessions (any other action may write).
+    static let readOnlyActions: Set<VaultAction> = [
+        .customerRead, .customerSearch, .customerList, .transactionRead, .interactionRead, .behaviourRead, .exportData,
+        .reportAggregate, .auditRead, .subjectExport, .vaultVerify, .backup,
+    ]
+
+    /// Starts the write sessions of a keyring with write-only fields in the transaction of the
+    /// first request that may seal with them (so a handle that only reads writes nothing for
+    /// them); the sessions are signed, and published only once that transaction has committed.
+    /// Returns whether it started any.
+    private func startWriteSessionsIfNeeded(for action: VaultAction, in snapshot: inout KeyState.Snapshot,
+                                            _ tx: some StoreWriting) throws -> Bool {
+        guard !Self.readOnlyActions.contains(action), snapshot.sessions.isEmpty,
+              !WriteSessions.writeOnlyScopes(snapshot.keyring).isEmpty else { return false }
+        snapshot.sessions = try WriteSessions.start(principal: try tx.requirePrincipal(named: principal.name),
+                                                    signer: keys.secrets.signingKeyPair, keyring: snapshot.keyring,
+                                                    vaultID: keys.vaultID, policyHash: policyHash, in: tx)
+        return true
     }
 
     /// Folds the store's log into its main file (see ``VaultStore/checkpoint()``).

@@ -9,7 +9,7 @@ extension CustomerVault {
 
     /// Imports a CSV file of customers, transactions or interactions (see
     /// ``importCSV(_:from:options:progress:)``) with the schema's time zone and country.
-    public func importCSV(_ entity: Entity, from path: String, batchSize: Int = defaultImportBatchSize,
+    func importCSV(_ entity: Entity, from path: String, batchSize: Int = defaultImportBatchSize,
                           progress: (@Sendable (ImportProgress) -> Void)? = nil) async throws -> ImportReport {
         try await importCSV(entity, from: path, options: ImportOptions(batchSize: batchSize), progress: progress)
     }
@@ -31,7 +31,7 @@ extension CustomerVault {
     /// - Throws: ``VaultError`` `.invalidInput` for a wrong header or option (nothing is imported),
     ///   `.notFound` for a missing file. Bad rows do not throw; each is listed in the report with
     ///   every problem it has.
-    public func importCSV(_ entity: Entity, from path: String, options: ImportOptions,
+    func importCSV(_ entity: Entity, from path: String, options: ImportOptions,
                           progress: (@Sendable (ImportProgress) -> Void)? = nil) async throws -> ImportReport {
         guard FileManager.default.fileExists(atPath: path) else { throw VaultError.notFound("no file \(path)") }
         guard (1...100_000).contains(options.batchSize) else { throw VaultError.invalidInput("batch size must be between 1 and 100000") }

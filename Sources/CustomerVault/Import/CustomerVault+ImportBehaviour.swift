@@ -17,7 +17,7 @@ extension CustomerVault {
     ///
     /// - Throws: ``VaultError`` `.invalidInput` for a wrong header (nothing is imported),
     ///   `.notFound` for a missing file, `.accessDenied` without `import` and `behaviour.write`.
-    public func importBehaviour(from path: String, options: ImportOptions = ImportOptions(),
+    func importBehaviour(from path: String, options: ImportOptions = ImportOptions(),
                                 progress: (@Sendable (ImportProgress) -> Void)? = nil) async throws -> ImportReport {
         guard FileManager.default.fileExists(atPath: path) else { throw VaultError.notFound("no file \(path)") }
         guard (1...100_000).contains(options.batchSize) else { throw VaultError.invalidInput("batch size must be between 1 and 100000") }

@@ -35,7 +35,7 @@ extension CustomerVault {
     /// ledger's signatures, that every erased customer is still an empty tombstone, and the whole
     /// access log. The first failure is an integrity error naming
     /// the table and row; nothing is repaired and no value is returned.
-    public func verifyIntegrity() async throws -> IntegrityReport {
+    func verifyIntegrity() async throws -> IntegrityReport {
         let request = AccessRequest(.vaultVerify)
         let decision = try await requireAllowed(request)
         try await perform(request) { _, note in
@@ -73,7 +73,7 @@ private struct IntegrityCheck {
     }
 
     var codec: RecordCodec {
-        RecordCodec(schema: vault.schema, keyring: vault.keys.current.keyring, vaultID: vault.vaultIDBytes, views: [:], sessions: .none,
+        RecordCodec(schema: vault.schema, keyring: vault.keyState.current.keyring, vaultID: vault.vaultIDBytes, views: [:], sessions: .none,
                     sessionKeys: vault.sessionKeys)
     }
 
@@ -113,7 +113,7 @@ private struct IntegrityCheck {
     }
 
     private mutating func principalsAndGrants() throws {
-        let keyring = vault.keys.current.keyring
+        let keyring = vault.keyState.current.keyring
         let root = vault.secrets.rootSigningPublicKey
         for record in try tx.principals() {
             try record.verifyCertificate(vaultID: vault.vaultIDBytes, rootPublicKey: root)

@@ -55,7 +55,7 @@ extension CustomerVault {
 
     /// Per personal field: the current key version and how many values and index entries each
     /// version still protects (action `keys.rotate`).
-    public func keyStatus() async throws -> KeysReport {
+    func keyStatus() async throws -> KeysReport {
         try await perform(AccessRequest(.rotateKeys)) { [schema] tx, note in
             note.target = "keys"
             var fields: [FieldKeyStatus] = []
@@ -125,7 +125,7 @@ extension CustomerVault {
     ///   - resume: Continue the unfinished rotation instead of starting one.
     /// - Throws: ``VaultError`` `.conflict` when a rotation is unfinished (and `resume` is false),
     ///   `.notFound` when `resume` is set and none is, `.accessDenied` for non-custodians.
-    public func rotateKeys(fields requested: [String] = [], resume: Bool = false, batchSize: Int = defaultRotationBatchSize,
+    func rotateKeys(fields requested: [String] = [], resume: Bool = false, batchSize: Int = defaultRotationBatchSize,
                            progress: (@Sendable (RotationProgress) -> Void)? = nil) async throws -> RotationReport {
         guard (1...100_000).contains(batchSize) else { throw VaultError.invalidInput("batch size must be between 1 and 100000") }
         let decision = try await requireAllowed(AccessRequest(.rotateKeys))
@@ -280,7 +280,7 @@ extension CustomerVault {
     /// verify. Reads a snapshot and writes nothing; nil at the end of the table.
     private func prepareBatch(_ entity: Entity, targets: [(field: String, version: UInt32)], after cursor: Int64,
                               limit: Int, decision: AccessDecision) async throws -> RotationBatch? {
-        let keyring = keys.current.keyring
+        let keyring = keyState.current.keyring
         struct Plan: Sendable {
             var field: FieldSchema
             var version: UInt32
@@ -474,7 +474,7 @@ extension CustomerVault {
     ///
     /// - Throws: ``VaultError`` `.conflict` naming what still uses an older version (finish the
     ///   rotation first), or when a rotation is unfinished.
-    public func retireKeys(fields requested: [String] = []) async throws -> [RetiredKey] {
+    func retireKeys(fields requested: [String] = []) async throws -> [RetiredKey] {
         try await requireAllowed(AccessRequest(.rotateKeys))
         let fields = try resolveFields(requested)
         let retired = try await perform(AccessRequest(.rotateKeys)) { [schema] tx, note in

@@ -66,10 +66,10 @@ final class KeyState: Sendable {
         return Keyring(keys: keys, existingScopes: existing)
     }
 
-    /// The snapshot to use in this write transaction: reloaded (and write sessions restarted, in
-    /// this transaction) when the vault's keys changed since it was taken. The caller publishes it
+    /// The snapshot to use in this write transaction: reloaded (without write sessions) when the
+    /// vault's keys changed since it was taken. The caller publishes it
     /// once the transaction has committed.
-    func refreshed(_ tx: some StoreWriting, policyHash: String) throws -> Snapshot {
+    func refreshed(_ tx: some StoreWriting) throws -> Snapshot {
         // A principal disabled, or given another role or attributes, while this handle is open
         // stops here, at its next request: its decisions would follow what it was.
         guard let standing = try tx.principalStanding(named: principal), standing.enabled else {
@@ -83,11 +83,9 @@ final class KeyState: Sendable {
         guard epoch != snapshot.epoch else { return snapshot }
         // The role's requirement is checked at open, against the policy then in force; a policy
         // applied since by another process may have removed grants this handle's role had.
+        // Sessions of the old keys end here; the gate starts new ones when a request may write.
         let keyring = try Self.load(principal: principal, secrets: secrets, vaultID: vaultID, requirement: nil, in: tx)
-        let sessions = WriteSessions.writeOnlyScopes(keyring).isEmpty ? .none : try WriteSessions.start(
-            principal: try tx.requirePrincipal(named: principal), signer: secrets.signingKeyPair, keyring: keyring, vaultID: vaultID,
-            policyHash: policyHash, in: tx)
-        return Snapshot(epoch: epoch, keyring: keyring, sessions: sessions)
+        return Snapshot(epoch: epoch, keyring: keyring, sessions: .none)
     }
 
     /// Makes a snapshot from a committed transaction the current one (with `force`, even when the

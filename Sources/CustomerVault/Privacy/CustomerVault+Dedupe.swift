@@ -16,7 +16,7 @@ extension CustomerVault {
     /// already. Candidates come from the blind indexes (bucket by bucket, so only customers that
     /// share an index entry are opened); each is confirmed on the opened values, so a bucket
     /// collision never makes a group.
-    public func findDuplicates() async throws -> [DuplicateGroup] {
+    func findDuplicates() async throws -> [DuplicateGroup] {
         try await perform(AccessRequest(.customerList)) { tx, note in
             let plain = { (field: String) in note.decision.views["customers.\(field)"] == .plain }
             var groups = UnionFind()
@@ -131,7 +131,7 @@ extension CustomerVault {
     /// transactions and interactions move to `keep`, its behaviour counters are added to
     /// `keep`'s, and `drop` is deleted with its own values and index entries (values `keep` lacks
     /// are not copied; update `keep` first if they are needed). One audited transaction.
-    public func mergeCustomers(keep: Int64, drop: Int64) async throws -> MergeReport {
+    func mergeCustomers(keep: Int64, drop: Int64) async throws -> MergeReport {
         guard keep != drop else { throw VaultError.invalidInput("a customer cannot be merged into itself") }
         return try await perform(AccessRequest(.customerDelete)) { tx, note in
             note.target = "customers:\(min(keep, drop)),\(max(keep, drop))"

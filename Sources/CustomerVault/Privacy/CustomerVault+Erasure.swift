@@ -26,7 +26,7 @@ extension CustomerVault {
     ///
     /// - Throws: ``VaultError`` `.notFound` for an unknown (or invisible) customer, `.conflict` if
     ///   already erased, `.accessDenied`.
-    public func eraseCustomer(_ id: Int64) async throws -> ErasureReceipt {
+    func eraseCustomer(_ id: Int64) async throws -> ErasureReceipt {
         let decision = try await requireAllowed(AccessRequest(.subjectErase))
         let entry: ErasureLedgerEntry
         do {
@@ -110,7 +110,7 @@ extension CustomerVault {
 
     /// The erasure ledger of this vault (action `audit.read`): ids and times, no personal data;
     /// every entry's signature verified.
-    public func erasureLedger() async throws -> [ErasureLedgerEntry] {
+    func erasureLedger() async throws -> [ErasureLedgerEntry] {
         try await perform(AccessRequest(.auditRead)) { [vaultIDBytes, secrets, policy] tx, note in
             note.target = "erasure-ledger"
             return try ErasureLedger.verifiedEntries(tx, vaultID: vaultIDBytes, rootPublicKey: secrets.rootSigningPublicKey, policy: policy)

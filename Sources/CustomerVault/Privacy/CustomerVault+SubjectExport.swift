@@ -26,7 +26,7 @@ public struct SubjectExport: Sendable, Equatable, Codable {
 extension CustomerVault {
     /// The subject access export of one customer (action `subject.export`; shipped role `dpo`).
     /// Values appear in the role's views; the export itself is logged before it is returned.
-    public func exportSubject(_ id: Int64) async throws -> SubjectExport {
+    func exportSubject(_ id: Int64) async throws -> SubjectExport {
         try await perform(AccessRequest(.subjectExport)) { [principal, purpose, vaultIDBytes] tx, note in
             note.target = "customers:\(id)"
             guard let customer = try Self.loadCustomer(id, note: note, in: tx) else { throw VaultError.notFound("no customer \(id)") }

@@ -22,7 +22,7 @@ extension CustomerVault {
     /// roles with row conditions are refused, since retention covers every customer). With
     /// `dryRun` it counts and changes nothing; both use the same selection, so the counts agree.
     /// Inactive customers are erased like `eraseCustomer` (ledger included).
-    public func applyRetention(dryRun: Bool) async throws -> RetentionReport {
+    func applyRetention(dryRun: Bool) async throws -> RetentionReport {
         try await applyRetention(dryRun: dryRun, asOf: Date())
     }
 

@@ -20,6 +20,9 @@ struct WriteSessions: Sendable {
 
     static let none = WriteSessions(sessions: [:])
 
+    /// Whether no session was started.
+    var isEmpty: Bool { sessions.isEmpty }
+
     private static func slot(_ field: String, _ purpose: KeyPurpose) -> String { "\(field)/\(purpose.rawValue)" }
 
     /// The session for writing `field`'s `purpose` (.seal or .mask) view, if one was started.

@@ -30,7 +30,7 @@ extension CustomerVault {
     /// - Throws: ``VaultError`` `.invalidInput` naming the field, `.conflict` for a duplicate e-mail,
     ///   `.accessDenied` when the policy refuses (a field the role may not write, or a customer
     ///   outside the role's row conditions).
-    public func addCustomer(_ values: [String: String]) async throws -> Int64 {
+    func addCustomer(_ values: [String: String]) async throws -> Int64 {
         let canonical = try validate(values, entity: .customers)
         let request = AccessRequest(.customerCreate, writes: writtenFieldNames(canonical.keys, entity: .customers))
         return try await perform(request) { [validator] tx, note in
@@ -62,7 +62,7 @@ extension CustomerVault {
     ///
     /// - Throws: ``VaultError`` `.notFound` (also for a customer outside the role's row conditions),
     ///   `.integrity` when a stored value fails authentication.
-    public func customer(_ id: Int64) async throws -> CustomerRecord {
+    func customer(_ id: Int64) async throws -> CustomerRecord {
         try await perform(AccessRequest(.customerRead)) { tx, note in
             note.target = "customers:\(id)"
             guard let record = try Self.loadCustomer(id, note: note, in: tx) else { throw VaultError.notFound("no customer \(id)") }
@@ -104,7 +104,7 @@ extension CustomerVault {
     /// decryption, so results never contain false positives.
     ///
     /// - Throws: ``VaultError`` `.invalidInput` for a field without search or a malformed value.
-    public func findCustomers(field name: String, equalTo value: String) async throws -> [CustomerRecord] {
+    func findCustomers(field name: String, equalTo value: String) async throws -> [CustomerRecord] {
         try await findCustomers(field: name, anyOf: [value])[value] ?? []
     }
 
@@ -119,7 +119,7 @@ extension CustomerVault {
     ///   3166: `GB`, `DEU`, `France`); nil for the schema's `default_country`.
     /// - Throws: ``VaultError`` `.invalidInput` naming the first malformed value by position
     ///   (before anything is looked up).
-    public func findCustomers(field name: String, anyOf values: [String], country countryName: String? = nil) async throws -> [String: [CustomerRecord]] {
+    func findCustomers(field name: String, anyOf values: [String], country countryName: String? = nil) async throws -> [String: [CustomerRecord]] {
         guard let field = schema.field(.customers, name), let search = field.search else {
             let searchable = schema.searchableFields.map(\.name).joined(separator: ", ")
             throw VaultError.invalidInput("customers cannot be searched by \(name) (searchable: \(searchable))")
@@ -195,7 +195,7 @@ extension CustomerVault {
 
     /// Lists customers in id order, `limit` at a time, starting after `after`. Customers outside
     /// the role's row conditions are skipped as if absent.
-    public func listCustomers(limit: Int = 50, after: Int64 = 0) async throws -> [CustomerRecord] {
+    func listCustomers(limit: Int = 50, after: Int64 = 0) async throws -> [CustomerRecord] {
         guard (1...10_000).contains(limit) else { throw VaultError.invalidInput("limit must be between 1 and 10000") }
         return try await perform(AccessRequest(.customerList)) { tx, note in
             let records = try Self.visibleCustomers(after: after, limit: limit, note: note, in: tx)
@@ -225,7 +225,7 @@ extension CustomerVault {
     /// - Parameters:
     ///   - set: New values by field name.
     ///   - remove: Fields to clear; required fields cannot be cleared.
-    public func updateCustomer(_ id: Int64, set values: [String: String], remove: [String] = []) async throws {
+    func updateCustomer(_ id: Int64, set values: [String: String], remove: [String] = []) async throws {
         guard !values.isEmpty || !remove.isEmpty else { throw VaultError.invalidInput("nothing to update") }
         let canonical = try validate(values, entity: .customers, requireAll: false)
         for name in remove {
@@ -285,7 +285,7 @@ extension CustomerVault {
     }
 
     /// Deletes a customer with its transactions, interactions, behaviour counters and indexes.
-    public func deleteCustomer(_ id: Int64) async throws {
+    func deleteCustomer(_ id: Int64) async throws {
         try await perform(AccessRequest(.customerDelete)) { tx, note in
             note.target = "customers:\(id)"
             guard try Self.visibleAttributes(id, note: note, in: tx) != nil else { throw VaultError.notFound("no customer \(id)") }

@@ -34,7 +34,7 @@ extension CustomerVault {
     /// Adds a transaction (entity `.transactions`) or interaction (entity `.interactions`) to a customer.
     ///
     /// - Throws: ``VaultError`` `.notFound` for an unknown customer, `.invalidInput` naming the field.
-    public func addHistory(_ entity: Entity, customerID: Int64, values: [String: String]) async throws -> Int64 {
+    func addHistory(_ entity: Entity, customerID: Int64, values: [String: String]) async throws -> Int64 {
         guard entity != .customers else { throw VaultError.invalidInput("use addCustomer for customers") }
         let canonical = try validate(values, entity: entity)
         let action: VaultAction = entity == .transactions ? .transactionWrite : .interactionWrite
@@ -83,7 +83,7 @@ extension CustomerVault {
     }
 
     /// The transactions or interactions of a customer, oldest first.
-    public func history(_ entity: Entity, customerID: Int64) async throws -> [HistoryRecord] {
+    func history(_ entity: Entity, customerID: Int64) async throws -> [HistoryRecord] {
         guard entity != .customers else { throw VaultError.invalidInput("history is kept for transactions and interactions") }
         let action: VaultAction = entity == .transactions ? .transactionRead : .interactionRead
         return try await perform(AccessRequest(action)) { tx, note in
@@ -116,7 +116,7 @@ extension CustomerVault {
 
     /// Adds to a customer's behaviour counters (counts may not go below zero, nor above
     /// ``BehaviourCounters/maximum``).
-    public func recordBehaviour(customerID: Int64, adding delta: BehaviourCounters) async throws -> BehaviourCounters {
+    func recordBehaviour(customerID: Int64, adding delta: BehaviourCounters) async throws -> BehaviourCounters {
         for value in [delta.browse, delta.purchase, delta.review] where value.magnitude > UInt(BehaviourCounters.maximum) {
             throw VaultError.invalidInput("a behaviour count changes by at most \(BehaviourCounters.maximum) at a time")
         }
@@ -134,7 +134,7 @@ extension CustomerVault {
     }
 
     /// A customer's behaviour counters (zero when none were recorded).
-    public func behaviour(customerID: Int64) async throws -> BehaviourCounters {
+    func behaviour(customerID: Int64) async throws -> BehaviourCounters {
         try await perform(AccessRequest(.behaviourRead)) { tx, note in
             note.target = "customers:\(customerID)"
             guard try Self.visibleAttributes(customerID, note: note, in: tx) != nil else { throw VaultError.notFound("no customer \(customerID)") }

@@ -141,22 +141,13 @@ extension CustomerVault {
                                                      role: record.role, attributes: record.attributes, secrets: secrets, vaultID: meta.vaultID),
                                       secrets: secrets)
             if !meta.isCurrent { try await vault.upgradeFormat() }
-            // Only principals that write fields they cannot read need write sessions (and a write).
-            try await vault.startWriteSessions()
+            // Write sessions (for fields the principal writes but cannot read) start with its first
+            // request that may write (`Gate.perform`), so a lookup writes nothing for them.
             return vault
         } catch {
             try? store.close()
             throw vaultError(from: error)
         }
-    }
-
-    /// Starts this handle's write sessions when its keyring has write-only fields (in a
-    /// transaction of their own, before any value is sealed with them).
-    func startWriteSessions() async throws {
-        let keyring = keys.current.keyring
-        guard !WriteSessions.writeOnlyScopes(keyring).isEmpty else { return }
-        let sessions = try await gate.startWriteSessions(keyring: keyring, signer: secrets, vaultID: vaultIDBytes)
-        keys.publish(KeyState.Snapshot(epoch: keys.current.epoch, keyring: keyring, sessions: sessions), force: true)
     }
 
     /// Closes the database connections. The vault must not be used afterwards.

@@ -37,7 +37,7 @@ extension CustomerVault {
     ///
     /// - Throws: ``VaultError`` `.invalidInput` (bad name, unknown role, bad attributes),
     ///   `.conflict` (name taken), `.accessDenied`.
-    public func addPrincipal(_ name: String, role: String, attributes: [String: String] = [:], credential: Credential,
+    func addPrincipal(_ name: String, role: String, attributes: [String: String] = [:], credential: Credential,
                              kdf: Argon2id.Parameters = .interactive) async throws -> PrincipalInfo {
         try await requireAllowed(AccessRequest(.principalsManage))
         try PrincipalRecord.validateName(name)
@@ -68,7 +68,7 @@ extension CustomerVault {
     }
 
     /// Every principal of the vault (needs `principals.manage`).
-    public func listPrincipals() async throws -> [PrincipalInfo] {
+    func listPrincipals() async throws -> [PrincipalInfo] {
         try await perform(AccessRequest(.principalsManage)) { [vaultIDBytes, secrets] tx, note in
             note.target = "principals"
             return try tx.principals().map { record in
@@ -85,7 +85,7 @@ extension CustomerVault {
     /// keys it held is then rotated, so keys it may have copied open nothing written or re-encrypted
     /// afterwards (retire the old versions once the rotation is done).
     @discardableResult
-    public func disablePrincipal(_ name: String, rotatingItsKeys: Bool = false, batchSize: Int = defaultRotationBatchSize,
+    func disablePrincipal(_ name: String, rotatingItsKeys: Bool = false, batchSize: Int = defaultRotationBatchSize,
                                  progress: (@Sendable (RotationProgress) -> Void)? = nil) async throws -> RotationReport? {
         try await requireAllowed(AccessRequest(.principalsManage))
         guard name != principal else { throw VaultError.invalidInput("a principal cannot disable itself") }
@@ -122,7 +122,7 @@ extension CustomerVault {
     /// - Throws: ``VaultError`` `.unsupported` when a grant predates format 2 (a key custodian's
     ///   first open upgrades them).
     @discardableResult
-    public func changeCredential(to credential: Credential, kdf: Argon2id.Parameters = .interactive) async throws -> CustomerVault {
+    func changeCredential(to credential: Credential, kdf: Argon2id.Parameters = .interactive) async throws -> CustomerVault {
         guard kdf.isWithinAcceptedRange else { throw VaultError.invalidInput("Argon2id parameters are outside the accepted range") }
         let parameters = CredentialParameters.fresh(for: credential, argon2: kdf)
         let kek = try parameters.deriveKEK(from: credential, principal: principal)
@@ -166,7 +166,7 @@ extension CustomerVault {
             note.detail = "credential changed to \(parameters.kind.rawValue), version \(version); new key pairs (key version \(key.version)), "
                 + "\(grants.count) grants sealed again, \(sessions) write sessions signed again"
         }
-        keys.markReplaced()
+        keyState.markReplaced()
         let renewed = try await Self.open(at: path, principal: principal, credential: credential, derived: (parameters, kek))
         try? gate.close()
         return try renewed.withPurposeIfSet(purpose, reason: reason)
@@ -184,7 +184,7 @@ extension CustomerVault {
     ///   - attributes: Attributes to set (replacing a value); `removing` names ones to drop.
     /// - Throws: ``VaultError`` `.invalidInput` (nothing to change, unknown role, bad attributes,
     ///   your own role losing `principals.manage`), `.notFound`, `.conflict` for a disabled principal.
-    public func updatePrincipal(_ name: String, role newRole: String? = nil, setting attributes: [String: String] = [:], removing: [String] = [],
+    func updatePrincipal(_ name: String, role newRole: String? = nil, setting attributes: [String: String] = [:], removing: [String] = [],
                                 rotatingLostKeys: Bool = false, batchSize: Int = defaultRotationBatchSize,
                                 progress: (@Sendable (RotationProgress) -> Void)? = nil) async throws -> PrincipalUpdate {
         try await requireAllowed(AccessRequest(.principalsManage))
@@ -262,7 +262,7 @@ extension CustomerVault {
     /// - Returns: The keys added and removed per principal.
     /// - Throws: ``VaultError`` `.invalidInput` when a principal's role is missing from the new
     ///   policy or the applying principal's role would stop being a key custodian.
-    public func applyPolicy(_ newPolicy: Policy) async throws -> [KeyringChange] {
+    func applyPolicy(_ newPolicy: Policy) async throws -> [KeyringChange] {
         try await requireAllowed(AccessRequest(.principalsManage))
         guard newPolicy.role(role)?.isKeyCustodian == true else {
             throw VaultError.invalidInput("the new policy must keep role \(role) (yours) allowed principals.manage, or no one could apply another")
@@ -295,7 +295,7 @@ extension CustomerVault {
 
 extension CustomerVault {
     /// Parses `yaml` against the vault's schema, then applies it (see ``applyPolicy(_:)``).
-    public func applyPolicy(yaml: String, fileName: String) async throws -> [KeyringChange] {
+    func applyPolicy(yaml: String, fileName: String) async throws -> [KeyringChange] {
         try await applyPolicy(Policy.load(yaml: yaml, schema: schema, fileName: fileName))
     }
 }

@@ -15,7 +15,7 @@ public struct AggregateReport: Sendable, Equatable, Codable {
 
 extension CustomerVault {
     /// Aggregates over the customers the role's row conditions admit (action `report.aggregate`).
-    public func aggregateReport() async throws -> AggregateReport {
+    func aggregateReport() async throws -> AggregateReport {
         // Rows stored before the schema named a default currency count in it too.
         let defaultCurrency = schema.field(.transactions, "currency")?.defaultValue ?? "unknown"
         return try await perform(AccessRequest(.reportAggregate)) { tx, note in
@@ -71,7 +71,7 @@ extension CustomerVault {
     }
 
     /// Number of customers the role's row conditions admit (action `report.aggregate`).
-    public func customerCount() async throws -> Int {
+    func customerCount() async throws -> Int {
         try await perform(AccessRequest(.reportAggregate)) { tx, note in
             note.target = "aggregate"
             var count = 0

@@ -9,11 +9,13 @@ import VaultStore
 /// ```swift
 /// let vault = try await CustomerVault.open(at: "crm.vault", principal: "admin",
 ///                                          credential: .passphrase(passphrase))
-/// let id = try await vault.addCustomer(["name": "Ada Lovelace", "email": "ada@example.com"])
-/// let matches = try await vault.findCustomers(field: "email", equalTo: "ADA@example.com")
+/// let id = try await vault.customers.add(["name": "Ada Lovelace", "email": "ada@example.com"])
+/// let matches = try await vault.customers.find(field: "email", equalTo: "ADA@example.com")
 /// ```
 ///
-/// Every method that reads or writes personal data asks the policy decision point and writes an
+/// Its operations are grouped into services by concern (``customers``, ``history``, ``imports``,
+/// ``exports``, ``reports``, ``keys``, ``principals``, ``audit``, ``backups``, ``privacy``,
+/// ``integrity``), views of this handle that share its gate. Every method that reads or writes personal data asks the policy decision point and writes an
 /// access-log entry: in the same transaction for writes, and durably before any plaintext is
 /// returned for reads. Personal values are sealed before they reach the store.
 public final class CustomerVault: Sendable {
@@ -37,9 +39,9 @@ public final class CustomerVault: Sendable {
     let gate: Gate
     let vaultIDBytes: [UInt8]
     let context: PrincipalContext
-    let keys: KeyState
+    let keyState: KeyState
     /// The keyring as last refreshed (see ``KeyState``).
-    var keyring: Keyring { keys.current.keyring }
+    var keyring: Keyring { keyState.current.keyring }
     let secrets: PrincipalSecrets
     let validator: FieldValidator
     let sessionKeys: SessionKeyCache
@@ -70,7 +72,7 @@ public final class CustomerVault: Sendable {
         self.schema = schema
         self.policy = policy
         self.vaultIDBytes = vaultID
-        self.keys = keys
+        self.keyState = keys
         self.secrets = secrets
         self.validator = FieldValidator(schema: schema)
         self.sessionKeys = sessionKeys
@@ -91,7 +93,7 @@ public final class CustomerVault: Sendable {
             throw VaultError.invalidInput("a reason is one line of at most 500 characters")
         }
         return CustomerVault(path: path, gate: gate, context: context, schema: schema, policy: policy, vaultID: vaultIDBytes,
-                             keys: keys, secrets: secrets, sessionKeys: sessionKeys, purpose: purpose, reason: reason)
+                             keys: keyState, secrets: secrets, sessionKeys: sessionKeys, purpose: purpose, reason: reason)
     }
 
     /// The record key's tagger from the current keyring, for work outside a transaction's codec.
