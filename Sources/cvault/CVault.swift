@@ -48,8 +48,15 @@ enum Main {
         // Errors follow --json too (on stderr), so a script never parses English.
         let json = arguments.prefix { $0 != "--" }.contains("--json")
         do {
-            try UsageCheck.check(arguments)
-            var command = try CVault.parseAsRoot(arguments)
+            var command: any ParsableCommand
+            do {
+                command = try CVault.parseAsRoot(arguments)
+            } catch {
+                // Only a refused command line pays for the usage check (it builds help screens):
+                // it names the mistyped command or option, or leaves ArgumentParser's message.
+                try UsageCheck.check(arguments)
+                throw error
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

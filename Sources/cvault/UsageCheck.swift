@@ -1,10 +1,11 @@
 import ArgumentParser
 import CustomerVault
 
-/// Checks a command line against the command tree before ArgumentParser does, so that a mistyped
+/// Checks a command line that ArgumentParser refused against the command tree, so that a mistyped
 /// subcommand or option gets one line that names it, a "did you mean", and the usage of the
-/// command that was meant (ArgumentParser says "2 unexpected arguments", or takes a mistyped
-/// option for a value).
+/// command that was meant (ArgumentParser says "2 unexpected arguments"). Every option takes its
+/// value with ArgumentParser's default strategy, which never takes an option-like word for a
+/// value, so a command line it accepts has no unknown option to find.
 enum UsageCheck {
     /// A usage error: one line, and the usage of the command it concerns.
     struct Problem: Error {

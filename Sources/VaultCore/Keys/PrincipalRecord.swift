@@ -49,7 +49,7 @@ package struct PrincipalRecord: Sendable, Equatable {
     }
 
     package static func validateName(_ name: String) throws {
-        guard name.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"#, options: .regularExpression) != nil else {
+        guard NamePattern.principalName(name) else {
             throw VaultError.invalidInput("principal names are 1 to 64 letters, digits, '.', '_' or '-'")
         }
     }
@@ -58,7 +58,7 @@ package struct PrincipalRecord: Sendable, Equatable {
     package static func validateAttributes(_ attributes: [String: String]) throws {
         guard attributes.count <= 32 else { throw VaultError.invalidInput("at most 32 attributes per principal") }
         for (key, value) in attributes {
-            guard key.range(of: #"^[a-z][a-z0-9_]{0,31}$"#, options: .regularExpression) != nil else {
+            guard NamePattern.lowerIdentifier(key, maxLength: 32) else {
                 throw VaultError.invalidInput("attribute names are lower-case letters, digits and '_' (got an invalid one)")
             }
             guard value.utf8.count <= 256, !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {

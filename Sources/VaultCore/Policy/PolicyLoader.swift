@@ -115,7 +115,7 @@ package struct PolicyLoader {
         }
         for (name, keyNode, value) in roles {
             do {
-                guard name.range(of: #"^[a-z][a-z0-9_-]{0,31}$"#, options: .regularExpression) != nil else {
+                guard NamePattern.lowerIdentifier(name, maxLength: 32, hyphen: true) else {
                     throw reader.error(at: keyNode, "role name '\(Self.shown(name))' must be 1 to 32 lower-case letters, digits, '_' or '-', starting with a letter")
                 }
                 policy.roles[name] = try loadRole(name, value, line: YAMLReader.line(of: keyNode), purposes: policy.purposes)
@@ -175,7 +175,7 @@ package struct PolicyLoader {
         for (name, keyNode, value) in try reader.mapping(node, "purposes") {
             try count(keyNode)
             do {
-                guard name.range(of: #"^[a-z][a-z0-9_]{0,47}$"#, options: .regularExpression) != nil else {
+                guard NamePattern.lowerIdentifier(name, maxLength: 48) else {
                     throw reader.error(at: keyNode, "purpose name '\(Self.shown(name))' must be lower-case letters, digits and '_'")
                 }
                 purposes[name] = try reader.string(value, "the description of purpose \(name)")
@@ -401,7 +401,7 @@ package struct PolicyLoader {
                     case "equals": test = .equals(try reader.string(value, "equals"))
                     case "in_principal":
                         let name = try reader.string(value, "in_principal")
-                        guard name.range(of: #"^[a-z][a-z0-9_]{0,31}$"#, options: .regularExpression) != nil else {
+                        guard NamePattern.lowerIdentifier(name, maxLength: 32) else {
                             throw reader.error(at: value, "role \(role): principal attribute names are lower-case letters, digits and '_'")
                         }
                         test = .inPrincipalAttribute(name)

@@ -111,7 +111,7 @@ package struct FieldValidator: Sendable {
             try checkRange(Double(number), field)
             value = String(number)
         case .decimal:
-            guard trimmed.range(of: #"^-?[0-9]{1,15}(\.[0-9]{1,6})?$"#, options: .regularExpression) != nil,
+            guard NamePattern.decimal(trimmed),
                   let number = Double(trimmed) else { throw refuse("must be a decimal number such as 12.50") }
             try checkRange(number, field)
             value = ExportColumns.jsonNumber(trimmed) ?? trimmed  // 007.10 is 7.10: one spelling per number

@@ -70,7 +70,7 @@ extension Schema {
 
     private static func loadFields(of entity: Entity, from node: Node, reader: YAMLReader) throws -> [FieldSchema] {
         try reader.mapping(node, entity.rawValue).map { name, keyNode, value in
-            guard name.range(of: #"^[a-z][a-z0-9_]{0,62}$"#, options: .regularExpression) != nil else {
+            guard NamePattern.lowerIdentifier(name, maxLength: 63) else {
                 throw reader.error(at: keyNode, "field name '\(name)' must be lower-case letters, digits and '_', starting with a letter")
             }
             return try loadField(entity: entity, name: name, from: value, reader: reader)
