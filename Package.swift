@@ -131,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["CustomerVault", "VaultCrypto", "VaultTestSupport", "VaultSQLite", "VaultFileInspector"],
+            dependencies: ["cvault", "CustomerVault", "VaultCrypto", "VaultTestSupport", "VaultSQLite", "VaultFileInspector"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CustomerVault
+import VaultCore
 
 @Suite("Schema file")
 struct SchemaTests {
@@ -32,6 +33,20 @@ struct SchemaTests {
         let schema = try Schema.load(yaml: yaml)
         #expect(schema.field(.customers, "tax_id")?.isPersonal == true)
         #expect(schema.field(.customers, "tax_id")?.pattern != nil)
+    }
+
+    @Test("an invalid pattern is refused from a file; a stored schema loaded without the check refuses every value of that field")
+    func invalidPatternFailsClosed() throws {
+        let yaml = Schema.defaultYAML.replacingOccurrences(
+            of: "  # tax_id:", with: "  tax_id: { class: personal, type: text, max_length: 20, pattern: \"^[A-Z(\" }\n  # x:")
+        #expect(throws: VaultError.self) { try Schema.load(yaml: yaml) }
+        let unchecked = try Schema.load(yaml: yaml, checkingPatterns: false)
+        let field = try #require(unchecked.field(.customers, "tax_id"))
+        let validator = FieldValidator(schema: unchecked)
+        #expect(throws: FieldProblem.self) { try validator.canonical("ABC123", for: field) }
+        // The same value passes a valid pattern, so the refusal above is the pattern's doing.
+        let valid = try Schema.load(yaml: yaml.replacingOccurrences(of: "^[A-Z(", with: "^[A-Z0-9]{6,20}$"), checkingPatterns: false)
+        #expect(try FieldValidator(schema: valid).canonical("ABC123", for: try #require(valid.field(.customers, "tax_id"))) == "ABC123")
     }
 
     @Test("malformed schema files are refused with the line of the problem", arguments: [

@@ -14,10 +14,15 @@ extension RecordCodec {
                                        consume: (Int, Result<T, any Error>) throws -> Void) throws {
         let slots = OrderedSlots<T>(count: count)
         let producers = DispatchGroup()
+        // Producers take runs of records and hand each run over under one lock: per record, the
+        // lock traffic and wake-ups (one futex call or more per record) cost more than the sealing.
+        let run = max(1, min(chunkSize, count / (2 * ProcessInfo.processInfo.activeProcessorCount)))
+        let runs = (count + run - 1) / run
         producers.enter()
         DispatchQueue.global().async {
-            DispatchQueue.concurrentPerform(iterations: count) { index in
-                slots.fill(index, Result { try produce(index) })
+            DispatchQueue.concurrentPerform(iterations: runs) { chunk in
+                let range = (chunk * run)..<min(count, (chunk + 1) * run)
+                slots.fill(range, range.map { index in Result { try produce(index) } })
             }
             producers.leave()
         }
@@ -26,22 +31,27 @@ extension RecordCodec {
             try consume(index, slots.take(index))
         }
     }
+
+    /// Records a producer seals before handing them over.
+    static let chunkSize = 16
 }
 
 /// Outcomes filled in any order by producers and taken in index order by one consumer.
 private final class OrderedSlots<T: Sendable>: @unchecked Sendable {
-    // @unchecked: every access to `outcomes` holds `condition`'s lock.
+    // @unchecked: every access to `outcomes` and `awaited` holds `condition`'s lock.
     private let condition = NSCondition()
     private var outcomes: [Result<T, any Error>?]
+    /// The index the consumer sleeps on, if it does: only filling that one wakes it.
+    private var awaited: Int?
 
     init(count: Int) {
         outcomes = Array(repeating: nil, count: count)
     }
 
-    func fill(_ index: Int, _ outcome: Result<T, any Error>) {
+    func fill(_ range: Range<Int>, _ filled: [Result<T, any Error>]) {
         condition.lock()
-        outcomes[index] = outcome
-        condition.broadcast()
+        for (index, outcome) in zip(range, filled) { outcomes[index] = outcome }
+        if let awaited, range.contains(awaited) { condition.signal() }
         condition.unlock()
     }
 
@@ -52,8 +62,10 @@ private final class OrderedSlots<T: Sendable>: @unchecked Sendable {
         while true {
             if let outcome = outcomes[index] {
                 outcomes[index] = nil
+                awaited = nil
                 return outcome
             }
+            awaited = index
             condition.wait()
         }
     }

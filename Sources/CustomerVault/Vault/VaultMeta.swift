@@ -63,7 +63,7 @@ struct VaultMeta: Sendable {
         }
         let schema: Schema
         do {
-            schema = try Schema.load(yaml: schemaText, fileName: "stored schema")
+            schema = try Schema.load(yaml: schemaText, fileName: "stored schema", checkingPatterns: !isCurrent)
         } catch {
             throw VaultError.integrity("the schema stored in the vault does not parse")
         }

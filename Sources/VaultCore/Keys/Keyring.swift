@@ -5,29 +5,31 @@ package struct Keyring: Sendable {
     private let keys: [KeyScope: SecretBytes]
     /// Every key the vault has (granted to this principal or not), to tell "not yours" from "forged".
     package let existingScopes: Set<KeyScope>
-    /// The newest version of each (field, purpose) this principal holds.
-    private let current: [String: UInt32]
+    /// The newest version of each (field, purpose) this principal holds, with its key: one hash
+    /// lookup per sealed value (an import seals about ten values a record).
+    private let current: [Slot: (version: UInt32, key: SecretBytes)]
+
+    private struct Slot: Hashable {
+        var field: String
+        var purpose: KeyPurpose
+    }
 
     package init(keys: [KeyScope: SecretBytes], existingScopes: Set<KeyScope>) {
         self.keys = keys
         self.existingScopes = existingScopes.union(keys.keys)
-        var current: [String: UInt32] = [:]
-        for scope in keys.keys {
-            let name = Self.slot(scope.field, scope.purpose)
-            current[name] = max(current[name] ?? 0, scope.version)
+        var current: [Slot: (version: UInt32, key: SecretBytes)] = [:]
+        for (scope, key) in keys {
+            let slot = Slot(field: scope.field, purpose: scope.purpose)
+            if (current[slot]?.version ?? 0) <= scope.version { current[slot] = (scope.version, key) }
         }
         self.current = current
     }
-
-    private static func slot(_ field: String, _ purpose: KeyPurpose) -> String { "\(field)/\(purpose.rawValue)" }
 
     package func key(_ scope: KeyScope) -> SecretBytes? { keys[scope] }
 
     /// The current key for writing, with its version.
     package func currentKey(field: String, purpose: KeyPurpose) -> (key: SecretBytes, version: UInt32)? {
-        guard let version = current[Self.slot(field, purpose)], let key = keys[KeyScope(field: field, purpose: purpose, version: version)] else {
-            return nil
-        }
+        guard let (version, key) = current[Slot(field: field, purpose: purpose)] else { return nil }
         return (key, version)
     }
 

@@ -17,7 +17,7 @@ public enum Normalization {
         let dot = UInt8(ascii: "."), hyphen = UInt8(ascii: "-")
         guard (1...64).contains(local.count), local.first != dot, local.last != dot,
               !zip(local, local.dropFirst()).contains(where: { $0 == dot && $1 == dot }) else { return nil }
-        let forbidden = Set("\"(),:;<>[\\]".utf8)
+        let forbidden = Self.forbiddenInEmail
         guard !value.unicodeScalars.contains(where: { $0.isWhitespaceFast || $0.isControlFast }),
               !value.utf8.contains(where: { forbidden.contains($0) }) else { return nil }
         let labels = domain.split(separator: dot, omittingEmptySubsequences: false)
@@ -27,6 +27,8 @@ public enum Normalization {
         }) else { return nil }
         return value
     }
+
+    private static let forbiddenInEmail = Set("\"(),:;<>[\\]".utf8)
 
     /// Letters (any script, for internationalised domains), digits and hyphens.
     private static func isDomainLabel(_ label: Substring.UTF8View.SubSequence) -> Bool {
