@@ -14,16 +14,9 @@ extension RecordCodec {
                                        consume: (Int, Result<T, any Error>) throws -> Void) throws {
         let slots = OrderedSlots<T>(count: count)
         let producers = DispatchGroup()
-        // Producers take runs of records and hand each run over under one lock: per record, the
-        // lock traffic and wake-ups (one futex call or more per record) cost more than the sealing.
-        let run = max(1, min(chunkSize, count / (2 * ProcessInfo.processInfo.activeProcessorCount)))
-        let runs = (count + run - 1) / run
         producers.enter()
         DispatchQueue.global().async {
-            DispatchQueue.concurrentPerform(iterations: runs) { chunk in
-                let range = (chunk * run)..<min(count, (chunk + 1) * run)
-                slots.fill(range, range.map { index in Result { try produce(index) } })
-            }
+            inRuns(count) { range in slots.fill(range, range.map { index in Result { try produce(index) } }) }
             producers.leave()
         }
         defer { producers.wait() }
@@ -32,8 +25,15 @@ extension RecordCodec {
         }
     }
 
-    /// Records a producer seals before handing them over.
-    static let chunkSize = 16
+    /// Runs `body` on all cores over consecutive runs of up to 16 of the indices 0..<count, so that
+    /// each run's outcomes are handed over under one lock: per record, the lock traffic and wake-ups
+    /// (a futex call or more each) cost more than the sealing.
+    static func inRuns(_ count: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        let run = max(1, min(16, count / (2 * ProcessInfo.processInfo.activeProcessorCount)))
+        DispatchQueue.concurrentPerform(iterations: (count + run - 1) / run) { chunk in
+            body((chunk * run)..<min(count, (chunk + 1) * run))
+        }
+    }
 }
 
 /// Outcomes filled in any order by producers and taken in index order by one consumer.

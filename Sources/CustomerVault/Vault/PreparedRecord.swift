@@ -83,10 +83,7 @@ extension RecordCodec {
     /// Runs `body` for 0..<count on all cores and returns each outcome in order.
     static func concurrently<T: Sendable>(_ count: Int, _ body: @Sendable (Int) throws -> T) -> [Result<T, any Error>] {
         let results = Mutex<[Result<T, any Error>?]>(Array(repeating: nil, count: count))
-        // Runs of records per lock, as in ``pipelined(_:produce:consume:)``.
-        let run = max(1, min(chunkSize, count / (2 * ProcessInfo.processInfo.activeProcessorCount)))
-        DispatchQueue.concurrentPerform(iterations: (count + run - 1) / run) { chunk in
-            let range = (chunk * run)..<min(count, (chunk + 1) * run)
+        inRuns(count) { range in
             let outcomes = range.map { index in Result { try body(index) } }
             results.withLock { for (index, outcome) in zip(range, outcomes) { $0[index] = outcome } }
         }
