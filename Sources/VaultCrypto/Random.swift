@@ -40,6 +40,16 @@ extension SecureRandom {
         guard count <= NonceBuffer.capacity / 16 else { return bytes(count) }
         return nonceBuffer.withLock { $0.take(count) }
     }
+
+    /// Fills `destination` as ``nonce(_:)`` would return it, without an array of its own.
+    public static func fillNonce(_ destination: UnsafeMutableRawBufferPointer) {
+        guard destination.count <= NonceBuffer.capacity / 16 else {
+            _ = Sodium.isReady
+            if let base = destination.baseAddress { randombytes_buf(base, destination.count) }
+            return
+        }
+        nonceBuffer.withLock { $0.take(into: destination) }
+    }
 }
 
 /// Random bytes drawn ahead for ``SecureRandom/nonce(_:)``.
@@ -50,13 +60,21 @@ struct NonceBuffer: ~Copyable {
     private(set) var next = capacity
 
     mutating func take(_ count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            take(into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = count
+        }
+    }
+
+    mutating func take(into destination: UnsafeMutableRawBufferPointer) {
+        let count = destination.count
         if next + count > Self.capacity {
             _ = Sodium.isReady
             withMutableBytes(of: &bytes) { pointer, length in randombytes_buf(pointer, length) }
             next = 0
         }
-        defer { next += count }
-        return Array(bytes[next..<next + count])
+        bytes.withUnsafeBytes { destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[next..<next + count])) }
+        next += count
     }
 }
 

@@ -1,6 +1,7 @@
 import CustomerVault
 import Foundation
 import Testing
+import VaultTestSupport
 import VaultFileInspector
 
 /// Crash injection: every kind of write — import, customer add, update, delete and erase, principal
@@ -39,18 +40,6 @@ struct CrashInjectionTests {
     static let restoreTrials = 40
 
     // MARK: - Randomness, time, child processes
-
-    /// SplitMix64: the same choices for the same seed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// Both tests' choices derive from this: CVAULT_CRASH_SEED, or a random seed (printed).
     static let baseSeed: UInt64 = ProcessInfo.processInfo.environment["CVAULT_CRASH_SEED"].flatMap { UInt64($0) }

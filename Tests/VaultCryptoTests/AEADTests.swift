@@ -137,3 +137,50 @@ struct AEADTests {
         }
     }
 }
+
+@Suite("XChaCha20-Poly1305 sealing padded text in place")
+struct PaddedSealTests {
+    @Test("equals padding then sealing out of place with the same nonce, at every length around the block boundaries")
+    func matchesOutOfPlace() throws {
+        let key = try SecretBytes(randomCount: XChaCha20Poly1305.keyLength)
+        let associatedData = Array("cvault.field.v1/customers/email".utf8)
+        let prefix: [UInt8] = [1, 0, 0, 0, 7]
+        var checked = 0
+        for length in 0...50 {
+            let message = String(repeating: "é", count: length / 2) + String(repeating: "a", count: length % 2)
+            let sealed = try associatedData.withUnsafeBytes {
+                try XChaCha20Poly1305.sealPadded(message.utf8, paddingBlock: 16, prefix: prefix, key: key, associatedData: $0)
+            }
+            var padded = Array(message.utf8)
+            try Padding.pad(&padded, blockSize: 16)
+            #expect(sealed.count == prefix.count + XChaCha20Poly1305.nonceLength + padded.count + XChaCha20Poly1305.tagLength)
+            #expect(Array(sealed.prefix(prefix.count)) == prefix)
+            let nonce = Array(sealed[prefix.count..<(prefix.count + XChaCha20Poly1305.nonceLength)])
+            let reference = try XChaCha20Poly1305.seal(padded, key: key, associatedData: associatedData, nonce: nonce)
+            #expect(Array(sealed.dropFirst(prefix.count)) == reference)
+            var opened = try XChaCha20Poly1305.open(sealed.dropFirst(prefix.count), key: key, associatedData: associatedData)
+            try Padding.unpad(&opened, blockSize: 16)
+            #expect(opened == Array(message.utf8))
+            checked += 1
+        }
+        #expect(checked == 51)
+    }
+
+    @Test("draws a fresh nonce for each value and refuses a bad key or block size")
+    func noncesAndRefusals() throws {
+        let key = try SecretBytes(randomCount: XChaCha20Poly1305.keyLength)
+        let nonces = try Set((0..<200).map { _ in
+            try [UInt8]().withUnsafeBytes {
+                Array(try XChaCha20Poly1305.sealPadded("same".utf8, paddingBlock: 16, prefix: [], key: key, associatedData: $0).prefix(24))
+            }
+        })
+        #expect(nonces.count == 200)
+        let shortKey = try SecretBytes(randomCount: 16)
+        #expect(throws: CryptoError.self) {
+            try [UInt8]().withUnsafeBytes { try XChaCha20Poly1305.sealPadded("x".utf8, paddingBlock: 16, prefix: [], key: shortKey, associatedData: $0) }
+        }
+        #expect(throws: CryptoError.self) {
+            try [UInt8]().withUnsafeBytes { try XChaCha20Poly1305.sealPadded("x".utf8, paddingBlock: 0, prefix: [], key: key, associatedData: $0) }
+        }
+    }
+}

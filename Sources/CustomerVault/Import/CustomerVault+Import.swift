@@ -123,7 +123,10 @@ extension CustomerVault {
     private func commitBatch(_ batch: [ImportRow], entity: Entity, digest: [UInt8], state: ImportState, finished: Bool, today: String,
                              seen: ImportKeys, mode: ImportMode) async throws -> ImportState {
         var written = Set<String>()
-        for row in batch { if case .valid(let values, _) = row.outcome { written.formUnion(values.filter { !$0.value.isEmpty }.keys) } }
+        for row in batch {
+            guard case .valid(let values, _) = row.outcome else { continue }
+            for (field, value) in values where !value.isEmpty { written.insert(field) }
+        }
         let request = AccessRequest(.importData, writes: writtenFieldNames(written, entity: entity))
         return try await perform(request) { [schema] tx, note in
             let codec = note.codec
@@ -153,10 +156,11 @@ extension CustomerVault {
             let firstID = try tx.nextRecordID(entity)
             var issuedThrough = firstID - 1
             let consentIDs = ConsentEvents.Numbering()
+            let plan = codec.sealPlan(entity)
             try RecordCodec.pipelined(batch.count, produce: { index -> PreparedRecord? in
                 guard case .valid(let values, _) = batch[index].outcome else { return nil }
                 return try codec.prepare(values, entity: entity, recordID: batch[index].restored.id ?? firstID + Int64(index), today: today, now: now,
-                                         restoring: batch[index].restored)
+                                         restoring: batch[index].restored, plan: plan)
             }, consume: { index, outcome in
                 let row = batch[index]
                 defer { next.recordsDone = max(next.recordsDone, row.record) }

@@ -287,6 +287,9 @@ extension CustomerVault {
             var sealKey: SecretBytes
             var maskKey: SecretBytes?
             var indexKey: SecretBytes?
+            /// The associated-data contexts of the full and masked views (worked out once, not per value).
+            var plain: EnvelopeContext
+            var masked: EnvelopeContext
         }
         var plans: [String: Plan] = [:]
         for target in targets {
@@ -296,7 +299,9 @@ extension CustomerVault {
             }
             plans[field.name] = Plan(field: field, version: target.version, sealKey: sealKey,
                                      maskKey: keyring.key(KeyScope(field: target.field, purpose: .mask, version: target.version)),
-                                     indexKey: keyring.key(KeyScope(field: target.field, purpose: .index, version: target.version)))
+                                     indexKey: keyring.key(KeyScope(field: target.field, purpose: .index, version: target.version)),
+                                     plain: EnvelopeContext(vaultID: vaultIDBytes, entity: entity, field: field.name, view: .plain),
+                                     masked: EnvelopeContext(vaultID: vaultIDBytes, entity: entity, field: field.name, view: .masked))
         }
         // Open with every version the custodian holds, whatever the policy's views say.
         let reader = RecordCodec(schema: schema, keyring: keyring, vaultID: vaultIDBytes, views: [:], sessions: .none, sessionKeys: sessionKeys)
@@ -348,7 +353,6 @@ extension CustomerVault {
         }
         guard let last = scan.last else { return nil }
         let scanned = scan.records
-        let vaultID = vaultIDBytes
         let results = RecordCodec.concurrently(scanned.count) { index -> RotationBatch.Record in
             let record = scanned[index]
             var entries = record.entries
@@ -361,13 +365,11 @@ extension CustomerVault {
                 guard let value = try reader.open(entry.sealed, slot: plainSlot, claimedVersion: UInt32(clamping: entry.keyVersion)) else {
                     throw VaultError.accessDenied("access denied: \(field.name) of \(entity.rawValue) \(record.recordID) is under a key this principal lacks")
                 }
-                let sealed = try FieldEnvelope.seal(value, key: plan.sealKey, keyVersion: plan.version, vaultID: vaultID, slot: plainSlot)
+                let sealed = try FieldEnvelope.seal(value, key: plan.sealKey, keyVersion: plan.version, context: plan.plain, recordID: record.recordID)
                 var masked: [UInt8]?
                 if let mask = field.mask, let maskKey = plan.maskKey {
-                    var maskedSlot = plainSlot
-                    maskedSlot.view = .masked
-                    masked = try FieldEnvelope.seal(Masking.mask(value, as: mask), key: maskKey, keyVersion: plan.version, vaultID: vaultID,
-                                                    slot: maskedSlot)
+                    masked = try FieldEnvelope.seal(Masking.mask(value, as: mask), key: maskKey, keyVersion: plan.version, context: plan.masked,
+                                                    recordID: record.recordID)
                 }
                 var digest: [UInt8]?
                 if entity == .customers, let search = field.search, let indexKey = plan.indexKey {

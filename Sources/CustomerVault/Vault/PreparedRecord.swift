@@ -39,14 +39,16 @@ extension RecordCodec {
     /// Validated values → a record ready to insert under `recordID`, created at `now` (or at the
     /// restored times of an exported record): sealed, indexed and tagged. Pure computation, safe
     /// on all cores.
+    /// `plan` is this codec's ``sealPlan(_:)`` for `entity`, when the caller prepares many records.
     func prepare(_ values: [String: String], entity: Entity, recordID: Int64, today: String, now: String,
-                 restoring times: RestoredFields = RestoredFields()) throws -> PreparedRecord {
+                 restoring times: RestoredFields = RestoredFields(), plan: SealPlan? = nil) throws -> PreparedRecord {
+        let plan = plan ?? sealPlan(entity)
         let createdAt = times.createdAt ?? now
         let integrity = try integrity
-        let digests = entity == .customers ? try indexDigests(values) : []
+        let digests = entity == .customers ? try indexDigests(values, plan: plan.indexes) : []
         let plain = plainAttributeValues(values, entity: entity, today: today)
         let attributes = FlatJSON.encode(plain)
-        let sealed = try seal(values, entity: entity, recordID: recordID)
+        let sealed = try seal(values, plan: plan, recordID: recordID)
         let sealedDigest = try RecordIntegrity.sealedDigest(sealed, entity: entity, recordID: recordID)
         var row: CustomerRow?
         if entity == .customers {
@@ -57,7 +59,7 @@ extension RecordCodec {
         }
         return PreparedRecord(
             id: recordID, createdAt: createdAt, attributes: attributes, sealed: sealed, sealedDigest: sealedDigest, customerRow: row,
-            digests: digests, probes: try uniquenessProbes(values, current: digests),
+            digests: digests, probes: try uniquenessProbes(values, current: digests, plan: plan.indexes),
             consents: entity == .customers ? ConsentEvents.initial(plain) : [])
     }
 

@@ -50,31 +50,7 @@ struct RecordCodec: Sendable {
     /// field, the masked view, each under its own key (or write session). Touches no database, so
     /// it is safe to run in parallel.
     func seal(_ values: [String: String], entity: Entity, recordID: Int64) throws -> [SealedField] {
-        try schema.personalFields(of: entity).compactMap { field in
-            guard let value = values[field.name] else { return nil }
-            let (sealed, version) = try sealView(value, entity: entity, field: field.name, recordID: recordID, purpose: .seal)
-            var masked: [UInt8]?
-            if let mask = field.mask {
-                masked = try sealView(Masking.mask(value, as: mask), entity: entity, field: field.name, recordID: recordID,
-                                      purpose: .mask).envelope
-            }
-            return SealedField(field: field.name, keyVersion: version, sealed: sealed, masked: masked)
-        }
-    }
-
-    private func sealView(_ value: String, entity: Entity, field: String, recordID: Int64,
-                          purpose: KeyPurpose) throws -> (envelope: [UInt8], version: UInt32) {
-        let name = KeyScope.fieldName(entity, field)
-        let slot = SealedSlot(entity: entity, field: field, recordID: recordID, view: purpose == .mask ? .masked : .plain)
-        if let (key, version) = keyring.currentKey(field: name, purpose: purpose) {
-            return (try FieldEnvelope.seal(value, key: key, keyVersion: version, vaultID: vaultID, slot: slot), version)
-        }
-        if let session = sessions.session(field: name, purpose: purpose) {
-            return (try FieldEnvelope.seal(value, key: session.key, keyVersion: session.version, vaultID: vaultID, slot: slot,
-                                           session: session.id), session.version)
-        }
-        let view = purpose == .mask ? "the masked view of " : ""
-        throw VaultError.accessDenied("access denied: this principal holds no key to write \(view)\(name)")
+        try seal(values, plan: sealPlan(entity), recordID: recordID)
     }
 
     /// Stores sealed values, replacing earlier ones of the same fields.
@@ -91,31 +67,32 @@ struct RecordCodec: Sendable {
     /// Index digests of a customer's validated (canonical) values under the current index keys.
     ///
     /// Canonical e-mails and phones already are their search form; names still need folding.
-    func indexDigests(_ values: [String: String]) throws -> [(field: FieldSchema, version: UInt32, digest: [UInt8])] {
-        try schema.searchableFields.compactMap { field in
-            guard let value = values[field.name], let search = field.search else { return nil }
-            let name = KeyScope.fieldName(.customers, field.name)
-            guard let (key, version) = keyring.currentKey(field: name, purpose: .index) else {
-                throw VaultError.accessDenied("principal holds no key to index \(name)")
+    func indexDigests(_ values: [String: String], plan: IndexPlan? = nil) throws -> [(field: FieldSchema, version: UInt32, digest: [UInt8])] {
+        try (plan ?? indexPlan()).fields.compactMap { field in
+            guard let value = values[field.schema.name] else { return nil }
+            guard let (key, version) = field.current else {
+                throw VaultError.accessDenied("principal holds no key to index \(KeyScope.fieldName(.customers, field.schema.name))")
             }
-            let form = search.normalization == .name ? Normalization.name(value) : value
-            return (field, version, try BlindIndex.digest(form, key: key, bits: search.indexBits))
+            let form = field.search.normalization == .name ? Normalization.name(value) : value
+            return (field.schema, version, try BlindIndex.digest(form, key: key, bits: field.search.indexBits))
         }
     }
 
     /// What `checkUnique` looks up: the unique fields' current digests and, during a rotation of
     /// their index key, the digests under every older version still held (rows not yet re-indexed
     /// carry those), so a duplicate cannot slip in mid-rotation.
-    func uniquenessProbes(_ values: [String: String], current: [(field: FieldSchema, version: UInt32, digest: [UInt8])]) throws
-        -> [(field: FieldSchema, version: UInt32, digest: [UInt8])] {
+    func uniquenessProbes(_ values: [String: String], current: [(field: FieldSchema, version: UInt32, digest: [UInt8])],
+                          plan: IndexPlan? = nil) throws -> [(field: FieldSchema, version: UInt32, digest: [UInt8])] {
         var probes = current.filter(\.field.unique)
+        guard !probes.isEmpty else { return probes }
+        let plan = plan ?? indexPlan()
         for entry in probes {
-            guard let value = values[entry.field.name], let search = entry.field.search else { continue }
-            // Entries written before issue #18 hold a name's legacy form, under any version.
-            let forms = Normalization.probeForms(value, as: search.normalization)
-            for key in keyring.allVersions(field: KeyScope.fieldName(.customers, entry.field.name), purpose: .index) {
+            guard let value = values[entry.field.name], let field = plan.fields.first(where: { $0.schema.name == entry.field.name }) else { continue }
+            // Only another version or a legacy form adds a probe; the common case (one version, one form) computes nothing.
+            let forms = Normalization.probeForms(value, as: field.search.normalization)
+            for key in field.allVersions {
                 for form in forms where !(key.version == entry.version && form == forms[0]) {
-                    probes.append((entry.field, key.version, try BlindIndex.digest(form, key: key.key, bits: search.indexBits)))
+                    probes.append((entry.field, key.version, try BlindIndex.digest(form, key: key.key, bits: field.search.indexBits)))
                 }
             }
         }

@@ -55,6 +55,8 @@ package struct FieldValidator: Sendable {
     package let country: Country?
     /// Per qualified enumeration field: matching key (``Normalization/enumKey(_:)``) → value.
     private let spellings: [String: [String: String]]
+    /// The names of each entity's fields (a row's unknown columns are found by hash, not by scanning the schema).
+    private let fieldNames: [Entity: Set<String>]
 
     package init(schema: Schema, now: Date = Date(), timeZone: TimeZone? = nil, country: Country? = nil) {
         self.schema = schema
@@ -75,6 +77,7 @@ package struct FieldValidator: Sendable {
             }
         }
         self.spellings = spellings
+        self.fieldNames = Dictionary(uniqueKeysWithValues: Entity.allCases.map { entity in (entity, Set(schema.fields(of: entity).map(\.name))) })
     }
 
     /// Returns the canonical stored form of `raw` for `field`, or throws the reason it is refused.
@@ -147,7 +150,8 @@ package struct FieldValidator: Sendable {
             value = match
         }
         guard !value.isEmpty else { throw refuse("is empty") }
-        guard value.unicodeScalars.count <= field.maxLength else {
+        // A scalar takes at least one UTF-8 byte: most values need no scalar count.
+        guard value.utf8.count <= field.maxLength || value.unicodeScalars.count <= field.maxLength else {
             throw refuse("is longer than \(field.maxLength) characters")
         }
         if let pattern = field.pattern, !NSRegularExpressionCache.fullMatch(pattern, value) {
@@ -176,7 +180,8 @@ package struct FieldValidator: Sendable {
     /// `requireAll`, that is for a new record). A phone number is read in the record's country
     /// when the record names a valid one. Returns the canonical values of the present fields.
     package func validateRecord(_ values: [String: String], entity: Entity, requireAll: Bool = true) throws(RecordProblems) -> [String: String] {
-        var problems = values.keys.filter { schema.field(entity, $0) == nil }.sorted()
+        let known = fieldNames[entity] ?? []
+        var problems = values.keys.filter { !known.contains($0) }.sorted()
             .map { FieldProblem(field: $0, reason: "is not a field of \(entity.rawValue) in the schema\(Suggestion.didYouMean($0, among: schema.fields(of: entity).map(\.name)))") }
         var result: [String: String] = [:]
         let fields = schema.fields(of: entity)

@@ -10,6 +10,11 @@ import Foundation
 public enum Normalization {
     /// Returns the canonical e-mail address, or nil when it is not a plausible address.
     public static func email(_ raw: String) -> String? {
+        raw.isASCIIOnly ? asciiEmail(raw) : emailByScalars(raw)
+    }
+
+    /// ``email(_:)`` on scalars: the definition, for any text.
+    package static func emailByScalars(_ raw: String) -> String? {
         let value = raw.trimmedWhitespace.lowercased()
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, value.utf8.count <= 254 else { return nil }
@@ -28,7 +33,7 @@ public enum Normalization {
         return value
     }
 
-    private static let forbiddenInEmail = Set("\"(),:;<>[\\]".utf8)
+    static let forbiddenInEmail = Set("\"(),:;<>[\\]".utf8)
 
     /// Letters (any script, for internationalised domains), digits and hyphens.
     private static func isDomainLabel(_ label: Substring.UTF8View.SubSequence) -> Bool {
@@ -50,6 +55,11 @@ public enum Normalization {
     /// Reads a phone number: international (`+44 20 7946 0123`, `0044 …`) as written; a national
     /// one (`020 7946 0123`) with `country`'s calling code, its trunk prefix dropped.
     package static func readPhone(_ raw: String, country: Country?) -> PhoneReading {
+        raw.isASCIIOnly ? asciiReadPhone(raw, country: country) : readPhoneByCharacters(raw, country: country)
+    }
+
+    /// ``readPhone(_:country:)`` on characters: the definition, for any text.
+    package static func readPhoneByCharacters(_ raw: String, country: Country?) -> PhoneReading {
         var text = raw.trimmedWhitespace
         // "+44 (0)20 7946 0123": the bracketed trunk prefix is dropped in international form.
         if text.contains("(0)") { text = text.replacingOccurrences(of: "(0)", with: "") }

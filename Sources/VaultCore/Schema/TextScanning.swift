@@ -33,8 +33,20 @@ extension String {
     /// Unicode NFC (ASCII is already NFC).
     package var canonicallyComposed: String { isASCIIOnly ? self : precomposedStringWithCanonicalMapping }
 
+    /// Whether this is ASCII text that ``collapsingWhitespace`` leaves as it is: no whitespace
+    /// but single spaces between words (most values; checked on bytes, not scalars).
+    private var isCollapsedASCII: Bool {
+        var previous: UInt8 = 0x20  // a leading space counts as a run
+        for byte in utf8 {
+            if byte >= 0x80 || (0x09...0x0D).contains(byte) || (byte == 0x20 && previous == 0x20) { return false }
+            previous = byte
+        }
+        return previous != 0x20
+    }
+
     /// Runs of whitespace folded into one space; leading and trailing whitespace removed.
     package var collapsingWhitespace: String {
+        if isCollapsedASCII { return self }
         var result = String.UnicodeScalarView()
         var pendingSpace = false
         var changed = false
@@ -78,6 +90,7 @@ package enum FlatJSON {
 
     package static func encode(_ object: [String: String]) -> String {
         var out = "{"
+        out.reserveCapacity(object.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
         for (index, key) in object.keys.sorted().enumerated() {
             if index > 0 { out += "," }
             append(key, to: &out)
@@ -89,6 +102,13 @@ package enum FlatJSON {
 
     package static func append(_ text: String, to out: inout String) {
         out += "\""
+        // Most values need no escape: appended whole, not scalar by scalar (bytes of 0x80 and up
+        // belong to scalars written as they are).
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += text
+            out += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

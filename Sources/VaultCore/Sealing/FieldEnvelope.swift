@@ -44,35 +44,28 @@ package enum FieldEnvelope {
     }
 
     package static func associatedData(vaultID: [UInt8], slot: SealedSlot, keyVersion: UInt32, session: Int64?) -> [UInt8] {
-        var writer = ByteWriter(domain: "cvault.field.v1")
-        writer.append(vaultID)
-        writer.append(slot.entity.rawValue)
-        writer.append(slot.field)
-        writer.append(slot.recordID)
-        writer.append(keyVersion)
-        writer.append(slot.view.rawValue)
-        if let session {
-            writer.append(sessionFormatVersion)
-            writer.append(session)
-        } else {
-            writer.append(formatVersion)
-        }
-        return writer.bytes
+        let context = EnvelopeContext(vaultID: vaultID, entity: slot.entity, field: slot.field, view: slot.view)
+        return context.withAssociatedData(recordID: slot.recordID, keyVersion: keyVersion, session: session) { Array($0) }
     }
 
     /// Seals a value; with `session`, under that write session's key (format 2).
     package static func seal(_ value: String, key: SecretBytes, keyVersion: UInt32, vaultID: [UInt8], slot: SealedSlot,
                      session: Int64? = nil) throws -> [UInt8] {
+        try seal(value, key: key, keyVersion: keyVersion, context: EnvelopeContext(vaultID: vaultID, entity: slot.entity, field: slot.field, view: slot.view),
+                 recordID: slot.recordID, session: session)
+    }
+
+    /// Seals a value into its slot of `context` for record `recordID` (the form used when many
+    /// records are sealed: the context is worked out once per field and view).
+    package static func seal(_ value: String, key: SecretBytes, keyVersion: UInt32, context: EnvelopeContext, recordID: Int64,
+                             session: Int64? = nil) throws -> [UInt8] {
         var header: [UInt8] = [session == nil ? formatVersion : sessionFormatVersion]
+        header.reserveCapacity(headerLength(sessionFormatVersion))
         withUnsafeBytes(of: keyVersion.bigEndian) { header += $0 }
         if let session { withUnsafeBytes(of: session.bigEndian) { header += $0 } }
-        var plaintext = Array(value.utf8)
-        defer { wipe(&plaintext) }
-        try Padding.pad(&plaintext, blockSize: paddingBlock)
-        let sealed = try XChaCha20Poly1305.seal(
-            plaintext, key: key,
-            associatedData: associatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion, session: session))
-        return header + sealed
+        return try context.withAssociatedData(recordID: recordID, keyVersion: keyVersion, session: session) { associatedData in
+            try XChaCha20Poly1305.sealPadded(value.utf8, paddingBlock: paddingBlock, prefix: header, key: key, associatedData: associatedData)
+        }
     }
 
     private static func format(of envelope: [UInt8]) -> UInt8? {
@@ -114,6 +107,52 @@ package enum FieldEnvelope {
             throw error
         } catch {
             throw VaultError.integrity("\(place): sealed value failed authentication (tampered, moved or corrupt)")
+        }
+    }
+}
+
+/// What the associated data of a field's envelopes share in every record: the domain, vault,
+/// entity and field, encoded once (``FieldEnvelope`` documents the whole layout).
+package struct EnvelopeContext: Sendable {
+    package let entity: Entity
+    package let field: String
+    package let view: SealedSlot.View
+    /// `"cvault.field.v1"`, vault id, entity, field, each as ``ByteWriter`` writes them.
+    private let prefix: [UInt8]
+
+    package init(vaultID: [UInt8], entity: Entity, field: String, view: SealedSlot.View) {
+        self.entity = entity
+        self.field = field
+        self.view = view
+        var writer = ByteWriter(domain: "cvault.field.v1", capacity: 64 + vaultID.count + field.utf8.count)
+        writer.append(vaultID)
+        writer.append(entity.rawValue)
+        writer.append(field)
+        prefix = writer.bytes
+    }
+
+    /// Runs `body` with the associated data of one envelope: the prefix, then record id, key
+    /// version, view and format version, and for format 2 the session id, written on the stack.
+    package func withAssociatedData<R>(recordID: Int64, keyVersion: UInt32, session: Int64?,
+                                       _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let count = prefix.count + 8 + 4 + 1 + 1 + (session == nil ? 0 : 8)
+        return try withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { buffer in
+            prefix.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            var offset = prefix.count
+            func put<T: FixedWidthInteger>(_ value: T) {
+                buffer.storeBytes(of: value.bigEndian, toByteOffset: offset, as: T.self)
+                offset += MemoryLayout<T>.size
+            }
+            put(recordID)
+            put(keyVersion)
+            put(view.rawValue)
+            if let session {
+                put(FieldEnvelope.sessionFormatVersion)
+                put(session)
+            } else {
+                put(FieldEnvelope.formatVersion)
+            }
+            return try body(UnsafeRawBufferPointer(buffer))
         }
     }
 }
