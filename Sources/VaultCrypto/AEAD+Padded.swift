@@ -59,3 +59,46 @@ extension XChaCha20Poly1305 {
         }
     }
 }
+
+extension XChaCha20Poly1305 {
+    /// Opens `nonce ‖ ciphertext ‖ tag` sealed by ``sealPadded(_:paddingBlock:prefix:key:associatedData:)``
+    /// and returns the unpadded text, decrypting into a scratch buffer that is wiped before it
+    /// returns (no plaintext array is left to the allocator).
+    ///
+    /// - Returns: The text; nil when the value authenticates but is not UTF-8.
+    /// - Throws: ``CryptoError/Code/authenticationFailed`` for any problem of the input (too short,
+    ///   not whole padding blocks, modified, wrong key or associated data, malformed padding);
+    ///   ``CryptoError/Code/invalidLength`` for a key of the wrong length.
+    public static func openPaddedText(
+        _ combined: ArraySlice<UInt8>,
+        paddingBlock: Int,
+        key: SecretBytes,
+        associatedData: UnsafeRawBufferPointer
+    ) throws -> String? {
+        try Sodium.initialize()
+        try requireLength(key.count, keyLength, "key")
+        guard paddingBlock > 0 else { throw CryptoError.invalidParameters("padding block size must be positive") }
+        return try combined.withUnsafeBufferPointer { input in
+            guard let base = input.baseAddress, input.count >= nonceLength + tagLength else { throw CryptoError.authenticationFailed() }
+            let length = input.count - nonceLength - tagLength
+            // Padding always fills whole blocks (see `Padding.unpad`, which refuses the rest too).
+            guard length % paddingBlock == 0 else { throw CryptoError.authenticationFailed() }
+            return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(length, 1)) { plain in
+                guard let output = plain.baseAddress else { throw CryptoError.libraryFailure(function: "openPaddedText") }
+                defer { sodium_memzero(output, plain.count) }
+                var plaintextLength: UInt64 = 0
+                let status = key.withBytePointer { keyPointer, _ in
+                    crypto_aead_xchacha20poly1305_ietf_decrypt(
+                        output, &plaintextLength, nil,
+                        base + nonceLength, UInt64(input.count - nonceLength),
+                        associatedData.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(associatedData.count),
+                        base, keyPointer)
+                }
+                guard status == 0, plaintextLength == UInt64(length) else { throw CryptoError.authenticationFailed() }
+                var unpadded = 0
+                guard sodium_unpad(&unpadded, output, length, paddingBlock) == 0 else { throw CryptoError.authenticationFailed() }
+                return String(validating: UnsafeBufferPointer(start: output, count: unpadded), as: UTF8.self)
+            }
+        }
+    }
+}

@@ -165,9 +165,15 @@ package enum VaultDatabase {
         }
     }
 
-    package static func readOnly(_ path: String) throws -> DatabaseQueue {
+    /// With `mappedBytes`, reads go through a memory map of up to that many bytes instead of
+    /// `read` calls and SQLite's page cache (a whole-file scan such as `integrity_check` takes
+    /// about two thirds of the time); only for a file no other writer changes meanwhile.
+    package static func readOnly(_ path: String, mappedBytes: Int = 0) throws -> DatabaseQueue {
         var config = Configuration()
         config.readonly = true
+        if mappedBytes > 0 {
+            config.prepareDatabase { db in try db.execute(sql: "PRAGMA mmap_size = \(mappedBytes)") }
+        }
         return try DatabaseQueue(path: path, configuration: config)
     }
 
@@ -203,7 +209,8 @@ package enum VaultDatabase {
     /// `integrity_check`, a vault id equal to `vaultID`, and only migrations this build knows.
     package static func checkRestored(path: String, vaultID: [UInt8]) throws {
         do {
-            let queue = try readOnly(path)
+            // The restored file is this process's own (created exclusively, written and closed).
+            let queue = try readOnly(path, mappedBytes: 1 << 40)
             defer { try? queue.close() }
             try queue.read { db in
                 let problems = try String.fetchAll(db, sql: "PRAGMA integrity_check")

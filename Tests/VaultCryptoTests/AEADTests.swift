@@ -183,4 +183,35 @@ struct PaddedSealTests {
             try [UInt8]().withUnsafeBytes { try XChaCha20Poly1305.sealPadded("x".utf8, paddingBlock: 0, prefix: [], key: key, associatedData: $0) }
         }
     }
+
+    @Test("opening padded text gives the text back, nil for bytes that are not UTF-8, and refuses every damaged input")
+    func openPaddedText() throws {
+        let key = try SecretBytes(randomCount: XChaCha20Poly1305.keyLength)
+        let ad = Array("slot".utf8)
+        func open(_ combined: [UInt8], key: SecretBytes, ad: [UInt8]) throws -> String? {
+            try ad.withUnsafeBytes { try XChaCha20Poly1305.openPaddedText(combined[...], paddingBlock: 16, key: key, associatedData: $0) }
+        }
+        for text in ["", "a", "Zoë Ångström", String(repeating: "x", count: 16), String(repeating: "y", count: 100)] {
+            let sealed = try ad.withUnsafeBytes { try XChaCha20Poly1305.sealPadded(text.utf8, paddingBlock: 16, prefix: [], key: key, associatedData: $0) }
+            #expect(try open(sealed, key: key, ad: ad) == text)
+            var refused = 0
+            for index in sealed.indices {
+                var flipped = sealed
+                flipped[index] ^= 0x01
+                if (try? open(flipped, key: key, ad: ad)) == nil { refused += 1 }
+            }
+            #expect(refused == sealed.count, "every flipped byte is refused")
+            #expect(throws: CryptoError.self) { try open(sealed, key: key, ad: ad + [0]) }
+            #expect(throws: CryptoError.self) { try open(Array(sealed.dropLast()), key: key, ad: ad) }
+            #expect(throws: CryptoError.self) { try open(sealed, key: try SecretBytes(randomCount: XChaCha20Poly1305.keyLength), ad: ad) }
+        }
+        // Authentic but not text: nil, not an error and not a wrong string.
+        var notText: [UInt8] = [0xFF, 0xFE, 0x41]
+        try Padding.pad(&notText, blockSize: 16)
+        #expect(try open(try XChaCha20Poly1305.seal(notText, key: key, associatedData: ad), key: key, ad: ad) == nil)
+        // Authentic but not padded (no 0x80 marker), and not whole blocks: refused.
+        #expect(throws: CryptoError.self) { try open(try XChaCha20Poly1305.seal([UInt8](repeating: 0, count: 16), key: key, associatedData: ad), key: key, ad: ad) }
+        #expect(throws: CryptoError.self) { try open(try XChaCha20Poly1305.seal([UInt8](repeating: 0x80, count: 17), key: key, associatedData: ad), key: key, ad: ad) }
+        #expect(throws: CryptoError.self) { try open(try XChaCha20Poly1305.seal([UInt8](), key: key, associatedData: ad), key: key, ad: ad) }
+    }
 }

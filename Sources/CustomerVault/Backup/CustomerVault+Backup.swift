@@ -198,24 +198,28 @@ extension CustomerVault {
         defer { removeTemporary() }
         let sink = try OutputFile(creating: temporary)
         let report = try await Task.detached { try BackupStream.read(path, key: key, sink: sink, progress: progress) }.value
-        // Beside SQLite's integrity check, which is the only one reading the file meanwhile: the
-        // file's fsync (awaited before anything else opens it), and the restoring principal's key
-        // derivation (Argon2id for a passphrase, pure computation). A failed derivation is left to
-        // `open` below, which derives again and reports it as usual.
+        // Beside SQLite's integrity check: the file's fsync, then the audit chain's verification
+        // (it reads only the log and the vault's metadata, and opens the file once it is synced);
+        // and the restoring principal's key derivation (Argon2id for a passphrase, pure
+        // computation). A failed integrity check is reported before anything the others found; a
+        // failed derivation is left to `open` below, which derives again and reports it as usual.
         let synced = Task.detached { try sink.syncAndClose() }
         let parameters = await storedParameters(of: principal, in: temporary)
         let derivation = Task.detached { parameters.flatMap { parameters in
             (try? parameters.deriveKEK(from: credential, principal: principal)).map { (parameters: parameters, kek: $0) }
         } }
         defer { derivation.cancel() }
+        let verification = Task.detached {
+            try await synced.value
+            return try await verifyAuditLog(at: temporary)
+        }
         do {
             try await Task.detached { try SQLiteStore.checkRestored(path: temporary, vaultID: key.vaultID) }.value
         } catch {
-            _ = try? await synced.value
+            _ = try? await verification.value
             throw error
         }
-        try await synced.value
-        let verified = try await verifyAuditLog(at: temporary)
+        let verified = try await verification.value
         let restored = try await open(at: temporary, principal: principal, credential: credential, derived: await derivation.value)
         let reapplied: Int
         do {

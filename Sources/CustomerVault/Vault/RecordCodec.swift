@@ -200,14 +200,15 @@ struct RecordCodec: Sendable {
     /// Opens one envelope with the key (or write session) it names. Nil when the key exists but
     /// was not granted to this principal; an error when it does not exist or the value fails.
     func open(_ envelope: [UInt8], slot: SealedSlot, claimedVersion: UInt32?, in tx: (any StoreReading)?) throws -> String? {
-        let place = "\(slot.entity.rawValue) \(slot.recordID) field \(slot.field)"
+        func place() -> String { "\(slot.entity.rawValue) \(slot.recordID) field \(slot.field)" }
         guard let version = FieldEnvelope.keyVersion(of: envelope), claimedVersion == nil || claimedVersion == version else {
-            throw VaultError.integrity("\(place): sealed value is malformed or its key version was altered")
+            throw VaultError.integrity("\(place()): sealed value is malformed or its key version was altered")
         }
         let purpose: KeyPurpose = slot.view == .masked ? .mask : .seal
         let scope = KeyScope(field: KeyScope.fieldName(slot.entity, slot.field), purpose: purpose, version: version)
-        guard keyring.existingScopes.contains(scope) else { throw VaultError.integrity("\(place): refers to a key that does not exist") }
+        // A key held exists; only a key not held needs the vault's list to tell "not yours" from "forged".
         var key = keyring.key(scope)
+        guard key != nil || keyring.existingScopes.contains(scope) else { throw VaultError.integrity("\(place()): refers to a key that does not exist") }
         if let session = FieldEnvelope.session(of: envelope) {
             guard let sessionKeys else { return nil }
             key = try sessionKeys.key(session, field: scope.field, purpose: purpose, version: version, keyring: keyring, in: tx)

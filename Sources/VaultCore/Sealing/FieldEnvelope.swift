@@ -44,8 +44,54 @@ package enum FieldEnvelope {
     }
 
     package static func associatedData(vaultID: [UInt8], slot: SealedSlot, keyVersion: UInt32, session: Int64?) -> [UInt8] {
-        let context = EnvelopeContext(vaultID: vaultID, entity: slot.entity, field: slot.field, view: slot.view)
-        return context.withAssociatedData(recordID: slot.recordID, keyVersion: keyVersion, session: session) { Array($0) }
+        withAssociatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion, session: session) { Array($0) }
+    }
+
+    static let domain = "cvault.field.v1"
+
+    /// Runs `body` with the associated data of the envelope in `slot`, written on the stack.
+    package static func withAssociatedData<R>(vaultID: [UInt8], slot: SealedSlot, keyVersion: UInt32, session: Int64?,
+                                              _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let prefixLength = 16 + domain.utf8.count + vaultID.count + slot.entity.rawValue.utf8.count + slot.field.utf8.count
+        return try withAssociatedData(prefixLength: prefixLength, writePrefix: { buffer in
+            var offset = 0
+            func put(_ bytes: some Collection<UInt8>) {
+                buffer.storeBytes(of: UInt32(bytes.count).bigEndian, toByteOffset: offset, as: UInt32.self)
+                offset += 4
+                UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<(offset + bytes.count)]).copyBytes(from: bytes)
+                offset += bytes.count
+            }
+            put(domain.utf8)
+            put(vaultID)
+            put(slot.entity.rawValue.utf8)
+            put(slot.field.utf8)
+        }, recordID: slot.recordID, keyVersion: keyVersion, view: slot.view, session: session, body)
+    }
+
+    /// The associated data's layout: a prefix `writePrefix` fills (domain, vault id, entity and
+    /// field, each length-prefixed), then record id, key version, view and format version, and
+    /// for format 2 the session id; all on the stack.
+    static func withAssociatedData<R>(prefixLength: Int, writePrefix: (UnsafeMutableRawBufferPointer) -> Void, recordID: Int64, keyVersion: UInt32,
+                                      view: SealedSlot.View, session: Int64?, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let count = prefixLength + 8 + 4 + 1 + 1 + (session == nil ? 0 : 8)
+        return try withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { buffer in
+            writePrefix(UnsafeMutableRawBufferPointer(rebasing: buffer[..<prefixLength]))
+            var offset = prefixLength
+            func put<T: FixedWidthInteger>(_ value: T) {
+                buffer.storeBytes(of: value.bigEndian, toByteOffset: offset, as: T.self)
+                offset += MemoryLayout<T>.size
+            }
+            put(recordID)
+            put(keyVersion)
+            put(view.rawValue)
+            if let session {
+                put(sessionFormatVersion)
+                put(session)
+            } else {
+                put(formatVersion)
+            }
+            return try body(UnsafeRawBufferPointer(buffer))
+        }
     }
 
     /// Seals a value; with `session`, under that write session's key (format 2).
@@ -88,26 +134,23 @@ package enum FieldEnvelope {
 
     /// Opens an envelope. Every failure is an integrity error that names the slot, never the value.
     package static func open(_ envelope: [UInt8], key: SecretBytes, keyVersion: UInt32, vaultID: [UInt8], slot: SealedSlot) throws -> String {
-        let place = "\(slot.entity.rawValue) \(slot.recordID) field \(slot.field)"
+        // Named only when something fails (formatting it for every value opened was a tenth of a rotation's opening).
+        func place() -> String { "\(slot.entity.rawValue) \(slot.recordID) field \(slot.field)" }
         guard let format = format(of: envelope), self.keyVersion(of: envelope) == keyVersion else {
-            throw VaultError.integrity("\(place): sealed value is malformed")
+            throw VaultError.integrity("\(place()): sealed value is malformed")
         }
         let session = format == sessionFormatVersion ? self.session(of: envelope) : nil
+        let text: String?
         do {
-            var plaintext = try XChaCha20Poly1305.open(
-                envelope[headerLength(format)...], key: key,
-                associatedData: associatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion, session: session))
-            defer { wipe(&plaintext) }
-            try Padding.unpad(&plaintext, blockSize: paddingBlock)
-            guard let text = String(validating: plaintext, as: UTF8.self) else {
-                throw VaultError.integrity("\(place): sealed value is not text")
+            text = try withAssociatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion, session: session) { associatedData in
+                try XChaCha20Poly1305.openPaddedText(envelope[headerLength(format)...], paddingBlock: paddingBlock, key: key,
+                                                     associatedData: associatedData)
             }
-            return text
-        } catch let error as VaultError {
-            throw error
         } catch {
-            throw VaultError.integrity("\(place): sealed value failed authentication (tampered, moved or corrupt)")
+            throw VaultError.integrity("\(place()): sealed value failed authentication (tampered, moved or corrupt)")
         }
+        guard let text else { throw VaultError.integrity("\(place()): sealed value is not text") }
+        return text
     }
 }
 
@@ -124,7 +167,7 @@ package struct EnvelopeContext: Sendable {
         self.entity = entity
         self.field = field
         self.view = view
-        var writer = ByteWriter(domain: "cvault.field.v1", capacity: 64 + vaultID.count + field.utf8.count)
+        var writer = ByteWriter(domain: FieldEnvelope.domain, capacity: 64 + vaultID.count + field.utf8.count)
         writer.append(vaultID)
         writer.append(entity.rawValue)
         writer.append(field)
@@ -135,24 +178,7 @@ package struct EnvelopeContext: Sendable {
     /// version, view and format version, and for format 2 the session id, written on the stack.
     package func withAssociatedData<R>(recordID: Int64, keyVersion: UInt32, session: Int64?,
                                        _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        let count = prefix.count + 8 + 4 + 1 + 1 + (session == nil ? 0 : 8)
-        return try withUnsafeTemporaryAllocation(byteCount: count, alignment: 1) { buffer in
-            prefix.withUnsafeBytes { buffer.copyMemory(from: $0) }
-            var offset = prefix.count
-            func put<T: FixedWidthInteger>(_ value: T) {
-                buffer.storeBytes(of: value.bigEndian, toByteOffset: offset, as: T.self)
-                offset += MemoryLayout<T>.size
-            }
-            put(recordID)
-            put(keyVersion)
-            put(view.rawValue)
-            if let session {
-                put(FieldEnvelope.sessionFormatVersion)
-                put(session)
-            } else {
-                put(FieldEnvelope.formatVersion)
-            }
-            return try body(UnsafeRawBufferPointer(buffer))
-        }
+        try FieldEnvelope.withAssociatedData(prefixLength: prefix.count, writePrefix: { buffer in prefix.withUnsafeBytes { buffer.copyMemory(from: $0) } },
+                                             recordID: recordID, keyVersion: keyVersion, view: view, session: session, body)
     }
 }
