@@ -80,3 +80,37 @@ struct NormalizationFastPathTests {
         }
     }
 }
+
+@Suite("Dates by arithmetic")
+struct DayArithmeticTests {
+    @Test("every day string of 1599 to 2101 (and impossible ones) reads as Foundation reads it")
+    func modernDays() {
+        var compared = 0, valid = 0
+        for year in [1599, 1600, 1700, 1800, 1899, 1900, 1999, 2000, 2023, 2024, 2100, 2101, 9999] {
+            for month in 0...13 {
+                for day in 0...32 {
+                    let text = String(format: "%04d-%02d-%02d", year, month, day)
+                    let expected = Timestamps.parseDayByFoundation(text)
+                    #expect(Timestamps.parseDay(text) == expected, "\(text)")
+                    if expected != nil { valid += 1 }
+                    compared += 1
+                }
+            }
+        }
+        for text in ["2024-1-01", "2024-01-1 ", "2024/01/01", "20240101", "+2024-01-01", "2024-01-01T", "２０２４-01-01", "0999-12-31", "1582-10-10"] {
+            #expect(Timestamps.parseDay(text) == Timestamps.parseDayByFoundation(text), "\(text)")
+            compared += 1
+        }
+        #expect(compared == 13 * 14 * 33 + 9)
+        #expect(valid == 13 * 365 + 3, "13 years, of which 1600, 2000 and 2024 are leap years")
+    }
+
+    @Test("age in whole years by arithmetic equals the definition around birthdays")
+    func ages() {
+        for (birth, today, age) in [("1985-04-12", "2026-04-11", 40), ("1985-04-12", "2026-04-12", 41), ("2000-02-29", "2026-02-28", 25),
+                                    ("2000-02-29", "2026-03-01", 26), ("1890-01-01", "2026-12-31", 136)] {
+            #expect(Timestamps.age(birthDay: birth, today: today) == age)
+        }
+        #expect(Timestamps.age(birthDay: "not-a-date", today: "2026-01-01") == nil)
+    }
+}

@@ -32,8 +32,10 @@ struct RecordCodec: Sendable {
 
     /// The plain attributes of ``plainAttributes(_:entity:today:)`` before encoding.
     func plainAttributeValues(_ values: [String: String], entity: Entity, today: String) -> [String: String] {
+        let fields = schema.fields(of: entity)
         var attributes: [String: String] = [:]
-        for field in schema.fields(of: entity) where !field.isPersonal {
+        attributes.reserveCapacity(fields.count + 1)
+        for field in fields where !field.isPersonal {
             if let value = values[field.name] { attributes[field.name] = value }
         }
         if entity == .customers {

@@ -183,8 +183,9 @@ package struct FieldValidator: Sendable {
         let known = fieldNames[entity] ?? []
         var problems = values.keys.filter { !known.contains($0) }.sorted()
             .map { FieldProblem(field: $0, reason: "is not a field of \(entity.rawValue) in the schema\(Suggestion.didYouMean($0, among: schema.fields(of: entity).map(\.name)))") }
-        var result: [String: String] = [:]
         let fields = schema.fields(of: entity)
+        var result: [String: String] = [:]
+        result.reserveCapacity(fields.count)
         // The record's country first: its phone numbers are read in it.
         var recordCountry: Country?
         if let countryField = fields.first(where: { $0.type == .country }), let raw = values[countryField.name],

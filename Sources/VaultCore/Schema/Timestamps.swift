@@ -12,6 +12,12 @@ package enum Timestamps {
 
     /// Parses YYYY-MM-DD, refusing impossible dates such as 2023-02-30.
     package static func parseDay(_ text: String) -> String? {
+        if let valid = modernDay(text) { return valid ? text : nil }
+        return parseDayByFoundation(text)
+    }
+
+    /// ``parseDay(_:)`` through Foundation's ISO 8601 parser: the definition.
+    package static func parseDayByFoundation(_ text: String) -> String? {
         guard text.utf8.count == 10, let date = try? Date(text + "T00:00:00Z", strategy: .iso8601) else { return nil }
         let canonical = day(date)
         return canonical == text ? canonical : nil
@@ -144,7 +150,43 @@ package enum Timestamps {
     }
 
     /// The age band of someone born on `birthDay` (YYYY-MM-DD) as of `today`.
+    /// The year, month and day of `YYYY-MM-DD` written with ASCII digits, or nil.
+    private static func dayParts(_ text: String) -> (year: Int, month: Int, day: Int)? {
+        let bytes = text.utf8
+        guard bytes.count == 10 else { return nil }
+        var parts = (0, 0, 0)
+        for (index, byte) in bytes.enumerated() {
+            if index == 4 || index == 7 {
+                guard byte == UInt8(ascii: "-") else { return nil }
+                continue
+            }
+            guard (0x30...0x39).contains(byte) else { return nil }
+            let digit = Int(byte - 0x30)
+            switch index {
+            case ..<4: parts.0 = parts.0 * 10 + digit
+            case ..<7: parts.1 = parts.1 * 10 + digit
+            default: parts.2 = parts.2 * 10 + digit
+            }
+        }
+        return parts
+    }
+
+    /// Whether `text` is a real Gregorian day, decided by arithmetic for years 1600 to 9999 (where
+    /// Foundation's calendar is plainly Gregorian); nil for anything else, which Foundation judges.
+    /// Parsing and formatting a `Date` per value was a tenth of an import's validation.
+    /// `NormalizationFastPathTests` compares the two over every day of several centuries.
+    package static func modernDay(_ text: String) -> Bool? {
+        guard let (year, month, day) = dayParts(text), (1600...9999).contains(year) else { return nil }
+        guard (1...12).contains(month), day >= 1 else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        return day <= lengths[month - 1]
+    }
+
     package static func age(birthDay: String, today: String) -> Int? {
+        if let b = dayParts(birthDay), let t = dayParts(today) {
+            return t.year - b.year - ((t.month, t.day) < (b.month, b.day) ? 1 : 0)
+        }
         let b = birthDay.split(separator: "-").compactMap { Int($0) }
         let t = today.split(separator: "-").compactMap { Int($0) }
         guard b.count == 3, t.count == 3 else { return nil }
