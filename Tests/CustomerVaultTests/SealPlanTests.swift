@@ -39,7 +39,7 @@ struct SealPlanTests {
                         let context = EnvelopeContext(vaultID: vaultID, entity: entity, field: field, view: view)
                         let built = context.withAssociatedData(recordID: recordID, keyVersion: keyVersion, session: session) { Array($0) }
                         #expect(built == Self.documentedAssociatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion, session: session))
-                        #expect(FieldEnvelope.associatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion, session: session) == built)
+                        #expect(FieldEnvelope.withAssociatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion, session: session) { Array($0) } == built)
                         cases += 1
                     }
                 }

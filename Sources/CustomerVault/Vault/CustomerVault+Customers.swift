@@ -257,8 +257,9 @@ extension CustomerVault {
         let derived = try note.codec.plainAttributes(canonical, entity: .customers, today: today)
         attributes.merge(try RecordCodec.decodeAttributes(derived, entity: .customers, id: id)) { _, new in new }
         try Self.checkRowConditions(attributes, note: note)
-        let digests = try note.codec.indexDigests(canonical)
-        try note.codec.checkUnique(note.codec.uniquenessProbes(canonical, current: digests), except: id, in: tx)
+        let indexes = note.codec.indexPlan()
+        let digests = try note.codec.indexDigests(canonical, plan: indexes)
+        try note.codec.checkUnique(note.codec.uniquenessProbes(canonical, current: digests, plan: indexes), except: id, in: tx)
         try NaturalKeys.replace(.customers, recordID: id, from: current, to: canonical, schema: schema, integrity: try note.codec.integrity, in: tx)
         let now = Timestamps.now()
         let sealed = try note.codec.seal(canonical, entity: .customers, recordID: id)

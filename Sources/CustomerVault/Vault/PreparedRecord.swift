@@ -29,7 +29,7 @@ struct PreparedRecord: Sendable {
     /// A customer's row, tagged (history rows are tagged when stored, once their owner is known).
     var customerRow: CustomerRow?
     var digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])]
-    /// Digests to check uniqueness against (see ``RecordCodec/uniquenessProbes(_:current:)``).
+    /// Digests to check uniqueness against (see ``RecordCodec/uniquenessProbes(_:current:plan:)``).
     var probes: [(field: FieldSchema, version: UInt32, digest: [UInt8])]
     /// A new customer's consent flags, each the first event of its history (``ConsentEvents``).
     var consents: [(name: String, granted: Bool)]

@@ -239,8 +239,9 @@ extension RecordCodec {
     /// is checked, and the customer's own (verified) row must commit to that e-mail's digest, so an
     /// index entry moved or put back from an older copy never attaches history to the wrong customer.
     func customerID(forEmail email: String, in tx: some StoreReading) throws -> Int64? {
-        let current = try indexDigests(["email": email])
-        for entry in try uniquenessProbes(["email": email], current: current) {
+        let plan = indexPlan()
+        let current = try indexDigests(["email": email], plan: plan)
+        for entry in try uniquenessProbes(["email": email], current: current, plan: plan) {
             guard let id = try indexHolders(entry, in: tx).first else { continue }
             guard let row = try tx.customerRow(id: id) else {
                 throw VaultError.integrity("unique_indexes: an entry names customer \(id), which does not exist")

@@ -43,10 +43,6 @@ package enum FieldEnvelope {
         headerLength(format) + XChaCha20Poly1305.nonceLength + XChaCha20Poly1305.tagLength
     }
 
-    package static func associatedData(vaultID: [UInt8], slot: SealedSlot, keyVersion: UInt32, session: Int64?) -> [UInt8] {
-        withAssociatedData(vaultID: vaultID, slot: slot, keyVersion: keyVersion, session: session) { Array($0) }
-    }
-
     static let domain = "cvault.field.v1"
 
     /// Runs `body` with the associated data of the envelope in `slot`, written on the stack.
@@ -157,15 +153,11 @@ package enum FieldEnvelope {
 /// What the associated data of a field's envelopes share in every record: the domain, vault,
 /// entity and field, encoded once (``FieldEnvelope`` documents the whole layout).
 package struct EnvelopeContext: Sendable {
-    package let entity: Entity
-    package let field: String
     package let view: SealedSlot.View
     /// `"cvault.field.v1"`, vault id, entity, field, each as ``ByteWriter`` writes them.
     private let prefix: [UInt8]
 
     package init(vaultID: [UInt8], entity: Entity, field: String, view: SealedSlot.View) {
-        self.entity = entity
-        self.field = field
         self.view = view
         var writer = ByteWriter(domain: FieldEnvelope.domain, capacity: 64 + vaultID.count + field.utf8.count)
         writer.append(vaultID)
