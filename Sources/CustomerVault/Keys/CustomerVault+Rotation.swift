@@ -49,9 +49,12 @@ public struct RetiredKey: Sendable, Equatable, Codable {
 }
 
 extension CustomerVault {
-    /// Values per rotation transaction: about a thousand customers' worth. Fewer costs a durable
-    /// commit and a signed access-log entry more often (3,000 was a third slower in the benchmark).
-    public static let defaultRotationBatchSize = 6_000
+    /// Values per rotation transaction: about five thousand customers' worth. Each commit writes
+    /// every page its batch touched to the write-ahead log, and a batch replaces index entries on
+    /// random pages, so smaller batches rewrite the indexes more often: 6,000 took 10.0 s for
+    /// 100,000 customers, 30,000 took 6.4 s (peak memory 94 → 138 MiB: two batches are held, one
+    /// being written while the next is sealed); 60,000 was no faster (Benchmarks/RESULTS.md 19).
+    public static let defaultRotationBatchSize = 30_000
 
     /// Per personal field: the current key version and how many values and index entries each
     /// version still protects (action `keys.rotate`).
