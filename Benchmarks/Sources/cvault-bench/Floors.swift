@@ -6,6 +6,8 @@
 // - seal_ms_one_core: one XChaCha20-Poly1305 seal per sealed view stored in the vault (full and
 //   masked), at their average stored length, with the vault's associated-data length and a fresh
 //   random nonce each; plus one keyed BLAKE2b per blind-index entry. One core.
+// - sign_us: one Ed25519 signature of a 32-byte entry hash (every access-log entry carries one),
+//   median of 1,000.
 // Counts and lengths come from the imported vault's rows (ciphertext lengths only).
 import Foundation
 import GRDB
@@ -62,7 +64,15 @@ enum Floors {
                                        parameters: .interactive)
             kdf.append(microseconds(since: begin) / 1_000)
         }
-        return ["kdf_ms": percentile(kdf, 0.5), "seal_ms_one_core": sealMilliseconds, "seals": Double(seals),
+        let signer = try Ed25519.KeyPair.generate()
+        let entryHash = SecureRandom.bytes(32)
+        var signatures: [Double] = []
+        for _ in 0..<1_000 {
+            let begin = now()
+            _ = try Ed25519.sign(entryHash, with: signer)
+            signatures.append(microseconds(since: begin))
+        }
+        return ["kdf_ms": percentile(kdf, 0.5), "sign_us": percentile(signatures, 0.5), "seal_ms_one_core": sealMilliseconds, "seals": Double(seals),
                 "digests": Double(digests), "message_bytes": Double(message.count),
                 "cores": Double(ProcessInfo.processInfo.activeProcessorCount)]
     }
