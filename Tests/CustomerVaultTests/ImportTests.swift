@@ -103,6 +103,29 @@ struct ImportTests {
         #expect(try await vault.customerCount() == 0)
     }
 
+    @Test("every index entry of a batch is written, the held ones too: each name and phone finds exactly its rows")
+    func heldIndexEntries() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try await Fixtures.vault(in: directory)
+        // Names repeat across batches (the name index holds many entries per digest); phones are distinct.
+        let names = ["Ada Lovelace", "Grace Hopper", "Alan Turing", "Emmy Noether", "Kurt Gödel"]
+        let rows = (0..<61).map { "\(names[$0 % names.count]),30,female,,+44 20 7946 \(String(format: "%04d", $0)),p\($0)@example.com,,EU" }
+        let file = try directory.write("c.csv", Self.header + "\n" + rows.joined(separator: "\n") + "\n")
+        let report = try await vault.importCSV(.customers, from: file, batchSize: 7)
+        #expect(report.accepted == 61)
+        for (index, name) in names.enumerated() {
+            let expected = Set((0..<61).filter { $0 % names.count == index }.map { "p\($0)@example.com" })
+            let found = try await vault.findCustomers(field: "name", equalTo: name)
+            #expect(Set(found.compactMap { $0.fields["email"] }) == expected, "\(name)")
+        }
+        for row in [0, 6, 7, 33, 60] {
+            let found = try await vault.findCustomers(field: "phone", equalTo: "+44 20 7946 \(String(format: "%04d", row))")
+            #expect(found.compactMap { $0.fields["email"] } == ["p\(row)@example.com"])
+        }
+        let verified = try await vault.verifyIntegrity()
+        #expect(verified.indexEntries == 61 * 3, "an e-mail, a phone and a name entry per customer, no more, no fewer")
+    }
+
     @Test("an interrupted import resumes after its last batch; a finished one is not repeated")
     func resume() async throws {
         let directory = try TemporaryDirectory()

@@ -163,6 +163,7 @@ extension CustomerVault {
             var issuedThrough = firstID - 1
             let consentIDs = ConsentEvents.Numbering()
             let plan = codec.sealPlan(entity)
+            var indexes = BatchIndexEntries()
             try RecordCodec.pipelined(batch.count, produce: { index -> PreparedRecord? in
                 guard case .valid(let values, _) = batch[index].outcome else { return nil }
                 return try codec.prepare(values, entity: entity, recordID: batch[index].restored.id ?? firstID + Int64(index), today: today, now: now,
@@ -248,11 +249,11 @@ extension CustomerVault {
                                 return
                             }
                             try checkID()
-                            try codec.store(record, entity: entity, customerID: nil, now: now, consentIDs: consentIDs, in: tx)
+                            try codec.store(record, entity: entity, customerID: nil, now: now, consentIDs: consentIDs, indexes: &indexes, in: tx)
                             if let email = values["email"] { seen.note("email\u{0}\(email)", record: row.record) }
                         } else {
                             try checkID()
-                            try codec.store(record, entity: entity, customerID: customerID, now: now, in: tx)
+                            try codec.store(record, entity: entity, customerID: customerID, now: now, indexes: &indexes, in: tx)
                         }
                         issuedThrough = max(issuedThrough, record.id)
                         try NaturalKeys.insert(entity, recordID: record.id, values: values, schema: schema, in: tx)
@@ -267,6 +268,7 @@ extension CustomerVault {
                     throw VaultError.io("record \(row.record) was not prepared")
                 }
             })
+            try indexes.finish(in: tx)
             next.accepted += ids.count
             next.rejected += rejects.count
             next.alreadyStored += alreadyStored

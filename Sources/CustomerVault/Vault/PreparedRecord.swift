@@ -67,6 +67,15 @@ extension RecordCodec {
     /// `consentIDs` numbers the consent events of a batch (one query for the batch, not one per event).
     func store(_ record: PreparedRecord, entity: Entity, customerID: Int64?, now: String, consentIDs: ConsentEvents.Numbering? = nil,
                in tx: some StoreWriting) throws {
+        var indexes = BatchIndexEntries()
+        try store(record, entity: entity, customerID: customerID, now: now, consentIDs: consentIDs, indexes: &indexes, in: tx)
+        try indexes.finish(in: tx)
+    }
+
+    /// Inserts a prepared record as one of a batch: its unique index entries at once, the others
+    /// held in `indexes` until the batch ends (``BatchIndexEntries``).
+    func store(_ record: PreparedRecord, entity: Entity, customerID: Int64?, now: String, consentIDs: ConsentEvents.Numbering? = nil,
+               indexes: inout BatchIndexEntries, in tx: some StoreWriting) throws {
         let sealed = record.sealed.map(\.entry)
         if let row = record.customerRow {
             try tx.insert(row, sealed: sealed)
@@ -79,7 +88,7 @@ extension RecordCodec {
             try row.retag(try integrity)
             try tx.insert(row, sealed: sealed)
         }
-        try writeIndexes(record.digests, customerID: record.id, in: tx)
+        try indexes.add(record.digests, customerID: record.id, in: tx)
     }
 
     /// Runs `body` for 0..<count on all cores and returns each outcome in order.
