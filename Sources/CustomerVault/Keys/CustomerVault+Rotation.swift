@@ -416,7 +416,7 @@ extension CustomerVault {
         try await perform(AccessRequest(.rotateKeys)) { tx, note in
             var ids: [Int64] = []
             var moved = 0
-            var added: [IndexChange] = [], removed: [IndexChange] = []
+            var added: [IndexEntryKey] = [], removed: [IndexEntryKey] = []
             for record in batch.records {
                 // The row and its whole set of sealed values in one write, only if the row is still
                 // the one read (its tag covers the values it committed to, which were verified).
@@ -428,47 +428,26 @@ extension CustomerVault {
                     guard let digest = item.digest else { continue }
                     // The new entry replaces the one the row committed to, in this transaction: a
                     // search consults every version, so it finds the record before, during and after.
-                    added.append(IndexChange(field: item.field, version: item.version, digest: digest, customerID: record.recordID))
+                    added.append(IndexEntryKey(field: item.field.name, unique: item.field.unique, version: item.version, digest: digest, customerID: record.recordID))
                     if let old = record.previousDigests?[item.field.name], old != IndexDigests.Entry(version: item.version, digest: digest) {
-                        removed.append(IndexChange(field: item.field, version: old.version, digest: old.digest, customerID: record.recordID))
+                        removed.append(IndexEntryKey(field: item.field.name, unique: item.field.unique, version: old.version, digest: old.digest, customerID: record.recordID))
                     }
                 }
                 ids.append(record.recordID)
             }
             for change in added.sorted() {
-                if try tx.addIndexEntry(field: change.field.name, unique: change.field.unique, version: change.version, digest: change.digest,
+                if try tx.addIndexEntry(field: change.field, unique: change.unique, version: change.version, digest: change.digest,
                                         customerID: change.customerID) != nil {
-                    throw VaultError.integrity("rotation: two customers hold the same \(change.field.name) (unique index); check the access log and restore from a backup", remedy: .verifyAuditLog)
+                    throw VaultError.integrity("rotation: two customers hold the same \(change.field) (unique index); check the access log and restore from a backup", remedy: .verifyAuditLog)
                 }
             }
             for change in removed.sorted() {
-                try tx.removeIndexEntry(field: change.field.name, unique: change.field.unique, version: change.version, digest: change.digest,
+                try tx.removeIndexEntry(field: change.field, unique: change.unique, version: change.version, digest: change.digest,
                                         customerID: change.customerID)
             }
             note.target = AuditChain.bulkTarget(entity: entity, ids: ids)
             note.detail = "rotation: \(moved) values re-encrypted"
             return moved
-        }
-    }
-
-    /// One index entry a rotation batch adds or removes, ordered as the index keeps its keys.
-    private struct IndexChange: Comparable {
-        var field: FieldSchema
-        var version: UInt32
-        var digest: [UInt8]
-        var customerID: Int64
-
-        static func < (a: Self, b: Self) -> Bool {
-            if a.field.unique != b.field.unique { return !a.field.unique }
-            if a.field.name != b.field.name { return a.field.name < b.field.name }
-            if a.version != b.version { return a.version < b.version }
-            if a.digest != b.digest { return a.digest.lexicographicallyPrecedes(b.digest) }
-            return a.customerID < b.customerID
-        }
-
-        static func == (a: Self, b: Self) -> Bool {
-            a.field.name == b.field.name && a.field.unique == b.field.unique && a.version == b.version && a.digest == b.digest
-                && a.customerID == b.customerID
         }
     }
 

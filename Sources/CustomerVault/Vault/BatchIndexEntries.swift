@@ -11,13 +11,7 @@ import VaultStore
 /// before the end of its batch: an import looks customers up by their unique e-mail only, and
 /// never updates a customer it stored in the same file.
 struct BatchIndexEntries {
-    private struct Entry {
-        var field: String
-        var version: UInt32
-        var digest: [UInt8]
-        var customerID: Int64
-    }
-    private var held: [Entry] = []
+    private var held: [IndexEntryKey] = []
 
     /// Writes the unique entries of `digests` and holds the others.
     mutating func add(_ digests: [(field: FieldSchema, version: UInt32, digest: [UInt8])], customerID: Int64, in tx: some StoreWriting) throws {
@@ -25,23 +19,35 @@ struct BatchIndexEntries {
             if entry.field.unique {
                 try tx.insertIndexEntry(field: entry.field.name, unique: true, version: entry.version, digest: entry.digest, customerID: customerID)
             } else {
-                held.append(Entry(field: entry.field.name, version: entry.version, digest: entry.digest, customerID: customerID))
+                held.append(IndexEntryKey(field: entry.field.name, unique: false, version: entry.version, digest: entry.digest, customerID: customerID))
             }
         }
     }
 
-    /// Writes the held entries in key order (field, key version, digest, customer); call it in the
-    /// batch's transaction, before it commits.
+    /// Writes the held entries in key order; call it in the batch's transaction, before it commits.
     mutating func finish(in tx: some StoreWriting) throws {
-        held.sort { a, b in
-            if a.field != b.field { return a.field < b.field }
-            if a.version != b.version { return a.version < b.version }
-            if a.digest != b.digest { return a.digest.lexicographicallyPrecedes(b.digest) }
-            return a.customerID < b.customerID
-        }
-        for entry in held {
+        for entry in held.sorted() {
             try tx.insertIndexEntry(field: entry.field, unique: false, version: entry.version, digest: entry.digest, customerID: entry.customerID)
         }
         held.removeAll()
+    }
+}
+
+/// One index entry, ordered as the index tables keep their keys (field, key version, digest,
+/// customer; the blind index before the unique one): batches write in this order so that each
+/// index page is visited once.
+struct IndexEntryKey: Comparable {
+    var field: String
+    var unique: Bool
+    var version: UInt32
+    var digest: [UInt8]
+    var customerID: Int64
+
+    static func < (a: Self, b: Self) -> Bool {
+        if a.unique != b.unique { return !a.unique }
+        if a.field != b.field { return a.field < b.field }
+        if a.version != b.version { return a.version < b.version }
+        if a.digest != b.digest { return a.digest.lexicographicallyPrecedes(b.digest) }
+        return a.customerID < b.customerID
     }
 }
